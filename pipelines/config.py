@@ -1,0 +1,221 @@
+"""Prism's one configuration file (``prism.yaml``), validated with pydantic.
+
+Every key is documented in ``prism.yaml`` at the repo root. An invalid file fails at load time
+with the key path and the reason (``ConfigError``), before any data is read.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path
+from typing import Annotated, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+PriceType = Literal["list", "group", "customer"]
+PUBLIC_PRICE_TYPES: tuple[PriceType, ...] = ("list",)
+_LOCALE = re.compile(r"^[a-z]{2,3}_[A-Z]{2}$")
+_CURRENCY = re.compile(r"^[A-Z]{3}$")
+
+
+class ConfigError(ValueError):
+    """The configuration file is invalid; the message names the key path and the reason."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _check_locale(value: str) -> str:
+    if not _LOCALE.match(value):
+        msg = f"{value!r} is not a locale code like 'de_DE'"
+        raise ValueError(msg)
+    return value
+
+
+def _check_currency(value: str) -> str:
+    if not _CURRENCY.match(value):
+        msg = f"{value!r} is not an ISO 4217 currency code like 'EUR'"
+        raise ValueError(msg)
+    return value
+
+
+class FileSource(_Strict):
+    """A file drop: ``path`` is one snapshot folder, or a folder of snapshot folders (the
+    lexicographically greatest name is the newest and is read)."""
+
+    kind: Literal["files"] = "files"
+    path: Path
+
+
+class AttributeRoles(_Strict):
+    """Which PIM attribute code plays which role in the golden record."""
+
+    name: str = "name"
+    description: str = "description"
+    brand: str = "brand"
+    gtin: str = "ean"
+    image: str = "image"
+    color: str = "color"
+    size: str = "size"
+    weight: str = "weight"
+
+
+class _Channel(_Strict):
+    locale: str
+    currency: str
+
+    _locale = field_validator("locale")(_check_locale)
+    _currency = field_validator("currency")(_check_currency)
+
+    @property
+    def price_types(self) -> tuple[PriceType, ...]:
+        return PUBLIC_PRICE_TYPES
+
+
+class WebsiteChannel(_Channel):
+    """JSON Lines, one schema.org Product/Offer JSON-LD object per line (public list price)."""
+
+    format: Literal["jsonld"]
+    product_url: str = Field(description="URL template; '{sku}' is replaced by the product's sku")
+
+
+class ShopChannel(_Channel):
+    """CSV (UTF-8, header) with variants and public list prices."""
+
+    format: Literal["csv"]
+    product_url: str
+
+
+class MarketplaceChannel(_Channel):
+    """Google Merchant Center RSS 2.0 feed (public list price)."""
+
+    format: Literal["google_merchant"]
+    product_url: str
+    title: str = "Prism product feed"
+    site_url: str = "https://www.example.com/"
+
+
+class PortalChannel(_Strict):
+    """B2B portal tables in a SQL database, swapped atomically per snapshot."""
+
+    format: Literal["sql"]
+    url: str = Field(description="SQLAlchemy URL, e.g. sqlite:///var/portal.sqlite")
+    locale: str
+    currencies: tuple[str, ...]
+    price_types: tuple[PriceType, ...] = ("list", "group", "customer")
+
+    _locale = field_validator("locale")(_check_locale)
+
+    @field_validator("currencies")
+    @classmethod
+    def _currencies(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(_check_currency(c) for c in value)
+
+
+class Customer(_Strict):
+    id: str
+    name: str
+    group: str | None = None
+
+
+class Supplier(_Strict):
+    id: str
+    name: str
+
+
+class QuotingChannel(_Channel):
+    """One BMEcat 2005 T_NEW_CATALOG per customer with that customer's prices and tiers."""
+
+    format: Literal["bmecat"]
+    supplier: Supplier
+    customers: tuple[Customer, ...] = Field(min_length=1)
+
+    @property
+    def price_types(self) -> tuple[PriceType, ...]:
+        return ("list", "group", "customer")
+
+
+Channel = Annotated[
+    WebsiteChannel | ShopChannel | MarketplaceChannel | PortalChannel | QuotingChannel,
+    Field(discriminator="format"),
+]
+
+
+class PublishConfig(_Strict):
+    directory: Path = Path("var/feeds")
+    keep: int = Field(
+        default=5, ge=1, description="how many snapshots to keep, the live one included"
+    )
+
+
+class PrismConfig(_Strict):
+    as_of: dt.date | None = Field(
+        default=None, description="pricing/availability date; null = today"
+    )
+    locales: tuple[str, ...] = Field(min_length=1)
+    scope: str = "ecommerce"
+    media_base_url: str = Field(description="prefix that turns PIM media paths into URLs")
+    attributes: AttributeRoles = AttributeRoles()
+    pim: FileSource
+    erp: FileSource
+    publish: PublishConfig = PublishConfig()
+    channels: dict[str, Channel] = Field(min_length=1)
+
+    @field_validator("locales")
+    @classmethod
+    def _locales(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(_check_locale(v) for v in value)
+
+    @model_validator(mode="after")
+    def _channels_use_known_locales(self) -> PrismConfig:
+        for name, channel in self.channels.items():
+            if channel.locale not in self.locales:
+                known = list(self.locales)
+                msg = f"channels.{name}.locale: {channel.locale!r} is not in locales {known}"
+                raise ValueError(msg)
+        return self
+
+    @property
+    def currencies(self) -> tuple[str, ...]:
+        """Every currency some channel publishes, sorted."""
+        found: set[str] = set()
+        for channel in self.channels.values():
+            found.update(
+                channel.currencies if isinstance(channel, PortalChannel) else [channel.currency]
+            )
+        return tuple(sorted(found))
+
+    def as_of_date(self) -> dt.date:
+        return self.as_of or dt.datetime.now(dt.UTC).date()
+
+
+def _describe(error: ValidationError) -> str:
+    lines = []
+    for item in error.errors():
+        path = ".".join(str(p) for p in item["loc"]) or "(top level)"
+        lines.append(f"{path}: {item['msg']}")
+    return "; ".join(lines)
+
+
+def parse_config(data: object, origin: str = "<config>") -> PrismConfig:
+    try:
+        return PrismConfig.model_validate(data)
+    except ValidationError as error:
+        msg = f"{origin}: {_describe(error)}"
+        raise ConfigError(msg) from None
+
+
+def load_config(path: Path) -> PrismConfig:
+    """Load and validate ``path``; relative paths inside stay relative to the working directory."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        msg = f"{path}: configuration file not found"
+        raise ConfigError(msg) from None
+    except yaml.YAMLError as error:
+        msg = f"{path}: not valid YAML: {error}"
+        raise ConfigError(msg) from None
+    return parse_config(data, origin=str(path))
