@@ -146,6 +146,9 @@ Channel = Annotated[
 
 class PublishConfig(_Strict):
     directory: Path = Path("var/feeds")
+    work_directory: Path = Field(
+        default=Path("var/work"), description="intermediate Parquet files between assets"
+    )
     keep: int = Field(
         default=5, ge=1, description="how many snapshots to keep, the live one included"
     )

@@ -6,10 +6,14 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
+from pathlib import Path
+
 import polars as pl
+import yaml
 
 from assets.golden_schema import PRICE_TIERS_SCHEMA, golden_products_schema
 
+REPO = Path(__file__).parents[1]
 LOCALES = ("de_DE", "en_US")
 CURRENCIES = ("EUR",)
 
@@ -72,3 +76,8 @@ def tier(sku: str, unit_price: str, **overrides: Any) -> dict[str, Any]:
 
 def price_tiers(*rows: dict[str, Any]) -> pl.DataFrame:
     return pl.DataFrame(list(rows), schema=PRICE_TIERS_SCHEMA)
+
+
+def default_config() -> dict[str, Any]:
+    """The shipped prism.yaml as plain data, for tests that vary one key."""
+    return yaml.safe_load((REPO / "prism.yaml").read_text(encoding="utf-8"))

@@ -1,0 +1,107 @@
+"""Channel feed assets: every channel written from the same golden records into one staged
+snapshot; checks on each block the publish when a channel would be harmed."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from dataclasses import asdict
+
+import dagster as dg
+import polars as pl
+
+from assets.channel_feeds import write_channel_feed
+from assets.metadata import frame_metadata
+from pipelines.config import PrismConfig
+from pipelines.resources import FeedStoreResource
+from quality.quarantine import accounting, publishable
+from sinks.snapshot_store import new_snapshot_id
+
+FEEDS_GROUP = "feeds"
+ACCOUNTED = "accounted"
+NOT_EMPTY = "not_empty"
+
+
+def feed_key(channel: str) -> dg.AssetKey:
+    return dg.AssetKey(["feeds", channel])
+
+
+def snapshot_id_of_run(context: dg.AssetExecutionContext) -> tuple[str, dt.datetime]:
+    """One snapshot id per run, derived from the run's id and creation time."""
+    record = context.instance.get_run_record_by_id(context.run_id)
+    created = record.create_timestamp if record else dt.datetime.now(dt.UTC)
+    return new_snapshot_id(created, context.run_id), created
+
+
+def _check_specs(channels: list[str]) -> list[dg.AssetCheckSpec]:
+    specs = []
+    for name in channels:
+        specs.append(
+            dg.AssetCheckSpec(
+                ACCOUNTED,
+                asset=feed_key(name),
+                blocking=True,
+                description="products = published + quarantined + disabled",
+            )
+        )
+        specs.append(
+            dg.AssetCheckSpec(
+                NOT_EMPTY,
+                asset=feed_key(name),
+                blocking=True,
+                description="an empty feed would wipe the channel",
+            )
+        )
+    return specs
+
+
+def build_feed_assets(config: PrismConfig) -> list[dg.AssetsDefinition]:
+    names = list(config.channels)
+
+    @dg.multi_asset(
+        group_name=FEEDS_GROUP,
+        outs={f"feed_{n}": dg.AssetOut(key=feed_key(n)) for n in names},
+        check_specs=_check_specs(names),
+        can_subset=False,
+    )
+    def channel_feeds(
+        context: dg.AssetExecutionContext,
+        feed_store: FeedStoreResource,
+        golden_products: pl.DataFrame,
+        price_tiers: pl.DataFrame,
+        quarantine: pl.DataFrame,
+    ) -> Iterator[dg.Output | dg.AssetCheckResult]:
+        """Stages each channel's feed under staging/<snapshot_id>/<channel>/ (not yet live)."""
+        store = feed_store.store()
+        snapshot_id, created = snapshot_id_of_run(context)
+        store.discard_staging()
+        published: dict[str, int] = {}
+        for name, channel in config.channels.items():
+            products = publishable(golden_products.lazy(), quarantine.lazy(), name).collect()
+            folder = store.channel_dir(snapshot_id, name)
+            files = write_channel_feed(
+                name, channel, products, price_tiers, folder, snapshot_id, created
+            )
+            published[name] = products.height
+            frame = pl.DataFrame([asdict(f) for f in files]).with_columns(
+                snapshot_id=pl.lit(snapshot_id)
+            )
+            context.log.info("%s: %d products -> %s", name, products.height, folder)
+            yield dg.Output(
+                frame, f"feed_{name}", metadata=frame_metadata(frame, products=products.height)
+            )
+        balance = accounting(golden_products, quarantine, published)
+        for row in balance.iter_rows(named=True):
+            key = feed_key(row["channel"])
+            counts = {k: v for k, v in row.items() if k not in ("channel", "balanced")}
+            yield dg.AssetCheckResult(
+                asset_key=key, check_name=ACCOUNTED, passed=row["balanced"], metadata=counts
+            )
+            yield dg.AssetCheckResult(
+                asset_key=key,
+                check_name=NOT_EMPTY,
+                passed=row["published"] > 0,
+                metadata={"published": row["published"]},
+            )
+
+    return [channel_feeds]

@@ -1,0 +1,64 @@
+"""The golden record assets: one product truth every channel is written from."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import dagster as dg
+import polars as pl
+
+from assets.golden_record import golden_price_tiers, golden_products
+from assets.metadata import frame_metadata
+from pipelines.config import PrismConfig
+
+GOLDEN_GROUP = "golden"
+SKU_UNIQUE = "sku_unique"
+
+
+def build_golden_assets(config: PrismConfig) -> list[dg.AssetsDefinition]:
+    @dg.multi_asset(
+        group_name=GOLDEN_GROUP,
+        outs={"golden_products": dg.AssetOut(), "price_tiers": dg.AssetOut()},
+        check_specs=[
+            dg.AssetCheckSpec(
+                SKU_UNIQUE,
+                asset="golden_products",
+                blocking=True,
+                description="every sku appears once; a duplicate would publish two truths",
+            )
+        ],
+    )
+    def golden(
+        context: dg.AssetExecutionContext,
+        pim_master_data: pl.DataFrame,
+        erp_prices: pl.DataFrame,
+        erp_stock: pl.DataFrame,
+        erp_supply: pl.DataFrame,
+    ) -> Iterator[dg.Output | dg.AssetCheckResult]:
+        """Prices and availability are taken on the configured as-of date (default today)."""
+        as_of = config.as_of_date()
+        master = pim_master_data.lazy()
+        tiers = golden_price_tiers(erp_prices.lazy(), master, as_of).collect()
+        products = golden_products(
+            master,
+            tiers.lazy(),
+            erp_stock.lazy(),
+            erp_supply.lazy(),
+            as_of,
+            config.locales,
+            config.currencies,
+        ).collect()
+        duplicates = products.height - products["sku"].n_unique()
+        context.log.info("golden: %d products, %d price tiers", products.height, tiers.height)
+        yield dg.Output(
+            products, "golden_products", metadata=frame_metadata(products, as_of=str(as_of))
+        )
+        yield dg.Output(tiers, "price_tiers", metadata=frame_metadata(tiers))
+        yield dg.AssetCheckResult(
+            asset_key="golden_products",
+            check_name=SKU_UNIQUE,
+            passed=duplicates == 0,
+            metadata={"duplicate_skus": duplicates},
+        )
+
+    return [golden]

@@ -1,0 +1,63 @@
+"""The publish asset: the one step that changes what channels see."""
+
+from __future__ import annotations
+
+import dagster as dg
+import polars as pl
+
+from assets.feeds import feed_key, snapshot_id_of_run
+from assets.metadata import frame_metadata
+from assets.sources import snapshot_field
+from pipelines.config import PortalChannel, PrismConfig
+from pipelines.resources import FeedStoreResource
+from sinks.publish import publish_snapshot
+from sinks.snapshot_store import FeedFile, Manifest
+
+PUBLISH_GROUP = "publish"
+
+
+def build_publish_assets(config: PrismConfig) -> list[dg.AssetsDefinition]:
+    ins = {f"feed_{n}": dg.AssetIn(key=feed_key(n)) for n in config.channels}
+    ins["source_snapshots"] = dg.AssetIn()
+
+    @dg.asset(group_name=PUBLISH_GROUP, ins=ins)
+    def published_snapshot(
+        context: dg.AssetExecutionContext, feed_store: FeedStoreResource, **inputs: pl.DataFrame
+    ) -> dg.MaterializeResult:
+        """Seals this run's staged feeds into a snapshot with a manifest and makes it live."""
+        sources = inputs.pop("source_snapshots")
+        snapshot_id, created = snapshot_id_of_run(context)
+        feeds = pl.concat(inputs.values())
+        stale = feeds.filter(pl.col("snapshot_id") != snapshot_id)
+        if stale.height:
+            msg = (
+                f"feeds of snapshot {stale['snapshot_id'][0]} were staged by another run; "
+                "publish together with the feeds (materialize the whole job)"
+            )
+            raise dg.Failure(msg)
+        manifest = Manifest(
+            snapshot_id=snapshot_id,
+            as_of=str(config.as_of_date()),
+            created_at=created.isoformat(),
+            sources={
+                s: snapshot_field(sources, s, "snapshot_id") for s in sources["source"].to_list()
+            },
+            files=[FeedFile(**r) for r in feeds.drop("snapshot_id").iter_rows(named=True)],
+        )
+        portals = [c for c in config.channels.values() if isinstance(c, PortalChannel)]
+        store = feed_store.store()
+        sealed = publish_snapshot(store, manifest, portals, feed_store.keep)
+        context.log.info("snapshot %s is live at %s", snapshot_id, store.current_link)
+        files = pl.DataFrame([vars(f) for f in sealed.files])
+        return dg.MaterializeResult(
+            value=files,
+            metadata={
+                **frame_metadata(files),
+                "snapshot_id": snapshot_id,
+                "manifest": dg.MetadataValue.path(
+                    str(store.snapshot_dir(snapshot_id) / "manifest.json")
+                ),
+            },
+        )
+
+    return [published_snapshot]

@@ -1,0 +1,69 @@
+"""The quarantine asset: everything kept off a channel, and why (see quality/)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import dagster as dg
+import polars as pl
+
+from assets.metadata import frame_metadata
+from assets.pricing import classify_price_rows
+from assets.sources import snapshot_field
+from pipelines.config import PrismConfig
+from quality.quarantine import build_quarantine, unknown_sku_rows
+
+QUALITY_GROUP = "quality"
+ERP_ROWS_ACCOUNTED = "erp_rows_accounted"
+
+
+def build_quarantine_assets(config: PrismConfig) -> list[dg.AssetsDefinition]:
+    @dg.asset(
+        group_name=QUALITY_GROUP,
+        check_specs=[
+            dg.AssetCheckSpec(
+                ERP_ROWS_ACCOUNTED,
+                asset="quarantine",
+                blocking=True,
+                description="each ERP price row is active, expired, not yet valid or superseded",
+            )
+        ],
+    )
+    def quarantine(
+        context: dg.AssetExecutionContext,
+        source_snapshots: pl.DataFrame,
+        golden_products: pl.DataFrame,
+        pim_rejects: pl.DataFrame,
+        erp_rejects: pl.DataFrame,
+        erp_prices: pl.DataFrame,
+        erp_stock: pl.DataFrame,
+        erp_supply: pl.DataFrame,
+    ) -> Iterator[dg.Output | dg.AssetCheckResult]:
+        """Rows that fail a channel's rules, unparseable input rows and ERP rows for unknown
+        skus; each with rule, field, offending value and the source to fix it in."""
+        golden = golden_products.lazy()
+        erp_id = snapshot_field(source_snapshots, "erp", "snapshot_id")
+        erp_rows = pl.concat(
+            [f.lazy().select("sku", "erp_source") for f in (erp_prices, erp_stock, erp_supply)]
+        )
+        rejects = pl.concat(
+            [pim_rejects.lazy(), erp_rejects.lazy(), unknown_sku_rows(erp_rows, golden)]
+        )
+        frame = build_quarantine(
+            golden, config.channels, rejects, erp_source=f"ERP snapshot {erp_id}, prices"
+        ).collect()
+        status = classify_price_rows(erp_prices.lazy(), config.as_of_date()).collect()
+        counts = dict(status.group_by("status").len().iter_rows())
+        by_rule = dict(frame.group_by("rule").len().sort("rule").iter_rows())
+        context.log.info("quarantine: %d rows %s; ERP price rows %s", frame.height, by_rule, counts)
+        yield dg.Output(
+            frame,
+            metadata=frame_metadata(frame, rows_by_rule=by_rule, erp_price_rows=counts),
+        )
+        yield dg.AssetCheckResult(
+            check_name=ERP_ROWS_ACCOUNTED,
+            passed=status.height == erp_prices.height,
+            metadata={"typed_price_rows": erp_prices.height, "classified": status.height},
+        )
+
+    return [quarantine]

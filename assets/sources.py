@@ -1,0 +1,78 @@
+"""Source assets: which PIM export and ERP snapshot a run reads, and their parsed contents."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import dagster as dg
+import polars as pl
+
+from assets.master_data import golden_master_data
+from assets.metadata import frame_metadata
+from pipelines.config import PrismConfig
+from pipelines.resources import FileDropResource
+from sources.akeneo_files import read_pim_export
+from sources.erp_files import read_erp_snapshot
+
+SOURCES_GROUP = "sources"
+ERP_OUTPUTS = ("erp_prices", "erp_stock", "erp_supply", "erp_rejects")
+
+
+def snapshot_field(snapshots: pl.DataFrame, source: str, column: str = "path") -> str:
+    """A pinned source's folder path or snapshot id, from the ``source_snapshots`` frame."""
+    return snapshots.filter(pl.col("source") == source).item(0, column)
+
+
+def build_source_assets(config: PrismConfig) -> list[dg.AssetsDefinition]:
+    @dg.asset(group_name=SOURCES_GROUP)
+    def source_snapshots(
+        context: dg.AssetExecutionContext, pim: FileDropResource, erp: FileDropResource
+    ) -> dg.MaterializeResult:
+        """Pins the PIM export and ERP snapshot folders for the whole run."""
+        folders = {"pim": pim.latest("products"), "erp": erp.latest("prices")}
+        frame = pl.DataFrame(
+            [{"source": s, "snapshot_id": f.name, "path": str(f)} for s, f in folders.items()]
+        )
+        context.log.info("reading PIM export %s and ERP snapshot %s", *frame["snapshot_id"])
+        return dg.MaterializeResult(
+            value=frame,
+            metadata={f"{s}_snapshot": f.name for s, f in folders.items()},
+        )
+
+    @dg.multi_asset(
+        group_name=SOURCES_GROUP,
+        outs={"pim_master_data": dg.AssetOut(), "pim_rejects": dg.AssetOut()},
+    )
+    def pim_master_data(
+        context: dg.AssetExecutionContext, source_snapshots: pl.DataFrame
+    ) -> Iterator[dg.Output]:
+        """PIM products flattened per locale and scope, variant values inherited."""
+        export = read_pim_export(
+            Path(snapshot_field(source_snapshots, "pim")),
+            config.locales,
+            config.scope,
+            attributes=set(config.attributes.model_dump().values()),
+        )
+        master = golden_master_data(
+            export, config.attributes, config.locales, config.scope, config.media_base_url
+        ).collect()
+        context.log.info("PIM: %d products, %d rejected rows", master.height, export.rejects.height)
+        yield dg.Output(master, "pim_master_data", metadata=frame_metadata(master))
+        yield dg.Output(export.rejects, "pim_rejects", metadata=frame_metadata(export.rejects))
+
+    @dg.multi_asset(
+        group_name=SOURCES_GROUP,
+        outs={name: dg.AssetOut() for name in ERP_OUTPUTS},
+    )
+    def erp_snapshot(
+        context: dg.AssetExecutionContext, source_snapshots: pl.DataFrame
+    ) -> Iterator[dg.Output]:
+        """ERP prices, stock and supply, typed; unparseable rows go to erp_rejects."""
+        snapshot = read_erp_snapshot(Path(snapshot_field(source_snapshots, "erp")))
+        for name in ERP_OUTPUTS:
+            frame = getattr(snapshot, name.removeprefix("erp_"))
+            context.log.info("ERP %s: %d rows", name, frame.height)
+            yield dg.Output(frame, name, metadata=frame_metadata(frame))
+
+    return [source_snapshots, pim_master_data, erp_snapshot]

@@ -1,0 +1,64 @@
+"""The code location: one Definitions object for `dagster dev` and the `prism` CLI.
+
+The asset graph has one feed asset per configured channel, so the graph is built from the
+configuration file (``PRISM_CONFIG``, default ``prism.yaml`` in the working directory), the
+way Dagster components build definitions from YAML. Reading it is the only load-time work.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import dagster as dg
+
+from assets.feeds import build_feed_assets
+from assets.golden import build_golden_assets
+from assets.publish import build_publish_assets
+from assets.quarantine import build_quarantine_assets
+from assets.sources import build_source_assets
+from pipelines.config import PrismConfig, load_config
+from pipelines.resources import FeedStoreResource, FileDropResource, PolarsParquetIOManager
+from pipelines.sensors import build_source_sensor
+
+JOB_NAME = "syndicate"
+
+
+def build_definitions(config: PrismConfig) -> dg.Definitions:
+    assets = [
+        *build_source_assets(config),
+        *build_golden_assets(config),
+        *build_quarantine_assets(config),
+        *build_feed_assets(config),
+        *build_publish_assets(config),
+    ]
+    job = dg.define_asset_job(
+        JOB_NAME,
+        selection=dg.AssetSelection.all(),
+        description="Pull PIM + ERP, build golden records, validate, publish one snapshot.",
+    )
+    resources = {
+        "pim": FileDropResource(path=str(config.pim.path)),
+        "erp": FileDropResource(path=str(config.erp.path)),
+        "feed_store": FeedStoreResource(
+            directory=str(config.publish.directory), keep=config.publish.keep
+        ),
+        "io_manager": PolarsParquetIOManager(base_dir=str(config.publish.work_directory)),
+    }
+    return dg.Definitions(
+        assets=assets,
+        asset_checks=[],
+        jobs=[job],
+        schedules=[
+            dg.ScheduleDefinition(name="daily_syndication", job=job, cron_schedule="0 6 * * *")
+        ],
+        sensors=[build_source_sensor(job)],
+        resources=resources,
+    )
+
+
+def config_path() -> Path:
+    return Path(os.environ.get("PRISM_CONFIG", "prism.yaml"))
+
+
+defs = build_definitions(load_config(config_path()))

@@ -1,0 +1,168 @@
+"""Versioned feed snapshots on the local file system, made live by one atomic pointer switch.
+
+Layout under the publish directory::
+
+    staging/<snapshot_id>/...      written by the channel writers during a run
+    snapshots/<snapshot_id>/...    complete snapshots, each with manifest.json
+    current -> snapshots/<id>      symlink; channel teams read current/<channel>/...
+
+A snapshot becomes visible only through ``rename(staging -> snapshots)`` followed by an atomic
+``rename`` of a fresh symlink over ``current``; a run that fails before leaves ``current`` as it
+was. Old snapshots beyond ``keep`` are deleted, never the live one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import re
+import shutil
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+
+SNAPSHOT_ID = re.compile(r"^\d{8}T\d{6}Z-[0-9a-f]{8}$")
+MANIFEST = "manifest.json"
+
+
+class SnapshotError(RuntimeError):
+    """A snapshot cannot be staged or published; the live snapshot is untouched."""
+
+
+def new_snapshot_id(created: dt.datetime, run_id: str) -> str:
+    """Sortable, unique id: UTC creation time plus the first 8 hex digits of the run id."""
+    stamp = created.astimezone(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+    return f"{stamp}-{run_id.replace('-', '')[:8]}"
+
+
+def check_snapshot_id(snapshot_id: str) -> str:
+    if not SNAPSHOT_ID.match(snapshot_id):
+        msg = f"invalid snapshot id {snapshot_id!r} (expected like 20261122T195600Z-ab12cd34)"
+        raise SnapshotError(msg)
+    return snapshot_id
+
+
+@dataclass(frozen=True)
+class FeedFile:
+    """One file of a channel's feed (``path`` relative to the snapshot folder), or with
+    ``kind="table"`` one SQL table loaded for the snapshot (``path`` is the table name)."""
+
+    channel: str
+    path: str
+    rows: int
+    kind: str = "file"
+    sha256: str = ""
+    bytes: int = 0
+
+
+@dataclass(frozen=True)
+class Manifest:
+    snapshot_id: str
+    as_of: str
+    created_at: str
+    sources: dict[str, str]
+    files: list[FeedFile]
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), indent=2, sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> Manifest:
+        data = json.loads(text)
+        data["files"] = [FeedFile(**f) for f in data["files"]]
+        return cls(**data)
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+@dataclass(frozen=True)
+class SnapshotStore:
+    root: Path
+
+    def staging_dir(self, snapshot_id: str) -> Path:
+        return self.root / "staging" / check_snapshot_id(snapshot_id)
+
+    def snapshot_dir(self, snapshot_id: str) -> Path:
+        return self.root / "snapshots" / check_snapshot_id(snapshot_id)
+
+    @property
+    def current_link(self) -> Path:
+        return self.root / "current"
+
+    def channel_dir(self, snapshot_id: str, channel: str) -> Path:
+        """A fresh staging folder for one channel's files (emptied if a retry left some)."""
+        target = self.staging_dir(snapshot_id) / channel
+        shutil.rmtree(target, ignore_errors=True)
+        target.mkdir(parents=True)
+        return target
+
+    def live_snapshot(self) -> str | None:
+        link = self.current_link
+        if not link.is_symlink():
+            return None
+        return Path(os.readlink(link)).name
+
+    def snapshots(self) -> list[str]:
+        folder = self.root / "snapshots"
+        if not folder.is_dir():
+            return []
+        return sorted(p.name for p in folder.iterdir() if SNAPSHOT_ID.match(p.name))
+
+    def manifest(self, snapshot_id: str) -> Manifest:
+        path = self.snapshot_dir(snapshot_id) / MANIFEST
+        return Manifest.from_json(path.read_text(encoding="utf-8"))
+
+    def seal(self, manifest: Manifest) -> Manifest:
+        """Hash the staged files, write the manifest and move staging into snapshots/."""
+        staging = self.staging_dir(manifest.snapshot_id)
+        files = [self._hashed(staging, feed) for feed in manifest.files]
+        sealed = replace(manifest, files=files)
+        (staging / MANIFEST).write_text(sealed.to_json(), encoding="utf-8")
+        target = self.snapshot_dir(manifest.snapshot_id)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        staging.rename(target)
+        return sealed
+
+    def _hashed(self, staging: Path, feed: FeedFile) -> FeedFile:
+        if feed.kind != "file":
+            return feed
+        path = staging / feed.path
+        if not path.is_file():
+            msg = f"channel {feed.channel}: file {feed.path} is missing from the staged snapshot"
+            raise SnapshotError(msg)
+        return replace(feed, sha256=sha256_of(path), bytes=path.stat().st_size)
+
+    def activate(self, snapshot_id: str) -> None:
+        """Point ``current`` at a sealed snapshot with one atomic rename."""
+        target = self.snapshot_dir(snapshot_id)
+        if not (target / MANIFEST).is_file():
+            msg = f"snapshot {snapshot_id} is not sealed (no {MANIFEST}); refusing to make it live"
+            raise SnapshotError(msg)
+        tmp = self.root / f".current-{snapshot_id}"
+        tmp.unlink(missing_ok=True)
+        tmp.symlink_to(Path("snapshots") / snapshot_id)
+        tmp.replace(self.current_link)
+
+    def discard_staging(self, keep: str | None = None) -> None:
+        """Remove staged leftovers of failed runs (all but ``keep``)."""
+        folder = self.root / "staging"
+        if folder.is_dir():
+            for path in folder.iterdir():
+                if path.name != keep:
+                    shutil.rmtree(path, ignore_errors=True)
+
+    def prune(self, keep: int) -> list[str]:
+        """Delete all but the newest ``keep`` snapshots; the live one always stays."""
+        live = self.live_snapshot()
+        ids = self.snapshots()
+        doomed = [s for s in ids[: max(len(ids) - keep, 0)] if s != live]
+        for snapshot_id in doomed:
+            shutil.rmtree(self.snapshot_dir(snapshot_id))
+        return doomed

@@ -1,0 +1,45 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from factories import REPO, default_config
+
+from pipelines.config import ConfigError, load_config, parse_config
+
+
+def test_the_shipped_configuration_is_valid() -> None:
+    config = load_config(REPO / "prism.yaml")
+    assert list(config.channels) == ["website", "shop", "portal", "marketplace", "quoting"]
+    assert config.currencies == ("EUR", "USD")
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "expected"),
+    [
+        (["channels", "shop", "currency"], "EURO", "channels.shop.csv.currency"),
+        (["channels", "shop", "format"], "xlsx", "channels.shop"),
+        (["channels", "website", "locale"], "it_IT", "channels.website.locale"),
+        (["publish", "keep"], 0, "publish.keep"),
+        (["locales"], ["german"], "locales"),
+        (["channels", "quoting", "customers"], [], "channels.quoting.bmecat.customers"),
+        (["unknown_key"], 1, "unknown_key"),
+    ],
+)
+def test_an_invalid_file_names_the_key_path(path: list[str], value: object, expected: str) -> None:
+    data = default_config()
+    node = data
+    for key in path[:-1]:
+        node = node[key]
+    node[path[-1]] = value
+    with pytest.raises(ConfigError, match=expected.replace(".", r"\.")):
+        parse_config(data, origin="prism.yaml")
+
+
+def test_a_missing_file_and_broken_yaml_fail_clearly(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="not found"):
+        load_config(tmp_path / "nope.yaml")
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("channels: [unclosed", encoding="utf-8")
+    with pytest.raises(ConfigError, match="not valid YAML"):
+        load_config(broken)

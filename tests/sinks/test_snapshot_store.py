@@ -1,0 +1,84 @@
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from pathlib import Path
+
+import pytest
+
+from sinks.snapshot_store import (
+    FeedFile,
+    Manifest,
+    SnapshotError,
+    SnapshotStore,
+    new_snapshot_id,
+)
+
+CREATED = dt.datetime(2026, 11, 22, 19, 56, tzinfo=dt.UTC)
+
+
+def stage(store: SnapshotStore, snapshot_id: str, text: str) -> Manifest:
+    folder = store.channel_dir(snapshot_id, "shop")
+    (folder / "products.csv").write_text(text, encoding="utf-8")
+    return Manifest(
+        snapshot_id=snapshot_id,
+        as_of="2026-11-22",
+        created_at=CREATED.isoformat(),
+        sources={"pim": "p1", "erp": "e1"},
+        files=[FeedFile("shop", "shop/products.csv", 1), FeedFile("portal", "products", 3, "table")],
+    )
+
+
+def publish(store: SnapshotStore, snapshot_id: str, text: str) -> Manifest:
+    sealed = store.seal(stage(store, snapshot_id, text))
+    store.activate(snapshot_id)
+    return sealed
+
+
+def test_snapshot_ids_sort_by_time_and_are_validated() -> None:
+    first = new_snapshot_id(CREATED, "0f1e2d3c-aaaa-bbbb-cccc-000000000000")
+    later = new_snapshot_id(CREATED + dt.timedelta(seconds=1), "00000000-0000")
+    assert first == "20261122T195600Z-0f1e2d3c"
+    assert sorted([later, first]) == [first, later]
+    with pytest.raises(SnapshotError, match="invalid snapshot id"):
+        SnapshotStore(Path("x")).staging_dir("../../etc")
+
+
+def test_seal_writes_a_manifest_with_hashes_and_activate_switches_current(tmp_path: Path) -> None:
+    store = SnapshotStore(tmp_path)
+    sealed = publish(store, "20261122T195600Z-00000001", "sku\nA\n")
+    assert store.live_snapshot() == "20261122T195600Z-00000001"
+    live = tmp_path / "current" / "shop" / "products.csv"
+    assert live.read_text(encoding="utf-8") == "sku\nA\n"
+    manifest = json.loads((tmp_path / "current" / "manifest.json").read_text(encoding="utf-8"))
+    shop = next(f for f in manifest["files"] if f["channel"] == "shop")
+    assert shop["sha256"] == hashlib.sha256(b"sku\nA\n").hexdigest()
+    assert shop["bytes"] == 6
+    assert store.manifest(sealed.snapshot_id) == sealed
+    assert not (tmp_path / "staging" / sealed.snapshot_id).exists()
+
+
+def test_a_failed_run_leaves_the_live_snapshot_untouched(tmp_path: Path) -> None:
+    store = SnapshotStore(tmp_path)
+    publish(store, "20261122T195600Z-00000001", "old\n")
+    broken = stage(store, "20261122T195700Z-00000002", "new\n")
+    (store.staging_dir(broken.snapshot_id) / "shop" / "products.csv").unlink()
+    with pytest.raises(SnapshotError, match="missing"):
+        store.seal(broken)
+    with pytest.raises(SnapshotError, match="not sealed"):
+        store.activate(broken.snapshot_id)
+    assert (tmp_path / "current" / "shop" / "products.csv").read_text(encoding="utf-8") == "old\n"
+    store.discard_staging()
+    assert not (tmp_path / "staging" / broken.snapshot_id).exists()
+
+
+def test_prune_keeps_the_newest_and_never_the_live_one(tmp_path: Path) -> None:
+    store = SnapshotStore(tmp_path)
+    ids = [f"20261122T19560{i}Z-0000000{i}" for i in range(4)]
+    for snapshot_id in ids:
+        publish(store, snapshot_id, snapshot_id)
+    store.activate(ids[0])  # rolled back to the oldest
+    assert store.prune(keep=2) == [ids[1]]
+    assert store.snapshots() == [ids[0], ids[2], ids[3]]
+    assert store.live_snapshot() == ids[0]
