@@ -1,8 +1,6 @@
 """Channel feed assets: every channel written from the same golden records into one staged
 snapshot; checks on each block the publish when a channel would be harmed."""
 
-from __future__ import annotations
-
 import datetime as dt
 from collections.abc import Iterator
 from dataclasses import asdict

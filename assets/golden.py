@@ -1,7 +1,5 @@
 """The golden record assets: one product truth every channel is written from."""
 
-from __future__ import annotations
-
 from collections.abc import Iterator
 
 import dagster as dg

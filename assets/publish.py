@@ -1,7 +1,5 @@
 """The publish asset: the one step that changes what channels see."""
 
-from __future__ import annotations
-
 import dagster as dg
 import polars as pl
 

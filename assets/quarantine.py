@@ -1,7 +1,5 @@
 """The quarantine asset: everything kept off a channel, and why (see quality/)."""
 
-from __future__ import annotations
-
 from collections.abc import Iterator
 
 import dagster as dg

@@ -1,7 +1,5 @@
 """Source assets: which PIM export and ERP snapshot a run reads, and their parsed contents."""
 
-from __future__ import annotations
-
 from collections.abc import Iterator
 from pathlib import Path
 

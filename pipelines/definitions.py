@@ -52,7 +52,7 @@ def build_definitions(config: PrismConfig) -> dg.Definitions:
         schedules=[
             dg.ScheduleDefinition(name="daily_syndication", job=job, cron_schedule="0 6 * * *")
         ],
-        sensors=[build_source_sensor(job)],
+        sensors=[build_source_sensor(JOB_NAME)],
         resources=resources,
     )
 

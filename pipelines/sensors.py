@@ -1,16 +1,12 @@
 """Sensor: start a run when a new PIM export or ERP snapshot folder is dropped."""
 
-from __future__ import annotations
-
 import dagster as dg
 
 from pipelines.resources import FileDropResource
 
 
-def build_source_sensor(
-    job: dg.JobDefinition | dg.UnresolvedAssetJobDefinition,
-) -> dg.SensorDefinition:
-    @dg.sensor(job=job, minimum_interval_seconds=60)
+def build_source_sensor(job_name: str) -> dg.SensorDefinition:
+    @dg.sensor(job_name=job_name, minimum_interval_seconds=60)
     def new_source_snapshot(
         context: dg.SensorEvaluationContext, pim: FileDropResource, erp: FileDropResource
     ) -> dg.SensorResult | dg.SkipReason:

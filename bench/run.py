@@ -1,0 +1,107 @@
+"""Benchmark: generate N products (default 1,000,000), run the whole pipeline once through
+`prism run`, and report each stage's seconds and the run's peak memory (RSS).
+
+    .venv/bin/python bench/run.py [--products 1000000] [--workdir var/bench] [--reuse-data]
+
+The run happens in a child process so its peak RSS is measured alone (getrusage of children).
+Targets on a 2-core machine: <= 20 s and <= 3 GiB for 1M products to all five channels.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import logging
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import dagster as dg
+import yaml
+
+from pipelines.demo_data import generate_demo_data
+
+REPO = Path(__file__).resolve().parents[1]
+AS_OF = dt.date(2026, 11, 22)
+log = logging.getLogger("bench")
+
+
+def bench_config(workdir: Path) -> Path:
+    """The shipped prism.yaml with every path moved into the bench folder."""
+    config = yaml.safe_load((REPO / "prism.yaml").read_text(encoding="utf-8"))
+    config["as_of"] = AS_OF.isoformat()
+    config["pim"]["path"] = str(workdir / "data" / "pim")
+    config["erp"]["path"] = str(workdir / "data" / "erp")
+    config["publish"] = {
+        "directory": str(workdir / "feeds"),
+        "work_directory": str(workdir / "work"),
+        "keep": 2,
+    }
+    config["channels"]["portal"]["url"] = f"sqlite:///{workdir / 'portal.sqlite'}"
+    path = workdir / "bench.yaml"
+    path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def run_pipeline(config: Path, dagster_home: Path) -> tuple[float, int]:
+    """Seconds and peak RSS in bytes of one `prism run` in a child process."""
+    env = {**os.environ, "DAGSTER_HOME": str(dagster_home)}
+    started = time.perf_counter()
+    subprocess.run(
+        [str(Path(sys.executable).parent / "prism"), "run", "--config", str(config)],
+        env=env,
+        check=True,
+    )
+    seconds = time.perf_counter() - started
+    return seconds, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
+
+
+def step_seconds(dagster_home: Path) -> dict[str, float]:
+    os.environ["DAGSTER_HOME"] = str(dagster_home)
+    with dg.DagsterInstance.get() as instance:
+        run = instance.get_runs(limit=1)[0]
+        stats = instance.get_run_step_stats(run.run_id)
+    return {s.step_key: round(s.end_time - s.start_time, 2) for s in stats if s.end_time}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--products", type=int, default=1_000_000)
+    parser.add_argument("--workdir", type=Path, default=REPO / "var" / "bench")
+    parser.add_argument("--reuse-data", action="store_true", help="skip generation")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    workdir = args.workdir.resolve()
+    if not args.reuse_data:
+        shutil.rmtree(workdir, ignore_errors=True)
+        started = time.perf_counter()
+        generate_demo_data(workdir / "data", products=args.products, as_of=AS_OF)
+        log.info("generated %d products in %.1f s", args.products, time.perf_counter() - started)
+    for stale in ("feeds", "work", "dagster"):
+        shutil.rmtree(workdir / stale, ignore_errors=True)
+    (workdir / "portal.sqlite").unlink(missing_ok=True)
+    dagster_home = workdir / "dagster"
+    dagster_home.mkdir(parents=True)
+    seconds, peak = run_pipeline(bench_config(workdir), dagster_home)
+    steps = step_seconds(dagster_home)
+    result = {
+        "products": args.products,
+        "total_seconds": round(seconds, 2),
+        "peak_rss_gib": round(peak / 2**30, 2),
+        "steps": steps,
+    }
+    (workdir / "result.json").write_text(json.dumps(result, indent=2), encoding="utf-8")
+    log.info("| stage | seconds |\n| --- | --- |")
+    for step, secs in steps.items():
+        log.info("| %s | %.2f |", step, secs)
+    log.info("| **whole run (process)** | %.2f |", seconds)
+    log.info("peak RSS: %.2f GiB", peak / 2**30)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,63 @@
+"""Snapshot of the asset graph: a change to keys, dependencies or checks shows up in review."""
+
+from __future__ import annotations
+
+from factories import REPO
+
+from pipelines.config import load_config
+from pipelines.definitions import JOB_NAME, build_definitions
+
+GRAPH = {
+    "source_snapshots": [],
+    "pim_master_data": ["source_snapshots"],
+    "pim_rejects": ["source_snapshots"],
+    "erp_prices": ["source_snapshots"],
+    "erp_stock": ["source_snapshots"],
+    "erp_supply": ["source_snapshots"],
+    "erp_rejects": ["source_snapshots"],
+    "golden_products": ["erp_prices", "erp_stock", "erp_supply", "pim_master_data"],
+    "price_tiers": ["erp_prices", "erp_stock", "erp_supply", "pim_master_data"],
+    "quarantine": [
+        "erp_prices",
+        "erp_rejects",
+        "erp_stock",
+        "erp_supply",
+        "golden_products",
+        "pim_rejects",
+        "source_snapshots",
+    ],
+    **{
+        f"feeds/{c}": ["golden_products", "price_tiers", "quarantine"]
+        for c in ("website", "shop", "portal", "marketplace", "quoting")
+    },
+    "published_snapshot": [
+        "feeds/marketplace",
+        "feeds/portal",
+        "feeds/quoting",
+        "feeds/shop",
+        "feeds/website",
+        "source_snapshots",
+    ],
+}
+
+
+def test_the_asset_graph_is_as_designed() -> None:
+    defs = build_definitions(load_config(REPO / "prism.yaml"))
+    graph = defs.resolve_asset_graph()
+    found = {
+        key.to_user_string(): sorted(p.to_user_string() for p in graph.get(key).parent_keys)
+        for key in graph.get_all_asset_keys()
+    }
+    assert found == GRAPH
+    checks = sorted(c.to_user_string() for c in graph.asset_check_keys)
+    assert checks == sorted(
+        ["golden_products:sku_unique", "quarantine:erp_rows_accounted"]
+        + [
+            f"feeds/{c}:{n}"
+            for c in ("website", "shop", "portal", "marketplace", "quoting")
+            for n in ("accounted", "not_empty")
+        ]
+    )
+    assert defs.resolve_job_def(JOB_NAME).name == JOB_NAME
+    assert [s.name for s in defs.schedules] == ["daily_syndication"]
+    assert [s.name for s in defs.sensors] == ["new_source_snapshot"]

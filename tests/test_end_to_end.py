@@ -1,0 +1,258 @@
+"""The whole pipeline, materialized in-process on the demo data, every channel read back with an
+independent parser (json, csv, SQLAlchemy, lxml + the BMEcat XSD)."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import json
+import shutil
+from decimal import Decimal
+from pathlib import Path
+
+import dagster as dg
+import polars as pl
+import pytest
+import sqlalchemy as sa
+from click.testing import CliRunner
+from factories import REPO, default_config
+from lxml import etree
+
+from pipelines.cli import main
+from pipelines.config import PrismConfig, parse_config
+from pipelines.definitions import JOB_NAME, build_definitions
+from pipelines.demo_data import generate_demo_data
+
+AS_OF = dt.date(2026, 11, 22)
+G = "{http://base.google.com/ns/1.0}"
+BMECAT_XSD = REPO / "tests" / "fixtures" / "bmecat" / "bmecat_2005_1.xsd"
+
+
+def config_for(root: Path) -> PrismConfig:
+    data = default_config()
+    data["as_of"] = AS_OF.isoformat()
+    data["pim"]["path"] = str(root / "data" / "pim")
+    data["erp"]["path"] = str(root / "data" / "erp")
+    data["publish"] = {
+        "directory": str(root / "feeds"),
+        "work_directory": str(root / "work"),
+        "keep": 5,
+    }
+    data["channels"]["portal"]["url"] = f"sqlite:///{root / 'portal.sqlite'}"
+    return parse_config(data)
+
+
+def run(config: PrismConfig, instance: dg.DagsterInstance) -> dg.ExecuteInProcessResult:
+    job = build_definitions(config).resolve_job_def(JOB_NAME)
+    return job.execute_in_process(instance=instance, raise_on_error=False)
+
+
+@pytest.fixture(scope="module")
+def root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("prism")
+    generate_demo_data(root / "data", products=800, seed=7, as_of=AS_OF)
+    return root
+
+
+@pytest.fixture(scope="module")
+def instance() -> dg.DagsterInstance:
+    with dg.DagsterInstance.ephemeral() as instance:
+        yield instance
+
+
+@pytest.fixture(scope="module")
+def result(root: Path, instance: dg.DagsterInstance) -> dg.ExecuteInProcessResult:
+    result = run(config_for(root), instance)
+    assert result.success
+    return result
+
+
+@pytest.fixture(scope="module")
+def live(root: Path, result: dg.ExecuteInProcessResult) -> Path:
+    return root / "feeds" / "current"
+
+
+@pytest.fixture(scope="module")
+def manifest(live: Path) -> dict:
+    return json.loads((live / "manifest.json").read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="module")
+def golden(root: Path, result: dg.ExecuteInProcessResult) -> pl.DataFrame:
+    return pl.read_parquet(root / "work" / "golden_products.parquet")
+
+
+@pytest.fixture(scope="module")
+def quarantine(root: Path, result: dg.ExecuteInProcessResult) -> pl.DataFrame:
+    return pl.read_parquet(root / "work" / "quarantine.parquet")
+
+
+def rows_of(manifest: dict, channel: str) -> int:
+    return sum(f["rows"] for f in manifest["files"] if f["channel"] == channel)
+
+
+def published_skus(golden: pl.DataFrame, quarantine: pl.DataFrame, channel: str) -> set[str]:
+    blocked = set(quarantine.filter(pl.col("channel") == channel)["sku"])
+    return set(golden.filter(pl.col("enabled"))["sku"]) - blocked
+
+
+def money(value: Decimal) -> str:
+    return str(value.quantize(Decimal("0.01"), rounding="ROUND_HALF_UP"))
+
+
+def test_every_check_passes_and_the_manifest_matches_the_files(
+    result: dg.ExecuteInProcessResult, live: Path, manifest: dict
+) -> None:
+    checks = result.get_asset_check_evaluations()
+    assert checks
+    assert all(c.passed for c in checks), [c.check_name for c in checks if not c.passed]
+    assert manifest["as_of"] == "2026-11-22"
+    assert set(manifest["sources"]) == {"pim", "erp"}
+    assert {f["channel"] for f in manifest["files"]} == {
+        "website",
+        "shop",
+        "portal",
+        "marketplace",
+        "quoting",
+    }
+    for feed in (f for f in manifest["files"] if f["kind"] == "file"):
+        data = (live / feed["path"]).read_bytes()
+        assert hashlib.sha256(data).hexdigest() == feed["sha256"]
+        assert len(data) == feed["bytes"]
+
+
+def test_nothing_is_lost(
+    root: Path, golden: pl.DataFrame, quarantine: pl.DataFrame, manifest: dict
+) -> None:
+    pim = next((root / "data" / "pim").iterdir())
+    lines = (pim / "products.jsonl").read_text(encoding="utf-8").splitlines()
+    pim_rejects = quarantine.filter(pl.col("source").str.starts_with("products.jsonl"))
+    pim_rejects = pim_rejects.filter(pl.col("channel") == "*")
+    assert len(lines) == golden.height + pim_rejects.height
+    disabled = golden.filter(~pl.col("enabled")).height
+    for channel in ("website", "shop", "marketplace"):
+        blocked = quarantine.filter(pl.col("channel") == channel)["sku"].n_unique()
+        assert rows_of(manifest, channel) + blocked + disabled == golden.height
+    erp = next((root / "data" / "erp").iterdir())
+    for name in ("prices", "stock", "supply"):
+        with (erp / f"{name}.csv").open(encoding="utf-8", newline="") as handle:
+            read = sum(1 for _ in csv.DictReader(handle))
+        frame = pl.read_parquet(root / "work" / f"erp_{name}.parquet")
+        rejected = quarantine.filter(
+            pl.col("source").str.starts_with(f"{name}.csv"), pl.col("rule") != "unknown_sku"
+        )
+        assert read == frame.height + rejected.height, name
+    assert set(quarantine.filter(pl.col("channel") == "*")["rule"]) >= {"unknown_sku"}
+
+
+def test_the_website_gets_json_ld_with_public_list_prices(
+    live: Path, golden: pl.DataFrame, quarantine: pl.DataFrame
+) -> None:
+    lines = (live / "website" / "products.jsonl").read_text(encoding="utf-8").splitlines()
+    items = [json.loads(line) for line in lines]
+    assert {i["sku"] for i in items} == published_skus(golden, quarantine, "website")
+    prices = dict(golden.select("sku", "list_price_EUR").iter_rows())
+    for item in items:
+        assert item["@context"] == "https://schema.org"
+        assert item["@type"] == "Product"
+        assert item["offers"]["priceCurrency"] == "EUR"
+        assert item["offers"]["price"] == money(prices[item["sku"]])
+
+
+def test_the_shop_csv_is_formula_safe(
+    live: Path, golden: pl.DataFrame, quarantine: pl.DataFrame
+) -> None:
+    with (live / "shop" / "products.csv").open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert {r["sku"] for r in rows} == published_skus(golden, quarantine, "shop")
+    for row in rows:
+        for column in ("name", "description", "brand"):
+            assert not row[column].startswith(("=", "+", "-", "@")), row[column]
+
+
+def test_the_portal_tables_carry_customer_tiers_of_the_live_snapshot(
+    root: Path, manifest: dict, golden: pl.DataFrame, quarantine: pl.DataFrame
+) -> None:
+    engine = sa.create_engine(f"sqlite:///{root / 'portal.sqlite'}")
+    with engine.connect() as conn:
+        live = conn.execute(sa.text("SELECT snapshot_id FROM prism_snapshot")).scalar_one()
+        skus = set(conn.execute(sa.text("SELECT sku FROM products")).scalars())
+        types = set(conn.execute(sa.text("SELECT DISTINCT price_type FROM prices")).scalars())
+    engine.dispose()
+    assert live == manifest["snapshot_id"]
+    assert skus == published_skus(golden, quarantine, "portal")
+    assert types == {"list", "group", "customer"}
+
+
+def test_the_google_feed_has_one_item_per_published_product(
+    live: Path, golden: pl.DataFrame, quarantine: pl.DataFrame
+) -> None:
+    tree = etree.parse(str(live / "marketplace" / "google_merchant.xml"))
+    items = tree.findall("./channel/item")
+    assert {i.findtext(f"{G}id") for i in items} == published_skus(
+        golden, quarantine, "marketplace"
+    )
+    prices = dict(golden.select("sku", "list_price_EUR").iter_rows())
+    for item in items:
+        assert item.findtext(f"{G}price") == f"{money(prices[item.findtext(f'{G}id')])} EUR"
+        if item.findtext(f"{G}availability") == "backorder":
+            assert item.findtext(f"{G}availability_date")
+
+
+def test_each_customer_gets_a_valid_bmecat_with_its_own_prices(live: Path) -> None:
+    schema = etree.XMLSchema(etree.parse(str(BMECAT_XSD)))
+    amounts = {}
+    for customer in ("C1000", "C2000"):
+        document = etree.parse(str(live / "quoting" / f"{customer}.xml"))
+        schema.assertValid(document)
+        ns = {"b": "http://www.bmecat.org/bmecat/2005"}
+        amounts[customer] = document.xpath("//b:PRICE_AMOUNT/text()", namespaces=ns)
+    assert amounts["C1000"] != amounts["C2000"]
+
+
+def test_a_failed_run_leaves_the_previous_snapshot_live(
+    root: Path, instance: dg.DagsterInstance, manifest: dict, live: Path
+) -> None:
+    before = (live / "website" / "products.jsonl").read_bytes()
+    pim = next((root / "data" / "pim").iterdir())
+    broken = root / "data" / "pim" / "99991231T000000Z"
+    shutil.copytree(pim, broken)
+    products = broken / "products.jsonl"
+    products.write_bytes(products.read_bytes()[:-40])  # truncated mid-line
+    try:
+        result = run(config_for(root), instance)
+    finally:
+        shutil.rmtree(broken)
+    assert not result.success
+    assert json.loads((live / "manifest.json").read_text(encoding="utf-8")) == manifest
+    assert (live / "website" / "products.jsonl").read_bytes() == before
+    engine = sa.create_engine(f"sqlite:///{root / 'portal.sqlite'}")
+    with engine.connect() as conn:
+        snapshot = conn.execute(sa.text("SELECT snapshot_id FROM prism_snapshot")).scalar_one()
+    engine.dispose()
+    assert snapshot == manifest["snapshot_id"]
+
+
+def test_the_cli_validates_config_and_runs(root: Path, tmp_path: Path, monkeypatch) -> None:
+    config = default_config()
+    config["as_of"] = AS_OF.isoformat()
+    config["pim"]["path"] = str(root / "data" / "pim")
+    config["erp"]["path"] = str(root / "data" / "erp")
+    config["publish"] = {"directory": "feeds", "work_directory": "work", "keep": 1}
+    config["channels"]["portal"]["url"] = "sqlite:///portal.sqlite"
+    (tmp_path / "prism.yaml").write_text(json.dumps(config), encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster"))
+    runner = CliRunner()
+    checked = runner.invoke(main, ["validate-config"])
+    assert checked.exit_code == 0, checked.output
+    assert "valid" in checked.output
+    ran = runner.invoke(main, ["run", "--as-of", "2026-11-22"])
+    assert ran.exit_code == 0, ran.output
+    assert (tmp_path / "feeds" / "current" / "manifest.json").is_file()
+    config["channels"]["shop"]["currency"] = "euro"
+    (tmp_path / "prism.yaml").write_text(json.dumps(config), encoding="utf-8")
+    invalid = runner.invoke(main, ["validate-config"])
+    assert invalid.exit_code == 1
+    assert "channels.shop.csv.currency" in invalid.output
