@@ -32,6 +32,10 @@ FILE_NAMES = {
 }
 
 
+BMECAT_VERSION = "1.0"
+"""Every snapshot is a complete T_NEW_CATALOG; GENERATION_DATE tells versions apart."""
+
+
 def file_name(text: str) -> str:
     """A safe file name for a customer id (letters, digits, '.', '_', '-' kept)."""
     return re.sub(r"[^A-Za-z0-9._-]", "_", text)
@@ -73,7 +77,7 @@ def write_channel_feed(
             own = customer_tiers(tiers.lazy(), customer.id, customer.group, channel.currency)
             path = folder / f"{file_name(customer.id)}.xml"
             rows = write_bmecat(
-                products, own.collect(), channel, customer, path, snapshot_id, created
+                products, own.collect(), channel, customer, path, BMECAT_VERSION, created
             )
             files.append(FeedFile(name, f"{name}/{path.name}", rows))
         return files

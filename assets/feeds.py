@@ -26,9 +26,9 @@ def feed_key(channel: str) -> dg.AssetKey:
 
 def snapshot_id_of_run(context: dg.AssetExecutionContext) -> tuple[str, dt.datetime]:
     """One snapshot id per run, derived from the run's id and creation time."""
-    record = context.instance.get_run_record_by_id(context.run_id)
+    record = context.instance.get_run_record_by_id(context.run.run_id)
     created = record.create_timestamp if record else dt.datetime.now(dt.UTC)
-    return new_snapshot_id(created, context.run_id), created
+    return new_snapshot_id(created, context.run.run_id), created
 
 
 def _check_specs(channels: list[str]) -> list[dg.AssetCheckSpec]:

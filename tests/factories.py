@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Any
-
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 import yaml

@@ -26,7 +26,8 @@ from pipelines.demo_data import generate_demo_data
 
 AS_OF = dt.date(2026, 11, 22)
 G = "{http://base.google.com/ns/1.0}"
-BMECAT_XSD = REPO / "tests" / "fixtures" / "bmecat" / "bmecat_2005_1.xsd"
+BMECAT_XSD = REPO / "tests" / "fixtures" / "bmecat" / "bmecat_2005.xsd"
+BMECAT_NS = "http://www.bmecat.org/bmecat/2005"
 
 
 def config_for(root: Path) -> PrismConfig:
@@ -201,12 +202,14 @@ def test_the_google_feed_has_one_item_per_published_product(
 
 
 def test_each_customer_gets_a_valid_bmecat_with_its_own_prices(live: Path) -> None:
-    schema = etree.XMLSchema(etree.parse(str(BMECAT_XSD)))
+    # the official 2005 schema declares targetNamespace .../2005fd; documents use .../2005
+    text = BMECAT_XSD.read_bytes().replace(f"{BMECAT_NS}fd".encode(), BMECAT_NS.encode())
+    schema = etree.XMLSchema(etree.fromstring(text))
     amounts = {}
     for customer in ("C1000", "C2000"):
         document = etree.parse(str(live / "quoting" / f"{customer}.xml"))
         schema.assertValid(document)
-        ns = {"b": "http://www.bmecat.org/bmecat/2005"}
+        ns = {"b": BMECAT_NS}
         amounts[customer] = document.xpath("//b:PRICE_AMOUNT/text()", namespaces=ns)
     assert amounts["C1000"] != amounts["C2000"]
 

@@ -26,7 +26,10 @@ def stage(store: SnapshotStore, snapshot_id: str, text: str) -> Manifest:
         as_of="2026-11-22",
         created_at=CREATED.isoformat(),
         sources={"pim": "p1", "erp": "e1"},
-        files=[FeedFile("shop", "shop/products.csv", 1), FeedFile("portal", "products", 3, "table")],
+        files=[
+            FeedFile("shop", "shop/products.csv", 1),
+            FeedFile("portal", "products", 3, "table"),
+        ],
     )
 
 

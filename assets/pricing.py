@@ -1,0 +1,139 @@
+"""Price resolution: which ERP price rows hold on the as-of date, and who sees which price.
+
+Input is the typed ``prices`` frame of ``sources.erp_files`` (amount Decimal(38, 6) > 0,
+per_quantity and min_quantity >= 1, validity dates inclusive, null = open-ended). Pure polars;
+no Dagster.
+
+A *tier* is identified by sku, price_type, the field that names the audience (customer_group
+for group rows, customer_id for customer rows; list rows have none), currency and
+min_quantity. Stray audience fields (a customer_group on a list row, say) do not create a
+separate tier, so the resolved tier set never holds two prices for one audience and quantity.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import polars as pl
+
+from assets.golden_schema import MONEY, PRICE_TIERS_SCHEMA, list_price
+
+STATUSES = ("active", "expired", "not_yet_valid", "superseded")
+_MICRO = Decimal("0.000001")
+_NO_START = -(2**30)  # sort key of an open-ended valid_from: before any real date
+# Precedence of price types for one customer, most specific first (SAP access sequence).
+_LEVELS = {"customer": 0, "group": 1, "list": 2}
+
+
+def classify_price_rows(prices: pl.LazyFrame, as_of: dt.date) -> pl.LazyFrame:
+    """``erp_source, sku, status`` for every price row, ``status`` one of STATUSES.
+
+    ``expired``: valid_to < as_of; ``not_yet_valid``: valid_from > as_of (both ends inclusive,
+    null = open-ended). Among the remaining rows of one tier the latest valid_from wins (null =
+    since ever, so any dated row beats it); on equal valid_from the row that comes later in the
+    ERP file wins (greater erp_source line/row number, as a later correction in the same
+    extract would), the others are ``superseded``.
+    """
+    return _with_status(prices, as_of).select("erp_source", "sku", "status")
+
+
+def price_tiers(prices: pl.LazyFrame, as_of: dt.date) -> pl.LazyFrame:
+    """The active rows as PRICE_TIERS_SCHEMA; unit_price = amount / per_quantity rounded half-up
+    to 6 decimals (exact: no float)."""
+    active = _with_status(prices, as_of).filter(pl.col("status") == "active")
+    priced = active.with_columns(unit_price=unit_price(pl.col("amount"), pl.col("per_quantity")))
+    return priced.select(list(PRICE_TIERS_SCHEMA)).cast(dict(PRICE_TIERS_SCHEMA))
+
+
+def unit_price(amount: pl.Expr, per_quantity: pl.Expr) -> pl.Expr:
+    """``amount / per_quantity`` as Decimal(38, 6), rounded half-up (commercial rounding).
+
+    polars' decimal division rounds half to even (0.000005 / 2 = 0.000002); a tie it rounded
+    down is detected exactly from the remainder and bumped, so 0.000005 / 2 = 0.000003.
+    Assumes amount > 0 and per_quantity >= 1, as the reader guarantees.
+    """
+    quotient = (amount / per_quantity).cast(MONEY)
+    remainder = amount - quotient * per_quantity
+    tie_rounded_down = remainder * 2 == per_quantity * pl.lit(_MICRO, MONEY)
+    return (quotient + pl.when(tie_rounded_down).then(pl.lit(_MICRO, MONEY)).otherwise(0)).cast(
+        MONEY
+    )
+
+
+def list_prices(tiers: pl.LazyFrame, currencies: tuple[str, ...]) -> pl.LazyFrame:
+    """``sku`` + ``list_price_<CUR>`` per currency: the list tier for quantity 1, null when the
+    sku has none in that currency; one row per sku with a list price in any of ``currencies``."""
+    base = tiers.filter(
+        pl.col("price_type") == "list",
+        pl.col("min_quantity") == 1,
+        pl.col("currency").is_in(currencies),
+    )
+    columns = [
+        pl.col("unit_price").filter(pl.col("currency") == c).min().alias(list_price(c))
+        for c in currencies
+    ]
+    return base.group_by("sku").agg(columns).cast(dict.fromkeys(map(list_price, currencies), MONEY))
+
+
+def customer_tiers(
+    tiers: pl.LazyFrame, customer_id: str, customer_group: str | None, currency: str
+) -> pl.LazyFrame:
+    """``sku, min_quantity, unit_price, price_type``: one customer's tier set in ``currency``.
+
+    Per sku the whole tier set comes from the most specific level that has any tier: the
+    customer's own tiers, else its group's, else the list tiers; levels are never mixed (a
+    customer price for 1 piece does not inherit the list's 100-piece break). Sorted by sku,
+    min_quantity.
+    """
+    level = pl.when((pl.col("price_type") == "customer") & (pl.col("customer_id") == customer_id))
+    level = level.then(_LEVELS["customer"])
+    if customer_group is not None:
+        is_group = (pl.col("price_type") == "group") & (pl.col("customer_group") == customer_group)
+        level = level.when(is_group).then(_LEVELS["group"])
+    level = level.when(pl.col("price_type") == "list").then(_LEVELS["list"])
+    own = tiers.filter(pl.col("currency") == currency).with_columns(_level=level)
+    own = own.filter(pl.col("_level") == pl.col("_level").min().over("sku"))
+    return own.select("sku", "min_quantity", "unit_price", "price_type").sort("sku", "min_quantity")
+
+
+def _tier_key() -> list[pl.Expr]:
+    price_type = pl.col("price_type")
+    return [
+        pl.col("sku"),
+        price_type,
+        pl.when(price_type == "group").then(pl.col("customer_group")).alias("_group"),
+        pl.when(price_type == "customer").then(pl.col("customer_id")).alias("_customer"),
+        pl.col("currency"),
+        pl.col("min_quantity"),
+    ]
+
+
+def _with_status(prices: pl.LazyFrame, as_of: dt.date) -> pl.LazyFrame:
+    """``prices`` plus ``status``; see classify_price_rows. Row order is not kept.
+
+    Rows are sorted by one Int64 (valid_from in days, null first, then the erp_source number),
+    so the last row of each (tier, candidate) group is its winner.
+    """
+    expired = (pl.col("valid_to") < as_of).fill_null(False)
+    future = (pl.col("valid_from") > as_of).fill_null(False)
+    ranked = prices.with_columns(_candidate=~expired & ~future, _order=_order()).sort("_order")
+    winner = pl.struct(*_tier_key(), pl.col("_candidate")).is_last_distinct()
+    status = (
+        pl.when(expired)
+        .then(pl.lit("expired"))
+        .when(future)
+        .then(pl.lit("not_yet_valid"))
+        .when(winner)
+        .then(pl.lit("active"))
+        .otherwise(pl.lit("superseded"))
+    )
+    return ranked.with_columns(status=status).drop("_candidate", "_order")
+
+
+def _order() -> pl.Expr:
+    """valid_from (days since 1970, null = earliest) * 2**32 + the line/row number of
+    erp_source ("prices.csv:12" -> 12, "prices.parquet:row 11" -> 11)."""
+    days = pl.col("valid_from").cast(pl.Int64).fill_null(_NO_START)
+    number = pl.col("erp_source").str.extract(r"(\d+)$", 1).cast(pl.Int64, strict=False)
+    return days * 2**32 + number.fill_null(0)

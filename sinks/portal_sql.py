@@ -1,0 +1,389 @@
+"""B2B portal tables in a SQL database (SQLite file or PostgreSQL), swapped atomically per snapshot.
+
+Each snapshot is bulk-loaded into its own tables ``products__<s>``, ``prices__<s>`` and
+``availability__<s>`` (``<s>`` is the snapshot id lower-cased with ``-`` -> ``_``). Portal
+readers only ever query the views ``products``, ``prices``, ``availability`` and the one-row
+table ``prism_snapshot`` (the live snapshot id); activation re-points all of them in ONE
+transaction, so a reader sees the old snapshot or the new one, never a mix or a half load.
+
+Money (``unit_price``, ``weight``) is exact: ``NUMERIC(38, 6)`` on PostgreSQL; on SQLite it is
+TEXT (e.g. ``'19.990000'``), because SQLite's NUMERIC affinity would turn it into a float.
+Read it through :func:`portal_table` (which gives ``Decimal``) or with ``Decimal(text)``.
+Dates are ``DATE`` on PostgreSQL and ISO ``YYYY-MM-DD`` text on SQLite.
+
+Loading is bulk: psycopg ``COPY ... FROM STDIN (FORMAT csv)`` fed with polars-written CSV on
+PostgreSQL, ``executemany`` of plain tuples on SQLite; ``availability`` is filled by the database
+from ``products`` (``INSERT ... SELECT``). A failed load rolls back and leaves no tables behind.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import logging
+import re
+import sqlite3
+from collections.abc import Collection, Iterator
+from contextlib import contextmanager
+from decimal import Decimal
+from itertools import chain
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import Connection, Dialect, Engine
+
+from assets.golden_schema import localized
+from pipelines.config import PortalChannel
+from sinks.snapshot_store import check_snapshot_id
+
+log = logging.getLogger(__name__)
+
+VIEWS = ("products", "prices", "availability")
+LIVE_TABLE = "prism_snapshot"
+CHUNK_ROWS = 100_000
+_ROWS_PER_INSERT = 500
+_SQLITE_MAX_VARIABLES = 32_766 if sqlite3.sqlite_version_info >= (3, 32) else 999
+_SQLITE_PRAGMAS = (
+    "PRAGMA journal_mode=WAL",
+    "PRAGMA synchronous=NORMAL",
+    "PRAGMA busy_timeout=30000",
+    "PRAGMA cache_size=-65536",
+)
+_SNAPSHOT_TABLE = re.compile(
+    r"^(?P<view>products|prices|availability)__(?P<day>\d{8})t(?P<time>\d{6})z_(?P<run>[0-9a-f]{8})$"
+)
+
+
+class PortalError(RuntimeError):
+    """A portal snapshot cannot be loaded or activated; the live snapshot is untouched."""
+
+
+class ExactDecimal(sa.types.TypeDecorator[Decimal]):
+    """``NUMERIC(38, 6)``; TEXT on SQLite so no value ever passes through a float."""
+
+    impl = sa.Numeric(38, 6)
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> sa.types.TypeEngine[Any]:
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(sa.Text())
+        return dialect.type_descriptor(sa.Numeric(38, 6, asdecimal=True))
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
+        if value is None or dialect.name != "sqlite":
+            return value
+        return f"{Decimal(value):.6f}"
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
+        return None if value is None else Decimal(value)
+
+
+def _columns(view: str) -> list[sa.Column[Any]]:
+    text, integer = sa.Text, sa.BigInteger
+    availability = [
+        sa.Column("available_qty", integer, nullable=False),
+        sa.Column("availability", text, nullable=False),
+        sa.Column("availability_date", sa.Date),
+        sa.Column("availability_estimated", sa.Boolean),
+        sa.Column("lead_time_days", integer),
+    ]
+    if view == "availability":
+        return [sa.Column("sku", text, nullable=False), *availability]
+    if view == "prices":
+        return [
+            sa.Column("sku", text, nullable=False),
+            sa.Column("price_type", text, nullable=False),
+            sa.Column("customer_group", text),
+            sa.Column("customer_id", text),
+            sa.Column("currency", text, nullable=False),
+            sa.Column("min_quantity", integer, nullable=False),
+            sa.Column("unit_price", ExactDecimal, nullable=False),
+            sa.Column("valid_from", sa.Date),
+            sa.Column("valid_to", sa.Date),
+        ]
+    names = ("item_group", "parent", "family", "name", "description", "brand", "gtin")
+    more = ("color", "size", "category_path", "image_url")
+    return [
+        sa.Column("sku", text, nullable=False),
+        *(sa.Column(n, text) for n in names + more),
+        sa.Column("weight", ExactDecimal),
+        sa.Column("weight_unit", text),
+        *availability,
+    ]
+
+
+def portal_table(view: str, metadata: sa.MetaData, snapshot_id: str | None = None) -> sa.Table:
+    """The typed table for a view (``snapshot_id=None``) or for one snapshot's table.
+
+    Readers use it to get exact ``Decimal`` and ``date`` values on every database.
+    """
+    name = view if snapshot_id is None else snapshot_table(view, snapshot_id)
+    return sa.Table(name, metadata, *_columns(view))
+
+
+def snapshot_table(view: str, snapshot_id: str) -> str:
+    """``products__20261122t195600z_ab12cd34`` for view ``products`` and that snapshot."""
+    suffix = check_snapshot_id(snapshot_id).lower().replace("-", "_")
+    return f"{view}__{suffix}"
+
+
+def load_portal_snapshot(
+    products: pl.DataFrame, tiers: pl.DataFrame, channel: PortalChannel, snapshot_id: str
+) -> dict[str, int]:
+    """Bulk-load one snapshot's tables (not yet visible to readers); return rows per view.
+
+    ``tiers`` are cut to the channel's price types and currencies and to ``products``' skus.
+    Loading the live snapshot again is refused; a failed load leaves no tables behind.
+    """
+    check_snapshot_id(snapshot_id)
+    frames = {
+        "products": _product_rows(products, channel),
+        "prices": _price_rows(tiers, products, channel),
+    }
+    with _engine(channel, create=True) as engine:
+        if _live(engine) == snapshot_id:
+            msg = f"portal snapshot {snapshot_id} is live; refusing to reload it"
+            raise PortalError(msg)
+        _drop_tables(engine, [snapshot_id])
+        try:
+            with engine.begin() as conn:
+                _load(conn, frames, snapshot_id)
+        except Exception as error:
+            _drop_tables(engine, [snapshot_id])
+            msg = f"loading portal snapshot {snapshot_id} failed: {error}"
+            raise PortalError(msg) from error
+    rows = {view: frame.height for view, frame in frames.items()}
+    return {**rows, "availability": rows["products"]}
+
+
+def activate_portal_snapshot(channel: PortalChannel, snapshot_id: str) -> None:
+    """Point the views and ``prism_snapshot`` at a loaded snapshot, in one transaction."""
+    check_snapshot_id(snapshot_id)
+    with _engine(channel) as engine:
+        missing = [v for v in VIEWS if not _has_table(engine, snapshot_table(v, snapshot_id))]
+        if missing:
+            msg = f"portal snapshot {snapshot_id} is not loaded (no tables for {missing})"
+            raise PortalError(msg)
+        metadata = sa.MetaData()
+        live = _live_table(metadata)
+        with engine.begin() as conn:
+            for view in VIEWS:
+                _replace_view(conn, view, portal_table(view, metadata, snapshot_id))
+            live.create(conn, checkfirst=True)
+            conn.execute(live.delete())
+            now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+            conn.execute(live.insert().values(snapshot_id=snapshot_id, activated_at=now))
+    log.info("portal %s: snapshot %s is live", _safe_url(channel), snapshot_id)
+
+
+def live_portal_snapshot(channel: PortalChannel) -> str | None:
+    """The live snapshot id, or None when nothing was ever activated."""
+    if _missing_sqlite_file(channel.url):
+        return None
+    with _engine(channel) as engine:
+        return _live(engine)
+
+
+def drop_portal_snapshots(channel: PortalChannel, keep: Collection[str]) -> list[str]:
+    """Drop the tables of every snapshot not in ``keep``, never the live one; return their ids."""
+    if _missing_sqlite_file(channel.url):
+        return []
+    with _engine(channel) as engine:
+        kept = {*keep, _live(engine)}
+        doomed = sorted(set(_loaded_snapshots(engine)) - kept)
+        _drop_tables(engine, doomed)
+    return doomed
+
+
+# --- loading -----------------------------------------------------------------------------------
+
+
+def _product_rows(products: pl.DataFrame, channel: PortalChannel) -> pl.DataFrame:
+    localized_columns = {
+        "name": localized("name", channel.locale),
+        "description": localized("description", channel.locale),
+        "category_path": localized("category_path", channel.locale),
+    }
+    names = [c.name for c in _columns("products")]
+    return products.select(pl.col(localized_columns.get(n, n)).alias(n) for n in names)
+
+
+def _price_rows(
+    tiers: pl.DataFrame, products: pl.DataFrame, channel: PortalChannel
+) -> pl.DataFrame:
+    names = [c.name for c in _columns("prices")]
+    return (
+        tiers.filter(
+            pl.col("price_type").is_in(list(channel.price_types)),
+            pl.col("currency").is_in(list(channel.currencies)),
+        )
+        .join(products.select("sku"), on="sku", how="semi")
+        .select(names)
+    )
+
+
+def _load(conn: Connection, frames: dict[str, pl.DataFrame], snapshot_id: str) -> None:
+    metadata = sa.MetaData()
+    tables = {view: portal_table(view, metadata, snapshot_id) for view in VIEWS}
+    metadata.create_all(conn)
+    copy = _copy_postgresql if conn.dialect.name == "postgresql" else _insert_many
+    for view, frame in frames.items():
+        copy(conn, tables[view], frame)
+    _fill_availability(conn, tables["products"], tables["availability"])
+    for view, table in tables.items():
+        columns = ["sku"] if view != "prices" else ["sku", "currency", "price_type"]
+        unique = view != "prices"
+        sa.Index(f"ix_{table.name}", *(table.c[c] for c in columns), unique=unique).create(conn)
+
+
+def _insert_many(conn: Connection, table: sa.Table, frame: pl.DataFrame) -> None:
+    """Multi-row ``INSERT ... VALUES (..), (..)`` run with ``executemany``.
+
+    Binding plain text/int/None (money and dates as text) many rows per statement costs about
+    half the CPU of one statement per row; the last rows of a chunk go one per statement.
+    """
+    width = len(table.columns)
+    per_statement = max(1, min(_ROWS_PER_INSERT, _SQLITE_MAX_VARIABLES // width))
+    many, one = _values_insert(conn, table, per_statement), _values_insert(conn, table, 1)
+    plain = frame.select(c.name for c in table.columns).with_columns(
+        pl.col(pl.Decimal).cast(pl.String), pl.col(pl.Date).dt.to_string("%Y-%m-%d")
+    )
+    step = per_statement * width
+    for chunk in plain.iter_slices(CHUNK_ROWS):
+        rows = zip(*(column.to_list() for column in chunk.iter_columns()), strict=True)
+        values = list(chain.from_iterable(rows))
+        full = len(values) // step * step
+        if full:
+            conn.exec_driver_sql(many, [tuple(values[i : i + step]) for i in range(0, full, step)])
+        if full < len(values):
+            rest = range(full, len(values), width)
+            conn.exec_driver_sql(one, [tuple(values[i : i + width]) for i in rest])
+
+
+def _values_insert(conn: Connection, table: sa.Table, rows: int) -> str:
+    """``INSERT INTO t (..) VALUES`` with ``rows`` groups of positional parameters, row-major."""
+    groups = [{c.name: sa.bindparam(f"{c.name}_{i}") for c in table.columns} for i in range(rows)]
+    return str(sa.insert(table).values(groups).compile(dialect=conn.dialect))
+
+
+def _copy_postgresql(conn: Connection, table: sa.Table, frame: pl.DataFrame) -> None:
+    """psycopg ``COPY FROM STDIN`` in CSV: polars writes null as an empty cell and "" quoted."""
+    quote = conn.dialect.identifier_preparer.quote
+    columns = ", ".join(quote(c.name) for c in table.columns)
+    statement = f"COPY {quote(table.name)} ({columns}) FROM STDIN (FORMAT csv)"
+    ordered = frame.select(c.name for c in table.columns)
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    with cursor, cursor.copy(statement) as copy:
+        for chunk in ordered.iter_slices(CHUNK_ROWS):
+            buffer = io.BytesIO()
+            chunk.write_csv(buffer, include_header=False)
+            copy.write(buffer.getvalue())
+
+
+def _fill_availability(conn: Connection, products: sa.Table, availability: sa.Table) -> None:
+    names = [c.name for c in availability.columns]
+    source = sa.select(*(products.c[n] for n in names))
+    conn.execute(sa.insert(availability).from_select(names, source))
+
+
+# --- activation and housekeeping ---------------------------------------------------------------
+
+
+def _live_table(metadata: sa.MetaData) -> sa.Table:
+    return sa.Table(
+        LIVE_TABLE,
+        metadata,
+        sa.Column("snapshot_id", sa.Text, nullable=False),
+        sa.Column("activated_at", sa.DateTime, nullable=False),
+    )
+
+
+def _replace_view(conn: Connection, view: str, table: sa.Table) -> None:
+    """Drop and recreate ``view`` over ``table`` (identifiers quoted by the dialect)."""
+    name = conn.dialect.identifier_preparer.quote(view)
+    select = sa.select(*table.columns).compile(dialect=conn.dialect)
+    conn.exec_driver_sql(f"DROP VIEW IF EXISTS {name}")
+    conn.exec_driver_sql(f"CREATE VIEW {name} AS {select}")
+
+
+def _live(engine: Engine) -> str | None:
+    if not _has_table(engine, LIVE_TABLE):
+        return None
+    live = _live_table(sa.MetaData())
+    with engine.connect() as conn:
+        return conn.execute(sa.select(live.c.snapshot_id).limit(1)).scalar_one_or_none()
+
+
+def _loaded_snapshots(engine: Engine) -> list[str]:
+    """Ids of every snapshot with at least one table in the database (current schema)."""
+    found = set()
+    for name in sa.inspect(engine).get_table_names():
+        if match := _SNAPSHOT_TABLE.match(name):
+            found.add(f"{match['day']}T{match['time']}Z-{match['run']}")
+    return sorted(found)
+
+
+def _drop_tables(engine: Engine, snapshot_ids: Collection[str]) -> None:
+    if not snapshot_ids:
+        return
+    metadata = sa.MetaData()
+    tables = [portal_table(v, metadata, s) for s in snapshot_ids for v in VIEWS]
+    with engine.begin() as conn:
+        metadata.drop_all(conn, tables=tables, checkfirst=True)
+
+
+def _has_table(engine: Engine, name: str) -> bool:
+    return sa.inspect(engine).has_table(name)
+
+
+# --- engines -----------------------------------------------------------------------------------
+
+
+@contextmanager
+def _engine(channel: PortalChannel, *, create: bool = False) -> Iterator[Engine]:
+    """An engine for the portal URL; on SQLite with transactional DDL and WAL (readers never
+    block the writer); ``create`` makes the SQLite file's folder."""
+    url = sa.make_url(channel.url)
+    if url.get_backend_name() == "sqlite" and create and url.database not in (None, "", ":memory:"):
+        Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+    engine = sa.create_engine(url)
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _sqlite_connect)
+        event.listen(engine, "begin", _sqlite_begin)
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+
+
+def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
+    """Let SQLAlchemy, not pysqlite, issue BEGIN, so DDL is inside the transaction too.
+
+    WAL lets portal readers keep reading (the old snapshot) while a snapshot loads or
+    activates; ``synchronous=NORMAL`` is WAL's crash-safe setting (a power loss may undo the
+    last commit, never corrupt the file).
+    """
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    for pragma in _SQLITE_PRAGMAS:
+        cursor.execute(pragma)
+    cursor.close()
+
+
+def _sqlite_begin(conn: Connection) -> None:
+    conn.exec_driver_sql("BEGIN")
+
+
+def _missing_sqlite_file(url: str) -> bool:
+    parsed = sa.make_url(url)
+    database = parsed.database
+    if parsed.get_backend_name() != "sqlite" or database in (None, "", ":memory:"):
+        return False
+    return not Path(database).exists()
+
+
+def _safe_url(channel: PortalChannel) -> str:
+    return sa.make_url(channel.url).render_as_string(hide_password=True)

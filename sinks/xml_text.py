@@ -1,0 +1,119 @@
+"""Vectorized XML serialization: each row's markup is built with polars string expressions.
+
+A DOM, or even ``lxml.etree.xmlfile``, costs Python calls per element (~38 s for 1M feed items);
+building the text column-wise in polars and streaming it in chunks keeps 1M items in seconds.
+Contract of every helper here: text is escaped for XML 1.0 character data *and* double-quoted
+attribute values (``&``, ``<``, ``>``, ``"``), characters XML 1.0 forbids (C0 controls other
+than tab/LF/CR, U+FFFE, U+FFFF) are removed, and a null value yields a null element, which
+``pl.concat_str(..., ignore_nulls=True)`` then omits.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
+
+import polars as pl
+
+# Surrogates cannot occur in polars (UTF-8) strings, so these are all the forbidden characters.
+_FORBIDDEN = [chr(c) for c in range(0x20) if chr(c) not in "\t\n\r"] + ["\ufffe", "\uffff"]
+_STRIP = dict.fromkeys(map(ord, _FORBIDDEN))
+_ESCAPES = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;"}
+# One Aho-Corasick pass strips and escapes at once: ~2x faster than regex + replace_all chains.
+_PATTERNS = _FORBIDDEN + list(_ESCAPES)
+_REPLACEMENTS = [""] * len(_FORBIDDEN) + list(_ESCAPES.values())
+CHUNK_ROWS = 50_000
+
+
+class SinkInputError(ValueError):
+    """A frame handed to a sink breaks the sink's input contract (e.g. a required value is null)."""
+
+
+def escape(text: str) -> str:
+    """``text`` as XML 1.0 character data / attribute value (the Python twin of ``escaped``)."""
+    text = text.translate(_STRIP)
+    for char, entity in _ESCAPES.items():
+        text = text.replace(char, entity)
+    return text
+
+
+def escaped(value: pl.Expr) -> pl.Expr:
+    """``value`` (String) as XML 1.0 character data / attribute value; null stays null."""
+    return value.str.replace_many(_PATTERNS, _REPLACEMENTS)
+
+
+def element(
+    name: str, value: pl.Expr, attributes: str = "", *, escape_value: bool = True
+) -> pl.Expr:
+    """``<name attributes>value</name>``, null when ``value`` is null.
+
+    ``attributes`` is literal markup (e.g. ``' type="gtin"'``); pass ``escape_value=False`` only
+    for values the sink formatted itself (numbers, dates) and that cannot contain markup.
+    """
+    text = escaped(value) if escape_value else value
+    return pl.concat_str(pl.lit(f"<{name}{attributes}>"), text, pl.lit(f"</{name}>"))
+
+
+def required_element(
+    name: str, value: pl.Expr, attributes: str = "", *, escape_value: bool = True
+) -> tuple[str, pl.Expr, str]:
+    """The parts of ``element`` for ``markup(...)``, for a value that is never null.
+
+    Splicing them into the surrounding ``markup`` saves building an intermediate string per row.
+    """
+    text = escaped(value) if escape_value else value
+    return f"<{name}{attributes}>", text, f"</{name}>"
+
+
+def markup(parts: Iterable[pl.Expr | str]) -> pl.Expr:
+    """Concatenate elements and literal markup; null elements are left out."""
+    exprs = [pl.lit(part) if isinstance(part, str) else part for part in parts]
+    return pl.concat_str(exprs, ignore_nulls=True)
+
+
+def truncated(value: pl.Expr, max_chars: int) -> pl.Expr:
+    """``value`` cut to ``max_chars`` characters (before escaping, as schemas count characters)."""
+    return value.str.slice(0, max_chars)
+
+
+def money(value: pl.Expr) -> pl.Expr:
+    """A Decimal amount as text with exactly two decimals, rounded half away from zero."""
+    rounded = value.round(2, mode="half_away_from_zero").cast(pl.Decimal(38, 2))
+    return rounded.cast(pl.String)
+
+
+def require_values(frame: pl.DataFrame, columns: Sequence[str], sink: str) -> None:
+    """Fail naming the column and a few skus when a value the format requires is null."""
+    for column in columns:
+        if count := frame.get_column(column).null_count():
+            skus = frame.filter(pl.col(column).is_null()).get_column("sku").head(5).to_list()
+            msg = f"{sink}: {count} row(s) without {column!r}, e.g. skus {skus}"
+            raise SinkInputError(msg)
+
+
+def render(frame: pl.DataFrame, row_markup: pl.Expr, chunk_rows: int) -> Iterator[pl.DataFrame]:
+    """``row_markup`` evaluated ``chunk_rows`` rows at a time, as one-column text frames."""
+    if max(frame.n_chunks("all"), default=1) > 1:
+        frame = frame.rechunk()  # slicing a frame of many small chunks is very slow
+    for chunk in frame.iter_slices(chunk_rows):
+        yield chunk.select(row_markup.alias("xml"))
+
+
+def write_document(path: Path, header: str, lines: Iterable[pl.DataFrame], footer: str) -> None:
+    """Write ``header``, every row of the one-column text frames ``lines`` as a line, ``footer``.
+
+    ``lines`` is consumed lazily, so memory stays bounded by one chunk's text (UTF-8 output).
+    """
+    with path.open("wb") as out:
+        out.write(header.encode("utf-8"))
+        for chunk in lines:
+            out.write(_as_bytes(chunk))
+        out.write(footer.encode("utf-8"))
+
+
+def _as_bytes(text: pl.DataFrame) -> memoryview:
+    """One line per row, unquoted; polars writes far faster into memory than into a file."""
+    buffer = io.BytesIO()
+    text.write_csv(buffer, include_header=False, quote_style="never")
+    return buffer.getbuffer()

@@ -1,0 +1,477 @@
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import os
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pydantic import ValidationError
+from servers.akeneo import (
+    INVALID_JSON,
+    UNAUTHORIZED,
+    AkeneoHandler,
+    AkeneoState,
+    Fault,
+    akeneo_handler,
+    load_catalog,
+    visible_values,
+    write_catalog,
+)
+from servers.running import serve
+
+from sources.akeneo_api import AkeneoClient, AkeneoSettings, PullResult, pull_catalog
+from sources.http import SourceError
+
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "akeneo"
+PRODUCTS = "/api/rest/v1/products-uuid"
+MODELS = "/api/rest/v1/product-models"
+CATEGORIES = "/api/rest/v1/categories"
+KEYS = {"products": "uuid", "product_models": "code"}
+T0 = datetime(2024, 6, 1, 12, 0, 0, tzinfo=UTC)
+log = logging.getLogger(__name__)
+
+
+def _stamp(moment: datetime) -> str:
+    return moment.isoformat()
+
+
+def _product(i: int, updated: datetime) -> dict[str, Any]:
+    return {
+        "uuid": str(uuid.uuid5(uuid.NAMESPACE_URL, f"prism-product-{i}")),
+        "enabled": i % 7 != 0,
+        "family": f"family_{i % 3}",
+        "categories": [f"category_{i % 5}"],
+        "groups": [],
+        "parent": f"model-{i % 4}" if i % 2 else None,
+        "values": {
+            "sku": [{"locale": None, "scope": None, "data": f"SKU-{i:05d}"}],
+            "name": [
+                {"locale": "de_DE", "scope": None, "data": f"Artikel {i}"},
+                {"locale": "en_US", "scope": None, "data": f"Item {i}"},
+                {"locale": "fr_FR", "scope": None, "data": f"Article {i}"},
+            ],
+            "description": [
+                {"locale": "en_US", "scope": "ecommerce", "data": f"Ünïcode item {i}"},
+                {"locale": "en_US", "scope": "print", "data": f"Print {i}"},
+            ],
+        },
+        "created": _stamp(T0 - timedelta(days=30)),
+        "updated": _stamp(updated),
+    }
+
+
+def _model(i: int) -> dict[str, Any]:
+    name = [{"locale": "de_DE", "scope": None, "data": f"Modell {i}"}]
+    return {
+        "code": f"model-{i}",
+        "family": "family_0",
+        "family_variant": "by_size",
+        "parent": None,
+        "categories": [],
+        "values": {"name": name},
+        "created": _stamp(T0 - timedelta(days=30)),
+        "updated": _stamp(T0 - timedelta(days=2)),
+    }
+
+
+def make_catalog(products: int) -> dict[str, list[dict[str, Any]]]:
+    labels = {"de_DE": "x", "en_US": "x"}
+    return {
+        "products": [_product(i, T0 - timedelta(days=1, seconds=i)) for i in range(products)],
+        "product_models": [_model(i) for i in range(4)],
+        "attributes": [{"code": f"attr_{i:02d}", "type": "pim_catalog_text"} for i in range(13)],
+        "families": [{"code": f"family_{i}", "labels": labels} for i in range(3)],
+        "categories": [{"code": f"category_{i:02d}", "parent": None} for i in range(23)],
+    }
+
+
+@dataclass
+class Pim:
+    """A running local Akeneo and what a test needs around it."""
+
+    state: AkeneoState
+    url: str
+    store: Path
+    clock: list[datetime] = field(default_factory=lambda: [T0])
+    waits: list[float] = field(default_factory=list)
+
+    def settings(self, **changes: Any) -> AkeneoSettings:
+        values: dict[str, Any] = {
+            "base_url": self.url,
+            "client_id": self.state.client_id,
+            "client_secret": self.state.secret,
+            "username": self.state.username,
+            "password": self.state.password,
+            "locales": ("de_DE", "en_US"),
+            "scope": "ecommerce",
+            "page_size": 10,
+            "timeout": 2.0,
+            "retry_attempts": 3,
+        }
+        return AkeneoSettings(**(values | changes))
+
+    def client(self, settings: AkeneoSettings | None = None, **kwargs: Any) -> AkeneoClient:
+        return AkeneoClient(settings or self.settings(), sleep=self.waits.append, **kwargs)
+
+    def pull(self, settings: AkeneoSettings | None = None, **kwargs: Any) -> PullResult:
+        with self.client(settings) as client:
+            return pull_catalog(settings or self.settings(), self.store, client=client, **kwargs)
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[tuple[type[AkeneoHandler], str]]:
+    """One local Akeneo for the module; each test gives it a fresh state."""
+    handler = akeneo_handler(AkeneoState({}))
+    with serve(handler) as url:
+        yield handler, url
+
+
+@pytest.fixture
+def pim(server: tuple[type[AkeneoHandler], str], tmp_path: Path) -> Pim:
+    handler, url = server
+    drop = write_catalog(tmp_path / "drop", make_catalog(57))
+    handler.state = AkeneoState(load_catalog(drop))
+    pim = Pim(handler.state, url, tmp_path / "stores" / "akeneo")
+    handler.state.now = lambda: pim.clock[0]
+    return pim
+
+
+def read_store(store: Path) -> dict[str, list[dict[str, Any]]]:
+    return {
+        name: [json.loads(line) for line in (store / f"{name}.jsonl").read_text().splitlines()]
+        for name in ("products", "product_models", "attributes", "families", "categories")
+    }
+
+
+def expected(state: AkeneoState, locales: list[str], scope: str) -> dict[str, list[Any]]:
+    """The served catalog as the API returns it for the settings, sorted by uuid/code."""
+    return {
+        name: sorted(
+            (visible_values(i, locales, scope) if name in KEYS else i for i in items),
+            key=lambda i, name=name: i[KEYS.get(name, "code")],
+        )
+        for name, items in state.catalog.items()
+    }
+
+
+def test_full_pull_writes_the_served_catalog_in_the_file_drop_format(pim: Pim) -> None:
+    result = pim.pull()
+    assert result.mode == "full"
+    assert result.counts == {
+        "products": 57,
+        "product_models": 4,
+        "attributes": 13,
+        "families": 3,
+        "categories": 23,
+    }
+    assert result.high_water_mark == T0
+    stored = read_store(pim.store)
+    assert stored == expected(pim.state, ["de_DE", "en_US"], "ecommerce")
+    assert pim.store.is_symlink()
+    assert pim.store.resolve() == result.generation.resolve()
+    state = json.loads((pim.store / "state.json").read_text())
+    assert state["high_water_mark"] == T0.isoformat()
+    assert pim.waits == []
+
+
+def test_written_items_are_api_items_without_links_or_other_channels(pim: Pim) -> None:
+    pim.pull()
+    products = read_store(pim.store)["products"]
+    assert [p["uuid"] for p in products] == sorted(p["uuid"] for p in products)
+    assert not any("_links" in p for p in products)
+    assert sum(not p["enabled"] for p in products) == 9
+    locales = {v["locale"] for p in products for v in p["values"]["name"]}
+    scopes = {v["scope"] for p in products for v in p["values"]["description"]}
+    assert (locales, scopes) == ({"de_DE", "en_US"}, {"ecommerce"})
+
+
+def test_only_the_channel_locales_and_scope_are_requested(pim: Pim) -> None:
+    pim.pull()
+    for path in (PRODUCTS, MODELS):
+        for request in pim.state.api_requests(path):
+            assert request.params["locales"] == "de_DE,en_US"
+            assert request.params["scope"] == "ecommerce"
+            assert request.params["pagination_type"] == "search_after"
+            assert request.params["limit"] == "10"
+    categories = pim.state.api_requests(CATEGORIES)
+    assert [r.params.get("page", "1") for r in categories] == ["1", "2", "3"]
+    assert not any({"locales", "scope"} & r.params.keys() for r in categories)
+    assert all(r.authorization.startswith("Bearer access-") for r in categories)
+
+
+def test_replays_the_documented_example_products(pim: Pim) -> None:
+    example = json.loads((FIXTURES / "GET_products-uuid_200_list_v7.0.json").read_text())
+    items = [{k: v for k, v in i.items() if k != "_links"} for i in example["_embedded"]["items"]]
+    pim.state.serve_catalog({"products": items})
+    pim.pull(pim.settings(locales=("en_US", "fr_FR")))
+    stored = read_store(pim.store)["products"]
+    assert stored == sorted(
+        (visible_values(i, ["en_US", "fr_FR"], "ecommerce") for i in items),
+        key=lambda i: i["uuid"],
+    )
+    scopes = {v["scope"] for p in stored for values in p["values"].values() for v in values}
+    assert scopes == {None, "ecommerce"}
+
+
+def test_server_speaks_the_documented_token_and_error_payloads(pim: Pim) -> None:
+    request = json.loads((FIXTURES / "POST_oauth_v1_token_request_body.json").read_text())
+    response = json.loads((FIXTURES / "POST_oauth_v1_token_200_response.json").read_text())
+    errors = json.loads((FIXTURES / "errors_product_endpoints_by_status.json").read_text())
+    pim.pull()
+    token_call = pim.state.api_requests("/api/oauth/v1/token")[0]
+    assert token_call.body is not None
+    assert token_call.body.keys() == request.keys()
+    assert pim.state.issue_token().keys() == response.keys()
+    secret = f"{pim.state.client_id}:{pim.state.secret}".encode()
+    assert token_call.authorization == f"Basic {base64.b64encode(secret).decode()}"
+    assert errors["401"][0]["example"] == UNAUTHORIZED
+    assert errors["400"][0]["example"] == INVALID_JSON
+
+
+def test_incremental_pull_merges_changes_and_advances_the_mark(pim: Pim) -> None:
+    pim.pull(now=lambda: T0)
+    catalog = make_catalog(57)
+    changed = _product(3, T0 + timedelta(seconds=5))
+    changed["values"]["name"][1]["data"] = "Renamed"
+    same_second = _product(4, T0)  # changed in the mark's own second, after the first pull
+    added = _product(100, T0 + timedelta(seconds=6))
+    deleted = catalog["products"].pop(5)
+    catalog["products"][3:5] = [changed, same_second]
+    pim.state.serve_catalog({**catalog, "products": [*catalog["products"], added]})
+    pim.clock[0] = T0 + timedelta(hours=1)
+
+    result = pim.pull(now=lambda: T0 + timedelta(hours=1))
+
+    assert result.mode == "incremental"
+    assert result.pulled["products"] == 3
+    assert result.counts["products"] == 58  # the deletion waits for the next full pull
+    assert result.high_water_mark == T0 + timedelta(hours=1)
+    search = json.loads(pim.state.api_requests(PRODUCTS)[-1].params["search"])
+    assert search == {"updated": [{"operator": ">", "value": "2024-06-01 11:59:00"}]}
+    stored = {p["uuid"]: p for p in read_store(pim.store)["products"]}
+    assert stored[changed["uuid"]]["values"]["name"][1]["data"] == "Renamed"
+    assert stored[same_second["uuid"]]["updated"] == same_second["updated"]
+    assert added["uuid"] in stored
+    assert deleted["uuid"] in stored
+    state = json.loads((pim.store / "state.json").read_text())
+    assert state["high_water_mark"] == (T0 + timedelta(hours=1)).isoformat()
+    assert state["last_full_pull"] == T0.isoformat()
+
+
+def test_periodic_full_pull_drops_deleted_products(pim: Pim) -> None:
+    pim.pull(now=lambda: T0)
+    catalog = make_catalog(57)
+    gone = catalog["products"].pop(0)
+    pim.state.serve_catalog(catalog)
+    result = pim.pull(now=lambda: T0 + timedelta(hours=24))
+    assert result.mode == "full"
+    stored = read_store(pim.store)
+    assert gone["uuid"] not in {p["uuid"] for p in stored["products"]}
+    assert stored == expected(pim.state, ["de_DE", "en_US"], "ecommerce")
+
+
+def test_changed_locales_force_a_full_pull(pim: Pim) -> None:
+    pim.pull()
+    result = pim.pull(pim.settings(locales=("en_US",)))
+    assert result.mode == "full"
+    assert "search" not in pim.state.api_requests(PRODUCTS)[-1].params
+
+
+def test_search_dates_are_written_in_the_server_time_zone(pim: Pim) -> None:
+    pim.pull()
+    pim.pull(pim.settings(server_timezone="Europe/Berlin", overlap_seconds=1))
+    search = json.loads(pim.state.api_requests(PRODUCTS)[-1].params["search"])
+    assert search["updated"][0]["value"] == "2024-06-01 13:59:59"
+
+
+def test_token_is_refreshed_shortly_before_it_expires(pim: Pim) -> None:
+    now = [0.0]
+    with pim.client(clock=lambda: now[0]) as client:
+        first = client.access_token()
+        now[0] = 3539.0
+        assert client.access_token() == first
+        now[0] = 3541.0
+        assert client.access_token() != first
+        pull_catalog(pim.settings(), pim.store, client=client)
+    assert pim.state.grants() == ["password", "refresh_token"]
+
+
+def test_expired_token_mid_run_is_renewed_once(pim: Pim) -> None:
+    pim.state.inject(Fault("expire_token", PRODUCTS, on=3))
+    pim.pull(pim.settings(concurrency=1))
+    assert pim.state.grants() == ["password", "refresh_token"]
+    assert read_store(pim.store) == expected(pim.state, ["de_DE", "en_US"], "ecommerce")
+
+
+def test_refused_refresh_token_falls_back_to_the_password_grant(pim: Pim) -> None:
+    pim.state.inject(Fault("expire_token", PRODUCTS, on=2))
+    with pim.client() as client:
+        client.access_token()
+        pim.state.refresh_tokens.clear()
+        pull_catalog(pim.settings(), pim.store, client=client)
+    assert pim.state.grants() == ["password", "refresh_token", "password"]
+
+
+def test_a_second_401_fails_naming_the_url_and_keeps_the_store(pim: Pim) -> None:
+    pim.pull()
+    before = read_store(pim.store)
+    pim.state.inject(Fault("unauthorized", PRODUCTS, on=2, times=2))
+    with pytest.raises(SourceError) as error:
+        pim.pull(full=True)
+    message = str(error.value)
+    assert message.startswith(f"akeneo: GET {pim.url}/api/rest/v1/products-uuid?")
+    assert "HTTP 401 (Authentication is required) again with a renewed token" in message
+    assert read_store(pim.store) == before
+
+
+def test_wrong_credentials_fail_without_leaking_secrets(pim: Pim) -> None:
+    settings = pim.settings(password="wrong-horse-battery")
+    with pytest.raises(SourceError) as error:
+        pim.pull(settings)
+    message = str(error.value)
+    assert message.startswith(f"akeneo: POST {pim.url}/api/oauth/v1/token: password grant")
+    assert "No user found for the given username and password" in message
+    assert "wrong-horse-battery" not in message
+    assert pim.state.secret not in message
+
+
+RETRIED = [
+    pytest.param(Fault("429", PRODUCTS, on=2, seconds=7), [7.0], id="429-retry-after"),
+    pytest.param(Fault("500", MODELS, on=1), None, id="500"),
+    pytest.param(Fault("503", CATEGORIES, on=2, times=2), None, id="503-twice"),
+    pytest.param(Fault("reset", PRODUCTS, on=3), None, id="connection-reset"),
+    pytest.param(Fault("slow", PRODUCTS, on=2, seconds=1.0), None, id="timeout"),
+    pytest.param(Fault("503", "/api/oauth/v1/token"), None, id="token-503"),
+]
+
+
+@pytest.mark.parametrize(("fault", "waits"), RETRIED)
+def test_transient_faults_are_retried_within_the_bounds(
+    pim: Pim, fault: Fault, waits: list[float] | None
+) -> None:
+    pim.state.inject(fault)
+    pim.pull(pim.settings(timeout=0.3))
+    assert read_store(pim.store) == expected(pim.state, ["de_DE", "en_US"], "ecommerce")
+    assert len(pim.waits) == fault.times
+    assert waits is None or pim.waits == waits
+
+
+def test_persistent_5xx_gives_up_after_the_configured_attempts(pim: Pim) -> None:
+    pim.state.inject(Fault("503", PRODUCTS, on=2, times=10))
+    with pytest.raises(SourceError, match=r"failed after 3 attempts \(HTTP 503\)"):
+        pim.pull()
+    assert not pim.store.exists()
+
+
+FATAL = [
+    pytest.param(Fault("malformed", PRODUCTS, on=2), "malformed JSON", id="malformed-json"),
+    pytest.param(Fault("no_embedded", MODELS), "not a page of items", id="no-embedded"),
+    pytest.param(
+        Fault("broken_next", PRODUCTS, on=2),
+        "products-uuid-gone?.*pagination chain broken: the next link answered HTTP 404",
+        id="broken-next",
+    ),
+    pytest.param(
+        Fault("foreign_next", PRODUCTS), "next link is not a URL on the configured host", id="host"
+    ),
+    pytest.param(
+        Fault("duplicate", PRODUCTS, on=3), "duplicate product uuid '.*' \\(also on an earlier"
+    ),
+    pytest.param(Fault("duplicate", CATEGORIES, on=2), "duplicate category code 'category_09'"),
+    pytest.param(Fault("missing_key", MODELS), "a product model without a 'code'", id="no-code"),
+    pytest.param(Fault("missing_key", PRODUCTS, on=4), "a product without a 'uuid'", id="no-uuid"),
+]
+
+
+@pytest.mark.parametrize(("fault", "problem"), FATAL)
+def test_fatal_faults_raise_naming_the_problem_and_keep_the_previous_store(
+    pim: Pim, fault: Fault, problem: str
+) -> None:
+    first = pim.pull()
+    before = read_store(pim.store)
+    listing = sorted(p.name for p in pim.store.parent.iterdir())
+    pim.state.inject(fault)
+    with pytest.raises(SourceError, match=f"^akeneo: GET http://127.0.0.1:\\d+/.*{problem}"):
+        pim.pull(full=True)
+    assert pim.store.resolve() == first.generation.resolve()
+    assert read_store(pim.store) == before
+    assert sorted(p.name for p in pim.store.parent.iterdir()) == listing
+    assert pim.waits == []
+
+
+def test_old_generations_are_pruned_and_the_previous_one_kept(pim: Pim) -> None:
+    results = [pim.pull(full=True) for _ in range(3)]
+    generations = {p.name for p in pim.store.parent.iterdir() if p.name != pim.store.name}
+    assert generations == {r.generation.name for r in results[-2:]}
+
+
+def test_a_plain_store_folder_is_replaced_by_the_published_link(pim: Pim) -> None:
+    write_catalog(pim.store, {"products": [_product(999, T0)]})
+    pim.pull()
+    assert pim.store.is_symlink()
+    assert read_store(pim.store) == expected(pim.state, ["de_DE", "en_US"], "ecommerce")
+
+
+@pytest.mark.parametrize("concurrency", [1, 2, 3])
+def test_concurrency_is_bounded(pim: Pim, concurrency: int) -> None:
+    pim.state.delay = 0.01
+    pim.pull(pim.settings(concurrency=concurrency, page_size=20))
+    assert pim.state.max_in_flight <= concurrency
+    assert pim.state.max_in_flight > 1 or concurrency == 1
+
+
+def test_settings_are_strict_and_hide_secrets() -> None:
+    values = {
+        "base_url": "https://pim.example.com/",
+        "client_id": "id",
+        "client_secret": "top-secret",
+        "username": "u",
+        "password": "hunter2",
+        "locales": ["de_DE"],
+        "scope": "ecommerce",
+    }
+    settings = AkeneoSettings(**values)
+    assert settings.base_url == "https://pim.example.com"
+    assert "top-secret" not in repr(settings)
+    assert "hunter2" not in repr(settings)
+    with pytest.raises(ValidationError, match="Extra inputs are not permitted"):
+        AkeneoSettings(**values, limit=5)
+    with pytest.raises(ValidationError, match="http"):
+        AkeneoSettings(**(values | {"base_url": "pim.example.com"}))
+    with pytest.raises(ValidationError, match="less than or equal to 100"):
+        AkeneoSettings(**values, page_size=500)
+
+
+BENCH_PRODUCTS = int(os.environ.get("PRISM_AKENEO_BENCH_PRODUCTS", "5000"))
+
+
+def test_pull_throughput(
+    server: tuple[type[AkeneoHandler], str], tmp_path: Path, record_property: Callable
+) -> None:
+    """Products/second of a default-settings pull (PRISM_AKENEO_BENCH_PRODUCTS=20000 for more).
+
+    Server and client share one process (and its GIL), so a real PIM is not slower for us.
+    """
+    handler, url = server
+    handler.state = state = AkeneoState(make_catalog(BENCH_PRODUCTS))
+    settings = AkeneoSettings(
+        base_url=url,
+        client_id=state.client_id,
+        client_secret=state.secret,
+        username=state.username,
+        password=state.password,
+        locales=("de_DE", "en_US"),
+        scope="ecommerce",
+    )
+    result = pull_catalog(settings, tmp_path / "store")
+    assert result.counts["products"] == BENCH_PRODUCTS
+    assert len(state.api_requests(PRODUCTS)) == -(-BENCH_PRODUCTS // 100)
+    record_property("products_per_second", round(result.products_per_second))
+    log.info("akeneo: pulled %d products at %.0f/s", BENCH_PRODUCTS, result.products_per_second)
