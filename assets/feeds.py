@@ -80,6 +80,8 @@ def build_feed_assets(config: PrismConfig) -> list[dg.AssetsDefinition]:
             files = write_channel_feed(
                 name, channel, products, price_tiers, folder, snapshot_id, created
             )
+            if not any(folder.iterdir()):
+                folder.rmdir()  # a SQL channel writes tables, no files
             published[name] = products.height
             frame = pl.DataFrame([asdict(f) for f in files]).with_columns(
                 snapshot_id=pl.lit(snapshot_id)

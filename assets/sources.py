@@ -9,7 +9,7 @@ import polars as pl
 from assets.master_data import golden_master_data
 from assets.metadata import frame_metadata
 from pipelines.config import PrismConfig
-from pipelines.resources import FileDropResource
+from pipelines.resources import SnapshotSource
 from sources.akeneo_files import read_pim_export
 from sources.erp_files import read_erp_snapshot
 
@@ -25,18 +25,20 @@ def snapshot_field(snapshots: pl.DataFrame, source: str, column: str = "path") -
 def build_source_assets(config: PrismConfig) -> list[dg.AssetsDefinition]:
     @dg.asset(group_name=SOURCES_GROUP)
     def source_snapshots(
-        context: dg.AssetExecutionContext, pim: FileDropResource, erp: FileDropResource
+        context: dg.AssetExecutionContext, pim: SnapshotSource, erp: SnapshotSource
     ) -> dg.MaterializeResult:
-        """Pins the PIM export and ERP snapshot folders for the whole run."""
-        folders = {"pim": pim.latest("products"), "erp": erp.latest("prices")}
-        frame = pl.DataFrame(
-            [{"source": s, "snapshot_id": f.name, "path": str(f)} for s, f in folders.items()]
-        )
+        """Pins the PIM export and ERP snapshot folders for the whole run (a live source is
+        pulled into a new snapshot folder first)."""
+        metadata: dict[str, object] = {}
+        rows = []
+        for name, source in (("pim", pim), ("erp", erp)):
+            folder, details = source.snapshot()
+            rows.append({"source": name, "snapshot_id": folder.name, "path": str(folder)})
+            metadata[f"{name}_snapshot"] = folder.name
+            metadata |= {f"{name}_{key}": value for key, value in details.items()}
+        frame = pl.DataFrame(rows)
         context.log.info("reading PIM export %s and ERP snapshot %s", *frame["snapshot_id"])
-        return dg.MaterializeResult(
-            value=frame,
-            metadata={f"{s}_snapshot": f.name for s, f in folders.items()},
-        )
+        return dg.MaterializeResult(value=frame, metadata=metadata)
 
     @dg.multi_asset(
         group_name=SOURCES_GROUP,

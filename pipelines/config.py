@@ -50,6 +50,50 @@ class FileSource(_Strict):
     path: Path
 
 
+class AkeneoSource(_Strict):
+    """A live Akeneo PIM, pulled over its REST API into ``store`` (kept in the file-drop
+    format; incremental after the first pull). Credentials come from the environment:
+    AKENEO_CLIENT_ID, AKENEO_CLIENT_SECRET, AKENEO_USERNAME, AKENEO_PASSWORD."""
+
+    kind: Literal["akeneo"]
+    base_url: str
+    store: Path
+    page_size: int = Field(default=100, ge=1, le=100)
+    timeout: float = Field(default=30.0, gt=0)
+    retry_attempts: int = Field(default=5, ge=1)
+    concurrency: int = Field(default=4, ge=1, le=16)
+    full_pull_every_hours: float | None = Field(default=24.0, gt=0)
+    server_timezone: str = "UTC"
+
+
+PimSource = Annotated[FileSource | AkeneoSource, Field(discriminator="kind")]
+
+
+class SapSource(_Strict):
+    """A live SAP S/4HANA (OData V2), pulled into a new snapshot folder under ``root`` per run
+    (incremental after the first). Credentials come from the environment: SAP_USER and
+    SAP_PASSWORD (``auth: basic``) or SAP_TOKEN (``auth: bearer``)."""
+
+    kind: Literal["sap"]
+    base_url: str
+    root: Path
+    auth: Literal["basic", "bearer"] = "basic"
+    plants: dict[str, str] = Field(min_length=1, description="SAP plant -> warehouse name")
+    condition_types: dict[str, PriceType] | None = Field(
+        default=None, description="'TYPE' or 'TYPE/TABLE' -> list|group|customer"
+    )
+    group_field: Literal["CustomerPriceGroup", "CustomerGroup"] = "CustomerPriceGroup"
+    sales_organization: str | None = None
+    distribution_channel: str | None = None
+    page_size: int = Field(default=1000, ge=1, le=10_000)
+    timeout: float = Field(default=60.0, gt=0)
+    retry_attempts: int = Field(default=5, ge=1, le=10)
+    concurrency: int = Field(default=4, ge=1, le=16)
+
+
+ErpSource = Annotated[FileSource | SapSource, Field(discriminator="kind")]
+
+
 class AttributeRoles(_Strict):
     """Which PIM attribute code plays which role in the golden record."""
 
@@ -162,8 +206,8 @@ class PrismConfig(_Strict):
     scope: str = "ecommerce"
     media_base_url: str = Field(description="prefix that turns PIM media paths into URLs")
     attributes: AttributeRoles = AttributeRoles()
-    pim: FileSource
-    erp: FileSource
+    pim: PimSource
+    erp: ErpSource
     publish: PublishConfig = PublishConfig()
     channels: dict[str, Channel] = Field(min_length=1)
 

@@ -17,8 +17,15 @@ from assets.golden import build_golden_assets
 from assets.publish import build_publish_assets
 from assets.quarantine import build_quarantine_assets
 from assets.sources import build_source_assets
-from pipelines.config import PrismConfig, load_config
-from pipelines.resources import FeedStoreResource, FileDropResource, PolarsParquetIOManager
+from pipelines.config import FileSource, PrismConfig, load_config
+from pipelines.resources import (
+    AkeneoResource,
+    FeedStoreResource,
+    FileDropResource,
+    PolarsParquetIOManager,
+    SapResource,
+    SnapshotSource,
+)
 from pipelines.sensors import build_source_sensor
 
 JOB_NAME = "syndicate"
@@ -37,9 +44,10 @@ def build_definitions(config: PrismConfig) -> dg.Definitions:
         selection=dg.AssetSelection.all(),
         description="Pull PIM + ERP, build golden records, validate, publish one snapshot.",
     )
+    sources = {"pim": pim_resource(config), "erp": erp_resource(config)}
+    drops = {k: v for k, v in sources.items() if isinstance(v, FileDropResource)}
     resources = {
-        "pim": FileDropResource(path=str(config.pim.path)),
-        "erp": FileDropResource(path=str(config.erp.path)),
+        **sources,
         "feed_store": FeedStoreResource(
             directory=str(config.publish.directory), keep=config.publish.keep
         ),
@@ -52,9 +60,37 @@ def build_definitions(config: PrismConfig) -> dg.Definitions:
         schedules=[
             dg.ScheduleDefinition(name="daily_syndication", job=job, cron_schedule="0 6 * * *")
         ],
-        sensors=[build_source_sensor(JOB_NAME)],
+        sensors=[build_source_sensor(JOB_NAME, drops)] if drops else [],
         resources=resources,
     )
+
+
+def pim_resource(config: PrismConfig) -> SnapshotSource:
+    pim = config.pim
+    if isinstance(pim, FileSource):
+        return FileDropResource(path=str(pim.path), marker="products")
+    return AkeneoResource(
+        **pim.model_dump(exclude={"kind", "store"}),
+        store=str(pim.store),
+        locales=list(config.locales),
+        scope=config.scope,
+        client_id=dg.EnvVar("AKENEO_CLIENT_ID"),
+        client_secret=dg.EnvVar("AKENEO_CLIENT_SECRET"),
+        username=dg.EnvVar("AKENEO_USERNAME"),
+        password=dg.EnvVar("AKENEO_PASSWORD"),
+    )
+
+
+def erp_resource(config: PrismConfig) -> SnapshotSource:
+    erp = config.erp
+    if isinstance(erp, FileSource):
+        return FileDropResource(path=str(erp.path), marker="prices")
+    secrets = (
+        {"token": dg.EnvVar("SAP_TOKEN")}
+        if erp.auth == "bearer"
+        else {"user": dg.EnvVar("SAP_USER"), "password": dg.EnvVar("SAP_PASSWORD")}
+    )
+    return SapResource(**erp.model_dump(exclude={"kind", "root"}), root=str(erp.root), **secrets)
 
 
 def config_path() -> Path:

@@ -187,13 +187,14 @@ def write_catalog(folder: Path, catalog: dict[str, list[Item]]) -> Path:
 
 
 def visible_values(item: Item, locales: list[str] | None, scope: str | None) -> Item:
-    """``item`` as the API returns it for ``locales``/``scope`` (other values left out)."""
-    if "values" not in item or (locales is None and scope is None):
+    """``item`` as the API returns it for ``locales``/``scope`` (other values left out; an
+    attribute without values, null in a file drop, is absent as in Akeneo's answers)."""
+    if "values" not in item:
         return item
     values = {
         attribute: kept
         for attribute, entries in item["values"].items()
-        if (kept := [v for v in entries if _shown(v, locales, scope)])
+        if (kept := [v for v in entries or () if _shown(v, locales, scope)])
     }
     return {**item, "values": values}
 
