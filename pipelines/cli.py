@@ -49,14 +49,17 @@ def main() -> None:
 @click.option(
     "--as-of", type=click.DateTime(["%Y-%m-%d"]), help="Price/stock date (default today)."
 )
-def run(config_file: Path, as_of: dt.datetime | None) -> None:
+@click.option(
+    "--full-pull", is_flag=True, help="Live sources pull everything (picks up deletions)."
+)
+def run(config_file: Path, as_of: dt.datetime | None, full_pull: bool) -> None:
     """Run the whole pipeline once and publish a snapshot."""
     from pipelines.definitions import JOB_NAME, build_definitions
 
     config = _load(config_file)
     if as_of is not None:
         config = config.model_copy(update={"as_of": as_of.date()})
-    job = build_definitions(config).resolve_job_def(JOB_NAME)
+    job = build_definitions(config, full_pull=full_pull).resolve_job_def(JOB_NAME)
     result = job.execute_in_process(
         instance=_instance(),
         raise_on_error=False,

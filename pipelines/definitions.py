@@ -31,7 +31,8 @@ from pipelines.sensors import build_source_sensor
 JOB_NAME = "syndicate"
 
 
-def build_definitions(config: PrismConfig) -> dg.Definitions:
+def build_definitions(config: PrismConfig, full_pull: bool = False) -> dg.Definitions:
+    """``full_pull`` makes live sources pull everything (deletions included) in this run."""
     assets = [
         *build_source_assets(config),
         *build_golden_assets(config),
@@ -44,7 +45,7 @@ def build_definitions(config: PrismConfig) -> dg.Definitions:
         selection=dg.AssetSelection.all(),
         description="Pull PIM + ERP, build golden records, validate, publish one snapshot.",
     )
-    sources = {"pim": pim_resource(config), "erp": erp_resource(config)}
+    sources = {"pim": pim_resource(config, full_pull), "erp": erp_resource(config, full_pull)}
     drops = {k: v for k, v in sources.items() if isinstance(v, FileDropResource)}
     resources = {
         **sources,
@@ -65,7 +66,7 @@ def build_definitions(config: PrismConfig) -> dg.Definitions:
     )
 
 
-def pim_resource(config: PrismConfig) -> SnapshotSource:
+def pim_resource(config: PrismConfig, full_pull: bool = False) -> SnapshotSource:
     pim = config.pim
     if isinstance(pim, FileSource):
         return FileDropResource(path=str(pim.path), marker="products")
@@ -74,6 +75,7 @@ def pim_resource(config: PrismConfig) -> SnapshotSource:
         store=str(pim.store),
         locales=list(config.locales),
         scope=config.scope,
+        full_pull=full_pull,
         client_id=dg.EnvVar("AKENEO_CLIENT_ID"),
         client_secret=dg.EnvVar("AKENEO_CLIENT_SECRET"),
         username=dg.EnvVar("AKENEO_USERNAME"),
@@ -81,7 +83,7 @@ def pim_resource(config: PrismConfig) -> SnapshotSource:
     )
 
 
-def erp_resource(config: PrismConfig) -> SnapshotSource:
+def erp_resource(config: PrismConfig, full_pull: bool = False) -> SnapshotSource:
     erp = config.erp
     if isinstance(erp, FileSource):
         return FileDropResource(path=str(erp.path), marker="prices")
@@ -90,7 +92,12 @@ def erp_resource(config: PrismConfig) -> SnapshotSource:
         if erp.auth == "bearer"
         else {"user": dg.EnvVar("SAP_USER"), "password": dg.EnvVar("SAP_PASSWORD")}
     )
-    return SapResource(**erp.model_dump(exclude={"kind", "root"}), root=str(erp.root), **secrets)
+    return SapResource(
+        **erp.model_dump(exclude={"kind", "root"}),
+        root=str(erp.root),
+        full_pull=full_pull,
+        **secrets,
+    )
 
 
 def config_path() -> Path:

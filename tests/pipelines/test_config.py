@@ -24,6 +24,9 @@ def test_the_shipped_configuration_is_valid() -> None:
         (["locales"], ["german"], "locales"),
         (["channels", "quoting", "customers"], [], "channels.quoting.bmecat.customers"),
         (["unknown_key"], 1, "unknown_key"),
+        (["pim"], {"kind": "akeneo", "store": "s"}, "pim.akeneo.base_url"),
+        (["erp"], {"kind": "sap", "base_url": "http://h", "root": "r"}, "erp.sap.plants"),
+        (["erp"], {"kind": "ftp", "path": "x"}, "erp"),
     ],
 )
 def test_an_invalid_file_names_the_key_path(path: list[str], value: object, expected: str) -> None:

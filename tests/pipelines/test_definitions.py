@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from factories import REPO
+from factories import REPO, default_config
 
-from pipelines.config import load_config
+from pipelines.config import load_config, parse_config
 from pipelines.definitions import JOB_NAME, build_definitions
+from pipelines.resources import AkeneoResource, SapResource
 
 GRAPH = {
     "source_snapshots": [],
@@ -61,3 +62,21 @@ def test_the_asset_graph_is_as_designed() -> None:
     assert defs.resolve_job_def(JOB_NAME).name == JOB_NAME
     assert [s.name for s in defs.schedules] == ["daily_syndication"]
     assert [s.name for s in defs.sensors] == ["new_source_snapshot"]
+
+
+def test_live_sources_bind_secrets_from_the_environment_and_honour_full_pull() -> None:
+    data = default_config()
+    data["pim"] = {"kind": "akeneo", "base_url": "http://127.0.0.1:1", "store": "s"}
+    data["erp"] = {
+        "kind": "sap",
+        "base_url": "http://127.0.0.1:1",
+        "root": "r",
+        "plants": {"1": "W"},
+    }
+    defs = build_definitions(parse_config(data), full_pull=True)
+    pim, erp = defs.resources["pim"], defs.resources["erp"]
+    assert isinstance(pim, AkeneoResource)
+    assert isinstance(erp, SapResource)
+    assert pim.full_pull
+    assert erp.full_pull
+    assert [s.name for s in defs.sensors] == []  # nothing is dropped to watch
