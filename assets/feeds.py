@@ -3,6 +3,7 @@ snapshot; checks on each block the publish when a channel would be harmed."""
 
 import datetime as dt
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict
 
 import dagster as dg
@@ -13,11 +14,12 @@ from assets.metadata import frame_metadata
 from pipelines.config import PrismConfig
 from pipelines.resources import FeedStoreResource
 from quality.quarantine import accounting, publishable
-from sinks.snapshot_store import new_snapshot_id
+from sinks.snapshot_store import FeedFile, new_snapshot_id
 
 FEEDS_GROUP = "feeds"
 ACCOUNTED = "accounted"
 NOT_EMPTY = "not_empty"
+WRITERS = 2
 
 
 def feed_key(channel: str) -> dg.AssetKey:
@@ -73,23 +75,27 @@ def build_feed_assets(config: PrismConfig) -> list[dg.AssetsDefinition]:
         store = feed_store.store()
         snapshot_id, created = snapshot_id_of_run(context)
         store.discard_staging()
-        published: dict[str, int] = {}
-        for name, channel in config.channels.items():
+
+        def stage(name: str) -> tuple[int, list[FeedFile]]:
             products = publishable(golden_products.lazy(), quarantine.lazy(), name).collect()
             folder = store.channel_dir(snapshot_id, name)
             files = write_channel_feed(
-                name, channel, products, price_tiers, folder, snapshot_id, created
+                name, config.channels[name], products, price_tiers, folder, snapshot_id, created
             )
             if not any(folder.iterdir()):
                 folder.rmdir()  # a SQL channel writes tables, no files
-            published[name] = products.height
+            return products.height, files
+
+        # Writers spend their time in polars / the database driver, which release the GIL.
+        with ThreadPoolExecutor(max_workers=WRITERS) as pool:
+            staged = dict(zip(names, pool.map(stage, names), strict=True))
+        published = {name: rows for name, (rows, _) in staged.items()}
+        for name, (rows, files) in staged.items():
             frame = pl.DataFrame([asdict(f) for f in files]).with_columns(
                 snapshot_id=pl.lit(snapshot_id)
             )
-            context.log.info("%s: %d products -> %s", name, products.height, folder)
-            yield dg.Output(
-                frame, f"feed_{name}", metadata=frame_metadata(frame, products=products.height)
-            )
+            context.log.info("%s: %d products, %d files/tables", name, rows, len(files))
+            yield dg.Output(frame, f"feed_{name}", metadata=frame_metadata(frame, products=rows))
         balance = accounting(golden_products, quarantine, published)
         for row in balance.iter_rows(named=True):
             key = feed_key(row["channel"])
