@@ -33,25 +33,13 @@ from typing import Any, Literal, NamedTuple
 import numpy as np
 import polars as pl
 
+from sources.erp_files import PRICE_COLUMNS, STOCK_COLUMNS
+
 log = logging.getLogger(__name__)
 
 LOCALES = ("de_DE", "en_US", "fr_FR")
 SCOPES = ("ecommerce", "print")
 WAREHOUSES = ("DE-HAM", "DE-MUC", "AT-VIE")
-PRICE_COLUMNS = (
-    "sku",
-    "price_type",
-    "customer_group",
-    "customer_id",
-    "currency",
-    "amount",
-    "per_quantity",
-    "min_quantity",
-    "valid_from",
-    "valid_to",
-)
-STOCK_COLUMNS = ("sku", "warehouse", "on_hand", "reserved")
-SUPPLY_COLUMNS = ("sku", "lead_time_days", "next_receipt_date")
 PIM_FILES = ("products", "product_models", "attributes", "families", "categories")
 ERP_FILES = ("prices", "stock", "supply")
 _CHUNK = 200_000  # rows rendered and written at once: bounds memory for the benchmark catalog

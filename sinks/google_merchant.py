@@ -9,17 +9,17 @@ written for ``backorder`` only; an optional value that is null leaves its elemen
 from __future__ import annotations
 
 from pathlib import Path
-from urllib.parse import quote
 
 import polars as pl
 
 from assets.golden_schema import list_price, localized
 from pipelines.config import MarketplaceChannel
+from sinks.product_urls import product_urls
 from sinks.xml_text import (
     CHUNK_ROWS,
-    SinkInputError,
     element,
     escape,
+    escaped,
     markup,
     money,
     render,
@@ -29,8 +29,6 @@ from sinks.xml_text import (
 )
 
 GOOGLE_NS = "http://base.google.com/ns/1.0"
-_URL_SAFE = r"^[A-Za-z0-9._~-]*$"
-_SKU = "{sku}"
 _FOOTER = "</channel>\n</rss>\n"
 
 
@@ -48,7 +46,7 @@ def write_google_merchant(
     price = list_price(channel.currency)
     required = ("sku", name, description, price, "availability")
     require_values(products, required, "google_merchant")
-    item = _item(channel, _product_links(products, channel.product_url))
+    item = _item(channel, escaped(product_urls(products, channel.product_url)))
     write_document(path, _header(channel), render(products, item, chunk_rows), _FOOTER)
     return products.height
 
@@ -93,24 +91,3 @@ def _item(channel: MarketplaceChannel, link: pl.Expr) -> pl.Expr:
             "</item>",
         ]
     )
-
-
-def _product_links(products: pl.DataFrame, template: str) -> pl.Expr:
-    """``template`` with every ``{sku}`` replaced by the percent-encoded sku, XML-escaped.
-
-    Skus are nearly always URL-safe, so only the few that are not go through ``urllib``.
-    """
-    if _SKU not in template:
-        msg = f"product_url {template!r} has no '{_SKU}' placeholder"
-        raise SinkInputError(msg)
-    skus = products.get_column("sku")
-    unsafe = skus.filter(~skus.str.contains(_URL_SAFE)).unique().to_list()
-    encoded = pl.col("sku")
-    if unsafe:
-        encoded = encoded.replace({sku: quote(sku, safe="") for sku in unsafe})
-    pieces: list[pl.Expr] = []
-    for index, literal in enumerate(template.split(_SKU)):
-        if index:
-            pieces.append(encoded)
-        pieces.append(pl.lit(escape(literal)))
-    return pl.concat_str(pieces)

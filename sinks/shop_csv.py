@@ -18,7 +18,7 @@ import polars as pl
 
 from assets.golden_schema import list_price, localized
 from pipelines.config import ShopChannel
-from sinks.website_jsonld import product_urls
+from sinks.product_urls import product_urls
 from sinks.xml_text import require_values
 
 FORMULA_START = r"^[=+\-@\t\r]"

@@ -14,12 +14,12 @@ JSON string every ``"`` is escaped, so ``,"key":null`` only matches a real membe
 from __future__ import annotations
 
 from pathlib import Path
-from urllib.parse import quote
 
 import polars as pl
 
 from assets.golden_schema import list_price, localized
 from pipelines.config import WebsiteChannel
+from sinks.product_urls import product_urls
 from sinks.xml_text import SinkInputError, money, require_values
 
 SCHEMA_ORG = "https://schema.org"
@@ -52,8 +52,6 @@ OPTIONAL_KEYS = (
     "availabilityStarts",
 )
 _NULL_MEMBER = r',"(?:' + "|".join(OPTIONAL_KEYS) + r')":null'
-_URL_SAFE = r"^[A-Za-z0-9._~-]*$"
-_SKU = "{sku}"
 
 
 def write_website(products: pl.DataFrame, channel: WebsiteChannel, path: Path) -> int:
@@ -70,27 +68,6 @@ def write_website(products: pl.DataFrame, channel: WebsiteChannel, path: Path) -
     lines = products.lazy().select(line.alias("json"))
     lines.sink_csv(path, include_header=False, quote_style="never", engine="streaming")
     return products.height
-
-
-def product_urls(products: pl.DataFrame, template: str) -> pl.Expr:
-    """``template`` with every ``{sku}`` replaced by the percent-encoded sku (RFC 3986).
-
-    Skus are nearly always URL-safe, so only the few that are not go through ``urllib``.
-    """
-    if _SKU not in template:
-        msg = f"product_url {template!r} has no '{_SKU}' placeholder"
-        raise SinkInputError(msg)
-    skus = products.get_column("sku")
-    unsafe = skus.filter(~skus.str.contains(_URL_SAFE)).unique().to_list()
-    encoded = pl.col("sku")
-    if unsafe:
-        encoded = encoded.replace({sku: quote(sku, safe="") for sku in unsafe})
-    pieces: list[pl.Expr] = []
-    for index, literal in enumerate(template.split(_SKU)):
-        if index:
-            pieces.append(encoded)
-        pieces.append(pl.lit(literal))
-    return pl.concat_str(pieces)
 
 
 def _require_known_availability(products: pl.DataFrame) -> None:

@@ -71,6 +71,11 @@ SUPPLY_SCHEMA = pl.Schema(
     {"sku": pl.String, "lead_time_days": pl.Int64, "next_receipt_date": pl.Date, _SOURCE: pl.String}
 )
 
+# The columns of a file drop, in order (what the SAP pull and the demo generator write).
+PRICE_COLUMNS = tuple(c for c in PRICES_SCHEMA if c != _SOURCE)
+STOCK_COLUMNS = tuple(c for c in STOCK_SCHEMA if c != _SOURCE)
+SUPPLY_COLUMNS = tuple(c for c in SUPPLY_SCHEMA if c != _SOURCE)
+
 
 class ErpFileError(ValueError):
     """An ERP snapshot file is missing, unreadable or lacks a column; the message names it."""

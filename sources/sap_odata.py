@@ -70,6 +70,7 @@ import httpx
 import polars as pl
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
+from sources.erp_files import PRICE_COLUMNS, STOCK_COLUMNS, SUPPLY_COLUMNS
 from sources.http import RetryPolicy, SourceError, safe_url, send
 
 log = logging.getLogger(__name__)
@@ -79,20 +80,6 @@ PriceType = Literal["list", "group", "customer"]
 Record = dict[str, Any]
 Row = dict[str, str]
 
-PRICE_COLUMNS = (
-    "sku",
-    "price_type",
-    "customer_group",
-    "customer_id",
-    "currency",
-    "amount",
-    "per_quantity",
-    "min_quantity",
-    "valid_from",
-    "valid_to",
-)
-STOCK_COLUMNS = ("sku", "warehouse", "on_hand", "reserved")
-SUPPLY_COLUMNS = ("sku", "lead_time_days", "next_receipt_date")
 PRICE_KEY = ("sku", "price_type", "customer_group", "customer_id", "valid_to")
 
 DEFAULT_CONDITION_TYPES: dict[str, PriceType] = {

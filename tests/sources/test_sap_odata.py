@@ -26,11 +26,9 @@ from servers.sap import (
     serve_sap,
 )
 
+from sources.erp_files import PRICE_COLUMNS, STOCK_COLUMNS, SUPPLY_COLUMNS
 from sources.http import SourceError
 from sources.sap_odata import (
-    PRICE_COLUMNS,
-    STOCK_COLUMNS,
-    SUPPLY_COLUMNS,
     BearerAuth,
     ODataClient,
     SapSettings,
