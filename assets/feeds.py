@@ -11,14 +11,18 @@ import polars as pl
 
 from assets.channel_feeds import write_channel_feed
 from assets.metadata import frame_metadata
+from assets.quarantine import QUALITY_GROUP, references
 from pipelines.config import PrismConfig
 from pipelines.resources import FeedStoreResource
+from quality.expectations import results_frame, save_results, validate_feeds, validation_columns
 from quality.quarantine import accounting, publishable
 from sinks.snapshot_store import FeedFile, new_snapshot_id
 
 FEEDS_GROUP = "feeds"
 ACCOUNTED = "accounted"
 NOT_EMPTY = "not_empty"
+EXPECTATIONS = "expectations"
+WARNINGS = "warnings"
 WRITERS = 2
 
 
@@ -52,15 +56,57 @@ def _check_specs(channels: list[str]) -> list[dg.AssetCheckSpec]:
                 description="an empty feed would wipe the channel",
             )
         )
+        specs.append(
+            dg.AssetCheckSpec(
+                EXPECTATIONS,
+                asset=feed_key(name),
+                blocking=True,
+                description="the great-expectations suite's error rules pass on the feed (ERROR)",
+            )
+        )
+        specs.append(
+            dg.AssetCheckSpec(
+                WARNINGS,
+                asset=feed_key(name),
+                description="the suite's warn rules: products published but reported (WARN)",
+            )
+        )
     return specs
+
+
+def expectation_checks(results: pl.DataFrame, name: str) -> Iterator[dg.AssetCheckResult]:
+    """The suite's outcome on one feed as an ERROR check (blocks) and a WARN check (reports)."""
+    own = results.filter(pl.col("channel") == name)
+    for check, severity, level in (
+        (EXPECTATIONS, "error", dg.AssetCheckSeverity.ERROR),
+        (WARNINGS, "warn", dg.AssetCheckSeverity.WARN),
+    ):
+        failed = own.filter(pl.col("severity") == severity, ~pl.col("success"))
+        yield dg.AssetCheckResult(
+            asset_key=feed_key(name),
+            check_name=check,
+            passed=failed.height == 0,
+            severity=level,
+            metadata={
+                "expectations": own.filter(pl.col("severity") == severity).height,
+                "failed": failed.height,
+                "unexpected_rows": int(failed["unexpected_count"].sum()),
+                "failed_rules": sorted(set(failed["rule"])),
+            },
+        )
 
 
 def build_feed_assets(config: PrismConfig) -> list[dg.AssetsDefinition]:
     names = list(config.channels)
 
     @dg.multi_asset(
-        group_name=FEEDS_GROUP,
-        outs={f"feed_{n}": dg.AssetOut(key=feed_key(n)) for n in names},
+        outs={
+            **{f"feed_{n}": dg.AssetOut(key=feed_key(n), group_name=FEEDS_GROUP) for n in names},
+            "expectation_results": dg.AssetOut(
+                group_name=QUALITY_GROUP,
+                description="great-expectations results of each channel's feed",
+            ),
+        },
         check_specs=_check_specs(names),
         can_subset=False,
     )
@@ -70,27 +116,38 @@ def build_feed_assets(config: PrismConfig) -> list[dg.AssetsDefinition]:
         golden_products: pl.DataFrame,
         price_tiers: pl.DataFrame,
         quarantine: pl.DataFrame,
+        pim_families: pl.DataFrame,
     ) -> Iterator[dg.Output | dg.AssetCheckResult]:
-        """Stages each channel's feed under staging/<snapshot_id>/<channel>/ (not yet live)."""
+        """Stages each channel's feed under staging/<snapshot_id>/<channel>/ (not yet live)
+        and validates it with the channel's great-expectations suite."""
         store = feed_store.store()
         snapshot_id, created = snapshot_id_of_run(context)
         store.discard_staging()
+        refs = references(pim_families)
 
-        def stage(name: str) -> tuple[int, list[FeedFile]]:
+        def stage(name: str) -> tuple[int, list[FeedFile], pl.DataFrame]:
+            channel = config.channels[name]
             products = publishable(golden_products.lazy(), quarantine.lazy(), name).collect()
             folder = store.channel_dir(snapshot_id, name)
             files = write_channel_feed(
-                name, config.channels[name], products, price_tiers, folder, snapshot_id, created
+                name, channel, products, price_tiers, folder, snapshot_id, created
             )
             if not any(folder.iterdir()):
                 folder.rmdir()  # a SQL channel writes tables, no files
-            return products.height, files
+            columns = validation_columns(name, channel, products.schema, refs)
+            return products.height, files, products.select(columns)
 
         # Writers spend their time in polars / the database driver, which release the GIL.
         with ThreadPoolExecutor(max_workers=WRITERS) as pool:
             staged = dict(zip(names, pool.map(stage, names), strict=True))
-        published = {name: rows for name, (rows, _) in staged.items()}
-        for name, (rows, files) in staged.items():
+        validated = validate_feeds(
+            {name: (config.channels[name], frame) for name, (_, _, frame) in staged.items()}, refs
+        )
+        results = results_frame(validated)
+        save_results(feed_store.reports().fresh_folder(snapshot_id), validated)
+        yield dg.Output(results, "expectation_results", metadata=frame_metadata(results))
+        published = {name: rows for name, (rows, _, _) in staged.items()}
+        for name, (rows, files, _) in staged.items():
             frame = pl.DataFrame([asdict(f) for f in files]).with_columns(
                 snapshot_id=pl.lit(snapshot_id)
             )
@@ -109,5 +166,6 @@ def build_feed_assets(config: PrismConfig) -> list[dg.AssetsDefinition]:
                 passed=row["published"] > 0,
                 metadata={"published": row["published"]},
             )
+            yield from expectation_checks(results, row["channel"])
 
     return [channel_feeds]

@@ -17,6 +17,7 @@ PUBLISH_GROUP = "publish"
 def build_publish_assets(config: PrismConfig) -> list[dg.AssetsDefinition]:
     ins = {f"feed_{n}": dg.AssetIn(key=feed_key(n)) for n in config.channels}
     ins["source_snapshots"] = dg.AssetIn()
+    ins["quality_report"] = dg.AssetIn()
 
     @dg.asset(group_name=PUBLISH_GROUP, ins=ins)
     def published_snapshot(
@@ -24,6 +25,7 @@ def build_publish_assets(config: PrismConfig) -> list[dg.AssetsDefinition]:
     ) -> dg.MaterializeResult:
         """Seals this run's staged feeds into a snapshot with a manifest and makes it live."""
         sources = inputs.pop("source_snapshots")
+        inputs.pop("quality_report")  # the gate: this asset runs only when it let the run pass
         snapshot_id, created = snapshot_id_of_run(context)
         feeds = pl.concat(inputs.values())
         stale = feeds.filter(pl.col("snapshot_id") != snapshot_id)
@@ -54,6 +56,9 @@ def build_publish_assets(config: PrismConfig) -> list[dg.AssetsDefinition]:
                 "snapshot_id": snapshot_id,
                 "manifest": dg.MetadataValue.path(
                     str(store.snapshot_dir(snapshot_id) / "manifest.json")
+                ),
+                "report": dg.MetadataValue.path(
+                    str(feed_store.reports().folder(snapshot_id) / "index.html")
                 ),
             },
         )

@@ -10,9 +10,15 @@ from assets.pricing import classify_price_rows
 from assets.sources import snapshot_field
 from pipelines.config import PrismConfig
 from quality.quarantine import build_quarantine, unknown_sku_rows
+from quality.rules import References
 
 QUALITY_GROUP = "quality"
 ERP_ROWS_ACCOUNTED = "erp_rows_accounted"
+
+
+def references(pim_families: pl.DataFrame) -> References:
+    """The reference tables rules check codes against."""
+    return {"families": pim_families["code"].drop_nulls().to_list()}
 
 
 def build_quarantine_assets(config: PrismConfig) -> list[dg.AssetsDefinition]:
@@ -32,13 +38,15 @@ def build_quarantine_assets(config: PrismConfig) -> list[dg.AssetsDefinition]:
         source_snapshots: pl.DataFrame,
         golden_products: pl.DataFrame,
         pim_rejects: pl.DataFrame,
+        pim_families: pl.DataFrame,
         erp_rejects: pl.DataFrame,
         erp_prices: pl.DataFrame,
         erp_stock: pl.DataFrame,
         erp_supply: pl.DataFrame,
     ) -> Iterator[dg.Output | dg.AssetCheckResult]:
         """Rows that fail a channel's rules, unparseable input rows and ERP rows for unknown
-        skus; each with rule, field, offending value and the source to fix it in."""
+        skus; each with rule, field, offending value, the source to fix it in and severity
+        (error: kept off the channel; warn: published and reported)."""
         golden = golden_products.lazy()
         erp_id = snapshot_field(source_snapshots, "erp", "snapshot_id")
         erp_rows = pl.concat(
@@ -48,12 +56,23 @@ def build_quarantine_assets(config: PrismConfig) -> list[dg.AssetsDefinition]:
             [pim_rejects.lazy(), erp_rejects.lazy(), unknown_sku_rows(erp_rows, golden)]
         )
         frame = build_quarantine(
-            golden, config.channels, rejects, erp_source=f"ERP snapshot {erp_id}, prices"
+            golden,
+            config.channels,
+            rejects,
+            erp_source=f"ERP snapshot {erp_id}, prices",
+            references=references(pim_families),
         ).collect()
         status = classify_price_rows(erp_prices.lazy(), config.as_of_date()).collect()
         counts = dict(status.group_by("status").len().iter_rows())
-        by_rule = dict(frame.group_by("rule").len().sort("rule").iter_rows())
-        context.log.info("quarantine: %d rows %s; ERP price rows %s", frame.height, by_rule, counts)
+        errors = frame.filter(pl.col("severity") == "error")
+        by_rule = dict(errors.group_by("rule").len().sort("rule").iter_rows())
+        context.log.info(
+            "quarantine: %d rows %s, %d warnings; ERP price rows %s",
+            errors.height,
+            by_rule,
+            frame.height - errors.height,
+            counts,
+        )
         yield dg.Output(
             frame,
             metadata=frame_metadata(frame, rows_by_rule=by_rule, erp_price_rows=counts),

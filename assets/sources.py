@@ -1,5 +1,6 @@
 """Source assets: which PIM export and ERP snapshot a run reads, and their parsed contents."""
 
+import datetime as dt
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,6 +23,12 @@ def snapshot_field(snapshots: pl.DataFrame, source: str, column: str = "path") -
     return snapshots.filter(pl.col("source") == source).item(0, column)
 
 
+def modified_at(folder: Path) -> dt.datetime:
+    """When the snapshot's newest file was written (UTC): its age feeds the freshness breaker."""
+    stamps = [p.stat().st_mtime for p in folder.iterdir() if p.is_file()]
+    return dt.datetime.fromtimestamp(max(stamps, default=0), dt.UTC)
+
+
 def build_source_assets(config: PrismConfig) -> list[dg.AssetsDefinition]:
     @dg.asset(group_name=SOURCES_GROUP)
     def source_snapshots(
@@ -33,7 +40,14 @@ def build_source_assets(config: PrismConfig) -> list[dg.AssetsDefinition]:
         rows = []
         for name, source in (("pim", pim), ("erp", erp)):
             folder, details = source.snapshot()
-            rows.append({"source": name, "snapshot_id": folder.name, "path": str(folder)})
+            rows.append(
+                {
+                    "source": name,
+                    "snapshot_id": folder.name,
+                    "path": str(folder),
+                    "modified_at": modified_at(folder),
+                }
+            )
             metadata[f"{name}_snapshot"] = folder.name
             metadata |= {f"{name}_{key}": value for key, value in details.items()}
         frame = pl.DataFrame(rows)
@@ -42,12 +56,17 @@ def build_source_assets(config: PrismConfig) -> list[dg.AssetsDefinition]:
 
     @dg.multi_asset(
         group_name=SOURCES_GROUP,
-        outs={"pim_master_data": dg.AssetOut(), "pim_rejects": dg.AssetOut()},
+        outs={
+            "pim_master_data": dg.AssetOut(),
+            "pim_rejects": dg.AssetOut(),
+            "pim_families": dg.AssetOut(description="family codes the PIM defines"),
+        },
     )
     def pim_master_data(
         context: dg.AssetExecutionContext, source_snapshots: pl.DataFrame
     ) -> Iterator[dg.Output]:
-        """PIM products flattened per locale and scope, variant values inherited."""
+        """PIM products flattened per locale and scope, variant values inherited; the PIM's
+        families are the reference the ``family_unknown`` rule checks against."""
         export = read_pim_export(
             Path(snapshot_field(source_snapshots, "pim")),
             config.locales,
@@ -60,6 +79,8 @@ def build_source_assets(config: PrismConfig) -> list[dg.AssetsDefinition]:
         context.log.info("PIM: %d products, %d rejected rows", master.height, export.rejects.height)
         yield dg.Output(master, "pim_master_data", metadata=frame_metadata(master))
         yield dg.Output(export.rejects, "pim_rejects", metadata=frame_metadata(export.rejects))
+        families = export.families.select("code")
+        yield dg.Output(families, "pim_families", metadata=frame_metadata(families))
 
     @dg.multi_asset(
         group_name=SOURCES_GROUP,

@@ -52,8 +52,16 @@ def main() -> None:
 @click.option(
     "--full-pull", is_flag=True, help="Live sources pull everything (picks up deletions)."
 )
-def run(config_file: Path, as_of: dt.datetime | None, full_pull: bool) -> None:
+@click.option(
+    "--override-breakers",
+    is_flag=True,
+    help="Publish even if circuit breakers trip (this run only; recorded in the report).",
+)
+def run(
+    config_file: Path, as_of: dt.datetime | None, full_pull: bool, override_breakers: bool
+) -> None:
     """Run the whole pipeline once and publish a snapshot."""
+    from assets.quality_report import OVERRIDE_TAG
     from pipelines.definitions import JOB_NAME, build_definitions
 
     config = _load(config_file)
@@ -63,12 +71,23 @@ def run(config_file: Path, as_of: dt.datetime | None, full_pull: bool) -> None:
     result = job.execute_in_process(
         instance=_instance(),
         raise_on_error=False,
+        tags={OVERRIDE_TAG: "true"} if override_breakers else None,
         run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
     )
+    report = _report_of(result)
     if not result.success:
-        raise click.ClickException(f"run {result.run_id} failed; the previous snapshot stays live")
+        msg = f"run {result.run_id} failed; the previous snapshot stays live"
+        raise click.ClickException(f"{msg}; quality report: {report}" if report else msg)
     store = config.publish.directory / "current"
     click.echo(f"run {result.run_id} succeeded; live snapshot: {store.resolve()}")
+    click.echo(f"quality report: {report}")
+
+
+def _report_of(result: dg.ExecuteInProcessResult) -> str | None:
+    """The report path from the quality_report materialization, if the run got that far."""
+    for materialization in result.asset_materializations_for_node("quality_report"):
+        return str(materialization.metadata["report"].value)
+    return None
 
 
 @main.command("validate-config")

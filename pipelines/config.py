@@ -198,6 +198,51 @@ class PublishConfig(_Strict):
     )
 
 
+class Freshness(_Strict):
+    """Oldest acceptable source snapshot, in hours (null = no limit)."""
+
+    pim: float | None = Field(default=168.0, gt=0)
+    erp: float | None = Field(default=48.0, gt=0)
+
+
+class QualityConfig(_Strict):
+    """Circuit breakers, compared with the live snapshot: any tripped one stops the publish
+    unless a data engineer overrides them for one run (``prism run --override-breakers``)."""
+
+    max_product_drop: float = Field(
+        default=0.2, ge=0, le=1, description="largest share of a channel's products that may go"
+    )
+    max_product_drop_by_channel: dict[str, float] = Field(
+        default_factory=dict, description="per-channel overrides of max_product_drop"
+    )
+    max_quarantine_share: float = Field(
+        default=0.1, gt=0, le=1, description="largest share of enabled products kept off a channel"
+    )
+    price_change_factor: float = Field(
+        default=3.0, gt=1, description="a price change by more than this factor (up or down)..."
+    )
+    max_price_change_share: float = Field(
+        default=0.05, ge=0, le=1, description="...may hit at most this share of compared prices"
+    )
+    freshness_hours: Freshness = Freshness()
+    report_rows: int = Field(
+        default=5000, ge=1, description="quarantine rows shown in the HTML report (exports: all)"
+    )
+    keep_reports: int = Field(default=30, ge=1, description="quality reports kept")
+
+    @field_validator("max_product_drop_by_channel")
+    @classmethod
+    def _shares(cls, value: dict[str, float]) -> dict[str, float]:
+        for name, share in value.items():
+            if not 0 <= share <= 1:
+                msg = f"{name}: {share} is not a share between 0 and 1"
+                raise ValueError(msg)
+        return value
+
+    def max_drop(self, channel: str) -> float:
+        return self.max_product_drop_by_channel.get(channel, self.max_product_drop)
+
+
 class PrismConfig(_Strict):
     as_of: dt.date | None = Field(
         default=None, description="pricing/availability date; null = today"
@@ -209,6 +254,7 @@ class PrismConfig(_Strict):
     pim: PimSource
     erp: ErpSource
     publish: PublishConfig = PublishConfig()
+    quality: QualityConfig = QualityConfig()
     channels: dict[str, Channel] = Field(min_length=1)
 
     @field_validator("locales")
@@ -222,6 +268,10 @@ class PrismConfig(_Strict):
             if channel.locale not in self.locales:
                 known = list(self.locales)
                 msg = f"channels.{name}.locale: {channel.locale!r} is not in locales {known}"
+                raise ValueError(msg)
+        for name in self.quality.max_product_drop_by_channel:
+            if name not in self.channels:
+                msg = f"quality.max_product_drop_by_channel.{name}: no such channel"
                 raise ValueError(msg)
         return self
 

@@ -15,6 +15,7 @@ import dagster as dg
 from assets.feeds import build_feed_assets
 from assets.golden import build_golden_assets
 from assets.publish import build_publish_assets
+from assets.quality_report import build_quality_report_assets
 from assets.quarantine import build_quarantine_assets
 from assets.sources import build_source_assets
 from pipelines.config import FileSource, PrismConfig, load_config
@@ -38,6 +39,7 @@ def build_definitions(config: PrismConfig, full_pull: bool = False) -> dg.Defini
         *build_golden_assets(config),
         *build_quarantine_assets(config),
         *build_feed_assets(config),
+        *build_quality_report_assets(config),
         *build_publish_assets(config),
     ]
     job = dg.define_asset_job(

@@ -12,6 +12,7 @@ import dagster as dg
 import polars as pl
 from pydantic import Field
 
+from quality.report_store import ReportStore
 from sinks.snapshot_store import SnapshotStore
 from sources.akeneo_api import AkeneoSettings, pull_catalog
 from sources.sap_odata import SapSettings, pull_erp_snapshot
@@ -129,6 +130,9 @@ class FeedStoreResource(dg.ConfigurableResource):
 
     def store(self) -> SnapshotStore:
         return SnapshotStore(Path(self.directory))
+
+    def reports(self) -> ReportStore:
+        return ReportStore(Path(self.directory) / "reports")
 
 
 class PolarsParquetIOManager(dg.ConfigurableIOManager):

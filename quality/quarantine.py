@@ -1,4 +1,5 @@
-"""The quarantine: every row kept off a channel, with the rule, field, value and source to fix.
+"""The quarantine: every row kept off a channel, with the rule, field, value and source to fix,
+and the warnings that are published but reported (``severity``).
 
 ``channel`` is the channel name, or ``*`` for input rows that never reached the golden record
 (unparseable ERP rows, PIM rows without identifier, ERP rows for unknown skus).
@@ -12,7 +13,7 @@ import polars as pl
 
 from assets.golden_schema import REJECTS_SCHEMA
 from pipelines.config import Channel
-from quality.rules import rules_for
+from quality.rules import References, rules_for
 
 ALL_CHANNELS = "*"
 QUARANTINE_SCHEMA = pl.Schema(
@@ -23,28 +24,35 @@ QUARANTINE_SCHEMA = pl.Schema(
         "field": pl.String,
         "value": pl.String,
         "source": pl.String,
+        "severity": pl.String,
     }
 )
 
 
 def channel_violations(
-    golden: pl.LazyFrame, name: str, channel: Channel, erp_source: str
+    golden: pl.LazyFrame,
+    name: str,
+    channel: Channel,
+    erp_source: str,
+    references: References,
 ) -> pl.LazyFrame:
-    """One row per (enabled product, failed rule) for one channel."""
+    """One row per (enabled product, failed rule, column) for one channel."""
     enabled = golden.filter(pl.col("enabled"))
+    schema = golden.collect_schema()
     parts = []
     for rule in rules_for(channel):
-        column = rule.column(channel)
         source = pl.col("pim_source") if rule.source == "pim" else pl.lit(erp_source)
-        parts.append(
-            enabled.filter(~rule.ok(pl.col(column)).fill_null(False)).select(
+        parts.extend(
+            enabled.filter(~rule.passes(column, schema, references)).select(
                 "sku",
                 channel=pl.lit(name),
                 rule=pl.lit(rule.code),
                 field=pl.lit(column),
                 value=pl.col(column).cast(pl.String),
                 source=source,
+                severity=pl.lit(rule.severity),
             )
+            for column in rule.columns(channel)
         )
     return pl.concat(parts) if parts else pl.LazyFrame(schema=QUARANTINE_SCHEMA)
 
@@ -58,6 +66,7 @@ def input_rejects(rejects: pl.LazyFrame) -> pl.LazyFrame:
         field=pl.col("field"),
         value=pl.col("value"),
         source=pl.col("source"),
+        severity=pl.lit("error"),
     )
 
 
@@ -77,16 +86,24 @@ def build_quarantine(
     channels: Mapping[str, Channel],
     rejects: pl.LazyFrame,
     erp_source: str,
+    references: References | None = None,
 ) -> pl.LazyFrame:
-    """All quarantine rows of a run, ordered by channel, sku, rule."""
+    """All findings of a run, ordered by channel, sku, rule: ``error`` rows keep the product
+    off the channel (quarantine), ``warn`` rows are reported only."""
+    refs = references or {}
     parts = [input_rejects(rejects.cast(REJECTS_SCHEMA))]
-    parts += [channel_violations(golden, n, c, erp_source) for n, c in channels.items()]
+    parts += [channel_violations(golden, n, c, erp_source, refs) for n, c in channels.items()]
     return pl.concat(parts).cast(QUARANTINE_SCHEMA).sort("channel", "sku", "rule", "field")
 
 
+def quarantined(quarantine: pl.LazyFrame, channel: str) -> pl.LazyFrame:
+    """The error rows that keep products off ``channel``."""
+    return quarantine.filter(pl.col("channel") == channel, pl.col("severity") == "error")
+
+
 def publishable(golden: pl.LazyFrame, quarantine: pl.LazyFrame, channel: str) -> pl.LazyFrame:
-    """Enabled products without a quarantine row for ``channel``, in sku order."""
-    blocked = quarantine.filter(pl.col("channel") == channel).select("sku").unique()
+    """Enabled products without an error row for ``channel``, in sku order."""
+    blocked = quarantined(quarantine, channel).select("sku").unique()
     return golden.filter(pl.col("enabled")).join(blocked, on="sku", how="anti").sort("sku")
 
 
@@ -96,18 +113,17 @@ def accounting(
     """Per channel: products = published + quarantined + disabled (must add up)."""
     disabled = golden.filter(~pl.col("enabled")).height
     rows = []
-    for channel, count in published.items():
-        quarantined = (
-            quarantine.filter(pl.col("channel") == channel).select(pl.col("sku").n_unique()).item()
-        )
+    for channel, published_count in published.items():
+        kept_off = quarantined(quarantine.lazy(), channel).select(pl.col("sku").n_unique())
+        count = kept_off.collect().item()
         rows.append(
             {
                 "channel": channel,
                 "products": golden.height,
-                "published": count,
-                "quarantined": quarantined,
+                "published": published_count,
+                "quarantined": count,
                 "disabled": disabled,
-                "balanced": golden.height == count + quarantined + disabled,
+                "balanced": golden.height == published_count + count + disabled,
             }
         )
     return pl.DataFrame(rows)

@@ -94,7 +94,8 @@ def rows_of(manifest: dict, channel: str) -> int:
 
 
 def published_skus(golden: pl.DataFrame, quarantine: pl.DataFrame, channel: str) -> set[str]:
-    blocked = set(quarantine.filter(pl.col("channel") == channel)["sku"])
+    errors = quarantine.filter(pl.col("channel") == channel, pl.col("severity") == "error")
+    blocked = set(errors["sku"])
     return set(golden.filter(pl.col("enabled"))["sku"]) - blocked
 
 
@@ -107,7 +108,10 @@ def test_every_check_passes_and_the_manifest_matches_the_files(
 ) -> None:
     checks = result.get_asset_check_evaluations()
     assert checks
-    assert all(c.passed for c in checks), [c.check_name for c in checks if not c.passed]
+    failed = [(c.asset_key.to_user_string(), c.check_name) for c in checks if not c.passed]
+    # Demo data has products published with warnings (no brand, short text): WARN, not ERROR.
+    assert {name for _, name in failed} == {"warnings"}, failed
+    assert all(c.severity == dg.AssetCheckSeverity.WARN for c in checks if not c.passed)
     assert manifest["as_of"] == "2026-11-22"
     assert set(manifest["sources"]) == {"pim", "erp"}
     assert {f["channel"] for f in manifest["files"]} == {
@@ -133,7 +137,8 @@ def test_nothing_is_lost(
     assert len(lines) == golden.height + pim_rejects.height
     disabled = golden.filter(~pl.col("enabled")).height
     for channel in ("website", "shop", "marketplace"):
-        blocked = quarantine.filter(pl.col("channel") == channel)["sku"].n_unique()
+        errors = quarantine.filter(pl.col("channel") == channel, pl.col("severity") == "error")
+        blocked = errors["sku"].n_unique()
         assert rows_of(manifest, channel) + blocked + disabled == golden.height
     erp = next((root / "data" / "erp").iterdir())
     for name in ("prices", "stock", "supply"):

@@ -12,6 +12,7 @@ GRAPH = {
     "source_snapshots": [],
     "pim_master_data": ["source_snapshots"],
     "pim_rejects": ["source_snapshots"],
+    "pim_families": ["source_snapshots"],
     "erp_prices": ["source_snapshots"],
     "erp_stock": ["source_snapshots"],
     "erp_supply": ["source_snapshots"],
@@ -24,19 +25,28 @@ GRAPH = {
         "erp_stock",
         "erp_supply",
         "golden_products",
+        "pim_families",
         "pim_rejects",
         "source_snapshots",
     ],
     **{
-        f"feeds/{c}": ["golden_products", "price_tiers", "quarantine"]
+        f"feeds/{c}": ["golden_products", "pim_families", "price_tiers", "quarantine"]
         for c in ("website", "shop", "portal", "marketplace", "quoting")
     },
+    "expectation_results": ["golden_products", "pim_families", "price_tiers", "quarantine"],
+    "quality_report": [
+        "expectation_results",
+        "golden_products",
+        "quarantine",
+        "source_snapshots",
+    ],
     "published_snapshot": [
         "feeds/marketplace",
         "feeds/portal",
         "feeds/quoting",
         "feeds/shop",
         "feeds/website",
+        "quality_report",
         "source_snapshots",
     ],
 }
@@ -52,11 +62,15 @@ def test_the_asset_graph_is_as_designed() -> None:
     assert found == GRAPH
     checks = sorted(c.to_user_string() for c in graph.asset_check_keys)
     assert checks == sorted(
-        ["golden_products:sku_unique", "quarantine:erp_rows_accounted"]
+        [
+            "golden_products:sku_unique",
+            "quarantine:erp_rows_accounted",
+            "quality_report:circuit_breakers",
+        ]
         + [
             f"feeds/{c}:{n}"
             for c in ("website", "shop", "portal", "marketplace", "quoting")
-            for n in ("accounted", "not_empty")
+            for n in ("accounted", "not_empty", "expectations", "warnings")
         ]
     )
     assert defs.resolve_job_def(JOB_NAME).name == JOB_NAME

@@ -13,6 +13,7 @@ from quality.quarantine import accounting, build_quarantine, publishable, unknow
 def config():
     data = default_config()
     data["locales"] = ["de_DE", "en_US"]
+    data["channels"]["portal"]["currencies"] = ["EUR"]  # the currencies of the factories
     return parse_config(data)
 
 
@@ -30,7 +31,10 @@ def test_each_failed_rule_is_one_row_with_field_value_and_source() -> None:
         product("OFF", enabled=False, name_de_DE=None),
     )
     q = build_quarantine(golden.lazy(), config().channels, no_rejects(), "ERP 1").collect()
-    assert set(q["sku"]) == {"NONAME", "BADGTIN", "NOPRICE", "NOIMAGE"}
+    errors = q.filter(pl.col("severity") == "error")
+    assert set(errors["sku"]) == {"NONAME", "BADGTIN", "NOPRICE", "NOIMAGE"}
+    # the others only get warnings: too short a description for "NONAME" in public channels
+    assert set(q.filter(pl.col("severity") == "warn")["rule"]) <= {"image_missing"}
     noname = q.filter(pl.col("sku") == "NONAME", pl.col("channel") == "shop").row(0, named=True)
     assert noname == {
         "sku": "NONAME",
@@ -39,12 +43,20 @@ def test_each_failed_rule_is_one_row_with_field_value_and_source() -> None:
         "field": "name_de_DE",
         "value": "  ",
         "source": "products.jsonl:7",
+        "severity": "error",
     }
     noprice = q.filter(pl.col("sku") == "NOPRICE")
     assert set(noprice["channel"]) == set(config().channels)
     assert set(noprice["source"]) == {"ERP 1"}
-    # only Google requires an image
-    assert q.filter(pl.col("sku") == "NOIMAGE")["channel"].to_list() == ["marketplace"]
+    # only Google requires an image; the other channels publish it with a warning
+    noimage = q.filter(pl.col("sku") == "NOIMAGE")
+    assert noimage.filter(pl.col("severity") == "error")["channel"].to_list() == ["marketplace"]
+    assert set(noimage.filter(pl.col("severity") == "warn")["channel"]) == {
+        "website",
+        "shop",
+        "portal",
+        "quoting",
+    }
 
 
 def test_products_add_up_per_channel() -> None:
@@ -67,7 +79,7 @@ def test_erp_rows_for_unknown_skus_are_quarantined_for_every_channel() -> None:
     erp = pl.LazyFrame({"sku": ["A", "GHOST"], "erp_source": ["prices.csv:2", "stock.csv:9"]})
     rejects = unknown_sku_rows(erp, golden.lazy())
     q = build_quarantine(golden.lazy(), config().channels, rejects, "ERP").collect()
-    assert q.rows() == [("GHOST", "*", "unknown_sku", "sku", "GHOST", "stock.csv:9")]
+    assert q.rows() == [("GHOST", "*", "unknown_sku", "sku", "GHOST", "stock.csv:9", "error")]
 
 
 def test_exact_price_boundary() -> None:

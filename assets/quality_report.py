@@ -1,0 +1,90 @@
+"""The quality gate: circuit breakers against the live snapshot, and the merchandisers' report.
+
+Runs after every feed is staged and validated, before anything goes live. A tripped breaker
+fails the blocking ``circuit_breakers`` check (ERROR), so ``published_snapshot`` does not run
+and the live snapshot stays; the run tag ``prism/override_breakers=true`` turns that into a
+WARN for one run. The report is written either way, with the verdict and its reasons.
+"""
+
+import datetime as dt
+from collections.abc import Iterator
+
+import dagster as dg
+import polars as pl
+
+from assets.feeds import snapshot_id_of_run
+from assets.metadata import frame_metadata
+from assets.quarantine import QUALITY_GROUP
+from pipelines.config import PrismConfig
+from pipelines.resources import FeedStoreResource
+from quality.gate import GateInputs, evaluate_gate
+
+CIRCUIT_BREAKERS = "circuit_breakers"
+OVERRIDE_TAG = "prism/override_breakers"
+
+
+def overridden(context: dg.AssetExecutionContext) -> bool:
+    return context.run.tags.get(OVERRIDE_TAG, "").lower() == "true"
+
+
+def build_quality_report_assets(config: PrismConfig) -> list[dg.AssetsDefinition]:
+    @dg.asset(
+        group_name=QUALITY_GROUP,
+        check_specs=[
+            dg.AssetCheckSpec(
+                CIRCUIT_BREAKERS,
+                asset="quality_report",
+                blocking=True,
+                description="product drop, quarantine share, price changes, source freshness",
+            )
+        ],
+    )
+    def quality_report(
+        context: dg.AssetExecutionContext,
+        feed_store: FeedStoreResource,
+        source_snapshots: pl.DataFrame,
+        golden_products: pl.DataFrame,
+        quarantine: pl.DataFrame,
+        expectation_results: pl.DataFrame,
+    ) -> Iterator[dg.Output | dg.AssetCheckResult]:
+        """Compares this run with the live snapshot and writes the snapshot's HTML report."""
+        snapshot_id, created = snapshot_id_of_run(context)
+        inputs = GateInputs(
+            snapshot_id=snapshot_id,
+            created=created,
+            now=dt.datetime.now(dt.UTC),
+            override=overridden(context),
+            sources=source_snapshots,
+            golden=golden_products,
+            quarantine=quarantine,
+            expectations=expectation_results,
+        )
+        gate = evaluate_gate(config, inputs, feed_store.store(), feed_store.reports())
+        tripped = gate.breakers.filter(pl.col("tripped"))
+        for row in tripped.iter_rows(named=True):
+            context.log.warning(
+                "circuit breaker %s (%s): %s", row["name"], row["channel"], row["detail"]
+            )
+        context.log.info("quality report %s: %s", gate.verdict, gate.report_path)
+        yield dg.Output(
+            gate.breakers,
+            metadata={
+                **frame_metadata(gate.breakers),
+                "verdict": gate.verdict,
+                "tripped": tripped["name"].to_list(),
+                "report": dg.MetadataValue.path(str(gate.report_path)),
+            },
+        )
+        yield dg.AssetCheckResult(
+            check_name=CIRCUIT_BREAKERS,
+            passed=tripped.height == 0,
+            severity=dg.AssetCheckSeverity.WARN
+            if gate.verdict == "overridden"
+            else dg.AssetCheckSeverity.ERROR,
+            metadata={
+                "tripped": [f"{r['name']}: {r['detail']}" for r in tripped.iter_rows(named=True)],
+                "overridden": gate.verdict == "overridden",
+            },
+        )
+
+    return [quality_report]

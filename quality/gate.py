@@ -1,0 +1,271 @@
+"""The quality gate of one run: circuit breakers against the live snapshot, then the report.
+
+Pure over its inputs except for the report folder it writes; Dagster wiring is in
+``assets/quality_report.py``. Counts follow the accounting identity of the feeds: a channel
+publishes the enabled products without an error finding for it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from pipelines.config import PrismConfig
+from quality import breakers as br
+from quality.completeness import by_channel_and_locale, completeness_scores, worst_groups
+from quality.exports import write_quarantine_exports
+from quality.quarantine import ALL_CHANNELS
+from quality.report import QualityReport, write_report
+from quality.report_store import PRODUCTS, ReportStore
+from quality.rules import RULES
+from sinks.snapshot_store import SnapshotStore
+
+TRENDS = 12
+PRICE_CHANGES_SHOWN = 50
+RULE_SOURCES = {r.code: r.source for r in RULES}
+
+
+@dataclass(frozen=True)
+class GateInputs:
+    snapshot_id: str
+    created: dt.datetime
+    now: dt.datetime
+    override: bool
+    sources: pl.DataFrame
+    """source_snapshots: source, snapshot_id, path, modified_at"""
+    golden: pl.DataFrame
+    quarantine: pl.DataFrame
+    expectations: pl.DataFrame
+
+
+@dataclass(frozen=True)
+class Gate:
+    verdict: str
+    """passed | blocked | overridden"""
+    breakers: pl.DataFrame
+    report_path: Path
+
+
+def channel_counts(golden: pl.DataFrame, quarantine: pl.DataFrame, channels: list[str]) -> dict:
+    """channel -> published, quarantined (products kept off), warned (published with warnings)."""
+    enabled = golden.filter(pl.col("enabled")).height
+    counts = {}
+    for name in channels:
+        own = quarantine.filter(pl.col("channel") == name)
+        errors = set(own.filter(pl.col("severity") == "error")["sku"])
+        warned = set(own.filter(pl.col("severity") == "warn")["sku"]) - errors
+        counts[name] = {
+            "published": enabled - len(errors),
+            "quarantined": len(errors),
+            "warned": len(warned),
+        }
+    return counts
+
+
+def published_prices(golden: pl.DataFrame, quarantine: pl.DataFrame, channels: int) -> pl.DataFrame:
+    """sku and list prices of the products published on at least one channel."""
+    everywhere = (
+        quarantine.filter(pl.col("severity") == "error", pl.col("channel") != ALL_CHANNELS)
+        .group_by("sku")
+        .agg(pl.col("channel").n_unique())
+        .filter(pl.col("channel") == channels)
+    )
+    prices = [c for c in golden.columns if c.startswith("list_price_")]
+    return (
+        golden.filter(pl.col("enabled"))
+        .join(everywhere, on="sku", how="anti")
+        .select("sku", *prices)
+    )
+
+
+def source_ages(sources: pl.DataFrame, now: dt.datetime) -> dict[str, float]:
+    return {
+        row["source"]: (now - row["modified_at"]).total_seconds() / 3600
+        for row in sources.iter_rows(named=True)
+    }
+
+
+def evaluate_gate(
+    config: PrismConfig, inputs: GateInputs, snapshots: SnapshotStore, reports: ReportStore
+) -> Gate:
+    """Trip the breakers, write the report folder (summary, prices, exports, HTML)."""
+    names = list(config.channels)
+    counts = channel_counts(inputs.golden, inputs.quarantine, names)
+    enabled = inputs.golden.filter(pl.col("enabled")).height
+    previous = snapshots.live_snapshot()
+    before = (reports.summary(previous) or {}).get("channels", {}) if previous else {}
+    prices = published_prices(inputs.golden, inputs.quarantine, len(names))
+    old_prices = reports.products(previous) if previous else None
+    changes, compared = _price_changes(old_prices, prices)
+    rows = br.product_drop(
+        {n: c["published"] for n, c in before.items()},
+        {n: c["published"] for n, c in counts.items()},
+        config.quality,
+    )
+    rows += br.quarantine_share(
+        {n: c["quarantined"] for n, c in counts.items()}, enabled, config.quality
+    )
+    if old_prices is not None:
+        rows.append(br.price_change_breaker(changes, compared, config.quality))
+    rows += br.freshness(source_ages(inputs.sources, inputs.now), config.quality)
+    breakers = br.breakers_frame(rows)
+    tripped = breakers["tripped"].any()
+    verdict = ("overridden" if inputs.override else "blocked") if tripped else "passed"
+    folder = reports.folder(inputs.snapshot_id)
+    folder.mkdir(parents=True, exist_ok=True)
+    prices.write_parquet(folder / PRODUCTS)
+    summary = {
+        "snapshot_id": inputs.snapshot_id,
+        "created_at": inputs.created.isoformat(),
+        "as_of": str(config.as_of_date()),
+        "verdict": verdict,
+        "previous_snapshot": previous,
+        "channels": counts,
+        "breakers": breakers.to_dicts(),
+    }
+    reports.write_summary(inputs.snapshot_id, summary)
+    report = _report(config, inputs, summary, breakers, old_prices, prices, changes, reports)
+    path = write_report(report, folder)
+    reports.prune(config.quality.keep_reports, protect={inputs.snapshot_id, previous or ""})
+    return Gate(verdict=verdict, breakers=breakers, report_path=path)
+
+
+def _price_changes(old: pl.LazyFrame | None, new: pl.DataFrame) -> tuple[pl.DataFrame, int]:
+    """Changed prices (biggest factor first) and how many prices both snapshots have."""
+    if old is None:
+        return pl.DataFrame(), 0
+    changes = br.price_changes(old, new.lazy()).sort("factor", descending=True).collect()
+    return changes, _compared(old, new)
+
+
+def _compared(old: pl.LazyFrame, new: pl.DataFrame) -> int:
+    """Prices (sku, currency) present in both snapshots."""
+    columns = [c for c in new.columns if c.startswith("list_price_")]
+    have = old.collect_schema().names()
+    shared = [c for c in columns if c in have]
+    if not shared:
+        return 0
+    joined = old.select("sku", *shared).join(new.lazy().select("sku", *shared), on="sku")
+    present = [(pl.col(c).is_not_null() & pl.col(f"{c}_right").is_not_null()).sum() for c in shared]
+    return int(joined.select(pl.sum_horizontal(present)).collect().item())
+
+
+def _report(
+    config: PrismConfig,
+    inputs: GateInputs,
+    summary: dict[str, Any],
+    breakers: pl.DataFrame,
+    old_prices: pl.LazyFrame | None,
+    prices: pl.DataFrame,
+    changes: pl.DataFrame,
+    reports: ReportStore,
+) -> QualityReport:
+    folder = reports.folder(inputs.snapshot_id)
+    scores = completeness_scores(inputs.golden.lazy(), config.channels, config.locales).collect()
+    kept_off = inputs.quarantine.filter(
+        pl.col("severity") == "error", pl.col("channel") != ALL_CHANNELS
+    ).select(pl.col("sku").unique())
+    exports = write_quarantine_exports(inputs.quarantine, folder)
+    exports |= {f"Expectations: {n} (JSON)": f"expectations/{n}.json" for n in config.channels}
+    return QualityReport(
+        snapshot_id=inputs.snapshot_id,
+        created_at=summary["created_at"],
+        as_of=summary["as_of"],
+        verdict=summary["verdict"],
+        previous_snapshot=summary["previous_snapshot"],
+        breakers=breakers,
+        channels=_channels_frame(config, inputs.golden, summary["channels"]),
+        rejects=_rejects(inputs.quarantine),
+        families=worst_groups(scores, kept_off, "family"),
+        categories=worst_groups(scores, kept_off, "categories"),
+        completeness=by_channel_and_locale(scores, config.channels, config.locales),
+        changes=_changes(old_prices, prices, changes),
+        price_changes=_shown_changes(changes),
+        trends=_trends(reports, summary),
+        quarantine=_shown_quarantine(inputs.quarantine, config.quality.report_rows),
+        quarantine_total=inputs.quarantine.height,
+        expectations=inputs.expectations,
+        exports=exports,
+    )
+
+
+def _channels_frame(config: PrismConfig, golden: pl.DataFrame, counts: dict) -> pl.DataFrame:
+    disabled = golden.filter(~pl.col("enabled")).height
+    return pl.DataFrame(
+        [
+            {
+                "channel": name,
+                "format": channel.format,
+                "products": golden.height,
+                **counts[name],
+                "disabled": disabled,
+            }
+            for name, channel in config.channels.items()
+        ]
+    ).select("channel", "format", "products", "published", "quarantined", "disabled", "warned")
+
+
+def _rejects(quarantine: pl.DataFrame) -> pl.DataFrame:
+    """Products per channel, rule, field and severity, with the system to fix them in."""
+    source = (
+        pl.when(pl.col("channel") == ALL_CHANNELS)
+        .then(pl.lit("input"))
+        .otherwise(pl.col("rule").replace_strict(RULE_SOURCES, default="input"))
+    )
+    return (
+        quarantine.group_by("channel", "rule", "field", "severity")
+        .agg(products=pl.col("sku").n_unique().cast(pl.Int64))
+        .with_columns(source=source)
+        .sort(["channel", "products", "rule"], descending=[False, True, False])
+        .select("channel", "rule", "field", "severity", "source", "products")
+    )
+
+
+def _changes(old: pl.LazyFrame | None, new: pl.DataFrame, changes: pl.DataFrame) -> pl.DataFrame:
+    if old is None:
+        return pl.DataFrame({"added": [new.height], "removed": [0], "price_changed": [0]})
+    before = old.select("sku")
+    added = new.lazy().select("sku").join(before, on="sku", how="anti").select(pl.len())
+    removed = before.join(new.lazy().select("sku"), on="sku", how="anti").select(pl.len())
+    return pl.DataFrame(
+        {
+            "added": [added.collect().item()],
+            "removed": [removed.collect().item()],
+            "price_changed": [changes.height],
+        }
+    ).cast(pl.Int64)
+
+
+def _shown_changes(changes: pl.DataFrame) -> pl.DataFrame:
+    schema = {"sku": pl.String, "currency": pl.String, "previous": pl.String}
+    schema |= {"current": pl.String, "factor": pl.Float64}
+    if changes.is_empty():
+        return pl.DataFrame(schema=schema)
+    return changes.head(PRICE_CHANGES_SHOWN).select(
+        "sku",
+        "currency",
+        pl.col("previous").cast(pl.String),
+        pl.col("current").cast(pl.String),
+        "factor",
+    )
+
+
+def _trends(reports: ReportStore, summary: dict[str, Any]) -> pl.DataFrame:
+    history = [s for s in reports.history(TRENDS) if s["snapshot_id"] != summary["snapshot_id"]]
+    rows = [
+        {"snapshot_id": s["snapshot_id"], "channel": name, **counts}
+        for s in [*history[-(TRENDS - 1) :], summary]
+        for name, counts in s["channels"].items()
+    ]
+    return pl.DataFrame(rows).select(
+        "snapshot_id", "channel", pl.col("published", "quarantined").cast(pl.Int64)
+    )
+
+
+def _shown_quarantine(quarantine: pl.DataFrame, limit: int) -> pl.DataFrame:
+    """Errors before warnings, then by channel, rule and sku; at most ``limit`` rows."""
+    return quarantine.sort(["severity", "channel", "rule", "sku"]).head(limit)

@@ -1,0 +1,69 @@
+"""Quality reports on disk: one folder per snapshot under ``<publish.directory>/reports/``.
+
+Each folder holds ``index.html`` (the report), ``summary.json`` (per-channel counts and the
+gate's verdict, read back for trends and breakers), ``products.parquet`` (sku and list prices of
+what was published, for the next run's changes), the quarantine exports and the
+great-expectations results. A blocked snapshot keeps its report: it says why.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from sinks.snapshot_store import SNAPSHOT_ID, check_snapshot_id
+
+SUMMARY = "summary.json"
+PRODUCTS = "products.parquet"
+EXPECTATIONS = "expectations"
+
+
+@dataclass(frozen=True)
+class ReportStore:
+    root: Path
+
+    def folder(self, snapshot_id: str) -> Path:
+        return self.root / check_snapshot_id(snapshot_id)
+
+    def fresh_folder(self, snapshot_id: str) -> Path:
+        """An empty folder for a snapshot's report (a retry starts over)."""
+        folder = self.folder(snapshot_id)
+        shutil.rmtree(folder, ignore_errors=True)
+        folder.mkdir(parents=True)
+        return folder
+
+    def write_summary(self, snapshot_id: str, summary: dict[str, Any]) -> None:
+        path = self.folder(snapshot_id) / SUMMARY
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(summary, indent=2, sort_keys=True), encoding="utf-8")
+        tmp.replace(path)
+
+    def summary(self, snapshot_id: str) -> dict[str, Any] | None:
+        path = self.folder(snapshot_id) / SUMMARY
+        return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
+
+    def products(self, snapshot_id: str) -> pl.LazyFrame | None:
+        path = self.folder(snapshot_id) / PRODUCTS
+        return pl.scan_parquet(path) if path.is_file() else None
+
+    def ids(self) -> list[str]:
+        if not self.root.is_dir():
+            return []
+        return sorted(p.name for p in self.root.iterdir() if SNAPSHOT_ID.match(p.name))
+
+    def history(self, limit: int) -> list[dict[str, Any]]:
+        """The newest ``limit`` summaries, oldest first."""
+        found = (self.summary(s) for s in self.ids())
+        return [s for s in found if s is not None][-limit:]
+
+    def prune(self, keep: int, protect: set[str]) -> None:
+        """Delete all but the newest ``keep`` reports, never those in ``protect``."""
+        ids = self.ids()
+        for snapshot_id in ids[: max(len(ids) - keep, 0)]:
+            if snapshot_id not in protect:
+                shutil.rmtree(self.folder(snapshot_id))
