@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import polars as pl
+import xlsxwriter
 
 from sinks.shop_csv import neutralized
 
@@ -27,12 +28,14 @@ def write_quarantine_exports(quarantine: pl.DataFrame, folder: Path) -> dict[str
     safe.write_csv(folder / "quarantine.csv")
     files = {"Quarantine (CSV)": "quarantine.csv"}
     if safe.height <= EXCEL_MAX_ROWS:
-        safe.write_excel(
-            folder / "quarantine.xlsx",
-            worksheet="quarantine",
-            autofilter=True,
-            freeze_panes=(1, 0),
-            column_widths={"value": 320, "source": 220},
-        )
+        # URLs stay text: xlsxwriter would drop a cell holding an over-long or 65,531st link.
+        with xlsxwriter.Workbook(folder / "quarantine.xlsx", {"strings_to_urls": False}) as book:
+            safe.write_excel(
+                book,
+                worksheet="quarantine",
+                autofilter=True,
+                freeze_panes=(1, 0),
+                column_widths={"value": 320, "source": 220},
+            )
         files["Quarantine (Excel)"] = "quarantine.xlsx"
     return files

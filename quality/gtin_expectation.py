@@ -28,7 +28,8 @@ def gtin_valid(column: pl.Expr) -> pl.Expr:
     )
     check = (10 - weighted % 10) % 10
     well_formed = column.str.contains(GTIN_SHAPE)
-    return column.is_null() | (well_formed & (check == digits.str.slice(13, 1).cast(pl.Int32)))
+    last = digits.str.slice(13, 1).cast(pl.Int32, strict=False)
+    return column.is_null() | (well_formed & (check == last))
 
 
 def gtin_valid_pandas(column: pd.Series) -> pd.Series:

@@ -54,12 +54,12 @@ class ReportStore:
     def ids(self) -> list[str]:
         if not self.root.is_dir():
             return []
-        return sorted(p.name for p in self.root.iterdir() if SNAPSHOT_ID.match(p.name))
+        return sorted(p.name for p in self.root.iterdir() if SNAPSHOT_ID.fullmatch(p.name))
 
     def history(self, limit: int) -> list[dict[str, Any]]:
         """The newest ``limit`` summaries, oldest first."""
-        found = (self.summary(s) for s in self.ids())
-        return [s for s in found if s is not None][-limit:]
+        found = [s for s in (self.summary(i) for i in self.ids()) if s is not None]
+        return found[max(len(found) - limit, 0) :]
 
     def prune(self, keep: int, protect: set[str]) -> None:
         """Delete all but the newest ``keep`` reports, never those in ``protect``."""

@@ -345,9 +345,13 @@ def rules_for(channel: Channel, severity: Severity | None = None) -> list[Rule]:
 
 
 def required_columns(channel: Channel, locale: str) -> list[str]:
-    """The channel's required attributes in ``locale`` (completeness counts these)."""
+    """The channel's required PIM attributes in ``locale`` (completeness counts these; ERP
+    values and conditional requirements are no attributes a merchandiser fills)."""
     local = channel.model_copy(update={"locale": locale})
     columns = (
-        c for r in rules_for(local) if isinstance(r.check, Required) for c in r.columns(local)
+        c
+        for r in rules_for(local)
+        if isinstance(r.check, Required) and r.source == "pim" and r.when is None
+        for c in r.columns(local)
     )
     return list(dict.fromkeys(columns))

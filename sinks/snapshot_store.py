@@ -37,7 +37,7 @@ def new_snapshot_id(created: dt.datetime, run_id: str) -> str:
 
 
 def check_snapshot_id(snapshot_id: str) -> str:
-    if not SNAPSHOT_ID.match(snapshot_id):
+    if not SNAPSHOT_ID.fullmatch(snapshot_id):
         msg = f"invalid snapshot id {snapshot_id!r} (expected like 20261122T195600Z-ab12cd34)"
         raise SnapshotError(msg)
     return snapshot_id
@@ -113,7 +113,7 @@ class SnapshotStore:
         folder = self.root / "snapshots"
         if not folder.is_dir():
             return []
-        return sorted(p.name for p in folder.iterdir() if SNAPSHOT_ID.match(p.name))
+        return sorted(p.name for p in folder.iterdir() if SNAPSHOT_ID.fullmatch(p.name))
 
     def manifest(self, snapshot_id: str) -> Manifest:
         path = self.snapshot_dir(snapshot_id) / MANIFEST
