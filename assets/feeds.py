@@ -2,6 +2,7 @@
 snapshot; checks on each block the publish when a channel would be harmed."""
 
 import datetime as dt
+import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict
@@ -140,12 +141,19 @@ def build_feed_assets(config: PrismConfig) -> list[dg.AssetsDefinition]:
         # Writers spend their time in polars / the database driver, which release the GIL.
         with ThreadPoolExecutor(max_workers=WRITERS) as pool:
             staged = dict(zip(names, pool.map(stage, names), strict=True))
+        started = time.perf_counter()
         validated = validate_feeds(
             {name: (config.channels[name], frame) for name, (_, _, frame) in staged.items()}, refs
         )
+        seconds = round(time.perf_counter() - started, 2)
+        context.log.info("great-expectations validated %d feeds in %.2f s", len(names), seconds)
         results = results_frame(validated)
         save_results(feed_store.reports().fresh_folder(snapshot_id), validated)
-        yield dg.Output(results, "expectation_results", metadata=frame_metadata(results))
+        yield dg.Output(
+            results,
+            "expectation_results",
+            metadata=frame_metadata(results, validation_seconds=seconds),
+        )
         published = {name: rows for name, (rows, _, _) in staged.items()}
         for name, (rows, files, _) in staged.items():
             frame = pl.DataFrame([asdict(f) for f in files]).with_columns(

@@ -61,12 +61,23 @@ def run_pipeline(config: Path, dagster_home: Path) -> tuple[float, int]:
     return seconds, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
 
 
-def step_seconds(dagster_home: Path) -> dict[str, float]:
+def step_seconds(dagster_home: Path) -> tuple[dict[str, float], float]:
+    """Seconds per step, and the seconds great-expectations spent inside ``channel_feeds``."""
     os.environ["DAGSTER_HOME"] = str(dagster_home)
     with dg.DagsterInstance.get() as instance:
         run = instance.get_runs(limit=1)[0]
         stats = instance.get_run_step_stats(run.run_id)
-    return {s.step_key: round(s.end_time - s.start_time, 2) for s in stats if s.end_time}
+        event = instance.get_latest_materialization_event(dg.AssetKey("expectation_results"))
+    steps = {s.step_key: round(s.end_time - s.start_time, 2) for s in stats if s.end_time}
+    metadata = event.asset_materialization.metadata if event and event.asset_materialization else {}
+    ge = metadata.get("validation_seconds")
+    return steps, float(ge.value) if ge is not None else 0.0
+
+
+def validation_seconds(steps: dict[str, float], ge_seconds: float) -> float:
+    """Validation = the vectorized rules (quarantine), the great-expectations suites on every
+    feed and the gate (breakers, completeness, report); target: under a quarter of the run."""
+    return steps.get("quarantine", 0.0) + ge_seconds + steps.get("quality_report", 0.0)
 
 
 def main() -> None:
@@ -88,18 +99,28 @@ def main() -> None:
     dagster_home = workdir / "dagster"
     dagster_home.mkdir(parents=True)
     seconds, peak = run_pipeline(bench_config(workdir), dagster_home)
-    steps = step_seconds(dagster_home)
+    steps, ge_seconds = step_seconds(dagster_home)
+    validation = validation_seconds(steps, ge_seconds)
     result = {
         "products": args.products,
         "total_seconds": round(seconds, 2),
         "peak_rss_gib": round(peak / 2**30, 2),
         "steps": steps,
+        "great_expectations_seconds": ge_seconds,
+        "validation_seconds": round(validation, 2),
+        "validation_share": round(validation / seconds, 3),
     }
     (workdir / "result.json").write_text(json.dumps(result, indent=2), encoding="utf-8")
     log.info("| stage | seconds |\n| --- | --- |")
     for step, secs in steps.items():
         log.info("| %s | %.2f |", step, secs)
+    log.info("| (of channel_feeds: great-expectations suites) | %.2f |", ge_seconds)
     log.info("| **whole run (process)** | %.2f |", seconds)
+    log.info(
+        "validation (quarantine + suites + gate): %.2f s = %.0f %% of the run (target < 25 %%)",
+        validation,
+        100 * validation / seconds,
+    )
     log.info("peak RSS: %.2f GiB", peak / 2**30)
 
 
