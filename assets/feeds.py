@@ -15,7 +15,13 @@ from assets.metadata import frame_metadata
 from assets.quarantine import QUALITY_GROUP, references
 from pipelines.config import PrismConfig
 from pipelines.resources import FeedStoreResource
-from quality.expectations import results_frame, save_results, validate_feeds, validation_columns
+from quality.expectations import (
+    results_frame,
+    save_results,
+    validate_feeds,
+    validation_columns,
+    validation_sample,
+)
 from quality.quarantine import accounting, publishable
 from sinks.snapshot_store import FeedFile, new_snapshot_id
 
@@ -136,7 +142,10 @@ def build_feed_assets(config: PrismConfig) -> list[dg.AssetsDefinition]:
             if not any(folder.iterdir()):
                 folder.rmdir()  # a SQL channel writes tables, no files
             columns = validation_columns(name, channel, products.schema, refs)
-            return products.height, files, products.select(columns)
+            sample = validation_sample(
+                products.select(columns), config.quality.expectations_sample_rows
+            )
+            return products.height, files, sample
 
         # Writers spend their time in polars / the database driver, which release the GIL.
         with ThreadPoolExecutor(max_workers=WRITERS) as pool:

@@ -225,6 +225,12 @@ class QualityConfig(_Strict):
         default=0.05, ge=0, le=1, description="...may hit at most this share of compared prices"
     )
     freshness_hours: Freshness = Freshness()
+    expectations_sample_rows: int | None = Field(
+        default=100_000,
+        ge=1,
+        description="rows of each feed the great-expectations suite reads (null = all); the "
+        "vectorized rules check every row either way",
+    )
     report_rows: int = Field(
         default=5000, ge=1, description="quarantine rows shown in the HTML report (exports: all)"
     )

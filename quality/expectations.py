@@ -73,6 +73,17 @@ def validation_columns(
     return suite_columns(channel_suite(name, channel, schema, references))
 
 
+def validation_sample(frame: pl.DataFrame, rows: int | None) -> pl.DataFrame:
+    """The whole feed, or a seeded random sample of ``rows`` of it in key order.
+
+    Great-expectations' pandas engine takes ~10 s per million rows and suite, so large feeds
+    are sampled; the quarantine has already applied the same rules to every row.
+    """
+    if rows is None or frame.height <= rows:
+        return frame
+    return frame.sample(rows, seed=0).sort(KEY)
+
+
 def suite_columns(suite: gx.ExpectationSuite) -> list[str]:
     columns = {KEY}
     for expectation in suite.expectations:

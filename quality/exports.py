@@ -1,7 +1,10 @@
 """The quarantine as files for merchandisers who work in spreadsheets: CSV and Excel.
 
-Both carry every row (the HTML report shows a capped list). Text cells a spreadsheet would run
-as a formula are neutralized, as in the shop feed: the values come from the PIM and ERP.
+The CSV has every row, one per product, channel and finding (the HTML report shows a capped
+list). The Excel sheet has one row per finding to fix, with the channels it affects in one cell:
+a price missing for five channels is one thing to fix, and the sheet stays a third as long.
+Text cells a spreadsheet would run as a formula are neutralized, as in the shop feed: the values
+come from the PIM and ERP.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from sinks.shop_csv import neutralized
 
 EXCEL_MAX_ROWS = 1_048_575
 """Rows of one Excel sheet, less the header; a larger quarantine is exported as CSV only."""
+FINDING = ("sku", "rule", "field", "value", "source", "severity")
 
 
 def _safe(quarantine: pl.DataFrame) -> pl.DataFrame:
@@ -22,15 +26,27 @@ def _safe(quarantine: pl.DataFrame) -> pl.DataFrame:
     return quarantine.with_columns(neutralized(pl.col(c)).alias(c) for c in text)
 
 
+def by_finding(quarantine: pl.DataFrame) -> pl.DataFrame:
+    """One row per finding (sku, rule, field, value, source, severity), its channels joined."""
+    return (
+        quarantine.group_by(FINDING, maintain_order=True)
+        .agg(channels=pl.col("channel").unique().sort().str.join(", "))
+        .select(*FINDING[:2], "channels", *FINDING[2:])
+    )
+
+
 def write_quarantine_exports(quarantine: pl.DataFrame, folder: Path) -> dict[str, str]:
-    """Write ``quarantine.csv`` (and ``quarantine.xlsx`` when it fits); label -> file name."""
+    """Write ``quarantine.csv`` and ``quarantine.xlsx`` (when its findings fit one sheet);
+    return label -> file name."""
     safe = _safe(quarantine)
     safe.write_csv(folder / "quarantine.csv")
     files = {"Quarantine (CSV)": "quarantine.csv"}
-    if safe.height <= EXCEL_MAX_ROWS:
+    findings = by_finding(safe)
+    if findings.height <= EXCEL_MAX_ROWS:
         # URLs stay text: xlsxwriter would drop a cell holding an over-long or 65,531st link.
-        with xlsxwriter.Workbook(folder / "quarantine.xlsx", {"strings_to_urls": False}) as book:
-            safe.write_excel(
+        options = {"strings_to_urls": False}
+        with xlsxwriter.Workbook(folder / "quarantine.xlsx", options) as book:
+            findings.write_excel(
                 book,
                 worksheet="quarantine",
                 autofilter=True,

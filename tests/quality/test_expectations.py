@@ -20,6 +20,7 @@ from quality.expectations import (
     unexpected_skus,
     validate_feeds,
     validation_columns,
+    validation_sample,
 )
 from quality.quarantine import build_quarantine
 from quality.rules import rules_for
@@ -172,3 +173,14 @@ def test_results_are_one_row_per_channel_and_expectation() -> None:
     assert results.height == len(
         channel_suite("shop", channel, DEFECTS.schema, REFERENCES).expectations
     )
+
+
+def test_large_feeds_are_sampled_the_same_way_every_time() -> None:
+    feed = pl.DataFrame({"sku": [f"S{i:05}" for i in range(1000)], "x": range(1000)})
+    assert validation_sample(feed, None) is feed
+    assert validation_sample(feed, 1000) is feed
+    sample = validation_sample(feed, 100)
+    assert sample.height == 100
+    assert sample.equals(validation_sample(feed, 100))
+    assert sample["sku"].is_sorted()
+    assert sample["sku"].n_unique() == 100

@@ -18,6 +18,7 @@ from quality.quarantine import QUARANTINE_SCHEMA
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 NS = {"m": MAIN}
 HEADER = list(QUARANTINE_SCHEMA)
+SHEET = ["sku", "rule", "channels", "field", "value", "source", "severity"]
 BOTH = {"Quarantine (CSV)": "quarantine.csv", "Quarantine (Excel)": "quarantine.xlsx"}
 CSV_ONLY = {"Quarantine (CSV)": "quarantine.csv"}
 
@@ -107,17 +108,21 @@ def test_both_files_hold_every_row_and_the_header(tmp_path: Path) -> None:
     expected = [HEADER, *([str(v) if v is not None else None for v in r] for r in frame.rows())]
     from_csv = read_csv(tmp_path / "quarantine.csv")
     assert from_csv == [[v or "" for v in row] for row in expected]  # csv: null is empty
-    from_xlsx = padded(read_xlsx(tmp_path / "quarantine.xlsx"), len(HEADER))
-    assert from_xlsx == expected
+    from_xlsx = padded(read_xlsx(tmp_path / "quarantine.xlsx"), len(SHEET))
+    # one finding per row there: each of these is in one channel
+    assert from_xlsx == [
+        SHEET,
+        *([r[c] for c in SHEET] for r in frame.rename({"channel": "channels"}).to_dicts()),
+    ]
     assert sheet_names(tmp_path / "quarantine.xlsx") == ["quarantine"]
 
 
 def test_null_value_is_an_empty_cell(tmp_path: Path) -> None:
     write_quarantine_exports(quarantine(finding("A", None)), tmp_path)
     assert read_csv(tmp_path / "quarantine.csv")[1][HEADER.index("value")] == ""
-    row = padded(read_xlsx(tmp_path / "quarantine.xlsx"), len(HEADER))[1]
-    assert row[HEADER.index("value")] is None
-    assert row[HEADER.index("sku")] == "A"
+    row = padded(read_xlsx(tmp_path / "quarantine.xlsx"), len(SHEET))[1]
+    assert row[SHEET.index("value")] is None
+    assert row[SHEET.index("sku")] == "A"
 
 
 @pytest.mark.parametrize(
@@ -142,9 +147,8 @@ def test_formula_looking_values_get_a_leading_apostrophe_in_both_files(
     tmp_path: Path, raw: str, written: str
 ) -> None:
     write_quarantine_exports(quarantine(finding("A", raw)), tmp_path)
-    column = HEADER.index("value")
-    assert read_csv(tmp_path / "quarantine.csv")[1][column] == written
-    assert read_xlsx(tmp_path / "quarantine.xlsx")[1][column] == written
+    assert read_csv(tmp_path / "quarantine.csv")[1][HEADER.index("value")] == written
+    assert read_xlsx(tmp_path / "quarantine.xlsx")[1][SHEET.index("value")] == written
 
 
 def test_every_text_column_is_neutralized(tmp_path: Path) -> None:
@@ -167,7 +171,7 @@ def test_an_empty_quarantine_writes_header_only_files(tmp_path: Path) -> None:
     files = write_quarantine_exports(quarantine(), tmp_path)
     assert files == BOTH
     assert read_csv(tmp_path / "quarantine.csv") == [HEADER]
-    assert read_xlsx(tmp_path / "quarantine.xlsx") == [HEADER]
+    assert read_xlsx(tmp_path / "quarantine.xlsx") == [SHEET]
 
 
 @pytest.mark.parametrize(("rows", "files"), [(2, BOTH), (3, CSV_ONLY)])
@@ -188,4 +192,17 @@ def test_excel_limit_is_one_sheet_less_the_header() -> None:
 def test_a_long_url_value_survives_in_the_excel_file(tmp_path: Path) -> None:
     url = "https://media.example.com/" + "a" * 2100 + " b.jpg"
     write_quarantine_exports(quarantine(finding("A", url)), tmp_path)
-    assert read_xlsx(tmp_path / "quarantine.xlsx")[1][HEADER.index("value")] == url
+    assert read_xlsx(tmp_path / "quarantine.xlsx")[1][SHEET.index("value")] == url
+
+
+def test_the_sheet_has_one_row_per_finding_with_its_channels(tmp_path: Path) -> None:
+    frame = quarantine(
+        finding("A", None, channel="shop"),
+        finding("A", None, channel="marketplace"),
+        finding("B", "x", channel="shop"),
+    )
+    write_quarantine_exports(frame, tmp_path)
+    assert len(read_csv(tmp_path / "quarantine.csv")) == 4
+    sheet = padded(read_xlsx(tmp_path / "quarantine.xlsx"), len(SHEET))
+    channels = {row[0]: row[SHEET.index("channels")] for row in sheet[1:]}
+    assert channels == {"A": "marketplace, shop", "B": "shop"}
