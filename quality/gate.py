@@ -25,6 +25,7 @@ from quality.rules import RULES
 from sinks.snapshot_store import SnapshotStore
 
 TRENDS = 12
+COMPLETENESS = "completeness.parquet"
 PRICE_CHANGES_SHOWN = 50
 RULE_SOURCES = {r.code: r.source for r in RULES}
 
@@ -166,10 +167,12 @@ def _report(
 ) -> QualityReport:
     folder = reports.folder(inputs.snapshot_id)
     scores = completeness_scores(inputs.golden.lazy(), config.channels, config.locales).collect()
+    scores.drop("categories").write_parquet(folder / COMPLETENESS)
     kept_off = inputs.quarantine.filter(
         pl.col("severity") == "error", pl.col("channel") != ALL_CHANNELS
     ).select(pl.col("sku").unique())
     exports = write_quarantine_exports(inputs.quarantine, folder)
+    exports["Completeness per product (Parquet)"] = COMPLETENESS
     exports |= {f"Expectations: {n} (JSON)": f"expectations/{n}.json" for n in config.channels}
     return QualityReport(
         snapshot_id=inputs.snapshot_id,

@@ -2,8 +2,9 @@
 
 Each folder holds ``index.html`` (the report), ``summary.json`` (per-channel counts and the
 gate's verdict, read back for trends and breakers), ``products.parquet`` (sku and list prices of
-what was published, for the next run's changes), the quarantine exports and the
-great-expectations results. A blocked snapshot keeps its report: it says why.
+what was published, for the next run's changes), ``completeness.parquet`` (the score per
+product, channel and locale), the quarantine exports and the great-expectations results.
+A blocked snapshot keeps its report: it says why.
 """
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ from sinks.snapshot_store import SNAPSHOT_ID, check_snapshot_id
 
 SUMMARY = "summary.json"
 PRODUCTS = "products.parquet"
-EXPECTATIONS = "expectations"
 
 
 @dataclass(frozen=True)

@@ -205,6 +205,11 @@ def test_every_run_leaves_a_report_with_exports_and_expectation_results(root: Pa
             if r["expectation_config"]["meta"]["severity"] == "error"
         ]
         assert all(r["success"] for r in errors)  # quarantined products never reach a feed
+    scores = pl.read_parquet(folder / "completeness.parquet")
+    golden = pl.read_parquet(root / "work" / "golden_products.parquet")
+    assert scores.height == golden.filter(pl.col("enabled")).height
+    assert {"sku", "family", "website/de_DE", "quoting/fr_FR"} <= set(scores.columns)
+    assert scores["marketplace/de_DE"].is_between(0, 1).all()
     (published,) = result.asset_materializations_for_node("published_snapshot")
     assert Path(str(published.metadata["report"].value)) == folder / "index.html"
     first_quarantined = quarantine.filter(pl.col("channel") == "marketplace").row(0, named=True)
