@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import click
@@ -62,19 +64,25 @@ def run(
 ) -> None:
     """Run the whole pipeline once and publish a snapshot."""
     from assets.quality_report import OVERRIDE_TAG
-    from pipelines.definitions import JOB_NAME, build_definitions
+    from pipelines.definitions import syndicate_job
 
     config = _load(config_file)
-    if as_of is not None:
-        config = config.model_copy(update={"as_of": as_of.date()})
-    job = build_definitions(config, full_pull=full_pull).resolve_job_def(JOB_NAME)
-    result = job.execute_in_process(
-        instance=_instance(),
-        raise_on_error=False,
-        tags={OVERRIDE_TAG: "true"} if override_breakers else None,
-        run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
-    )
-    report = _report_of(result)
+    settings = {
+        "PRISM_CONFIG": str(config_file),
+        "PRISM_FULL_PULL": "1" if full_pull else "0",
+        "PRISM_AS_OF": as_of.date().isoformat() if as_of else "",
+    }
+    with _environment(settings), _instance() as instance:
+        result = dg.execute_job(
+            dg.reconstructable(syndicate_job),
+            instance=instance,
+            tags={OVERRIDE_TAG: "true"} if override_breakers else None,
+            run_config={
+                "execution": {"config": {"in_process": {}}},
+                "loggers": {"console": {"config": {"log_level": "INFO"}}},
+            },
+        )
+        report = _report_of(result)
     if not result.success:
         msg = f"run {result.run_id} failed; the previous snapshot stays live"
         raise click.ClickException(f"{msg}; quality report: {report}" if report else msg)
@@ -83,7 +91,22 @@ def run(
     click.echo(f"quality report: {report}")
 
 
-def _report_of(result: dg.ExecuteInProcessResult) -> str | None:
+@contextlib.contextmanager
+def _environment(settings: dict[str, str]) -> Iterator[None]:
+    """Set variables for the run (``syndicate_job`` reads them), restore them afterwards."""
+    saved = {name: os.environ.get(name) for name in settings}
+    os.environ.update(settings)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def _report_of(result: dg.ExecutionResult) -> str | None:
     """The report path from the quality_report materialization, if the run got that far."""
     for materialization in result.asset_materializations_for_node("quality_report"):
         return str(materialization.metadata["report"].value)

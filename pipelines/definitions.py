@@ -7,6 +7,7 @@ way Dagster components build definitions from YAML. Reading it is the only load-
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from pathlib import Path
 
@@ -104,6 +105,17 @@ def erp_resource(config: PrismConfig, full_pull: bool = False) -> SnapshotSource
 
 def config_path() -> Path:
     return Path(os.environ.get("PRISM_CONFIG", "prism.yaml"))
+
+
+def syndicate_job() -> dg.JobDefinition:
+    """The job as `prism run` executes it, rebuilt from the environment (``PRISM_CONFIG``,
+    ``PRISM_AS_OF``, ``PRISM_FULL_PULL``) so Dagster can reconstruct it: unlike
+    ``execute_in_process``, ``execute_job`` keeps no step output in memory for the run."""
+    config = load_config(config_path())
+    if as_of := os.environ.get("PRISM_AS_OF"):
+        config = config.model_copy(update={"as_of": dt.date.fromisoformat(as_of)})
+    full_pull = os.environ.get("PRISM_FULL_PULL") == "1"
+    return build_definitions(config, full_pull=full_pull).resolve_job_def(JOB_NAME)
 
 
 defs = build_definitions(load_config(config_path()))
