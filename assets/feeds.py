@@ -44,41 +44,21 @@ def snapshot_id_of_run(context: dg.AssetExecutionContext) -> tuple[str, dt.datet
     return new_snapshot_id(created, context.run.run_id), created
 
 
+FEED_CHECKS = (
+    (ACCOUNTED, True, "products = published + quarantined + disabled"),
+    (NOT_EMPTY, True, "an empty feed would wipe the channel"),
+    (EXPECTATIONS, True, "the great-expectations suite's error rules pass on the feed (ERROR)"),
+    (WARNINGS, False, "the suite's warn rules: products published but reported (WARN)"),
+)
+"""(check name, blocking, description) of every channel's feed."""
+
+
 def _check_specs(channels: list[str]) -> list[dg.AssetCheckSpec]:
-    specs = []
-    for name in channels:
-        specs.append(
-            dg.AssetCheckSpec(
-                ACCOUNTED,
-                asset=feed_key(name),
-                blocking=True,
-                description="products = published + quarantined + disabled",
-            )
-        )
-        specs.append(
-            dg.AssetCheckSpec(
-                NOT_EMPTY,
-                asset=feed_key(name),
-                blocking=True,
-                description="an empty feed would wipe the channel",
-            )
-        )
-        specs.append(
-            dg.AssetCheckSpec(
-                EXPECTATIONS,
-                asset=feed_key(name),
-                blocking=True,
-                description="the great-expectations suite's error rules pass on the feed (ERROR)",
-            )
-        )
-        specs.append(
-            dg.AssetCheckSpec(
-                WARNINGS,
-                asset=feed_key(name),
-                description="the suite's warn rules: products published but reported (WARN)",
-            )
-        )
-    return specs
+    return [
+        dg.AssetCheckSpec(check, asset=feed_key(name), blocking=blocking, description=text)
+        for name in channels
+        for check, blocking, text in FEED_CHECKS
+    ]
 
 
 def expectation_checks(results: pl.DataFrame, name: str) -> Iterator[dg.AssetCheckResult]:

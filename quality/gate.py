@@ -96,24 +96,12 @@ def evaluate_gate(
     """Trip the breakers, write the report folder (summary, prices, exports, HTML)."""
     names = list(config.channels)
     counts = channel_counts(inputs.golden, inputs.quarantine, names)
-    enabled = inputs.golden.filter(pl.col("enabled")).height
     previous = snapshots.live_snapshot()
     before = (reports.summary(previous) or {}).get("channels", {}) if previous else {}
     prices = published_prices(inputs.golden, inputs.quarantine, len(names))
     old_prices = reports.products(previous) if previous else None
     changes, compared = _price_changes(old_prices, prices)
-    rows = br.product_drop(
-        {n: c["published"] for n, c in before.items()},
-        {n: c["published"] for n, c in counts.items()},
-        config.quality,
-    )
-    rows += br.quarantine_share(
-        {n: c["quarantined"] for n, c in counts.items()}, enabled, config.quality
-    )
-    if old_prices is not None:
-        rows.append(br.price_change_breaker(changes, compared, config.quality))
-    rows += br.freshness(source_ages(inputs.sources, inputs.now), config.quality)
-    breakers = br.breakers_frame(rows)
+    breakers = trip_breakers(config, inputs, counts, before, changes, compared)
     tripped = breakers["tripped"].any()
     verdict = ("overridden" if inputs.override else "blocked") if tripped else "passed"
     folder = reports.folder(inputs.snapshot_id)
@@ -135,10 +123,34 @@ def evaluate_gate(
     return Gate(verdict=verdict, breakers=breakers, report_path=path)
 
 
-def _price_changes(old: pl.LazyFrame | None, new: pl.DataFrame) -> tuple[pl.DataFrame, int]:
+def trip_breakers(
+    config: PrismConfig,
+    inputs: GateInputs,
+    counts: dict,
+    before: dict,
+    changes: pl.DataFrame | None,
+    compared: int,
+) -> pl.DataFrame:
+    """Every breaker's value and limit; ``changes`` is None without a previous snapshot."""
+    enabled = inputs.golden.filter(pl.col("enabled")).height
+    rows = br.product_drop(
+        {n: c["published"] for n, c in before.items()},
+        {n: c["published"] for n, c in counts.items()},
+        config.quality,
+    )
+    rows += br.quarantine_share(
+        {n: c["quarantined"] for n, c in counts.items()}, enabled, config.quality
+    )
+    if changes is not None:
+        rows.append(br.price_change_breaker(changes, compared, config.quality))
+    rows += br.freshness(source_ages(inputs.sources, inputs.now), config.quality)
+    return br.breakers_frame(rows)
+
+
+def _price_changes(old: pl.LazyFrame | None, new: pl.DataFrame) -> tuple[pl.DataFrame | None, int]:
     """Changed prices (biggest factor first) and how many prices both snapshots have."""
     if old is None:
-        return pl.DataFrame(), 0
+        return None, 0
     changes = br.price_changes(old, new.lazy()).sort("factor", descending=True).collect()
     return changes, _compared(old, new)
 
@@ -162,7 +174,7 @@ def _report(
     breakers: pl.DataFrame,
     old_prices: pl.LazyFrame | None,
     prices: pl.DataFrame,
-    changes: pl.DataFrame,
+    changes: pl.DataFrame | None,
     reports: ReportStore,
 ) -> QualityReport:
     folder = reports.folder(inputs.snapshot_id)
@@ -228,8 +240,10 @@ def _rejects(quarantine: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _changes(old: pl.LazyFrame | None, new: pl.DataFrame, changes: pl.DataFrame) -> pl.DataFrame:
-    if old is None:
+def _changes(
+    old: pl.LazyFrame | None, new: pl.DataFrame, changes: pl.DataFrame | None
+) -> pl.DataFrame:
+    if old is None or changes is None:
         return pl.DataFrame({"added": [new.height], "removed": [0], "price_changed": [0]})
     before = old.select("sku")
     added = new.lazy().select("sku").join(before, on="sku", how="anti").select(pl.len())
@@ -243,10 +257,10 @@ def _changes(old: pl.LazyFrame | None, new: pl.DataFrame, changes: pl.DataFrame)
     ).cast(pl.Int64)
 
 
-def _shown_changes(changes: pl.DataFrame) -> pl.DataFrame:
+def _shown_changes(changes: pl.DataFrame | None) -> pl.DataFrame:
     schema = {"sku": pl.String, "currency": pl.String, "previous": pl.String}
     schema |= {"current": pl.String, "factor": pl.Float64}
-    if changes.is_empty():
+    if changes is None or changes.is_empty():
         return pl.DataFrame(schema=schema)
     return changes.head(PRICE_CHANGES_SHOWN).select(
         "sku",

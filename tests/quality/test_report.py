@@ -12,6 +12,8 @@ import pytest
 from browser import render
 from playwright.sync_api import Page
 
+from quality.breakers import BREAKERS_SCHEMA
+from quality.expectations import RESULTS_SCHEMA
 from quality.report import QualityReport, render_report, write_report
 
 SNAPSHOT = "20261122T195600Z-ab12cd34"
@@ -30,7 +32,7 @@ SECTION_HEADINGS = [
 ]
 
 
-def frame(rows: list[dict[str, Any]], schema: dict[str, Any]) -> pl.DataFrame:
+def frame(rows: list[Any], schema: Any) -> pl.DataFrame:
     return pl.DataFrame(rows, schema=schema, orient="row")
 
 
@@ -95,14 +97,7 @@ def sample_report(**overrides: Any) -> QualityReport:
                 ("quarantine_share", "shop", False, 0.02, 0.05, "2 % of products quarantined"),
                 ("product_drop", None, True, 0.31, 0.2, "31 % fewer products than live"),
             ],
-            {
-                "name": pl.String,
-                "channel": pl.String,
-                "tripped": pl.Boolean,
-                "value": pl.Float64,
-                "limit": pl.Float64,
-                "detail": pl.String,
-            },
+            BREAKERS_SCHEMA,
         ),
         channels=frame(
             [("shop", "csv", 100, 90, 8, 2, 5), ("marketplace", "xml", 100, 85, 13, 2, 0)],
@@ -171,16 +166,7 @@ def sample_report(**overrides: Any) -> QualityReport:
                 ("shop", "price_set", "expect_column_values_to_not_be_null", "price", "error",
                  False, 2, 90),
             ],
-            {
-                "channel": pl.String,
-                "rule": pl.String,
-                "expectation": pl.String,
-                "column": pl.String,
-                "severity": pl.String,
-                "success": pl.Boolean,
-                "unexpected_count": pl.Int64,
-                "evaluated": pl.Int64,
-            },
+            RESULTS_SCHEMA,
         ),
         exports={
             "Quarantine (CSV)": "quarantine.csv",
