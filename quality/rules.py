@@ -327,6 +327,14 @@ RULES: tuple[Rule, ...] = (
         when=("availability", "backorder"),
     ),
     Rule(
+        "in_stock_without_stock",
+        "available_qty",
+        Between(minimum=1),
+        "available stock behind an in-stock promise, the same on every channel",
+        source="erp",
+        when=("availability", "in_stock"),
+    ),
+    Rule(
         "stock_negative",
         "available_qty",
         Between(minimum=0),

@@ -75,7 +75,8 @@ DEFECTS = golden_products(
     product("BACKORDER", availability="backorder", availability_date=None),
     product("DATED", availability="backorder", availability_date=dt.date(2026, 12, 1)),
     product("ODD", availability="maybe"),
-    product("NEGATIVE", available_qty=-1),
+    product("NEGATIVE", available_qty=-1, availability="out_of_stock"),
+    product("PROMISE", available_qty=0, availability="in_stock"),
     product("OFF", enabled=False, name_de_DE=None),
 )
 
@@ -92,6 +93,8 @@ def test_both_engines_flag_the_same_products_for_the_same_rules() -> None:
     assert expected["portal"]["price_missing"] == {"NOPRICE", "ZERO"}
     assert expected["quoting"]["availability_date_missing"] == {"BACKORDER"}
     assert expected["website"]["family_unknown"] == {"FAMILY"}
+    assert expected["shop"]["in_stock_without_stock"] == {"PROMISE"}
+    assert expected["shop"]["stock_negative"] == {"NEGATIVE"}
     assert "title_too_long" not in expected["website"]  # Google's limit only
 
 
@@ -145,7 +148,10 @@ def test_each_rule_becomes_expectations_with_its_code_and_severity() -> None:
     severities = {e.meta["severity"]: e.severity.value for e in suite.expectations}
     assert severities == {"error": "critical", "warn": "warning"}
     conditional = [e for e in suite.expectations if e.row_condition is not None]
-    assert [e.meta["rule"] for e in conditional] == ["availability_date_missing"]
+    assert [e.meta["rule"] for e in conditional] == [
+        "availability_date_missing",
+        "in_stock_without_stock",
+    ]
 
 
 def test_a_reference_rule_without_its_table_is_not_applied() -> None:
