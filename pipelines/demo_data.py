@@ -56,11 +56,19 @@ DEFECT_RATES: dict[str, float] = {
     "currency_EURO": 0.001,
     "per_quantity_zero": 0.001,
     "valid_from_after_valid_to": 0.0015,
+    "short_ecommerce_description": 0.003,
 }
 """Disjoint per-product defect kinds and their share of all products. The PIM text/image kinds
 only hit simple products (variants inherit those values from their models), so their actual
 share is about two thirds of the rate."""
-_SIMPLE_ONLY = ("missing_name_de_DE", "missing_ecommerce_description", "missing_image")
+_SIMPLE_ONLY = (
+    "missing_name_de_DE",
+    "missing_ecommerce_description",
+    "short_ecommerce_description",
+    "missing_image",
+)
+_SHORT_DESCRIPTIONS = ("Siehe Bild.", "See picture.", "Voir photo.")
+"""A placeholder text per locale: published, but below the public channels' minimum length."""
 _UNKNOWN_SKU_SHARE = 0.002
 
 
@@ -734,6 +742,8 @@ def _text_columns() -> list[pl.Expr]:
         exprs.append(pl.when(~missing_name).then(name).alias(f"name_{locale}"))
         ecommerce = pl.concat_str(description_prefix, name, pl.lit(". "), sentence)
         missing = (pl.col("defect") == "missing_ecommerce_description") & (pl.col("num") % 3 == i)
+        short = pl.col("defect") == "short_ecommerce_description"
+        ecommerce = pl.when(short).then(pl.lit(_SHORT_DESCRIPTIONS[i])).otherwise(ecommerce)
         exprs.append(pl.when(~missing).then(ecommerce).alias(f"description_{locale}_ecommerce"))
         printed = pl.concat_str(noun, pl.lit(" "), adjective, pl.lit(" \u2013 "), brand)
         exprs.append(printed.alias(f"description_{locale}_print"))

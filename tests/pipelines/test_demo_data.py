@@ -242,6 +242,10 @@ def test_defects_are_present_in_the_intended_share(jsonl: DemoSummary) -> None:
     found["missing_ecommerce_description"] = sum(
         any(value(p, "description", lo, "ecommerce") is None for lo in LOCALES) for p in simple
     )
+    found["short_ecommerce_description"] = sum(
+        all(len(value(p, "description", lo, "ecommerce") or "x" * 20) < 20 for lo in LOCALES)
+        for p in simple
+    )
     found["disabled"] = sum(not p["enabled"] for p in products)
     skus = {p["identifier"] for p in products}
     prices = csv_rows(jsonl.erp_dir / "prices.csv")
