@@ -13,6 +13,7 @@ Required rules of either severity are the channel's required attributes for comp
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Literal
@@ -31,17 +32,18 @@ PUBLIC_FORMATS = frozenset({"jsonld", "csv", "google_merchant"})
 GOOGLE = frozenset({"google_merchant"})
 
 
-@dataclass(frozen=True)
-class Check:
+class Check(ABC):
     """A predicate on one column; null passes unless the check is ``Required``."""
 
+    @abstractmethod
     def polars(self, column: pl.Expr, text: bool, references: References) -> pl.Expr:
-        raise NotImplementedError
+        """True where the value passes (``text``: the column holds strings)."""
 
+    @abstractmethod
     def expectations(
         self, column: str, text: bool, references: References
     ) -> list[gxe.Expectation]:
-        raise NotImplementedError
+        """The great-expectations expectations that give the same verdict."""
 
 
 @dataclass(frozen=True)
