@@ -12,7 +12,7 @@ import polars as pl
 
 from assets.channel_feeds import write_channel_feed
 from assets.metadata import frame_metadata
-from assets.quarantine import QUALITY_GROUP, references
+from assets.quarantine import QUALITY_GROUP
 from pipelines.config import PrismConfig
 from pipelines.resources import FeedStoreResource
 from quality.expectations import (
@@ -23,6 +23,7 @@ from quality.expectations import (
     validation_sample,
 )
 from quality.quarantine import accounting, publishable
+from quality.rules import references
 from sinks.snapshot_store import FeedFile, new_snapshot_id
 
 FEEDS_GROUP = "feeds"

@@ -10,15 +10,10 @@ from assets.pricing import classify_price_rows
 from assets.sources import snapshot_field
 from pipelines.config import PrismConfig
 from quality.quarantine import build_quarantine, unknown_sku_rows
-from quality.rules import References
+from quality.rules import references
 
 QUALITY_GROUP = "quality"
 ERP_ROWS_ACCOUNTED = "erp_rows_accounted"
-
-
-def references(pim_families: pl.DataFrame) -> References:
-    """The reference tables rules check codes against."""
-    return {"families": pim_families["code"].drop_nulls().to_list()}
 
 
 def build_quarantine_assets(config: PrismConfig) -> list[dg.AssetsDefinition]:

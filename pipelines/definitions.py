@@ -111,11 +111,16 @@ def syndicate_job() -> dg.JobDefinition:
     """The job as `prism run` executes it, rebuilt from the environment (``PRISM_CONFIG``,
     ``PRISM_AS_OF``, ``PRISM_FULL_PULL``) so Dagster can reconstruct it: unlike
     ``execute_in_process``, ``execute_job`` keeps no step output in memory for the run."""
+    config, full_pull = run_settings()
+    return build_definitions(config, full_pull=full_pull).resolve_job_def(JOB_NAME)
+
+
+def run_settings() -> tuple[PrismConfig, bool]:
+    """The configuration with ``PRISM_AS_OF`` applied, and whether to pull everything."""
     config = load_config(config_path())
     if as_of := os.environ.get("PRISM_AS_OF"):
         config = config.model_copy(update={"as_of": dt.date.fromisoformat(as_of)})
-    full_pull = os.environ.get("PRISM_FULL_PULL") == "1"
-    return build_definitions(config, full_pull=full_pull).resolve_job_def(JOB_NAME)
+    return config, os.environ.get("PRISM_FULL_PULL") == "1"
 
 
 defs = build_definitions(load_config(config_path()))

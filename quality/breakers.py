@@ -63,7 +63,7 @@ def quarantine_share(
     ]
 
 
-def price_changes(previous: pl.LazyFrame, current: pl.LazyFrame) -> pl.LazyFrame:
+def compared_prices(previous: pl.LazyFrame, current: pl.LazyFrame) -> pl.LazyFrame:
     """sku, currency, previous, current, factor (>= 1) for every list price both snapshots
     have; both frames hold ``sku`` and ``list_price_<CUR>`` columns."""
 
@@ -77,13 +77,12 @@ def price_changes(previous: pl.LazyFrame, current: pl.LazyFrame) -> pl.LazyFrame
 
     joined = long(previous, "previous").join(long(current, "current"), on=["sku", "currency"])
     ratio = pl.col("current").cast(pl.Float64) / pl.col("previous").cast(pl.Float64)
-    return joined.filter(pl.col("previous") != pl.col("current")).with_columns(
-        factor=pl.max_horizontal(ratio, 1 / ratio)
-    )
+    return joined.with_columns(factor=pl.max_horizontal(ratio, 1 / ratio))
 
 
 def price_change_breaker(changes: pl.DataFrame, compared: int, config: QualityConfig) -> dict:
-    """Trips when too many compared prices moved by more than the configured factor."""
+    """Trips when too many of ``compared`` prices moved by more than the configured factor
+    (``changes`` holds at least those that moved)."""
     big = changes.filter(pl.col("factor") > config.price_change_factor).height
     share = big / compared if compared else 0.0
     detail = f"{big} of {compared} prices changed by more than x{config.price_change_factor:g}"

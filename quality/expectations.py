@@ -129,13 +129,18 @@ def validate_feeds(
     return results
 
 
+def results_file(channel: str) -> str:
+    """Where a channel's result is kept, relative to the snapshot's report folder."""
+    return f"expectations/{channel}.json"
+
+
 def save_results(folder: Path, results: Mapping[str, Mapping[str, Any]]) -> None:
     """Keep each channel's full result (great-expectations' JSON) with the snapshot's report."""
-    target = folder / "expectations"
-    target.mkdir(parents=True, exist_ok=True)
     for name, result in results.items():
+        path = folder / results_file(name)
+        path.parent.mkdir(parents=True, exist_ok=True)
         text = json.dumps(result, indent=1, sort_keys=True, default=str)
-        (target / f"{name}.json").write_text(text, encoding="utf-8")
+        path.write_text(text, encoding="utf-8")
 
 
 def results_frame(results: Mapping[str, Mapping[str, Any]]) -> pl.DataFrame:

@@ -17,8 +17,9 @@ import polars as pl
 from pipelines.config import PrismConfig
 from quality import breakers as br
 from quality.completeness import by_channel_and_locale, completeness_scores, worst_groups
+from quality.expectations import results_file
 from quality.exports import write_quarantine_exports
-from quality.quarantine import ALL_CHANNELS
+from quality.quarantine import ALL_CHANNELS, quarantined
 from quality.report import QualityReport, write_report
 from quality.report_store import PRODUCTS, ReportStore
 from quality.rules import RULES
@@ -56,9 +57,9 @@ def channel_counts(golden: pl.DataFrame, quarantine: pl.DataFrame, channels: lis
     enabled = golden.filter(pl.col("enabled")).height
     counts = {}
     for name in channels:
-        own = quarantine.filter(pl.col("channel") == name)
-        errors = set(own.filter(pl.col("severity") == "error")["sku"])
-        warned = set(own.filter(pl.col("severity") == "warn")["sku"]) - errors
+        errors = set(quarantined(quarantine.lazy(), name).collect()["sku"])
+        own = quarantine.filter(pl.col("channel") == name, pl.col("severity") == "warn")
+        warned = set(own["sku"]) - errors
         counts[name] = {
             "published": enabled - len(errors),
             "quarantined": len(errors),
@@ -151,20 +152,9 @@ def _price_changes(old: pl.LazyFrame | None, new: pl.DataFrame) -> tuple[pl.Data
     """Changed prices (biggest factor first) and how many prices both snapshots have."""
     if old is None:
         return None, 0
-    changes = br.price_changes(old, new.lazy()).sort("factor", descending=True).collect()
-    return changes, _compared(old, new)
-
-
-def _compared(old: pl.LazyFrame, new: pl.DataFrame) -> int:
-    """Prices (sku, currency) present in both snapshots."""
-    columns = [c for c in new.columns if c.startswith("list_price_")]
-    have = old.collect_schema().names()
-    shared = [c for c in columns if c in have]
-    if not shared:
-        return 0
-    joined = old.select("sku", *shared).join(new.lazy().select("sku", *shared), on="sku")
-    present = [(pl.col(c).is_not_null() & pl.col(f"{c}_right").is_not_null()).sum() for c in shared]
-    return int(joined.select(pl.sum_horizontal(present)).collect().item())
+    compared = br.compared_prices(old, new.lazy()).collect()
+    changed = compared.filter(pl.col("previous") != pl.col("current"))
+    return changed.sort("factor", descending=True), compared.height
 
 
 def _report(
@@ -185,7 +175,7 @@ def _report(
     ).select(pl.col("sku").unique())
     exports = write_quarantine_exports(inputs.quarantine, folder)
     exports["Completeness per product (Parquet)"] = COMPLETENESS
-    exports |= {f"Expectations: {n} (JSON)": f"expectations/{n}.json" for n in config.channels}
+    exports |= {f"Expectations: {n} (JSON)": results_file(n) for n in config.channels}
     return QualityReport(
         snapshot_id=inputs.snapshot_id,
         created_at=summary["created_at"],

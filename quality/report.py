@@ -24,7 +24,8 @@ from typing import Any
 
 import polars as pl
 
-ALL_CHANNELS = "*"
+from quality.quarantine import ALL_CHANNELS
+
 VERDICT_NOTES = {
     "blocked": "This snapshot was NOT published: circuit breakers tripped. "
     "The previous snapshot stays live.",

@@ -346,12 +346,13 @@ RULES: tuple[Rule, ...] = (
 )
 
 
-def rules_for(channel: Channel, severity: Severity | None = None) -> list[Rule]:
-    return [
-        r
-        for r in RULES
-        if channel.format in r.formats and (severity is None or r.severity == severity)
-    ]
+def references(pim_families: pl.DataFrame) -> References:
+    """The reference tables ``Reference`` checks look codes up in."""
+    return {"families": pim_families["code"].drop_nulls().to_list()}
+
+
+def rules_for(channel: Channel) -> list[Rule]:
+    return [r for r in RULES if channel.format in r.formats]
 
 
 def required_columns(channel: Channel, locale: str) -> list[str]:

@@ -27,6 +27,10 @@ def test_the_shipped_configuration_is_valid() -> None:
         (["pim"], {"kind": "akeneo", "store": "s"}, "pim.akeneo.base_url"),
         (["erp"], {"kind": "sap", "base_url": "http://h", "root": "r"}, "erp.sap.plants"),
         (["erp"], {"kind": "ftp", "path": "x"}, "erp"),
+        (["quality"], {"max_product_drop_by_channel": {"shop": 1.5}}, "quality.max_product_drop"),
+        (["quality"], {"max_product_drop_by_channel": {"blog": 0.1}}, "quality.max_product_drop"),
+        (["quality"], {"price_change_factor": 1}, "quality.price_change_factor"),
+        (["quality"], {"freshness_hours": {"erp": 0}}, "quality.freshness_hours.erp"),
     ],
 )
 def test_an_invalid_file_names_the_key_path(path: list[str], value: object, expected: str) -> None:

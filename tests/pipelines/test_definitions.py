@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import json
+from pathlib import Path
+
+import pytest
 from factories import REPO, default_config
 
 from pipelines.config import load_config, parse_config
-from pipelines.definitions import JOB_NAME, build_definitions
+from pipelines.definitions import JOB_NAME, build_definitions, run_settings, syndicate_job
 from pipelines.resources import AkeneoResource, SapResource
 
 GRAPH = {
@@ -94,3 +99,21 @@ def test_live_sources_bind_secrets_from_the_environment_and_honour_full_pull() -
     assert pim.full_pull
     assert erp.full_pull
     assert [s.name for s in defs.sensors] == []  # nothing is dropped to watch
+
+
+def test_the_cli_job_is_rebuilt_from_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = tmp_path / "prism.yaml"
+    config.write_text(json.dumps(default_config()), encoding="utf-8")
+    monkeypatch.setenv("PRISM_CONFIG", str(config))
+    monkeypatch.setenv("PRISM_FULL_PULL", "1")
+    monkeypatch.setenv("PRISM_AS_OF", "2026-11-22")
+    settings, full_pull = run_settings()
+    assert settings.as_of_date() == dt.date(2026, 11, 22)
+    assert full_pull
+    monkeypatch.setenv("PRISM_FULL_PULL", "0")
+    monkeypatch.setenv("PRISM_AS_OF", "")
+    settings, full_pull = run_settings()
+    assert (settings.as_of, full_pull) == (None, False)
+    assert syndicate_job().name == JOB_NAME

@@ -14,9 +14,9 @@ from pipelines.config import Freshness, QualityConfig
 from quality.breakers import (
     BREAKERS_SCHEMA,
     breakers_frame,
+    compared_prices,
     freshness,
     price_change_breaker,
-    price_changes,
     product_drop,
     quarantine_share,
 )
@@ -154,7 +154,7 @@ def test_quarantine_share_has_one_row_per_channel() -> None:
     ]
 
 
-# --- price_changes ------------------------------------------------------------------------
+# --- compared_prices ----------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -166,10 +166,10 @@ def test_quarantine_share_has_one_row_per_channel() -> None:
         ("0.000001", "0.000002", 2.0),  # the sixth decimal place of Decimal(38, 6) counts
     ],
 )
-def test_price_changes_factor_is_at_least_one_and_symmetric(
+def test_compared_prices_factor_is_at_least_one_and_symmetric(
     before: str, after: str, factor: float
 ) -> None:
-    changes = price_changes(eur(A=before), eur(A=after)).collect()
+    changes = compared_prices(eur(A=before), eur(A=after)).collect()
     expected = pl.DataFrame(
         [
             {
@@ -188,22 +188,26 @@ def test_price_changes_factor_is_at_least_one_and_symmetric(
 @pytest.mark.parametrize(
     ("previous", "current"),
     [
-        ({"A": "19.99"}, {"A": "19.990000"}),  # unchanged
         ({"A": "19.99"}, {"B": "5"}),  # the sku is only in one frame
         ({"A": "19.99", "B": "1"}, {"C": "2", "D": "1"}),
         ({"A": None}, {"A": "19.99"}),  # no price before: not compared
         ({"A": "19.99"}, {"A": None}),  # no price now: not compared (the quarantine's job)
     ],
 )
-def test_price_changes_leave_out_what_cannot_be_compared_or_did_not_change(
+def test_compared_prices_leave_out_what_cannot_be_compared(
     previous: dict[str, str | None], current: dict[str, str | None]
 ) -> None:
-    changes = price_changes(eur(**previous), eur(**current)).collect()
+    changes = compared_prices(eur(**previous), eur(**current)).collect()
     assert changes.height == 0
     assert changes.schema == CHANGES_SCHEMA
 
 
-def test_price_changes_unpivot_every_currency_column() -> None:
+def test_an_unchanged_price_is_compared_with_factor_one() -> None:
+    compared = compared_prices(eur(A="19.99"), eur(A="19.990000")).collect()
+    assert compared.select("sku", "currency", "factor").rows() == [("A", "EUR", 1.0)]
+
+
+def test_compared_prices_unpivot_every_currency_column() -> None:
     both = ("EUR", "USD")
     previous = prices(
         [
@@ -221,27 +225,28 @@ def test_price_changes_unpivot_every_currency_column() -> None:
         ],
         both,
     )
-    changes = price_changes(previous, current).sort("sku", "currency").collect()
+    changes = compared_prices(previous, current).sort("sku", "currency").collect()
     assert changes.select("sku", "currency", "factor").rows() == [
+        ("A", "EUR", 1.0),
         ("A", "USD", 2.0),
         ("B", "EUR", 3.0),
     ]
 
 
-def test_price_changes_compare_only_currencies_both_frames_have() -> None:
+def test_compared_prices_compare_only_currencies_both_frames_have() -> None:
     previous = prices([{"sku": "A", "list_price_EUR": Decimal("1")}])
     current = prices(
         [{"sku": "A", "list_price_EUR": Decimal("2"), "list_price_USD": Decimal("9")}],
         ("EUR", "USD"),
     )
-    changes = price_changes(previous, current).collect()
+    changes = compared_prices(previous, current).collect()
     assert changes.select("sku", "currency", "factor").rows() == [("A", "EUR", 2.0)]
 
 
-def test_price_changes_ignore_other_columns() -> None:
+def test_compared_prices_ignore_other_columns() -> None:
     previous = eur(A="10").with_columns(name=pl.lit("Shirt"), available_qty=pl.lit(3))
     current = eur(A="30").with_columns(name=pl.lit("Hemd"), available_qty=pl.lit(0))
-    changes = price_changes(previous, current).collect()
+    changes = compared_prices(previous, current).collect()
     assert changes.columns == list(CHANGES_SCHEMA)
     assert changes["factor"].to_list() == [3.0]
 
@@ -292,10 +297,10 @@ def test_price_change_breaker_share_of_big_changes_among_compared(
     }
 
 
-def test_price_change_breaker_on_price_changes_output() -> None:
+def test_price_change_breaker_on_compared_prices() -> None:
     previous = eur(A="10", B="10", C="10", D="10")
     current = eur(A="40", B="2", C="11", D="10")
-    changes = price_changes(previous, current).collect()
+    changes = compared_prices(previous, current).collect()
     config = QualityConfig(price_change_factor=2.5, max_price_change_share=0.25)
     row = price_change_breaker(changes, 4, config)
     assert (row["value"], row["tripped"]) == (0.5, True)
