@@ -9,8 +9,7 @@ from pathlib import Path
 
 import polars as pl
 
-from assets.pricing import customer_tiers
-from pipelines.config import (
+from contracts.config import (
     Channel,
     MarketplaceChannel,
     PortalChannel,
@@ -18,11 +17,12 @@ from pipelines.config import (
     ShopChannel,
     WebsiteChannel,
 )
+from contracts.snapshots import FeedFile
+from golden.pricing import customer_tiers
 from sinks.bmecat import write_bmecat
 from sinks.google_merchant import write_google_merchant
 from sinks.portal_sql import load_portal_snapshot
 from sinks.shop_csv import write_shop_csv
-from sinks.snapshot_store import FeedFile
 from sinks.website_jsonld import write_website
 
 FILE_NAMES = {

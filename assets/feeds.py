@@ -13,8 +13,9 @@ import polars as pl
 from assets.channel_feeds import write_channel_feed
 from assets.metadata import frame_metadata
 from assets.quarantine import QUALITY_GROUP
-from pipelines.config import PrismConfig
-from pipelines.resources import FeedStoreResource
+from assets.resources import FeedStoreResource
+from contracts.config import PrismConfig
+from contracts.snapshots import FeedFile, new_snapshot_id
 from quality.expectations import (
     results_frame,
     save_results,
@@ -24,7 +25,6 @@ from quality.expectations import (
 )
 from quality.quarantine import accounting, publishable
 from quality.rules import references
-from sinks.snapshot_store import FeedFile, new_snapshot_id
 
 FEEDS_GROUP = "feeds"
 ACCOUNTED = "accounted"

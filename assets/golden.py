@@ -5,9 +5,9 @@ from collections.abc import Iterator
 import dagster as dg
 import polars as pl
 
-from assets.golden_record import golden_price_tiers, golden_products
 from assets.metadata import frame_metadata
-from pipelines.config import PrismConfig
+from contracts.config import PrismConfig
+from golden.record import golden_price_tiers, golden_products
 
 GOLDEN_GROUP = "golden"
 SKU_UNIQUE = "sku_unique"

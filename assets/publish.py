@@ -5,11 +5,11 @@ import polars as pl
 
 from assets.feeds import feed_key, snapshot_id_of_run
 from assets.metadata import frame_metadata
+from assets.resources import FeedStoreResource
 from assets.sources import snapshot_field
-from pipelines.config import PortalChannel, PrismConfig
-from pipelines.resources import FeedStoreResource
+from contracts.config import PortalChannel, PrismConfig
+from contracts.snapshots import FeedFile, Manifest
 from sinks.publish import publish_snapshot
-from sinks.snapshot_store import FeedFile, Manifest
 
 PUBLISH_GROUP = "publish"
 

@@ -15,8 +15,8 @@ import polars as pl
 from assets.feeds import snapshot_id_of_run
 from assets.metadata import frame_metadata
 from assets.quarantine import QUALITY_GROUP
-from pipelines.config import PrismConfig
-from pipelines.resources import FeedStoreResource
+from assets.resources import FeedStoreResource
+from contracts.config import PrismConfig
 from quality.gate import GateInputs, evaluate_gate
 
 CIRCUIT_BREAKERS = "circuit_breakers"

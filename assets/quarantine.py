@@ -6,9 +6,9 @@ import dagster as dg
 import polars as pl
 
 from assets.metadata import frame_metadata
-from assets.pricing import classify_price_rows
 from assets.sources import snapshot_field
-from pipelines.config import PrismConfig
+from contracts.config import PrismConfig
+from golden.pricing import classify_price_rows
 from quality.quarantine import build_quarantine, unknown_sku_rows
 from quality.rules import references
 

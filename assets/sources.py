@@ -7,10 +7,10 @@ from pathlib import Path
 import dagster as dg
 import polars as pl
 
-from assets.master_data import golden_master_data
 from assets.metadata import frame_metadata
-from pipelines.config import PrismConfig
-from pipelines.resources import SnapshotSource
+from assets.resources import SnapshotSource
+from contracts.config import PrismConfig
+from golden.master_data import golden_master_data
 from sources.akeneo_files import read_pim_export
 from sources.erp_files import read_erp_snapshot
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import click
 import dagster as dg
 
-from pipelines.config import ConfigError, PrismConfig, load_config
+from contracts.config import ConfigError, PrismConfig, load_config
 
 CONFIG_OPTION = click.option(
     "--config",

@@ -18,9 +18,7 @@ from assets.golden import build_golden_assets
 from assets.publish import build_publish_assets
 from assets.quality_report import build_quality_report_assets
 from assets.quarantine import build_quarantine_assets
-from assets.sources import build_source_assets
-from pipelines.config import FileSource, PrismConfig, load_config
-from pipelines.resources import (
+from assets.resources import (
     AkeneoResource,
     FeedStoreResource,
     FileDropResource,
@@ -28,6 +26,8 @@ from pipelines.resources import (
     SapResource,
     SnapshotSource,
 )
+from assets.sources import build_source_assets
+from contracts.config import FileSource, PrismConfig, load_config
 from pipelines.sensors import build_source_sensor
 
 JOB_NAME = "syndicate"

@@ -4,7 +4,7 @@ from collections.abc import Mapping
 
 import dagster as dg
 
-from pipelines.resources import FileDropResource
+from assets.resources import FileDropResource
 
 
 def build_source_sensor(

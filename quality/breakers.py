@@ -7,7 +7,7 @@ from collections.abc import Mapping
 
 import polars as pl
 
-from pipelines.config import QualityConfig
+from contracts.config import QualityConfig
 
 BREAKERS_SCHEMA = pl.Schema(
     {

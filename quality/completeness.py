@@ -11,7 +11,7 @@ from collections.abc import Mapping
 
 import polars as pl
 
-from pipelines.config import Channel
+from contracts.config import Channel
 from quality.rules import Required, required_columns
 
 WORST = 15

@@ -20,7 +20,7 @@ from great_expectations.data_context.types.base import ProgressBarsConfig
 from great_expectations.expectations.metadata_types import FailureSeverity
 from great_expectations.expectations.row_conditions import Column
 
-from pipelines.config import Channel
+from contracts.config import Channel
 from quality.rules import References, Rule, rules_for
 
 SEVERITIES = {"error": FailureSeverity.CRITICAL, "warn": FailureSeverity.WARNING}

@@ -14,7 +14,7 @@ from pathlib import Path
 import polars as pl
 import xlsxwriter
 
-from sinks.shop_csv import neutralized
+from contracts.text import neutralized
 
 EXCEL_MAX_ROWS = 1_048_575
 """Rows of one Excel sheet, less the header; a larger quarantine is exported as CSV only."""

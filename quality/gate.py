@@ -14,7 +14,7 @@ from typing import Any
 
 import polars as pl
 
-from pipelines.config import PrismConfig
+from contracts.config import PrismConfig
 from quality import breakers as br
 from quality.completeness import by_channel_and_locale, completeness_scores, worst_groups
 from quality.expectations import results_file

@@ -11,8 +11,8 @@ from collections.abc import Mapping
 
 import polars as pl
 
-from assets.golden_schema import REJECTS_SCHEMA
-from pipelines.config import Channel
+from contracts.config import Channel
+from contracts.golden import REJECTS_SCHEMA
 from quality.rules import References, rules_for
 
 ALL_CHANNELS = "*"

@@ -17,7 +17,7 @@ from typing import Any
 
 import polars as pl
 
-from sinks.snapshot_store import SNAPSHOT_ID, check_snapshot_id
+from contracts.snapshots import SNAPSHOT_ID, check_snapshot_id
 
 SUMMARY = "summary.json"
 PRODUCTS = "products.parquet"

@@ -21,8 +21,8 @@ from typing import Literal
 import great_expectations.expectations as gxe
 import polars as pl
 
-from assets.golden_schema import AVAILABILITY_VALUES
-from pipelines.config import Channel, PortalChannel
+from contracts.config import Channel, PortalChannel
+from contracts.golden import AVAILABILITY_VALUES
 from quality.gtin_expectation import ExpectColumnValuesToBeValidGtin, gtin_valid
 
 Severity = Literal["error", "warn"]

@@ -18,13 +18,13 @@ from pathlib import Path
 
 import polars as pl
 
-from assets.golden_schema import localized
-from pipelines.config import Customer, QuotingChannel
+from contracts.config import Customer, QuotingChannel
+from contracts.golden import localized
+from contracts.text import escape
 from sinks.xml_text import (
     CHUNK_ROWS,
     SinkInputError,
     element,
-    escape,
     markup,
     money,
     require_values,

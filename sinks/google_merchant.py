@@ -12,14 +12,13 @@ from pathlib import Path
 
 import polars as pl
 
-from assets.golden_schema import list_price, localized
-from pipelines.config import MarketplaceChannel
+from contracts.config import MarketplaceChannel
+from contracts.golden import list_price, localized
+from contracts.text import escape, escaped
 from sinks.product_urls import product_urls
 from sinks.xml_text import (
     CHUNK_ROWS,
     element,
-    escape,
-    escaped,
     markup,
     money,
     render,

@@ -35,9 +35,9 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Dialect, Engine
 
-from assets.golden_schema import localized
-from pipelines.config import PortalChannel
-from sinks.snapshot_store import check_snapshot_id
+from contracts.config import PortalChannel
+from contracts.golden import localized
+from contracts.snapshots import check_snapshot_id
 
 log = logging.getLogger(__name__)
 

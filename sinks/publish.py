@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from pipelines.config import PortalChannel
+from contracts.config import PortalChannel
+from contracts.snapshots import Manifest
 from sinks.portal_sql import activate_portal_snapshot, drop_portal_snapshots, live_portal_snapshot
-from sinks.snapshot_store import Manifest, SnapshotStore
+from sinks.snapshot_store import SnapshotStore
 
 
 def publish_snapshot(

@@ -16,12 +16,12 @@ from pathlib import Path
 
 import polars as pl
 
-from assets.golden_schema import list_price, localized
-from pipelines.config import ShopChannel
+from contracts.config import ShopChannel
+from contracts.golden import list_price, localized
+from contracts.text import neutralized
 from sinks.product_urls import product_urls
 from sinks.xml_text import require_values
 
-FORMULA_START = r"^[=+\-@\t\r]"
 MONEY_2 = pl.Decimal(38, 2)
 COLUMNS = (
     "sku",
@@ -55,12 +55,6 @@ def write_shop_csv(products: pl.DataFrame, channel: ShopChannel, path: Path) -> 
     rows = products.lazy().select(_columns(channel, product_urls(products, channel.product_url)))
     rows.sink_csv(path, date_format="%Y-%m-%d", engine="streaming")
     return products.height
-
-
-def neutralized(text: pl.Expr) -> pl.Expr:
-    """``text`` with a leading apostrophe when a spreadsheet would run it as a formula."""
-    formula = text.str.contains(FORMULA_START)
-    return pl.when(formula).then(pl.concat_str(pl.lit("'"), text)).otherwise(text)
 
 
 def _columns(channel: ShopChannel, url: pl.Expr) -> list[pl.Expr]:

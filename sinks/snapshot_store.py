@@ -13,65 +13,20 @@ was. Old snapshots beyond ``keep`` are deleted, never the live one.
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
-import json
 import os
-import re
 import shutil
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
-SNAPSHOT_ID = re.compile(r"^\d{8}T\d{6}Z-[0-9a-f]{8}$")
-MANIFEST = "manifest.json"
-
-
-class SnapshotError(RuntimeError):
-    """A snapshot cannot be staged or published; the live snapshot is untouched."""
-
-
-def new_snapshot_id(created: dt.datetime, run_id: str) -> str:
-    """Sortable, unique id: UTC creation time plus the first 8 hex digits of the run id."""
-    stamp = created.astimezone(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
-    return f"{stamp}-{run_id.replace('-', '')[:8]}"
-
-
-def check_snapshot_id(snapshot_id: str) -> str:
-    if not SNAPSHOT_ID.fullmatch(snapshot_id):
-        msg = f"invalid snapshot id {snapshot_id!r} (expected like 20261122T195600Z-ab12cd34)"
-        raise SnapshotError(msg)
-    return snapshot_id
-
-
-@dataclass(frozen=True)
-class FeedFile:
-    """One file of a channel's feed (``path`` relative to the snapshot folder), or with
-    ``kind="table"`` one SQL table loaded for the snapshot (``path`` is the table name)."""
-
-    channel: str
-    path: str
-    rows: int
-    kind: str = "file"
-    sha256: str = ""
-    bytes: int = 0
-
-
-@dataclass(frozen=True)
-class Manifest:
-    snapshot_id: str
-    as_of: str
-    created_at: str
-    sources: dict[str, str]
-    files: list[FeedFile]
-
-    def to_json(self) -> str:
-        return json.dumps(asdict(self), indent=2, sort_keys=True)
-
-    @classmethod
-    def from_json(cls, text: str) -> Manifest:
-        data = json.loads(text)
-        data["files"] = [FeedFile(**f) for f in data["files"]]
-        return cls(**data)
+from contracts.snapshots import (
+    MANIFEST,
+    SNAPSHOT_ID,
+    FeedFile,
+    Manifest,
+    SnapshotError,
+    check_snapshot_id,
+)
 
 
 def sha256_of(path: Path) -> str:

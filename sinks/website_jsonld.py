@@ -17,8 +17,8 @@ from pathlib import Path
 
 import polars as pl
 
-from assets.golden_schema import list_price, localized
-from pipelines.config import WebsiteChannel
+from contracts.config import WebsiteChannel
+from contracts.golden import list_price, localized
 from sinks.product_urls import product_urls
 from sinks.xml_text import SinkInputError, money, require_values
 

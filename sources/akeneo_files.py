@@ -27,7 +27,7 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.json as pa_json
 
-from assets.golden_schema import REJECTS_SCHEMA
+from contracts.golden import REJECTS_SCHEMA
 
 ENTITIES = ("products", "product_models", "attributes", "families", "categories")
 IDENTIFIER_TYPE = "pim_catalog_identifier"

@@ -35,7 +35,7 @@ from pathlib import Path
 
 import polars as pl
 
-from assets.golden_schema import MONEY, REJECTS_SCHEMA
+from contracts.golden import MONEY, REJECTS_SCHEMA
 
 PRICE_TYPES = ("list", "group", "customer")
 _CURRENCY = r"^[A-Z]{3}$"

@@ -1,4 +1,4 @@
-"""Small golden-record frames for tests, built on the contract in ``assets.golden_schema``."""
+"""Small golden-record frames for tests, built on the contract in ``contracts.golden``."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Any
 import polars as pl
 import yaml
 
-from assets.golden_schema import PRICE_TIERS_SCHEMA, golden_products_schema
+from contracts.golden import PRICE_TIERS_SCHEMA, golden_products_schema
 
 REPO = Path(__file__).parents[1]
 LOCALES = ("de_DE", "en_US")

@@ -19,8 +19,8 @@ from click.testing import CliRunner
 from factories import REPO, default_config
 from lxml import etree
 
+from contracts.config import PrismConfig, parse_config
 from pipelines.cli import main
-from pipelines.config import PrismConfig, parse_config
 from pipelines.definitions import JOB_NAME, build_definitions
 from pipelines.demo_data import generate_demo_data
 

@@ -17,7 +17,7 @@ from servers.akeneo import AkeneoState, akeneo_handler, load_catalog
 from servers.running import serve
 from servers.sap import SapService, from_snapshot, serve_sap
 
-from pipelines.config import PrismConfig, parse_config
+from contracts.config import PrismConfig, parse_config
 from pipelines.definitions import JOB_NAME, build_definitions
 from pipelines.demo_data import generate_demo_data
 from sources.erp_files import read_erp_snapshot

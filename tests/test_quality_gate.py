@@ -22,8 +22,8 @@ from factories import default_config
 from playwright.sync_api import Page
 
 from assets.quality_report import OVERRIDE_TAG
+from contracts.config import PrismConfig, parse_config
 from pipelines.cli import main
-from pipelines.config import PrismConfig, parse_config
 from pipelines.definitions import JOB_NAME, build_definitions
 from pipelines.demo_data import generate_demo_data
 

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from factories import REPO, default_config
 
-from pipelines.config import load_config, parse_config
+from assets.resources import AkeneoResource, SapResource
+from contracts.config import load_config, parse_config
 from pipelines.definitions import JOB_NAME, build_definitions, run_settings, syndicate_job
-from pipelines.resources import AkeneoResource, SapResource
 
 GRAPH = {
     "source_snapshots": [],

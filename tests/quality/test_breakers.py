@@ -9,8 +9,8 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from assets.golden_schema import MONEY
-from pipelines.config import Freshness, QualityConfig
+from contracts.config import Freshness, QualityConfig
+from contracts.golden import MONEY
 from quality.breakers import (
     BREAKERS_SCHEMA,
     breakers_frame,

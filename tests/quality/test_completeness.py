@@ -10,7 +10,7 @@ import pytest
 from factories import LOCALES, default_config, golden_products, product
 from polars.testing import assert_frame_equal
 
-from pipelines.config import PrismConfig, parse_config
+from contracts.config import PrismConfig, parse_config
 from quality.completeness import (
     WORST,
     by_channel_and_locale,

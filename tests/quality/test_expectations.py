@@ -12,8 +12,8 @@ from factories import default_config, golden_products, product
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from assets.golden_schema import REJECTS_SCHEMA
-from pipelines.config import PrismConfig, parse_config
+from contracts.config import PrismConfig, parse_config
+from contracts.golden import REJECTS_SCHEMA
 from quality.expectations import (
     channel_suite,
     results_frame,

@@ -5,8 +5,8 @@ from decimal import Decimal
 import polars as pl
 from factories import default_config, golden_products, product
 
-from assets.golden_schema import REJECTS_SCHEMA
-from pipelines.config import parse_config
+from contracts.config import parse_config
+from contracts.golden import REJECTS_SCHEMA
 from quality.quarantine import accounting, build_quarantine, publishable, unknown_sku_rows
 
 

@@ -11,9 +11,9 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from assets.golden_schema import MONEY
+from contracts.golden import MONEY
+from contracts.snapshots import SnapshotError
 from quality.report_store import PRODUCTS, SUMMARY, ReportStore
-from sinks.snapshot_store import SnapshotError
 
 SNAPSHOT = "20261122T195600Z-ab12cd34"
 IDS = [

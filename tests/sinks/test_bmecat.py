@@ -10,7 +10,7 @@ import pytest
 from factories import golden_products, price_tiers, product, tier
 from lxml import etree
 
-from pipelines.config import Customer, QuotingChannel, Supplier
+from contracts.config import Customer, QuotingChannel, Supplier
 from sinks.bmecat import BMECAT_NS, LANGUAGES, write_bmecat
 from sinks.xml_text import SinkInputError
 

@@ -11,7 +11,7 @@ import pytest
 from factories import golden_products, product
 from lxml import etree
 
-from pipelines.config import MarketplaceChannel
+from contracts.config import MarketplaceChannel
 from sinks.google_merchant import GOOGLE_NS, write_google_merchant
 from sinks.xml_text import SinkInputError
 

@@ -15,7 +15,8 @@ import pytest
 import sqlalchemy as sa
 from factories import golden_products, price_tiers, product, tier
 
-from pipelines.config import PortalChannel
+from contracts.config import PortalChannel
+from contracts.snapshots import SnapshotError
 from sinks.portal_sql import (
     PortalError,
     activate_portal_snapshot,
@@ -24,7 +25,6 @@ from sinks.portal_sql import (
     load_portal_snapshot,
     portal_table,
 )
-from sinks.snapshot_store import SnapshotError
 
 POSTGRES = os.environ.get(
     "PRISM_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"

@@ -9,7 +9,7 @@ import polars as pl
 import pytest
 from factories import golden_products, product
 
-from pipelines.config import ShopChannel
+from contracts.config import ShopChannel
 from sinks.shop_csv import COLUMNS, write_shop_csv
 
 CHANNEL = ShopChannel(

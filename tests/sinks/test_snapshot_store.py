@@ -7,13 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from sinks.snapshot_store import (
-    FeedFile,
-    Manifest,
-    SnapshotError,
-    SnapshotStore,
-    new_snapshot_id,
-)
+from contracts.snapshots import FeedFile, Manifest, SnapshotError, new_snapshot_id
+from sinks.snapshot_store import SnapshotStore
 
 CREATED = dt.datetime(2026, 11, 22, 19, 56, tzinfo=dt.UTC)
 

@@ -10,7 +10,7 @@ import polars as pl
 import pytest
 from factories import golden_products, product
 
-from pipelines.config import WebsiteChannel
+from contracts.config import WebsiteChannel
 from sinks.website_jsonld import write_website
 from sinks.xml_text import SinkInputError
 

@@ -7,11 +7,10 @@ import polars as pl
 import pytest
 from lxml import etree
 
+from contracts.text import escape, escaped
 from sinks.xml_text import (
     SinkInputError,
     element,
-    escape,
-    escaped,
     markup,
     money,
     render,

@@ -8,7 +8,7 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from assets.golden_schema import REJECTS_SCHEMA
+from contracts.golden import REJECTS_SCHEMA
 from sources.akeneo_files import PimFileError, read_pim_export
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"

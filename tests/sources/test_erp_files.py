@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
-from assets.golden_schema import REJECTS_SCHEMA
+from contracts.golden import REJECTS_SCHEMA
 from sources.erp_files import (
     PRICES_SCHEMA,
     STOCK_SCHEMA,

@@ -17,7 +17,7 @@ from decimal import Decimal
 
 import polars as pl
 
-from assets.golden_schema import MONEY, PRICE_TIERS_SCHEMA, list_price
+from contracts.golden import MONEY, PRICE_TIERS_SCHEMA, list_price
 
 STATUSES = ("active", "expired", "not_yet_valid", "superseded")
 _MICRO = Decimal("0.000001")

@@ -1,6 +1,6 @@
 """The master-data part of the golden record: PIM products with inherited values, per locale.
 
-Pure functions on polars frames (no Dagster). Contract (see ``assets.golden_schema``):
+Pure functions on polars frames (no Dagster). Contract (see ``contracts.golden``):
 - a variant takes each value from itself, else its parent model, else the root model;
   ``parent`` is the nearest model, ``item_group`` the root model, categories the union of the chain;
 - a value that is not localizable (or not scopable) fills every locale column;
@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import polars as pl
 
-from assets.golden_schema import MONEY, golden_products_schema, localized
-from pipelines.config import AttributeRoles
+from contracts.config import AttributeRoles
+from contracts.golden import MONEY, golden_products_schema, localized
 from sources.akeneo_files import PimExport, value_column
 
 PATH_SEPARATOR = " > "

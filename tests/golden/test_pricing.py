@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from assets.golden_schema import MONEY, PRICE_TIERS_SCHEMA
-from assets.pricing import classify_price_rows, customer_tiers, list_prices, price_tiers
+from contracts.golden import MONEY, PRICE_TIERS_SCHEMA
+from golden.pricing import classify_price_rows, customer_tiers, list_prices, price_tiers
 from sources.erp_files import PRICES_SCHEMA
 
 AS_OF = dt.date(2026, 6, 15)

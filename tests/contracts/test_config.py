@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 from factories import REPO, default_config
 
-from pipelines.config import ConfigError, load_config, parse_config
+from contracts.config import ConfigError, load_config, parse_config
 
 
 def test_the_shipped_configuration_is_valid() -> None:

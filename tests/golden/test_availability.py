@@ -5,8 +5,8 @@ import datetime as dt
 import polars as pl
 import pytest
 
-from assets.availability import AVAILABILITY_SCHEMA, availability
-from assets.golden_schema import golden_products_schema
+from contracts.golden import golden_products_schema
+from golden.availability import AVAILABILITY_SCHEMA, availability
 from sources.erp_files import STOCK_SCHEMA, SUPPLY_SCHEMA
 
 AS_OF = dt.date(2026, 11, 22)

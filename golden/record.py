@@ -6,9 +6,9 @@ import datetime as dt
 
 import polars as pl
 
-from assets.availability import availability
-from assets.golden_schema import golden_products_schema
-from assets.pricing import list_prices, price_tiers
+from contracts.golden import golden_products_schema
+from golden.availability import availability
+from golden.pricing import list_prices, price_tiers
 
 
 def golden_price_tiers(prices: pl.LazyFrame, master: pl.LazyFrame, as_of: dt.date) -> pl.LazyFrame:

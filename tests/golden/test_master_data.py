@@ -8,8 +8,8 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from assets.master_data import category_paths, golden_master_data, master_data_schema
-from pipelines.config import AttributeRoles
+from contracts.config import AttributeRoles
+from golden.master_data import category_paths, golden_master_data, master_data_schema
 from sources.akeneo_files import PimExport, read_pim_export
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "pim"
