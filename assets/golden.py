@@ -6,6 +6,7 @@ import dagster as dg
 import polars as pl
 
 from assets.metadata import frame_metadata
+from assets.sources import run_as_of
 from contracts.config import PrismConfig
 from golden.record import golden_price_tiers, golden_products
 
@@ -28,13 +29,14 @@ def build_golden_assets(config: PrismConfig) -> list[dg.AssetsDefinition]:
     )
     def golden(
         context: dg.AssetExecutionContext,
+        source_snapshots: pl.DataFrame,
         pim_master_data: pl.DataFrame,
         erp_prices: pl.DataFrame,
         erp_stock: pl.DataFrame,
         erp_supply: pl.DataFrame,
     ) -> Iterator[dg.Output | dg.AssetCheckResult]:
-        """Prices and availability are taken on the configured as-of date (default today)."""
-        as_of = config.as_of_date()
+        """Prices and availability are taken on the run's as-of date (``source_snapshots``)."""
+        as_of = run_as_of(source_snapshots)
         master = pim_master_data.lazy()
         tiers = golden_price_tiers(erp_prices.lazy(), master, as_of).collect()
         products = golden_products(

@@ -6,7 +6,7 @@ import polars as pl
 from assets.feeds import feed_key, snapshot_id_of_run
 from assets.metadata import frame_metadata
 from assets.resources import FeedStoreResource
-from assets.sources import snapshot_field
+from assets.sources import run_as_of, snapshot_field
 from contracts.config import PortalChannel, PrismConfig
 from contracts.snapshots import FeedFile, Manifest
 from sinks.publish import publish_snapshot
@@ -37,7 +37,7 @@ def build_publish_assets(config: PrismConfig) -> list[dg.AssetsDefinition]:
             raise dg.Failure(msg)
         manifest = Manifest(
             snapshot_id=snapshot_id,
-            as_of=str(config.as_of_date()),
+            as_of=run_as_of(sources).isoformat(),
             created_at=created.isoformat(),
             sources={
                 s: snapshot_field(sources, s, "snapshot_id") for s in sources["source"].to_list()

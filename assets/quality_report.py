@@ -6,16 +6,18 @@ and the live snapshot stays; the run tag ``prism/override_breakers=true`` turns 
 WARN for one run. The report is written either way, with the verdict and its reasons.
 """
 
-import datetime as dt
 from collections.abc import Iterator
 
 import dagster as dg
 import polars as pl
+from pydantic import Field
 
 from assets.feeds import snapshot_id_of_run
 from assets.metadata import frame_metadata
 from assets.quarantine import QUALITY_GROUP
 from assets.resources import FeedStoreResource
+from assets.sources import run_as_of
+from contracts import clock
 from contracts.config import PrismConfig
 from quality.gate import GateInputs, evaluate_gate
 
@@ -23,11 +25,22 @@ CIRCUIT_BREAKERS = "circuit_breakers"
 OVERRIDE_TAG = "prism/override_breakers"
 
 
-def overridden(context: dg.AssetExecutionContext) -> bool:
-    return context.run.tags.get(OVERRIDE_TAG, "").lower() == "true"
+class GateParameters(dg.Config):
+    """The one run parameter of the gate, given at launch."""
+
+    override_breakers: bool = Field(
+        default=False,
+        description="publish even if circuit breakers trip (this run only; the report says so)",
+    )
 
 
-def build_quality_report_assets(config: PrismConfig) -> list[dg.AssetsDefinition]:
+def overridden(context: dg.AssetExecutionContext, parameters: GateParameters) -> bool:
+    """Run config ``override_breakers``, or the run tag ``prism/override_breakers=true``."""
+    tagged = context.run.tags.get(OVERRIDE_TAG, "").lower() == "true"
+    return parameters.override_breakers or tagged
+
+
+def build_quality_report_assets(prism: PrismConfig) -> list[dg.AssetsDefinition]:
     @dg.asset(
         group_name=QUALITY_GROUP,
         check_specs=[
@@ -41,6 +54,7 @@ def build_quality_report_assets(config: PrismConfig) -> list[dg.AssetsDefinition
     )
     def quality_report(
         context: dg.AssetExecutionContext,
+        config: GateParameters,
         feed_store: FeedStoreResource,
         source_snapshots: pl.DataFrame,
         golden_products: pl.DataFrame,
@@ -52,14 +66,15 @@ def build_quality_report_assets(config: PrismConfig) -> list[dg.AssetsDefinition
         inputs = GateInputs(
             snapshot_id=snapshot_id,
             created=created,
-            now=dt.datetime.now(dt.UTC),
-            override=overridden(context),
+            as_of=run_as_of(source_snapshots),
+            now=clock.utc_now(),
+            override=overridden(context, config),
             sources=source_snapshots,
             golden=golden_products,
             quarantine=quarantine,
             expectations=expectation_results,
         )
-        gate = evaluate_gate(config, inputs, feed_store.store(), feed_store.reports())
+        gate = evaluate_gate(prism, inputs, feed_store.store(), feed_store.reports())
         tripped = gate.breakers.filter(pl.col("tripped"))
         for row in tripped.iter_rows(named=True):
             context.log.warning(

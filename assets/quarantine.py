@@ -6,7 +6,7 @@ import dagster as dg
 import polars as pl
 
 from assets.metadata import frame_metadata
-from assets.sources import snapshot_field
+from assets.sources import run_as_of, snapshot_field
 from contracts.config import PrismConfig
 from golden.pricing import classify_price_rows
 from quality.quarantine import build_quarantine, unknown_sku_rows
@@ -57,7 +57,7 @@ def build_quarantine_assets(config: PrismConfig) -> list[dg.AssetsDefinition]:
             erp_source=f"ERP snapshot {erp_id}, prices",
             references=references(pim_families),
         ).collect()
-        status = classify_price_rows(erp_prices.lazy(), config.as_of_date()).collect()
+        status = classify_price_rows(erp_prices.lazy(), run_as_of(source_snapshots)).collect()
         counts = dict(status.group_by("status").len().iter_rows())
         errors = frame.filter(pl.col("severity") == "error")
         by_rule = dict(errors.group_by("rule").len().sort("rule").iter_rows())

@@ -1,127 +1,109 @@
-"""Dagster resources: where the sources are, where feeds go, how frames move between assets.
+"""Dagster resources: where a run's sources come from, where feeds go, how frames move.
 
 Environments differ only in which resources are bound; assets never read paths themselves.
+The settings of each source have one model, in ``contracts.config`` (``pim:``/``erp:`` of
+prism.yaml); a resource adds only what differs per deployment: the secrets, bound from
+environment variables (``dg.EnvVar``).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import dagster as dg
 import polars as pl
-from pydantic import Field
 
+from contracts.config import AkeneoSource, FileSource, PrismConfig, SapSource
 from quality.report_store import ReportStore
 from sinks.snapshot_store import SnapshotStore
-from sources.akeneo_api import AkeneoSettings, pull_catalog
-from sources.sap_odata import SapSettings, pull_erp_snapshot
+from sources.akeneo_api import AkeneoCredentials, AkeneoPull, pull_catalog
+from sources.drops import newest_drop
+from sources.sap_odata import BasicAuth, BearerAuth, pull_erp_snapshot
+
+
+@dataclass(frozen=True)
+class PinnedSnapshot:
+    """The folder (file-drop format) a run reads for one side, and how it was obtained."""
+
+    folder: Path
+    details: dict[str, Any] = field(default_factory=dict)
 
 
 class SnapshotSource(dg.ConfigurableResource):
     """Where a run's PIM export or ERP snapshot comes from: a folder in the file-drop format."""
 
-    def snapshot(self) -> tuple[Path, dict[str, object]]:
-        """The folder to read for this run, and metadata about how it was obtained."""
+    def snapshot(self, config: PrismConfig, full_pull: bool) -> PinnedSnapshot:
+        """The folder to read for this run (a live source pulls into a new one first)."""
         raise NotImplementedError
 
 
 class FileDropResource(SnapshotSource):
-    """A file-drop folder: one snapshot folder, or a folder of snapshot folders.
+    """The newest snapshot folder of the ``pim:`` or ``erp:`` file drop of the configuration."""
 
-    ``marker`` is the file stem every snapshot has (``products`` for the PIM, ``prices`` for
-    the ERP); a folder still being dropped, without it, is not read yet.
-    """
+    side: Literal["pim", "erp"]
 
-    path: str
-    marker: str
-
-    def snapshot(self) -> tuple[Path, dict[str, object]]:
-        root = Path(self.path)
-        if any(root.glob(f"{self.marker}.*")):
-            return root, {}
-        candidates = sorted(p for p in root.glob("*/") if any(p.glob(f"{self.marker}.*")))
-        if not candidates:
-            msg = f"file drop {root}: no snapshot folder with a {self.marker}.* file"
-            raise FileNotFoundError(msg)
-        return candidates[-1], {}
+    def snapshot(self, config: PrismConfig, full_pull: bool) -> PinnedSnapshot:
+        source = config.pim if self.side == "pim" else config.erp
+        if not isinstance(source, FileSource):
+            msg = f"{self.side}: the configuration has kind {source.kind!r}, not a file drop"
+            raise TypeError(msg)
+        return PinnedSnapshot(newest_drop(source.path, self.side))
 
 
 class AkeneoResource(SnapshotSource):
-    """Pulls an Akeneo PIM over its REST API into ``store`` (full or incremental), then reads
-    the store like a file drop. Credentials are bound from environment variables."""
+    """Pulls the ``pim:`` Akeneo of the configuration over its REST API into its store (full
+    or incremental), then the run reads the store like a file drop."""
 
-    base_url: str
     client_id: str
     client_secret: str
     username: str
     password: str
-    store: str
-    locales: list[str]
-    scope: str
-    page_size: int = 100
-    timeout: float = 30.0
-    retry_attempts: int = 5
-    concurrency: int = 4
-    full_pull_every_hours: float | None = 24.0
-    server_timezone: str = "UTC"
-    full_pull: bool = Field(default=False, description="pull everything (picks up deletions)")
 
-    def settings(self) -> AkeneoSettings:
-        fields = self.model_dump(exclude={"store", "full_pull"})
-        return AkeneoSettings.model_validate(fields)
-
-    def snapshot(self) -> tuple[Path, dict[str, object]]:
-        result = pull_catalog(self.settings(), Path(self.store), full=self.full_pull)
-        metadata = {
+    def snapshot(self, config: PrismConfig, full_pull: bool) -> PinnedSnapshot:
+        if not isinstance(config.pim, AkeneoSource):
+            msg = f"pim: the configuration has kind {config.pim.kind!r}, not akeneo"
+            raise TypeError(msg)
+        credentials = AkeneoCredentials.model_validate(
+            self.model_dump(include={"client_id", "client_secret", "username", "password"})
+        )
+        pull = AkeneoPull(config.pim, credentials, config.locales, config.scope)
+        result = pull_catalog(pull, full=full_pull)
+        details = {
             "pull_mode": result.mode,
             "pulled": result.pulled,
             "products_per_second": round(result.products_per_second, 1),
             "high_water_mark": str(result.high_water_mark),
         }
-        return result.generation, metadata
+        return PinnedSnapshot(result.generation, details)
 
 
 class SapResource(SnapshotSource):
-    """Pulls SAP S/4HANA prices, stock and lead times over OData V2 into a new ERP snapshot
-    folder under ``root``. Credentials are bound from environment variables."""
+    """Pulls prices, stock and lead times from the ``erp:`` SAP S/4HANA of the configuration
+    over OData V2 into a new ERP snapshot folder."""
 
-    base_url: str
-    root: str
-    auth: str = "basic"
     user: str | None = None
     password: str | None = None
     token: str | None = None
-    plants: dict[str, str]
-    condition_types: dict[str, str] | None = None
-    group_field: str = "CustomerPriceGroup"
-    sales_organization: str | None = None
-    distribution_channel: str | None = None
-    page_size: int = 1000
-    timeout: float = 60.0
-    retry_attempts: int = 5
-    concurrency: int = 4
-    full_pull: bool = Field(default=False, description="pull everything (picks up deletions)")
 
-    def settings(self) -> SapSettings:
-        fields = self.model_dump(exclude={"root", "full_pull", "user", "password", "token"})
-        if fields["condition_types"] is None:
-            del fields["condition_types"]
-        if self.auth == "bearer":
-            fields["auth"] = {"kind": "bearer", "token": self.token}
+    def snapshot(self, config: PrismConfig, full_pull: bool) -> PinnedSnapshot:
+        if not isinstance(config.erp, SapSource):
+            msg = f"erp: the configuration has kind {config.erp.kind!r}, not sap"
+            raise TypeError(msg)
+        auth: BasicAuth | BearerAuth
+        if config.erp.auth == "bearer":
+            auth = BearerAuth.model_validate({"token": self.token})
         else:
-            fields["auth"] = {"kind": "basic", "user": self.user, "password": self.password}
-        return SapSettings.model_validate(fields)
-
-    def snapshot(self) -> tuple[Path, dict[str, object]]:
-        result = pull_erp_snapshot(self.settings(), Path(self.root), full=self.full_pull)
-        metadata = {
+            auth = BasicAuth.model_validate({"user": self.user, "password": self.password})
+        result = pull_erp_snapshot(config.erp, auth, full=full_pull)
+        details = {
             "pull_mode": "full" if result.full else "incremental",
             "records": result.records,
             "records_per_second": round(result.records_per_second, 1),
             "unmapped_plants": sorted(result.unmapped_plants),
         }
-        return result.snapshot, metadata
+        return PinnedSnapshot(result.snapshot, details)
 
 
 class FeedStoreResource(dg.ConfigurableResource):

@@ -1,4 +1,9 @@
-"""Source assets: which PIM export and ERP snapshot a run reads, and their parsed contents."""
+"""Source assets: which PIM export and ERP snapshot a run reads, and their parsed contents.
+
+``source_snapshots`` is the run's first asset: it pins both source folders and resolves the
+run's parameters once (``RunParameters``, set at launch); every later asset takes the as-of date
+from its output, so one run prices, checks and publishes with one date even across midnight.
+"""
 
 import datetime as dt
 from collections.abc import Iterator
@@ -6,9 +11,11 @@ from pathlib import Path
 
 import dagster as dg
 import polars as pl
+from pydantic import Field, field_validator
 
 from assets.metadata import frame_metadata
 from assets.resources import SnapshotSource
+from contracts import clock
 from contracts.config import PrismConfig
 from golden.master_data import golden_master_data
 from sources.akeneo_files import read_pim_export
@@ -18,9 +25,41 @@ SOURCES_GROUP = "sources"
 ERP_OUTPUTS = ("erp_prices", "erp_stock", "erp_supply", "erp_rejects")
 
 
+class RunParameters(dg.Config):
+    """Parameters of one run, given at launch (``prism run`` flags or the launchpad)."""
+
+    as_of: str | None = Field(
+        default=None,
+        description="YYYY-MM-DD date prices must be valid on and availability is computed "
+        "for; default: as_of of prism.yaml, else today (UTC), resolved once per run",
+    )
+    full_pull: bool = Field(
+        default=False, description="live sources pull everything (picks up deletions)"
+    )
+
+    @field_validator("as_of")
+    @classmethod
+    def _iso_date(cls, value: str | None) -> str | None:
+        if value is not None:
+            dt.date.fromisoformat(value)
+        return value
+
+
+def resolved_as_of(parameters: RunParameters, config: PrismConfig) -> dt.date:
+    """The run's as-of date: the launch parameter, else the configuration, else today (UTC)."""
+    if parameters.as_of:
+        return dt.date.fromisoformat(parameters.as_of)
+    return config.as_of or clock.utc_today()
+
+
 def snapshot_field(snapshots: pl.DataFrame, source: str, column: str = "path") -> str:
     """A pinned source's folder path or snapshot id, from the ``source_snapshots`` frame."""
     return snapshots.filter(pl.col("source") == source).item(0, column)
+
+
+def run_as_of(snapshots: pl.DataFrame) -> dt.date:
+    """The as-of date ``source_snapshots`` resolved for this run."""
+    return snapshots.item(0, "as_of")
 
 
 def modified_at(folder: Path) -> dt.datetime:
@@ -29,29 +68,36 @@ def modified_at(folder: Path) -> dt.datetime:
     return dt.datetime.fromtimestamp(max(stamps, default=0), dt.UTC)
 
 
-def build_source_assets(config: PrismConfig) -> list[dg.AssetsDefinition]:
+def build_source_assets(prism: PrismConfig) -> list[dg.AssetsDefinition]:
     @dg.asset(group_name=SOURCES_GROUP)
     def source_snapshots(
-        context: dg.AssetExecutionContext, pim: SnapshotSource, erp: SnapshotSource
+        context: dg.AssetExecutionContext,
+        config: RunParameters,
+        pim: SnapshotSource,
+        erp: SnapshotSource,
     ) -> dg.MaterializeResult:
         """Pins the PIM export and ERP snapshot folders for the whole run (a live source is
-        pulled into a new snapshot folder first)."""
-        metadata: dict[str, object] = {}
+        pulled into a new snapshot folder first) and the run's as-of date."""
+        as_of = resolved_as_of(config, prism)
+        metadata: dict[str, object] = {"as_of": as_of.isoformat()}
         rows = []
         for name, source in (("pim", pim), ("erp", erp)):
-            folder, details = source.snapshot()
+            pinned = source.snapshot(prism, config.full_pull)
             rows.append(
                 {
                     "source": name,
-                    "snapshot_id": folder.name,
-                    "path": str(folder),
-                    "modified_at": modified_at(folder),
+                    "snapshot_id": pinned.folder.name,
+                    "path": str(pinned.folder),
+                    "modified_at": modified_at(pinned.folder),
+                    "as_of": as_of,
                 }
             )
-            metadata[f"{name}_snapshot"] = folder.name
-            metadata |= {f"{name}_{key}": value for key, value in details.items()}
+            metadata[f"{name}_snapshot"] = pinned.folder.name
+            metadata |= {f"{name}_{key}": value for key, value in pinned.details.items()}
         frame = pl.DataFrame(rows)
-        context.log.info("reading PIM export %s and ERP snapshot %s", *frame["snapshot_id"])
+        context.log.info(
+            "reading PIM export %s and ERP snapshot %s as of %s", *frame["snapshot_id"], as_of
+        )
         return dg.MaterializeResult(value=frame, metadata=metadata)
 
     @dg.multi_asset(
@@ -69,12 +115,12 @@ def build_source_assets(config: PrismConfig) -> list[dg.AssetsDefinition]:
         families are the reference the ``family_unknown`` rule checks against."""
         export = read_pim_export(
             Path(snapshot_field(source_snapshots, "pim")),
-            config.locales,
-            config.scope,
-            attributes=set(config.attributes.model_dump().values()),
+            prism.locales,
+            prism.scope,
+            attributes=set(prism.attributes.model_dump().values()),
         )
         master = golden_master_data(
-            export, config.attributes, config.locales, config.scope, config.media_base_url
+            export, prism.attributes, prism.locales, prism.scope, prism.media_base_url
         ).collect()
         context.log.info("PIM: %d products, %d rejected rows", master.height, export.rejects.height)
         yield dg.Output(master, "pim_master_data", metadata=frame_metadata(master))

@@ -10,9 +10,20 @@ import datetime as dt
 import re
 from pathlib import Path
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 PriceType = Literal["list", "group", "customer"]
 PUBLIC_PRICE_TYPES: tuple[PriceType, ...] = ("list",)
@@ -42,53 +53,140 @@ def _check_currency(value: str) -> str:
     return value
 
 
+def _anchored(value: Path, info: ValidationInfo) -> Path:
+    """A relative path is relative to the configuration file's folder (``base`` in the
+    validation context), so a configuration works from any working directory."""
+    base = (info.context or {}).get("base")
+    return value if value.is_absolute() or base is None else Path(base) / value
+
+
+def _anchored_url(value: str, info: ValidationInfo) -> str:
+    """A SQLite URL's relative database path, anchored like every other path."""
+    base = (info.context or {}).get("base")
+    match = _SQLITE_RELATIVE.match(value)
+    if base is None or match is None or match["database"] == ":memory:":
+        return value
+    return f"{match['prefix']}{Path(base) / match['database']}"
+
+
+_SQLITE_RELATIVE = re.compile(r"^(?P<prefix>sqlite(?:\+\w+)?:///)(?P<database>[^/].*)$")
+LocalPath = Annotated[Path, AfterValidator(_anchored)]
+"""A file-system path; relative ones are anchored at the configuration file's folder."""
+
+
 class FileSource(_Strict):
     """A file drop: ``path`` is one snapshot folder, or a folder of snapshot folders (the
     lexicographically greatest name is the newest and is read)."""
 
     kind: Literal["files"] = "files"
-    path: Path
+    path: LocalPath
+
+
+def _http_origin(value: str) -> str:
+    """An http(s) URL with a host and no credentials, query or fragment; no trailing slash."""
+    url = urlsplit(value)
+    if url.scheme not in {"http", "https"} or not url.hostname:
+        msg = f"{value!r} is not an http(s) URL such as https://pim.example.com"
+        raise ValueError(msg)
+    if url.username or url.password or url.query or url.fragment:
+        msg = f"{value!r}: give the URL without credentials, query or fragment"
+        raise ValueError(msg)
+    try:
+        url.port  # noqa: B018 - urlsplit checks the port only when asked
+    except ValueError as error:
+        msg = f"{value!r}: {error}"
+        raise ValueError(msg) from None
+    return value.rstrip("/")
+
+
+def _time_zone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        msg = f"{value!r} is not an IANA time zone such as 'Europe/Berlin' or 'UTC'"
+        raise ValueError(msg) from None
+    return value
+
+
+HttpOrigin = Annotated[str, AfterValidator(_http_origin)]
+TimeZoneName = Annotated[str, AfterValidator(_time_zone)]
 
 
 class AkeneoSource(_Strict):
     """A live Akeneo PIM, pulled over its REST API into ``store`` (kept in the file-drop
     format; incremental after the first pull). Credentials come from the environment:
-    AKENEO_CLIENT_ID, AKENEO_CLIENT_SECRET, AKENEO_USERNAME, AKENEO_PASSWORD."""
+    AKENEO_CLIENT_ID, AKENEO_CLIENT_SECRET, AKENEO_USERNAME, AKENEO_PASSWORD.
+
+    The one model of these settings: config validation, the Dagster resource and the REST
+    client all use it."""
 
     kind: Literal["akeneo"]
-    base_url: str
-    store: Path
-    page_size: int = Field(default=100, ge=1, le=100)
-    timeout: float = Field(default=30.0, gt=0)
-    retry_attempts: int = Field(default=5, ge=1)
-    concurrency: int = Field(default=4, ge=1, le=16)
-    full_pull_every_hours: float | None = Field(default=24.0, gt=0)
-    server_timezone: str = "UTC"
+    base_url: HttpOrigin
+    store: LocalPath
+    page_size: int = Field(default=100, ge=1, le=100, description="items per page (API max 100)")
+    timeout: float = Field(default=30.0, gt=0, le=600, description="seconds per HTTP request")
+    retry_attempts: int = Field(default=5, ge=1, le=10)
+    concurrency: int = Field(default=4, ge=1, le=16, description="endpoints fetched at once")
+    overlap_seconds: int = Field(
+        default=60, ge=1, le=86_400, description="re-read this far behind the high-water mark"
+    )
+    full_pull_every_hours: float | None = Field(
+        default=24.0, gt=0, description="a full pull also picks up deleted products"
+    )
+    server_timezone: TimeZoneName = Field(
+        default="UTC", description="the time zone the PIM reads search dates in"
+    )
 
 
 PimSource = Annotated[FileSource | AkeneoSource, Field(discriminator="kind")]
+
+DEFAULT_CONDITION_TYPES: dict[str, PriceType] = {
+    "PPR0/304": "list",
+    "PPR0/032": "group",
+    "PPR0/305": "customer",
+}
+_CONDITION_KEY = re.compile(r"^[A-Z0-9]{1,4}(/[A-Z0-9]{1,3})?$")
 
 
 class SapSource(_Strict):
     """A live SAP S/4HANA (OData V2), pulled into a new snapshot folder under ``root`` per run
     (incremental after the first). Credentials come from the environment: SAP_USER and
-    SAP_PASSWORD (``auth: basic``) or SAP_TOKEN (``auth: bearer``)."""
+    SAP_PASSWORD (``auth: basic``) or SAP_TOKEN (``auth: bearer``).
+
+    The one model of these settings: config validation, the Dagster resource and the OData
+    client all use it."""
 
     kind: Literal["sap"]
-    base_url: str
-    root: Path
+    base_url: HttpOrigin = Field(
+        description="scheme://host[:port]; services under /sap/opu/odata/sap/"
+    )
+    root: LocalPath
     auth: Literal["basic", "bearer"] = "basic"
     plants: dict[str, str] = Field(min_length=1, description="SAP plant -> warehouse name")
-    condition_types: dict[str, PriceType] | None = Field(
-        default=None, description="'TYPE' or 'TYPE/TABLE' -> list|group|customer"
+    condition_types: dict[str, PriceType] = Field(
+        default_factory=lambda: dict(DEFAULT_CONDITION_TYPES),
+        min_length=1,
+        description="'TYPE' or 'TYPE/TABLE' -> list|group|customer",
     )
     group_field: Literal["CustomerPriceGroup", "CustomerGroup"] = "CustomerPriceGroup"
     sales_organization: str | None = None
     distribution_channel: str | None = None
     page_size: int = Field(default=1000, ge=1, le=10_000)
-    timeout: float = Field(default=60.0, gt=0)
+    timeout: float = Field(default=60.0, gt=0, le=600)
     retry_attempts: int = Field(default=5, ge=1, le=10)
     concurrency: int = Field(default=4, ge=1, le=16)
+    file_format: Literal["csv", "parquet"] = Field(
+        default="csv", description="format of the snapshot files the pull writes"
+    )
+
+    @field_validator("condition_types")
+    @classmethod
+    def _condition_keys(cls, value: dict[str, PriceType]) -> dict[str, PriceType]:
+        bad = [key for key in value if not _CONDITION_KEY.match(key)]
+        if bad:
+            msg = f"keys must be 'TYPE' or 'TYPE/TABLE' like 'PPR0/304' (bad: {bad})"
+            raise ValueError(msg)
+        return value
 
 
 ErpSource = Annotated[FileSource | SapSource, Field(discriminator="kind")]
@@ -146,7 +244,9 @@ class PortalChannel(_Strict):
     """B2B portal tables in a SQL database, swapped atomically per snapshot."""
 
     format: Literal["sql"]
-    url: str = Field(description="SQLAlchemy URL, e.g. sqlite:///var/portal.sqlite")
+    url: Annotated[str, AfterValidator(_anchored_url)] = Field(
+        description="SQLAlchemy URL, e.g. sqlite:///var/portal.sqlite (relative to this file)"
+    )
     locale: str
     currencies: tuple[str, ...]
     price_types: tuple[PriceType, ...] = ("list", "group", "customer")
@@ -189,9 +289,11 @@ Channel = Annotated[
 
 
 class PublishConfig(_Strict):
-    directory: Path = Path("var/feeds")
-    work_directory: Path = Field(
-        default=Path("var/work"), description="intermediate Parquet files between assets"
+    directory: LocalPath = Field(default=Path("var/feeds"), validate_default=True)
+    work_directory: LocalPath = Field(
+        default=Path("var/work"),
+        validate_default=True,
+        description="intermediate Parquet files between assets",
     )
     keep: int = Field(
         default=5, ge=1, description="how many snapshots to keep, the live one included"
@@ -285,9 +387,6 @@ class PrismConfig(_Strict):
             )
         return tuple(sorted(found))
 
-    def as_of_date(self) -> dt.date:
-        return self.as_of or dt.datetime.now(dt.UTC).date()
-
 
 def _describe(error: ValidationError) -> str:
     lines = []
@@ -297,16 +396,17 @@ def _describe(error: ValidationError) -> str:
     return "; ".join(lines)
 
 
-def parse_config(data: object, origin: str = "<config>") -> PrismConfig:
+def parse_config(data: object, origin: str = "<config>", base: Path | None = None) -> PrismConfig:
+    """Validate ``data``; relative paths are anchored at ``base`` (None: left relative)."""
     try:
-        return PrismConfig.model_validate(data)
+        return PrismConfig.model_validate(data, context={"base": base})
     except ValidationError as error:
         msg = f"{origin}: {_describe(error)}"
         raise ConfigError(msg) from None
 
 
 def load_config(path: Path) -> PrismConfig:
-    """Load and validate ``path``; relative paths inside stay relative to the working directory."""
+    """Load and validate ``path``; relative paths inside are relative to its folder."""
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -315,4 +415,4 @@ def load_config(path: Path) -> PrismConfig:
     except yaml.YAMLError as error:
         msg = f"{path}: not valid YAML: {error}"
         raise ConfigError(msg) from None
-    return parse_config(data, origin=str(path))
+    return parse_config(data, origin=str(path), base=path.parent)

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import os
-from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import click
 import dagster as dg
@@ -63,24 +62,15 @@ def run(
     config_file: Path, as_of: dt.datetime | None, full_pull: bool, override_breakers: bool
 ) -> None:
     """Run the whole pipeline once and publish a snapshot."""
-    from assets.quality_report import OVERRIDE_TAG
-    from pipelines.definitions import syndicate_job
-
     config = _load(config_file)
-    settings = {
-        "PRISM_CONFIG": str(config_file),
-        "PRISM_FULL_PULL": "1" if full_pull else "0",
-        "PRISM_AS_OF": as_of.date().isoformat() if as_of else "",
-    }
-    with _environment(settings), _instance() as instance:
+    job = dg.build_reconstructable_job(
+        "pipelines.definitions", "job_for", reconstructable_args=(str(config_file.resolve()),)
+    )
+    with _instance() as instance:
         result = dg.execute_job(
-            dg.reconstructable(syndicate_job),
+            job,
             instance=instance,
-            tags={OVERRIDE_TAG: "true"} if override_breakers else None,
-            run_config={
-                "execution": {"config": {"in_process": {}}},
-                "loggers": {"console": {"config": {"log_level": "INFO"}}},
-            },
+            run_config=run_config(as_of.date() if as_of else None, full_pull, override_breakers),
         )
         report = _report_of(result)
     if not result.success:
@@ -91,19 +81,17 @@ def run(
     click.echo(f"quality report: {report}")
 
 
-@contextlib.contextmanager
-def _environment(settings: dict[str, str]) -> Iterator[None]:
-    """Set variables for the run (``syndicate_job`` reads them), restore them afterwards."""
-    saved = {name: os.environ.get(name) for name in settings}
-    os.environ.update(settings)
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
+def run_config(as_of: dt.date | None, full_pull: bool, override_breakers: bool) -> dict[str, Any]:
+    """The job's run config for the CLI's flags: the run parameters, in-process execution."""
+    parameters = {"as_of": as_of.isoformat() if as_of else None, "full_pull": full_pull}
+    return {
+        "ops": {
+            "source_snapshots": {"config": parameters},
+            "quality_report": {"config": {"override_breakers": override_breakers}},
+        },
+        "execution": {"config": {"in_process": {}}},
+        "loggers": {"console": {"config": {"log_level": "INFO"}}},
+    }
 
 
 def _report_of(result: dg.ExecutionResult) -> str | None:

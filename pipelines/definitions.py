@@ -1,13 +1,16 @@
-"""The code location: one Definitions object for `dagster dev` and the `prism` CLI.
+"""The code location: one Definitions object for `dagster dev`, and the job `prism run` runs.
 
-The asset graph has one feed asset per configured channel, so the graph is built from the
-configuration file (``PRISM_CONFIG``, default ``prism.yaml`` in the working directory), the
-way Dagster components build definitions from YAML. Reading it is the only load-time work.
+The asset graph has one feed asset per configured channel, so the graph is built from a
+configuration file, the way Dagster components build definitions from YAML. Importing this
+module reads nothing: `dagster dev` loads ``defs`` (the configuration of ``$PRISM_CONFIG``,
+default ``prism.yaml`` in the working directory) when it loads the code location, and
+`prism run --config PATH` rebuilds the job from PATH through ``job_for``.
+
+Run parameters (as-of date, full pull, breaker override) are run config, set at launch.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 from pathlib import Path
 
@@ -31,10 +34,10 @@ from contracts.config import FileSource, PrismConfig, load_config
 from pipelines.sensors import build_source_sensor
 
 JOB_NAME = "syndicate"
+CONFIG_VARIABLE = "PRISM_CONFIG"
 
 
-def build_definitions(config: PrismConfig, full_pull: bool = False) -> dg.Definitions:
-    """``full_pull`` makes live sources pull everything (deletions included) in this run."""
+def build_definitions(config: PrismConfig) -> dg.Definitions:
     assets = [
         *build_source_assets(config),
         *build_golden_assets(config),
@@ -48,10 +51,9 @@ def build_definitions(config: PrismConfig, full_pull: bool = False) -> dg.Defini
         selection=dg.AssetSelection.all(),
         description="Pull PIM + ERP, build golden records, validate, publish one snapshot.",
     )
-    sources = {"pim": pim_resource(config, full_pull), "erp": erp_resource(config, full_pull)}
-    drops = {k: v for k, v in sources.items() if isinstance(v, FileDropResource)}
     resources = {
-        **sources,
+        "pim": pim_resource(config),
+        "erp": erp_resource(config),
         "feed_store": FeedStoreResource(
             directory=str(config.publish.directory), keep=config.publish.keep
         ),
@@ -59,26 +61,23 @@ def build_definitions(config: PrismConfig, full_pull: bool = False) -> dg.Defini
     }
     return dg.Definitions(
         assets=assets,
-        asset_checks=[],
         jobs=[job],
         schedules=[
             dg.ScheduleDefinition(name="daily_syndication", job=job, cron_schedule="0 6 * * *")
         ],
-        sensors=[build_source_sensor(JOB_NAME, drops)] if drops else [],
+        sensors=[build_source_sensor(JOB_NAME, config)] if _drops(config) else [],
         resources=resources,
     )
 
 
-def pim_resource(config: PrismConfig, full_pull: bool = False) -> SnapshotSource:
-    pim = config.pim
-    if isinstance(pim, FileSource):
-        return FileDropResource(path=str(pim.path), marker="products")
+def _drops(config: PrismConfig) -> bool:
+    return isinstance(config.pim, FileSource) or isinstance(config.erp, FileSource)
+
+
+def pim_resource(config: PrismConfig) -> SnapshotSource:
+    if isinstance(config.pim, FileSource):
+        return FileDropResource(side="pim")
     return AkeneoResource(
-        **pim.model_dump(exclude={"kind", "store"}),
-        store=str(pim.store),
-        locales=list(config.locales),
-        scope=config.scope,
-        full_pull=full_pull,
         client_id=dg.EnvVar("AKENEO_CLIENT_ID"),
         client_secret=dg.EnvVar("AKENEO_CLIENT_SECRET"),
         username=dg.EnvVar("AKENEO_USERNAME"),
@@ -86,41 +85,26 @@ def pim_resource(config: PrismConfig, full_pull: bool = False) -> SnapshotSource
     )
 
 
-def erp_resource(config: PrismConfig, full_pull: bool = False) -> SnapshotSource:
+def erp_resource(config: PrismConfig) -> SnapshotSource:
     erp = config.erp
     if isinstance(erp, FileSource):
-        return FileDropResource(path=str(erp.path), marker="prices")
-    secrets = (
-        {"token": dg.EnvVar("SAP_TOKEN")}
-        if erp.auth == "bearer"
-        else {"user": dg.EnvVar("SAP_USER"), "password": dg.EnvVar("SAP_PASSWORD")}
-    )
-    return SapResource(
-        **erp.model_dump(exclude={"kind", "root"}),
-        root=str(erp.root),
-        full_pull=full_pull,
-        **secrets,
-    )
+        return FileDropResource(side="erp")
+    if erp.auth == "bearer":
+        return SapResource(token=dg.EnvVar("SAP_TOKEN"))
+    return SapResource(user=dg.EnvVar("SAP_USER"), password=dg.EnvVar("SAP_PASSWORD"))
 
 
-def config_path() -> Path:
-    return Path(os.environ.get("PRISM_CONFIG", "prism.yaml"))
+def default_config_path() -> Path:
+    """The code location's configuration: ``$PRISM_CONFIG``, else ``prism.yaml``."""
+    return Path(os.environ.get(CONFIG_VARIABLE, "prism.yaml"))
 
 
-def syndicate_job() -> dg.JobDefinition:
-    """The job as `prism run` executes it, rebuilt from the environment (``PRISM_CONFIG``,
-    ``PRISM_AS_OF``, ``PRISM_FULL_PULL``) so Dagster can reconstruct it: unlike
-    ``execute_in_process``, ``execute_job`` keeps no step output in memory for the run."""
-    config, full_pull = run_settings()
-    return build_definitions(config, full_pull=full_pull).resolve_job_def(JOB_NAME)
+def job_for(config_path: str) -> dg.JobDefinition:
+    """The job built from ``config_path``: what `prism run` executes (Dagster rebuilds it from
+    this function and its argument, so no step output is kept in memory for the run)."""
+    return build_definitions(load_config(Path(config_path))).resolve_job_def(JOB_NAME)
 
 
-def run_settings() -> tuple[PrismConfig, bool]:
-    """The configuration with ``PRISM_AS_OF`` applied, and whether to pull everything."""
-    config = load_config(config_path())
-    if as_of := os.environ.get("PRISM_AS_OF"):
-        config = config.model_copy(update={"as_of": dt.date.fromisoformat(as_of)})
-    return config, os.environ.get("PRISM_FULL_PULL") == "1"
-
-
-defs = build_definitions(load_config(config_path()))
+@dg.definitions
+def defs() -> dg.Definitions:
+    return build_definitions(load_config(default_config_path()))

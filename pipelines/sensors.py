@@ -1,23 +1,31 @@
 """Sensor: start a run when a new PIM export or ERP snapshot folder is dropped."""
 
-from collections.abc import Mapping
+from __future__ import annotations
 
 import dagster as dg
 
-from assets.resources import FileDropResource
+from contracts.config import FileSource, PrismConfig
+from sources.drops import DropError, newest_drop
 
 
-def build_source_sensor(
-    job_name: str, drops: Mapping[str, FileDropResource]
-) -> dg.SensorDefinition:
+def newest_drops(config: PrismConfig) -> str:
+    """The run key of the newest drops: ``pim:<folder>|erp:<folder>`` over the file drops."""
+    parts = []
+    for side, source in (("pim", config.pim), ("erp", config.erp)):
+        if isinstance(source, FileSource):
+            parts.append(f"{side}:{newest_drop(source.path, side).name}")
+    return "|".join(parts)
+
+
+def build_source_sensor(job_name: str, config: PrismConfig) -> dg.SensorDefinition:
     """Watches the file-drop sources only: live sources are pulled by scheduled runs."""
 
     @dg.sensor(job_name=job_name, minimum_interval_seconds=60)
     def new_source_snapshot(context: dg.SensorEvaluationContext) -> dg.SensorResult | dg.SkipReason:
         """The run key is the tuple of newest snapshot folders, so each drop runs once."""
         try:
-            key = "|".join(f"{name}:{drop.snapshot()[0].name}" for name, drop in drops.items())
-        except FileNotFoundError as error:
+            key = newest_drops(config)
+        except DropError as error:
             return dg.SkipReason(str(error))
         if key == context.cursor:
             return dg.SkipReason(f"no new snapshot since {key}")

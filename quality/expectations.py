@@ -162,13 +162,3 @@ def results_frame(results: Mapping[str, Mapping[str, Any]]) -> pl.DataFrame:
                 }
             )
     return pl.DataFrame(rows, schema=RESULTS_SCHEMA)
-
-
-def unexpected_skus(result: Mapping[str, Any]) -> dict[str, set[str]]:
-    """Rule code -> skus of unexpected rows, from a COMPLETE result."""
-    found: dict[str, set[str]] = {}
-    for item in result["results"]:
-        rule = item["expectation_config"]["meta"]["rule"]
-        rows = item["result"].get("unexpected_index_list") or []
-        found.setdefault(rule, set()).update(row[KEY] for row in rows)
-    return found

@@ -35,6 +35,8 @@ RULE_SOURCES = {r.code: r.source for r in RULES}
 class GateInputs:
     snapshot_id: str
     created: dt.datetime
+    as_of: dt.date
+    """the run's as-of date, resolved once by ``source_snapshots``"""
     now: dt.datetime
     override: bool
     sources: pl.DataFrame
@@ -111,7 +113,7 @@ def evaluate_gate(
     summary = {
         "snapshot_id": inputs.snapshot_id,
         "created_at": inputs.created.isoformat(),
-        "as_of": str(config.as_of_date()),
+        "as_of": inputs.as_of.isoformat(),
         "verdict": verdict,
         "previous_snapshot": previous,
         "channels": counts,

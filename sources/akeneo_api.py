@@ -39,11 +39,12 @@ from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 import httpx
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
+from contracts.config import AkeneoSource
 from sources.http import RetryPolicy, SourceError, safe_url, send
 
 log = logging.getLogger(__name__)
@@ -75,44 +76,26 @@ STREAMS = (
 )
 
 
-class AkeneoSettings(BaseModel):
-    """How to reach one Akeneo PIM and what to pull. Secrets: client_secret and password."""
+class AkeneoCredentials(BaseModel):
+    """The API connection's secrets, bound from environment variables by the Dagster resource."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    base_url: str
     client_id: str = Field(min_length=1)
     client_secret: SecretStr = Field(min_length=1)
     username: str = Field(min_length=1)
     password: SecretStr = Field(min_length=1)
-    locales: tuple[str, ...] = Field(min_length=1)
-    scope: str = Field(min_length=1)
-    page_size: int = Field(default=100, ge=1, le=100)
-    timeout: float = Field(default=30.0, gt=0, description="seconds per HTTP request")
-    retry_attempts: int = Field(default=5, ge=1)
-    concurrency: int = Field(default=4, ge=1, le=16, description="endpoints fetched at once")
-    overlap_seconds: int = Field(default=60, ge=1, description="re-read this far behind the mark")
-    full_pull_every_hours: float | None = Field(default=24.0, gt=0, description="picks up deletes")
-    server_timezone: str = Field(default="UTC", description="how the PIM reads search dates")
 
-    @field_validator("base_url")
-    @classmethod
-    def _http_url(cls, value: str) -> str:
-        url = httpx.URL(value)
-        if url.scheme not in {"http", "https"} or not url.host:
-            msg = "must be an http(s) URL such as https://pim.example.com"
-            raise ValueError(msg)
-        return value.rstrip("/")
 
-    @field_validator("server_timezone")
-    @classmethod
-    def _known_zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError) as error:
-            msg = f"unknown time zone {value!r}"
-            raise ValueError(msg) from error
-        return value
+@dataclass(frozen=True)
+class AkeneoPull:
+    """One PIM to pull and what of it: its settings (``pim:`` in prism.yaml), its secrets, and
+    the locales and scope the channels need."""
+
+    source: AkeneoSource
+    credentials: AkeneoCredentials
+    locales: tuple[str, ...]
+    scope: str
 
 
 @dataclass(frozen=True)
@@ -175,22 +158,23 @@ class AkeneoClient:
 
     def __init__(
         self,
-        settings: AkeneoSettings,
+        source: AkeneoSource,
+        credentials: AkeneoCredentials,
         *,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
         rng: random.Random | None = None,
     ) -> None:
-        self.settings = settings
-        self._base = httpx.URL(settings.base_url)
-        limits = httpx.Limits(max_connections=settings.concurrency + 1)
+        self.source, self.credentials = source, credentials
+        self._base = httpx.URL(source.base_url)
+        limits = httpx.Limits(max_connections=source.concurrency + 1)
         self._http = httpx.Client(
-            timeout=settings.timeout,
+            timeout=source.timeout,
             limits=limits,
             headers={"Accept": "application/json"},
             verify=_tls_context(),
         )
-        self._policy = RetryPolicy(attempts=settings.retry_attempts)
+        self._policy = RetryPolicy(attempts=source.retry_attempts)
         self._sleep, self._clock, self._rng = sleep, clock, rng or random.Random()
         self._lock = threading.Lock()
         self._token: Token | None = None
@@ -234,11 +218,16 @@ class AkeneoClient:
         return self._grant(self._password_grant())
 
     def _password_grant(self) -> dict[str, str]:
-        password = self.settings.password.get_secret_value()
-        return {"grant_type": "password", "username": self.settings.username, "password": password}
+        password = self.credentials.password.get_secret_value()
+        return {
+            "grant_type": "password",
+            "username": self.credentials.username,
+            "password": password,
+        }
 
     def _grant(self, body: dict[str, str]) -> Token:
-        pair = f"{self.settings.client_id}:{self.settings.client_secret.get_secret_value()}"
+        secret = self.credentials.client_secret.get_secret_value()
+        pair = f"{self.credentials.client_id}:{secret}"
         basic = base64.b64encode(pair.encode()).decode()
         request = self._http.build_request(
             "POST", self.url(TOKEN_PATH), json=body, headers={"Authorization": f"Basic {basic}"}
@@ -384,25 +373,27 @@ def read_state(store: Path) -> PullState | None:
 
 
 def pull_catalog(
-    settings: AkeneoSettings,
-    store: Path,
+    settings: AkeneoPull,
     full: bool = False,
     client: AkeneoClient | None = None,
     now: Callable[[], datetime] = _utcnow,
 ) -> PullResult:
-    """Pull the PIM into ``store`` (full or incremental) and publish it atomically."""
+    """Pull the PIM into ``settings.source.store`` (full or incremental), published atomically."""
+    store = settings.source.store
     started = time.perf_counter()
     state = read_state(store)
     mode = _mode(settings, state, full, now())
     since = state.high_water_mark if mode == "incremental" and state else None
-    with nullcontext(client) if client else AkeneoClient(settings) as active:
+    active = client or AkeneoClient(settings.source, settings.credentials)
+    with nullcontext(active) if client else active:
         fetched = _fetch_all(active, settings, since)
     files = {name: f.items for name, f in fetched.items()}
     if mode == "incremental":
         files = _merge(store, files)
     last_full = now() if mode == "full" or state is None else state.last_full_pull
     mark = _high_water_mark(fetched) or (state.high_water_mark if state else None)
-    new_state = PullState(mark, last_full, settings.base_url, settings.locales, settings.scope)
+    base_url = settings.source.base_url
+    new_state = PullState(mark, last_full, base_url, settings.locales, settings.scope)
     generation = _publish(store, files, new_state)
     return _result(mode, files, fetched, mark, time.perf_counter() - started, generation)
 
@@ -423,7 +414,7 @@ def _result(
 
 
 def _mode(
-    settings: AkeneoSettings, state: PullState | None, full: bool, now: datetime
+    settings: AkeneoPull, state: PullState | None, full: bool, now: datetime
 ) -> Literal["full", "incremental"]:
     reason = "requested" if full else _full_pull_reason(settings, state, now)
     if reason is None:
@@ -432,23 +423,21 @@ def _mode(
     return "full"
 
 
-def _full_pull_reason(
-    settings: AkeneoSettings, state: PullState | None, now: datetime
-) -> str | None:
+def _full_pull_reason(settings: AkeneoPull, state: PullState | None, now: datetime) -> str | None:
     """Why the stored state cannot be updated incrementally, or None when it can."""
     if state is None or state.high_water_mark is None:
         return "no previous pull"
     pulled = (state.base_url, state.locales, state.scope)
-    if pulled != (settings.base_url, settings.locales, settings.scope):
+    if pulled != (settings.source.base_url, settings.locales, settings.scope):
         return "base_url, locales or scope changed"
-    every = settings.full_pull_every_hours
+    every = settings.source.full_pull_every_hours
     if every is not None and now - state.last_full_pull >= timedelta(hours=every):
         return f"the last full pull is over {every:g} h old; this drops deleted items"
     return None
 
 
-def _params(stream: Stream, settings: AkeneoSettings, since: datetime | None) -> dict[str, str]:
-    params = {"limit": str(settings.page_size)}
+def _params(stream: Stream, settings: AkeneoPull, since: datetime | None) -> dict[str, str]:
+    params = {"limit": str(settings.source.page_size)}
     if not stream.search_after:
         return params
     params |= {
@@ -461,21 +450,21 @@ def _params(stream: Stream, settings: AkeneoSettings, since: datetime | None) ->
     return params
 
 
-def _updated_after(mark: datetime, settings: AkeneoSettings) -> str:
+def _updated_after(mark: datetime, settings: AkeneoPull) -> str:
     """The ``search`` filter; Akeneo's dates have whole seconds in the server's time zone."""
-    start = (mark - timedelta(seconds=settings.overlap_seconds)).astimezone(
-        ZoneInfo(settings.server_timezone)
+    start = (mark - timedelta(seconds=settings.source.overlap_seconds)).astimezone(
+        ZoneInfo(settings.source.server_timezone)
     )
     search = {"updated": [{"operator": ">", "value": start.strftime(AKENEO_DATE)}]}
     return json.dumps(search, separators=(",", ":"))
 
 
 def _fetch_all(
-    client: AkeneoClient, settings: AkeneoSettings, since: datetime | None
+    client: AkeneoClient, settings: AkeneoPull, since: datetime | None
 ) -> dict[str, Fetched]:
     """All streams, at most ``concurrency`` at once; the first failure stops the others."""
     stop = threading.Event()
-    with ThreadPoolExecutor(settings.concurrency, thread_name_prefix="akeneo") as pool:
+    with ThreadPoolExecutor(settings.source.concurrency, thread_name_prefix="akeneo") as pool:
         futures = {
             s.name: pool.submit(_fetch, client, s, _params(s, settings, since), stop)
             for s in STREAMS

@@ -29,7 +29,6 @@ import pyarrow.json as pa_json
 
 from contracts.golden import REJECTS_SCHEMA
 
-ENTITIES = ("products", "product_models", "attributes", "families", "categories")
 IDENTIFIER_TYPE = "pim_catalog_identifier"
 DEFAULT_IDENTIFIER = "sku"
 BLOCK_SIZE = 8 << 20

@@ -111,19 +111,6 @@ class _FileSpec:
     checks: Callable[[], list[_Check]]
 
 
-def latest_snapshot(path: Path) -> Path:
-    """``path`` itself when it holds ``prices.*``, else its sub-folder with the greatest name
-    among those holding ``prices.*`` (names sort by time; folders still being dropped without
-    a prices file are skipped)."""
-    if any(path.glob("prices.*")):
-        return path
-    candidates = sorted(p for p in path.glob("*/") if any(p.glob("prices.*")))
-    if not candidates:
-        msg = f"ERP file drop {path}: no snapshot folder with a prices.csv or prices.parquet"
-        raise ErpFileError(msg)
-    return candidates[-1]
-
-
 def read_erp_snapshot(folder: Path) -> ErpSnapshot:
     """Read and type one snapshot folder; prices and stock are required, supply is optional."""
     typed: dict[str, pl.DataFrame] = {}

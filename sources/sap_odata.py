@@ -11,7 +11,7 @@ Services and entity sets (property names from the published EDMX in ``specs/sap/
   units = ``per_quantity``); the validity carries the key fields and ``ConditionValidityStartDate``/
   ``EndDate`` (9999-12-31 = open-ended); each scale line (quantity scale ``PricingScaleBasis`` C,
   from-scale ``PricingScaleType`` A) becomes one row with ``min_quantity = ConditionScaleQuantity``.
-  ``SapSettings.condition_types`` maps ``"<ConditionType>/<ConditionTable>"`` (or a bare condition
+  ``SapSource.condition_types`` maps ``"<ConditionType>/<ConditionTable>"`` (or a bare condition
   type) to a price type; each price type needs these validity fields:
 
   ====================  ==========  ==========================================================
@@ -27,7 +27,7 @@ Services and entity sets (property names from the published EDMX in ``specs/sap/
 - Stock: ``API_MATERIAL_STOCK_SRV/A_MatlStkInAcctMod`` filtered to unrestricted own stock
   (``InventoryStockType eq '01' and InventorySpecialStockType eq ''``);
   ``MatlWrhsStkQtyInMatlBaseUnit`` summed per plant (over storage locations and batches) and
-  named by ``SapSettings.plants``, floored to whole units (the snapshot holds integers; logged).
+  named by ``SapSource.plants``, floored to whole units (the snapshot holds integers; logged).
   Unmapped plants are logged and returned in ``PullResult.unmapped_plants``. These APIs expose
   no reservations, so ``reserved`` is 0.
 - Lead times: ``API_PRODUCT_SRV/A_Product`` with ``$expand=to_Plant/to_ProductSupplyPlanning``;
@@ -68,25 +68,20 @@ from urllib.parse import quote, urlencode
 
 import httpx
 import polars as pl
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
+from contracts.config import PriceType, SapSource
 from sources.erp_files import PRICE_COLUMNS, STOCK_COLUMNS, SUPPLY_COLUMNS
 from sources.http import RetryPolicy, SourceError, safe_url, send
 
 log = logging.getLogger(__name__)
 
 SOURCE = "sap"
-PriceType = Literal["list", "group", "customer"]
 Record = dict[str, Any]
 Row = dict[str, str]
 
 PRICE_KEY = ("sku", "price_type", "customer_group", "customer_id", "valid_to")
 
-DEFAULT_CONDITION_TYPES: dict[str, PriceType] = {
-    "PPR0/304": "list",
-    "PPR0/032": "group",
-    "PPR0/305": "customer",
-}
 OPEN_END = date(9999, 12, 31)
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 DATE_RE = re.compile(r"^/Date\((-?\d+)(?:([+-])(\d{4}))?\)/$")
@@ -108,46 +103,6 @@ class BearerAuth(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
     kind: Literal["bearer"] = "bearer"
     token: SecretStr
-
-
-class SapSettings(BaseModel):
-    """Where and how to pull; secrets arrive through ``auth`` (bound from environment variables)."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-    base_url: str = Field(
-        description="scheme://host[:port]; services live under /sap/opu/odata/sap/"
-    )
-    auth: BasicAuth | BearerAuth = Field(discriminator="kind")
-    plants: dict[str, str] = Field(min_length=1, description="SAP plant -> warehouse name")
-    condition_types: dict[str, PriceType] = Field(
-        default_factory=lambda: dict(DEFAULT_CONDITION_TYPES)
-    )
-    group_field: Literal["CustomerPriceGroup", "CustomerGroup"] = "CustomerPriceGroup"
-    sales_organization: str | None = None
-    distribution_channel: str | None = None
-    page_size: int = Field(default=1000, ge=1, le=10_000)
-    timeout: float = Field(default=60.0, gt=0)
-    retry_attempts: int = Field(default=5, ge=1, le=10)
-    concurrency: int = Field(default=4, ge=1, le=16)
-    file_format: Literal["csv", "parquet"] = "csv"
-
-    @field_validator("base_url")
-    @classmethod
-    def _plain_origin(cls, value: str) -> str:
-        url = httpx.URL(value)
-        if url.scheme not in {"http", "https"} or not url.host or url.userinfo or url.query:
-            msg = "base_url must be http(s)://host[:port] without credentials or query"
-            raise ValueError(msg)
-        return value.rstrip("/")
-
-    @field_validator("condition_types")
-    @classmethod
-    def _condition_keys(cls, value: dict[str, PriceType]) -> dict[str, PriceType]:
-        bad = [key for key in value if not re.fullmatch(r"[A-Z0-9]{1,4}(/[A-Z0-9]{1,3})?", key)]
-        if bad or not value:
-            msg = f"condition_types keys must be 'TYPE' or 'TYPE/TABLE' (bad: {bad or 'empty'})"
-            raise ValueError(msg)
-        return value
 
 
 @dataclass(frozen=True)
@@ -240,7 +195,8 @@ class ODataClient:
 
     def __init__(
         self,
-        settings: SapSettings,
+        settings: SapSource,
+        auth: BasicAuth | BearerAuth,
         client: httpx.Client,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
@@ -250,7 +206,7 @@ class ODataClient:
         self.policy = RetryPolicy(attempts=settings.retry_attempts)
         self.slots = threading.BoundedSemaphore(settings.concurrency)
         self.origin = httpx.URL(settings.base_url)
-        self.headers = {"Accept": "application/json", "Authorization": _authorization(settings)}
+        self.headers = {"Accept": "application/json", "Authorization": _authorization(auth)}
 
     def url(self, query: Query, skip: int, count: bool) -> httpx.URL:
         """The collection URL; ``$`` and quotes stay literal, spaces are %20 as SAP expects."""
@@ -364,8 +320,7 @@ class ODataClient:
         return url
 
 
-def _authorization(settings: SapSettings) -> str:
-    auth = settings.auth
+def _authorization(auth: BasicAuth | BearerAuth) -> str:
     if isinstance(auth, BearerAuth):
         return f"Bearer {auth.token.get_secret_value()}"
     pair = f"{auth.user}:{auth.password.get_secret_value()}".encode()
@@ -425,7 +380,7 @@ STOCK_KEY = (
 )
 
 
-def price_query(settings: SapSettings, since: datetime | None) -> Query:
+def price_query(settings: SapSource, since: datetime | None) -> Query:
     """Condition records of the mapped types with validity and scales; ``since`` = CreationDate."""
     types = sorted({key.split("/")[0] for key in settings.condition_types})
     clauses = [" or ".join(f"ConditionType eq '{kind}'" for kind in types)]
@@ -502,7 +457,7 @@ def price_type_of(record: Record, mapping: dict[str, PriceType]) -> PriceType | 
     return mapping.get(f"{kind}/{table}") or mapping.get(kind)
 
 
-def price_rows(record: Record, price_type: PriceType, settings: SapSettings) -> list[Row]:
+def price_rows(record: Record, price_type: PriceType, settings: SapSource) -> list[Row]:
     """Rows of one condition record: one per (validity x scale line), exact decimals."""
     what = f"condition record {record['ConditionRecord']}"
     _check_price_record(record, what)
@@ -570,7 +525,7 @@ def _validity_row(validity: Record, price_type: PriceType, group_field: str, wha
     }
 
 
-def _in_scope(validity: Record, settings: SapSettings) -> bool:
+def _in_scope(validity: Record, settings: SapSource) -> bool:
     org, channel = settings.sales_organization, settings.distribution_channel
     return (org is None or validity.get("SalesOrganization") == org) and (
         channel is None or validity.get("DistributionChannel") == channel
@@ -588,7 +543,7 @@ def _expanded(record: Record, nav: str, what: str) -> list[Record]:
 
 
 def map_prices(
-    records: Iterable[Record], settings: SapSettings
+    records: Iterable[Record], settings: SapSource
 ) -> tuple[list[Row], set[tuple[str, ...]], int]:
     """(rows of live records, keys touched incl. deleted records, records of unmapped types)."""
     rows: list[Row] = []
@@ -742,18 +697,19 @@ class Fetched:
 
 
 def pull_erp_snapshot(
-    settings: SapSettings,
-    root: Path,
+    settings: SapSource,
+    auth: BasicAuth | BearerAuth,
     full: bool = False,
     client: httpx.Client | None = None,
     now: datetime | None = None,
     sleep: Callable[[float], None] = time.sleep,
 ) -> PullResult:
-    """Pull SAP into a new snapshot folder ``root/<now:%Y%m%dT%H%M%SZ>`` (atomic; no partial).
+    """Pull SAP into a new snapshot folder ``<settings.root>/<now:%Y%m%dT%H%M%SZ>`` (atomic).
 
     Incremental unless ``full`` or there is no usable previous state; see the module docstring.
     """
     started = time.perf_counter()
+    root = settings.root
     moment = (now or datetime.now(UTC)).astimezone(UTC)
     root.mkdir(parents=True, exist_ok=True)
     state = {} if full else load_state(root)
@@ -762,7 +718,7 @@ def pull_erp_snapshot(
     if not full and not incremental:
         log.info("sap: no previous snapshot state in %s; pulling in full", root)
     marks = state.get("marks", {}) if incremental else {}
-    fetched = _fetch(settings, client, marks, sleep)
+    fetched = _fetch(settings, auth, client, marks, sleep)
     tables, skipped, unmapped = _tables(fetched, settings, previous if incremental else None)
     name = f"{moment:%Y%m%dT%H%M%SZ}"
     target = commit_snapshot(root, name, tables, settings.file_format)
@@ -783,7 +739,8 @@ def pull_erp_snapshot(
 
 
 def _fetch(
-    settings: SapSettings,
+    settings: SapSource,
+    auth: BasicAuth | BearerAuth,
     client: httpx.Client | None,
     marks: dict[str, str],
     sleep: Callable[[float], None],
@@ -794,7 +751,7 @@ def _fetch(
         timeout=settings.timeout, limits=httpx.Limits(max_connections=settings.concurrency)
     )
     try:
-        odata = ODataClient(settings, http, sleep)
+        odata = ODataClient(settings, auth, http, sleep)
         queries = (
             price_query(settings, _mark(marks, "prices")),
             stock_query(),
@@ -828,7 +785,7 @@ def _advance(marks: dict[str, str], fetched: Fetched) -> dict[str, str]:
 
 
 def _tables(
-    fetched: Fetched, settings: SapSettings, previous: Path | None
+    fetched: Fetched, settings: SapSource, previous: Path | None
 ) -> tuple[Tables, int, dict[str, Decimal]]:
     prices, touched, skipped = map_prices(fetched.prices, settings)
     stock, unmapped = map_stock(fetched.stock, settings.plants)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from pathlib import Path
 
@@ -11,7 +10,7 @@ from factories import REPO, default_config
 
 from assets.resources import AkeneoResource, SapResource
 from contracts.config import load_config, parse_config
-from pipelines.definitions import JOB_NAME, build_definitions, run_settings, syndicate_job
+from pipelines.definitions import JOB_NAME, build_definitions, job_for
 
 GRAPH = {
     "source_snapshots": [],
@@ -22,8 +21,14 @@ GRAPH = {
     "erp_stock": ["source_snapshots"],
     "erp_supply": ["source_snapshots"],
     "erp_rejects": ["source_snapshots"],
-    "golden_products": ["erp_prices", "erp_stock", "erp_supply", "pim_master_data"],
-    "price_tiers": ["erp_prices", "erp_stock", "erp_supply", "pim_master_data"],
+    "golden_products": [
+        "erp_prices",
+        "erp_stock",
+        "erp_supply",
+        "pim_master_data",
+        "source_snapshots",
+    ],
+    "price_tiers": ["erp_prices", "erp_stock", "erp_supply", "pim_master_data", "source_snapshots"],
     "quarantine": [
         "erp_prices",
         "erp_rejects",
@@ -83,7 +88,7 @@ def test_the_asset_graph_is_as_designed() -> None:
     assert [s.name for s in defs.sensors] == ["new_source_snapshot"]
 
 
-def test_live_sources_bind_secrets_from_the_environment_and_honour_full_pull() -> None:
+def test_live_sources_bind_secrets_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     data = default_config()
     data["pim"] = {"kind": "akeneo", "base_url": "http://127.0.0.1:1", "store": "s"}
     data["erp"] = {
@@ -92,28 +97,25 @@ def test_live_sources_bind_secrets_from_the_environment_and_honour_full_pull() -
         "root": "r",
         "plants": {"1": "W"},
     }
-    defs = build_definitions(parse_config(data), full_pull=True)
+    defs = build_definitions(parse_config(data))
     pim, erp = defs.resources["pim"], defs.resources["erp"]
     assert isinstance(pim, AkeneoResource)
     assert isinstance(erp, SapResource)
-    assert pim.full_pull
-    assert erp.full_pull
     assert [s.name for s in defs.sensors] == []  # nothing is dropped to watch
+    for name in ("AKENEO_CLIENT_ID", "AKENEO_CLIENT_SECRET", "AKENEO_USERNAME", "SAP_USER"):
+        monkeypatch.setenv(name, f"value of {name}")
+    monkeypatch.setenv("AKENEO_PASSWORD", "pim-secret")
+    monkeypatch.setenv("SAP_PASSWORD", "erp-secret")
+    assert pim.process_config_and_initialize().password == "pim-secret"
+    assert erp.process_config_and_initialize().password == "erp-secret"
 
 
-def test_the_cli_job_is_rebuilt_from_the_environment(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    config = tmp_path / "prism.yaml"
+def test_the_cli_job_is_rebuilt_from_the_config_path_alone(tmp_path: Path) -> None:
+    config = tmp_path / "other.yaml"
     config.write_text(json.dumps(default_config()), encoding="utf-8")
-    monkeypatch.setenv("PRISM_CONFIG", str(config))
-    monkeypatch.setenv("PRISM_FULL_PULL", "1")
-    monkeypatch.setenv("PRISM_AS_OF", "2026-11-22")
-    settings, full_pull = run_settings()
-    assert settings.as_of_date() == dt.date(2026, 11, 22)
-    assert full_pull
-    monkeypatch.setenv("PRISM_FULL_PULL", "0")
-    monkeypatch.setenv("PRISM_AS_OF", "")
-    settings, full_pull = run_settings()
-    assert (settings.as_of, full_pull) == (None, False)
-    assert syndicate_job().name == JOB_NAME
+    job = job_for(str(config))
+    assert job.name == JOB_NAME
+    assert set(job.run_config_schema.config_type.fields["ops"].config_type.fields) >= {
+        "source_snapshots",
+        "quality_report",
+    }

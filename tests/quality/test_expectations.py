@@ -4,6 +4,7 @@ give the same verdicts on the same data (products, rules), including generated d
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -15,9 +16,9 @@ from hypothesis import strategies as st
 from contracts.config import PrismConfig, parse_config
 from contracts.golden import REJECTS_SCHEMA
 from quality.expectations import (
+    KEY,
     channel_suite,
     results_frame,
-    unexpected_skus,
     validate_feeds,
     validation_columns,
     validation_sample,
@@ -26,6 +27,16 @@ from quality.quarantine import build_quarantine
 from quality.rules import rules_for
 
 REFERENCES = {"families": ["shirts", "shoes"]}
+
+
+def unexpected_skus(result: Mapping[str, Any]) -> dict[str, set[str]]:
+    """Rule code -> skus of unexpected rows, from a COMPLETE result."""
+    found: dict[str, set[str]] = {}
+    for item in result["results"]:
+        rule = item["expectation_config"]["meta"]["rule"]
+        rows = item["result"].get("unexpected_index_list") or []
+        found.setdefault(rule, set()).update(row[KEY] for row in rows)
+    return found
 
 
 def config() -> PrismConfig:

@@ -26,7 +26,14 @@ from servers.akeneo import (
 )
 from servers.running import serve
 
-from sources.akeneo_api import AkeneoClient, AkeneoSettings, PullResult, pull_catalog
+from contracts.config import AkeneoSource
+from sources.akeneo_api import (
+    AkeneoClient,
+    AkeneoCredentials,
+    AkeneoPull,
+    PullResult,
+    pull_catalog,
+)
 from sources.http import SourceError
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "akeneo"
@@ -102,27 +109,43 @@ class Pim:
     clock: list[datetime] = field(default_factory=lambda: [T0])
     waits: list[float] = field(default_factory=list)
 
-    def settings(self, **changes: Any) -> AkeneoSettings:
-        values: dict[str, Any] = {
+    def settings(self, **changes: Any) -> AkeneoPull:
+        """A pull of this PIM; ``changes`` may name source, credential, locales or scope fields."""
+        source: dict[str, Any] = {
+            "kind": "akeneo",
             "base_url": self.url,
-            "client_id": self.state.client_id,
-            "client_secret": self.state.secret,
-            "username": self.state.username,
-            "password": self.state.password,
-            "locales": ("de_DE", "en_US"),
-            "scope": "ecommerce",
+            "store": self.store,
             "page_size": 10,
             "timeout": 2.0,
             "retry_attempts": 3,
         }
-        return AkeneoSettings(**(values | changes))
+        credentials = {
+            "client_id": self.state.client_id,
+            "client_secret": self.state.secret,
+            "username": self.state.username,
+            "password": self.state.password,
+        }
+        for key in list(changes):
+            if key in credentials:
+                credentials[key] = changes.pop(key)
+        locales, scope = (
+            changes.pop("locales", ("de_DE", "en_US")),
+            changes.pop("scope", "ecommerce"),
+        )
+        return AkeneoPull(
+            AkeneoSource.model_validate(source | changes),
+            AkeneoCredentials.model_validate(credentials),
+            tuple(locales),
+            scope,
+        )
 
-    def client(self, settings: AkeneoSettings | None = None, **kwargs: Any) -> AkeneoClient:
-        return AkeneoClient(settings or self.settings(), sleep=self.waits.append, **kwargs)
+    def client(self, settings: AkeneoPull | None = None, **kwargs: Any) -> AkeneoClient:
+        pull = settings or self.settings()
+        return AkeneoClient(pull.source, pull.credentials, sleep=self.waits.append, **kwargs)
 
-    def pull(self, settings: AkeneoSettings | None = None, **kwargs: Any) -> PullResult:
+    def pull(self, settings: AkeneoPull | None = None, **kwargs: Any) -> PullResult:
         with self.client(settings) as client:
-            return pull_catalog(settings or self.settings(), self.store, client=client, **kwargs)
+            return pull_catalog(settings or self.settings(), client=client, **kwargs)
 
 
 @pytest.fixture(scope="module")
@@ -299,7 +322,7 @@ def test_token_is_refreshed_shortly_before_it_expires(pim: Pim) -> None:
         assert client.access_token() == first
         now[0] = 3541.0
         assert client.access_token() != first
-        pull_catalog(pim.settings(), pim.store, client=client)
+        pull_catalog(pim.settings(), client=client)
     assert pim.state.grants() == ["password", "refresh_token"]
 
 
@@ -315,7 +338,7 @@ def test_refused_refresh_token_falls_back_to_the_password_grant(pim: Pim) -> Non
     with pim.client() as client:
         client.access_token()
         pim.state.refresh_tokens.clear()
-        pull_catalog(pim.settings(), pim.store, client=client)
+        pull_catalog(pim.settings(), client=client)
     assert pim.state.grants() == ["password", "refresh_token", "password"]
 
 
@@ -428,25 +451,21 @@ def test_concurrency_is_bounded(pim: Pim, concurrency: int) -> None:
 
 
 def test_settings_are_strict_and_hide_secrets() -> None:
-    values = {
-        "base_url": "https://pim.example.com/",
-        "client_id": "id",
-        "client_secret": "top-secret",
-        "username": "u",
-        "password": "hunter2",
-        "locales": ["de_DE"],
-        "scope": "ecommerce",
-    }
-    settings = AkeneoSettings(**values)
-    assert settings.base_url == "https://pim.example.com"
-    assert "top-secret" not in repr(settings)
-    assert "hunter2" not in repr(settings)
+    values = {"kind": "akeneo", "base_url": "https://pim.example.com/", "store": "s"}
+    assert AkeneoSource.model_validate(values).base_url == "https://pim.example.com"
+    credentials = AkeneoCredentials(
+        client_id="id", client_secret="top-secret", username="u", password="hunter2"
+    )
+    assert "top-secret" not in repr(credentials)
+    assert "hunter2" not in repr(credentials)
     with pytest.raises(ValidationError, match="Extra inputs are not permitted"):
-        AkeneoSettings(**values, limit=5)
+        AkeneoSource.model_validate(values | {"limit": 5})
     with pytest.raises(ValidationError, match="http"):
-        AkeneoSettings(**(values | {"base_url": "pim.example.com"}))
+        AkeneoSource.model_validate(values | {"base_url": "pim.example.com"})
     with pytest.raises(ValidationError, match="less than or equal to 100"):
-        AkeneoSettings(**values, page_size=500)
+        AkeneoSource.model_validate(values | {"page_size": 500})
+    with pytest.raises(ValidationError, match="IANA time zone"):
+        AkeneoSource.model_validate(values | {"server_timezone": "Mars/Olympus"})
 
 
 BENCH_PRODUCTS = int(os.environ.get("PRISM_AKENEO_BENCH_PRODUCTS", "5000"))
@@ -461,16 +480,18 @@ def test_pull_throughput(
     """
     handler, url = server
     handler.state = state = AkeneoState(make_catalog(BENCH_PRODUCTS))
-    settings = AkeneoSettings(
-        base_url=url,
-        client_id=state.client_id,
-        client_secret=state.secret,
-        username=state.username,
-        password=state.password,
-        locales=("de_DE", "en_US"),
-        scope="ecommerce",
+    settings = AkeneoPull(
+        AkeneoSource(kind="akeneo", base_url=url, store=tmp_path / "store"),
+        AkeneoCredentials(
+            client_id=state.client_id,
+            client_secret=state.secret,
+            username=state.username,
+            password=state.password,
+        ),
+        ("de_DE", "en_US"),
+        "ecommerce",
     )
-    result = pull_catalog(settings, tmp_path / "store")
+    result = pull_catalog(settings)
     assert result.counts["products"] == BENCH_PRODUCTS
     assert len(state.api_requests(PRODUCTS)) == -(-BENCH_PRODUCTS // 100)
     record_property("products_per_second", round(result.products_per_second))

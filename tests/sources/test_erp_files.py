@@ -17,7 +17,6 @@ from sources.erp_files import (
     STOCK_SCHEMA,
     SUPPLY_SCHEMA,
     ErpFileError,
-    latest_snapshot,
     read_erp_snapshot,
 )
 
@@ -260,19 +259,6 @@ def test_csv_and_parquet_of_one_file_is_ambiguous(tmp_path: Path) -> None:
     pl.read_csv(folder / "stock.csv").write_parquet(folder / "stock.parquet")
     with pytest.raises(ErpFileError, match=r"both stock\.csv and stock\.parquet"):
         read_erp_snapshot(folder)
-
-
-def test_latest_snapshot_takes_the_greatest_complete_folder(tmp_path: Path) -> None:
-    snapshot(tmp_path / "20261121T060000Z")
-    newest = snapshot(tmp_path / "20261122T060000Z")
-    (tmp_path / "20261123T060000Z").mkdir()  # still being dropped: no prices yet
-    assert latest_snapshot(tmp_path) == newest
-    assert latest_snapshot(newest) == newest
-
-
-def test_latest_snapshot_fails_without_any_snapshot(tmp_path: Path) -> None:
-    with pytest.raises(ErpFileError, match="no snapshot folder"):
-        latest_snapshot(tmp_path)
 
 
 @settings(max_examples=40, deadline=None)

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import httpx
 import polars as pl
@@ -26,12 +27,14 @@ from servers.sap import (
     serve_sap,
 )
 
+from contracts.config import SapSource
 from sources.erp_files import PRICE_COLUMNS, STOCK_COLUMNS, SUPPLY_COLUMNS
 from sources.http import SourceError
 from sources.sap_odata import (
+    BasicAuth,
     BearerAuth,
     ODataClient,
-    SapSettings,
+    PullResult,
     map_prices,
     map_stock,
     parse_date,
@@ -89,16 +92,27 @@ def base_url(service: SapService, server: tuple[type[SapHandler], str]) -> str:
     return server[1]
 
 
-def settings_for(base_url: str, **overrides: object) -> SapSettings:
+AUTH = BasicAuth(user="PRISM", password="s3cret")
+
+
+def settings_for(base_url: str, **overrides: object) -> SapSource:
     values: dict[str, object] = {
+        "kind": "sap",
         "base_url": base_url,
-        "auth": {"kind": "basic", "user": "PRISM", "password": "s3cret"},
+        "root": "unused",
         "plants": PLANTS,
         "page_size": 4,
         "timeout": 5.0,
         "retry_attempts": 3,
     }
-    return SapSettings.model_validate(values | overrides)
+    return SapSource.model_validate(values | overrides)
+
+
+def pull(
+    settings: SapSource, root: Path, auth: BasicAuth | BearerAuth = AUTH, **kwargs: Any
+) -> PullResult:
+    """Pull ``settings`` into ``root``."""
+    return pull_erp_snapshot(settings.model_copy(update={"root": root}), auth, **kwargs)
 
 
 def rows(folder: Path, name: str) -> Counter[tuple[tuple[str, object], ...]]:
@@ -124,7 +138,7 @@ def snapshot_dirs(root: Path) -> list[str]:
 
 def test_full_pull_reproduces_the_file_drop(drop: Path, base_url: str, tmp_path: Path) -> None:
     root = tmp_path / "erp"
-    result = pull_erp_snapshot(settings_for(base_url), root, full=True, now=NOW)
+    result = pull(settings_for(base_url), root, full=True, now=NOW)
     assert result.snapshot == root / "20261122T060000Z"
     assert snapshot_dirs(root) == ["20261122T060000Z", "state.json"]
     for name in ("prices", "stock", "supply"):
@@ -138,7 +152,7 @@ def test_full_pull_reproduces_the_file_drop(drop: Path, base_url: str, tmp_path:
 
 
 def test_csv_header_and_exact_text(base_url: str, tmp_path: Path) -> None:
-    result = pull_erp_snapshot(settings_for(base_url), tmp_path, full=True, now=NOW)
+    result = pull(settings_for(base_url), tmp_path, full=True, now=NOW)
     lines = (result.snapshot / "prices.csv").read_text(encoding="utf-8").splitlines()
     assert lines[0] == ",".join(PRICE_COLUMNS)
     assert "SKU-1,customer,,C-1000,EUR,16.105,1,1,2026-02-01,2026-06-30" in lines
@@ -150,7 +164,7 @@ def test_csv_header_and_exact_text(base_url: str, tmp_path: Path) -> None:
 
 def test_parquet_snapshot_has_string_columns(drop: Path, base_url: str, tmp_path: Path) -> None:
     settings = settings_for(base_url, file_format="parquet")
-    result = pull_erp_snapshot(settings, tmp_path, full=True, now=NOW)
+    result = pull(settings, tmp_path, full=True, now=NOW)
     supply = read_table(result.snapshot, "supply")
     assert sorted(r["sku"] for r in supply) == ["SKU-1", "SKU-2", "SKU-3"]
     assert Counter(normalise(r) for r in read_table(result.snapshot, "prices")) == rows(
@@ -164,7 +178,7 @@ def test_parquet_snapshot_has_string_columns(drop: Path, base_url: str, tmp_path
 def test_select_expand_filter_and_paging_are_sent(
     service: SapService, base_url: str, tmp_path: Path
 ) -> None:
-    pull_erp_snapshot(settings_for(base_url), tmp_path, full=True, now=NOW)
+    pull(settings_for(base_url), tmp_path, full=True, now=NOW)
     first = {path: params for path, params in reversed(service.requests)}
     prices = first["/sap/opu/odata/sap/" + CONDITIONS]
     assert prices["$format"] == "json"
@@ -193,14 +207,14 @@ def test_bearer_token_auth(
     handler.service = SapService(
         from_snapshot(drop, PLANTS), token="tok-123", user=None, password=None
     )
-    settings = settings_for(url, auth={"kind": "bearer", "token": "tok-123"})
-    result = pull_erp_snapshot(settings, tmp_path / "erp", full=True, now=NOW)
+    settings = settings_for(url, auth="bearer")
+    token = BearerAuth(token="tok-123")
+    result = pull(settings, tmp_path / "erp", token, full=True, now=NOW)
     assert result.prices == 9
-    assert isinstance(settings.auth, BearerAuth)
-    assert "tok-123" not in repr(settings)
-    stale = settings_for(url, auth={"kind": "bearer", "token": "stale-tok-999"})
+    assert "tok-123" not in repr(token)
+    stale = BearerAuth(token="stale-tok-999")
     with pytest.raises(SourceError, match="HTTP 401") as error:
-        pull_erp_snapshot(stale, tmp_path / "other", full=True, now=NOW)
+        pull(settings, tmp_path / "other", stale, full=True, now=NOW)
     assert "stale-tok-999" not in str(error.value)
 
 
@@ -212,7 +226,7 @@ def test_delta_pull_merges_changes_and_advances_the_mark(
 ) -> None:
     settings = settings_for(base_url)
     root = tmp_path / "erp"
-    first = pull_erp_snapshot(settings, root, now=NOW)
+    first = pull(settings, root, now=NOW)
     assert first.full
     state = json.loads((root / "state.json").read_text())
     assert state["marks"] == {
@@ -237,7 +251,7 @@ def test_delta_pull_merges_changes_and_advances_the_mark(
     service.data[STOCK][0]["MatlWrhsStkQtyInMatlBaseUnit"] = Decimal("40.75")
     service.requests.clear()
 
-    second = pull_erp_snapshot(settings, root, now=datetime(2026, 11, 23, 9, tzinfo=UTC))
+    second = pull(settings, root, now=datetime(2026, 11, 23, 9, tzinfo=UTC))
     assert not second.full
     filters = {path: p.get("$filter") for path, p in service.requests}
     assert filters[sap.PREFIX + CONDITIONS] == (
@@ -267,7 +281,7 @@ def test_delta_pull_merges_changes_and_advances_the_mark(
         "snapshot": "20261123T090000Z",
         "marks": {"prices": "2026-11-23T00:00:00+00:00", "supply": "2026-11-23T08:30:00+00:00"},
     }
-    third = pull_erp_snapshot(settings, root, now=datetime(2026, 11, 23, 10, tzinfo=UTC))
+    third = pull(settings, root, now=datetime(2026, 11, 23, 10, tzinfo=UTC))
     assert third.records == 2 + 6 + 1  # only the two new conditions, all stock, one product
     assert rows(third.snapshot, "prices") == rows(second.snapshot, "prices")
     assert snapshot_dirs(root) == [
@@ -279,7 +293,7 @@ def test_delta_pull_merges_changes_and_advances_the_mark(
 
 
 def test_incremental_without_state_pulls_in_full(base_url: str, tmp_path: Path) -> None:
-    result = pull_erp_snapshot(settings_for(base_url), tmp_path, full=False, now=NOW)
+    result = pull(settings_for(base_url), tmp_path, full=False, now=NOW)
     assert result.full
     assert result.prices == 9
 
@@ -338,7 +352,7 @@ def test_unmapped_plants_are_reported_not_dropped_silently(
 ) -> None:
     service.data[STOCK].append(sap.stock_record("SKU-3", "9999", "0001", "01", Decimal("4.25")))
     with caplog.at_level(logging.WARNING, logger="sources.sap_odata"):
-        result = pull_erp_snapshot(settings_for(base_url), tmp_path, full=True, now=NOW)
+        result = pull(settings_for(base_url), tmp_path, full=True, now=NOW)
     assert result.unmapped_plants == {"9999": Decimal("4.25")}
     assert {r["warehouse"] for r in read_table(result.snapshot, "stock")} == {"Main", "East"}
     assert "plant 9999 is not mapped" in caplog.text
@@ -417,7 +431,7 @@ def test_condition_records_that_cannot_be_priced_are_errors(
 def test_sales_org_filter_and_next_link_to_other_host_refused() -> None:
     settings = settings_for("http://127.0.0.1:1", sales_organization="2020")
     assert map_prices([condition("304", {"Material": "M1"})], settings)[0] == []
-    odata = ODataClient(settings, httpx.Client())
+    odata = ODataClient(settings, AUTH, httpx.Client())
     current = httpx.URL("http://127.0.0.1:1/sap/opu/odata/sap/X/Y?$top=1")
     assert odata._next_url("Y?$skiptoken=2", current).path == "/sap/opu/odata/sap/X/Y"
     with pytest.raises(SourceError, match="__next leaves the SAP host"):
@@ -453,7 +467,7 @@ def test_transient_faults_are_retried(
     service.slow_seconds = 1.5
     waits: list[float] = []
     settings = settings_for(base_url, timeout=0.5 if kind == "slow" else 5.0)
-    result = pull_erp_snapshot(settings, tmp_path, full=True, now=NOW, sleep=waits.append)
+    result = pull(settings, tmp_path, full=True, now=NOW, sleep=waits.append)
     assert len(waits) == 1
     if kind == "429":
         assert waits == [3.0]
@@ -487,7 +501,7 @@ def test_fatal_faults_raise_and_leave_no_snapshot(
     service.fail(kind, entity_set, offset, times)
     root = tmp_path / "erp"
     with pytest.raises(SourceError, match=message) as error:
-        pull_erp_snapshot(settings_for(base_url), root, full=True, now=NOW, sleep=lambda _: None)
+        pull(settings_for(base_url), root, full=True, now=NOW, sleep=lambda _: None)
     text = str(error.value)
     assert text.startswith("sap: ")
     assert base_url in text
@@ -501,11 +515,11 @@ def test_failed_delta_keeps_previous_snapshot_and_state(
 ) -> None:
     settings = settings_for(base_url)
     root = tmp_path / "erp"
-    pull_erp_snapshot(settings, root, now=NOW)
+    pull(settings, root, now=NOW)
     state = (root / "state.json").read_text()
     service.fail("malformed", STOCK, 0)
     with pytest.raises(SourceError, match="malformed JSON"):
-        pull_erp_snapshot(settings, root, now=datetime(2026, 11, 23, tzinfo=UTC))
+        pull(settings, root, now=datetime(2026, 11, 23, tzinfo=UTC))
     assert snapshot_dirs(root) == ["20261122T060000Z", "state.json"]
     assert (root / "state.json").read_text() == state
 
@@ -541,9 +555,7 @@ def pull_throughput(tmp_path: Path, products: int) -> tuple[Path, float]:
     service = SapService(from_snapshot(drop, PLANTS), page_size=1000, cache_filters=True)
     with serve_sap(service) as url:
         started = time.perf_counter()
-        result = pull_erp_snapshot(
-            settings_for(url, page_size=1000), tmp_path / "erp", full=True, now=NOW
-        )
+        result = pull(settings_for(url, page_size=1000), tmp_path / "erp", full=True, now=NOW)
         seconds = time.perf_counter() - started
     logging.getLogger(__name__).info(
         "%d products: %d records in %.2f s = %.0f records/s",
