@@ -22,6 +22,7 @@ run: install
 test: install services
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 	$(BIN)/pytest
 
 dev: install
