@@ -14,7 +14,7 @@ from assets.channel_feeds import write_channel_feed
 from assets.metadata import frame_metadata
 from assets.quarantine import QUALITY_GROUP
 from assets.resources import FeedStoreResource
-from contracts.config import PrismConfig
+from contracts.config import PortalChannel, PrismConfig
 from contracts.snapshots import FeedFile, new_snapshot_id
 from quality.expectations import (
     results_frame,
@@ -25,6 +25,7 @@ from quality.expectations import (
 )
 from quality.quarantine import accounting, publishable
 from quality.rules import references
+from sinks.publish import recover
 
 FEEDS_GROUP = "feeds"
 ACCOUNTED = "accounted"
@@ -34,8 +35,23 @@ WARNINGS = "warnings"
 WRITERS = 2
 
 
+GATE_KEY = dg.AssetKey("quality_report")
+PUBLISH_KEY = dg.AssetKey("published_snapshot")
+
+
 def feed_key(channel: str) -> dg.AssetKey:
     return dg.AssetKey(["feeds", channel])
+
+
+def later_in_run(context: dg.AssetExecutionContext, *keys: dg.AssetKey) -> bool:
+    """Whether this run also materializes any of ``keys`` (the whole job does), i.e. whether a
+    later step of the run still needs the publish lock."""
+    selection = context.run.asset_selection
+    return selection is None or any(key in selection for key in keys)
+
+
+def portals_of(config: PrismConfig) -> dict[str, PortalChannel]:
+    return {n: c for n, c in config.channels.items() if isinstance(c, PortalChannel)}
 
 
 def snapshot_id_of_run(context: dg.AssetExecutionContext) -> tuple[str, dt.datetime]:
@@ -107,10 +123,30 @@ def build_feed_assets(config: PrismConfig) -> list[dg.AssetsDefinition]:
         pim_families: pl.DataFrame,
     ) -> Iterator[dg.Output | dg.AssetCheckResult]:
         """Stages each channel's feed under staging/<snapshot_id>/<channel>/ (not yet live)
-        and validates it with the channel's great-expectations suite."""
+        and validates it with the channel's great-expectations suite.
+
+        Takes the publish lock for the run (kept until it published): staging, the gate and the
+        switch of one run never interleave with another's. A switch a crash left pending is
+        rolled back first."""
+        lock = feed_store.lock(context.run.run_id)
+        with lock.held(release=not later_in_run(context, GATE_KEY, PUBLISH_KEY)):
+            yield from _stage_and_check(
+                context, feed_store, golden_products, price_tiers, quarantine, pim_families
+            )
+
+    def _stage_and_check(
+        context: dg.AssetExecutionContext,
+        feed_store: FeedStoreResource,
+        golden_products: pl.DataFrame,
+        price_tiers: pl.DataFrame,
+        quarantine: pl.DataFrame,
+        pim_families: pl.DataFrame,
+    ) -> Iterator[dg.Output | dg.AssetCheckResult]:
         store = feed_store.store()
+        if done := recover(store, portals_of(config)):
+            context.log.warning("%s", done)
         snapshot_id, created = snapshot_id_of_run(context)
-        store.discard_staging()
+        store.discard_staging()  # leftovers of runs that died: only the lock holder stages
         refs = references(pim_families)
 
         def stage(name: str) -> tuple[int, list[FeedFile], pl.DataFrame]:
@@ -147,7 +183,7 @@ def build_feed_assets(config: PrismConfig) -> list[dg.AssetsDefinition]:
         published = {name: rows for name, (rows, _, _) in staged.items()}
         for name, (rows, files, _) in staged.items():
             frame = pl.DataFrame([asdict(f) for f in files]).with_columns(
-                snapshot_id=pl.lit(snapshot_id)
+                snapshot_id=pl.lit(snapshot_id), products=pl.lit(rows, pl.Int64)
             )
             context.log.info("%s: %d products, %d files/tables", name, rows, len(files))
             yield dg.Output(frame, f"feed_{name}", metadata=frame_metadata(frame, products=rows))

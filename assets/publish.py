@@ -1,17 +1,20 @@
 """The publish asset: the one step that changes what channels see."""
 
+from pathlib import Path
+
 import dagster as dg
 import polars as pl
 
-from assets.feeds import feed_key, snapshot_id_of_run
+from assets.feeds import feed_key, portals_of, snapshot_id_of_run
 from assets.metadata import frame_metadata
-from assets.resources import FeedStoreResource
+from assets.resources import FeedStoreResource, prune_run_folders
 from assets.sources import run_as_of, snapshot_field
-from contracts.config import PortalChannel, PrismConfig
-from contracts.snapshots import FeedFile, Manifest
+from contracts.config import PrismConfig
+from contracts.snapshots import BASELINE, FeedFile, Manifest
 from sinks.publish import publish_snapshot
 
 PUBLISH_GROUP = "publish"
+PUBLISH_POOL = "prism_publish"
 
 
 def build_publish_assets(config: PrismConfig) -> list[dg.AssetsDefinition]:
@@ -19,22 +22,39 @@ def build_publish_assets(config: PrismConfig) -> list[dg.AssetsDefinition]:
     ins["source_snapshots"] = dg.AssetIn()
     ins["quality_report"] = dg.AssetIn()
 
-    @dg.asset(group_name=PUBLISH_GROUP, ins=ins)
+    @dg.asset(group_name=PUBLISH_GROUP, ins=ins, pool=PUBLISH_POOL)
     def published_snapshot(
-        context: dg.AssetExecutionContext, feed_store: FeedStoreResource, **inputs: pl.DataFrame
+        context: dg.AssetExecutionContext,
+        feed_store: FeedStoreResource,
+        **inputs: pl.DataFrame,
     ) -> dg.MaterializeResult:
-        """Seals this run's staged feeds into a snapshot with a manifest and makes it live."""
+        """Seals this run's staged feeds into a snapshot with a manifest and makes it live on
+        every channel at once (files and portals, through the publish journal), if what is live
+        is still what the breakers compared against. Cleanup failures after the switch are
+        reported in the metadata, never as a failed publish."""
+        lock = feed_store.lock(context.run.run_id)
+        with lock.held(release=True):
+            return _publish(context, feed_store, inputs)
+
+    def _publish(
+        context: dg.AssetExecutionContext,
+        feed_store: FeedStoreResource,
+        inputs: dict[str, pl.DataFrame],
+    ) -> dg.MaterializeResult:
         sources = inputs.pop("source_snapshots")
-        inputs.pop("quality_report")  # the gate: this asset runs only when it let the run pass
+        gate = inputs.pop("quality_report")  # this asset runs only when the gate let the run pass
         snapshot_id, created = snapshot_id_of_run(context)
         feeds = pl.concat(inputs.values())
         stale = feeds.filter(pl.col("snapshot_id") != snapshot_id)
-        if stale.height:
+        if stale.height or gate["snapshot_id"][0] != snapshot_id:
             msg = (
-                f"feeds of snapshot {stale['snapshot_id'][0]} were staged by another run; "
-                "publish together with the feeds (materialize the whole job)"
+                f"feeds or gate of snapshot {stale['snapshot_id'][0] if stale.height else '?'} "
+                "were staged by another run; publish together with the feeds (materialize the "
+                "whole job)"
             )
             raise dg.Failure(msg)
+        channels = dict(feeds.group_by("channel").agg(pl.col("products").first()).iter_rows())
+        baseline = FeedFile("*", BASELINE, _rows(feed_store, snapshot_id), kind="baseline")
         manifest = Manifest(
             snapshot_id=snapshot_id,
             as_of=run_as_of(sources).isoformat(),
@@ -42,18 +62,37 @@ def build_publish_assets(config: PrismConfig) -> list[dg.AssetsDefinition]:
             sources={
                 s: snapshot_field(sources, s, "snapshot_id") for s in sources["source"].to_list()
             },
-            files=[FeedFile(**r) for r in feeds.drop("snapshot_id").iter_rows(named=True)],
+            files=[
+                *(
+                    FeedFile(**r)
+                    for r in feeds.drop("snapshot_id", "products").iter_rows(named=True)
+                ),
+                baseline,
+            ],
+            channels=channels,
         )
-        portals = [c for c in config.channels.values() if isinstance(c, PortalChannel)]
         store = feed_store.store()
-        sealed = publish_snapshot(store, manifest, portals, feed_store.keep)
+        sealed, outcome = publish_snapshot(
+            store,
+            manifest,
+            portals_of(config),
+            feed_store.keep,
+            expected_live=gate["compared_with"][0],
+            run_id=context.run.run_id,
+        )
         context.log.info("snapshot %s is live at %s", snapshot_id, store.current_link)
+        errors = outcome.cleanup_errors
+        errors += _prune_work(context, config.publish.work_directory)
+        for error in errors:
+            context.log.warning("published %s; cleanup failed: %s", snapshot_id, error)
         files = pl.DataFrame([vars(f) for f in sealed.files])
         return dg.MaterializeResult(
             value=files,
             metadata={
                 **frame_metadata(files),
                 "snapshot_id": snapshot_id,
+                "previous_snapshot": outcome.previous or "nothing live",
+                "cleanup_errors": errors,
                 "manifest": dg.MetadataValue.path(
                     str(store.snapshot_dir(snapshot_id) / "manifest.json")
                 ),
@@ -64,3 +103,29 @@ def build_publish_assets(config: PrismConfig) -> list[dg.AssetsDefinition]:
         )
 
     return [published_snapshot]
+
+
+def _file_rows(feeds: pl.DataFrame) -> list[dict[str, object]]:
+    return feeds.drop("snapshot_id", "products").to_dicts()
+
+
+def _rows(feed_store: FeedStoreResource, snapshot_id: str) -> int:
+    path = feed_store.store().staging_dir(snapshot_id) / BASELINE
+    return pl.scan_parquet(path).select(pl.len()).collect().item()
+
+
+def _prune_work(context: dg.AssetExecutionContext, work: Path) -> list[str]:
+    """Drop the work folders of finished runs other than this one (a later partial run reads
+    this run's intermediates); a running run's folder is never touched."""
+
+    def keep(run_id: str) -> bool:
+        if run_id == context.run.run_id:
+            return True
+        run = context.instance.get_run_by_id(run_id)
+        return run is not None and not run.is_finished
+
+    try:
+        prune_run_folders(work, keep)
+    except OSError as error:
+        return [f"pruning work folders: {error}"]
+    return []

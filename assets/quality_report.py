@@ -12,14 +12,16 @@ import dagster as dg
 import polars as pl
 from pydantic import Field
 
-from assets.feeds import snapshot_id_of_run
+from assets.feeds import PUBLISH_KEY, later_in_run, snapshot_id_of_run
 from assets.metadata import frame_metadata
 from assets.quarantine import QUALITY_GROUP
 from assets.resources import FeedStoreResource
 from assets.sources import run_as_of
 from contracts import clock
 from contracts.config import PrismConfig
+from contracts.snapshots import BASELINE
 from quality.gate import GateInputs, evaluate_gate
+from sinks.publish_lock import PublishLock
 
 CIRCUIT_BREAKERS = "circuit_breakers"
 OVERRIDE_TAG = "prism/override_breakers"
@@ -61,7 +63,33 @@ def build_quality_report_assets(prism: PrismConfig) -> list[dg.AssetsDefinition]
         quarantine: pl.DataFrame,
         expectation_results: pl.DataFrame,
     ) -> Iterator[dg.Output | dg.AssetCheckResult]:
-        """Compares this run with the live snapshot and writes the snapshot's HTML report."""
+        """Compares this run with the live snapshot and writes the snapshot's HTML report.
+
+        Holds the run's publish lock, so what is live cannot change between this comparison and
+        the switch; a blocked run gives the lock up here (nothing will be published)."""
+        lock = feed_store.lock(context.run.run_id)
+        with lock.held(release=not later_in_run(context, PUBLISH_KEY)):
+            yield from _gate(
+                context,
+                config,
+                feed_store,
+                source_snapshots,
+                golden_products,
+                quarantine,
+                expectation_results,
+                lock,
+            )
+
+    def _gate(
+        context: dg.AssetExecutionContext,
+        config: GateParameters,
+        feed_store: FeedStoreResource,
+        source_snapshots: pl.DataFrame,
+        golden_products: pl.DataFrame,
+        quarantine: pl.DataFrame,
+        expectation_results: pl.DataFrame,
+        lock: PublishLock,
+    ) -> Iterator[dg.Output | dg.AssetCheckResult]:
         snapshot_id, created = snapshot_id_of_run(context)
         inputs = GateInputs(
             snapshot_id=snapshot_id,
@@ -74,7 +102,13 @@ def build_quality_report_assets(prism: PrismConfig) -> list[dg.AssetsDefinition]
             quarantine=quarantine,
             expectations=expectation_results,
         )
-        gate = evaluate_gate(prism, inputs, feed_store.store(), feed_store.reports())
+        store = feed_store.store()
+        gate = evaluate_gate(prism, inputs, store, feed_store.reports())
+        staging = store.staging_dir(snapshot_id)
+        staging.mkdir(parents=True, exist_ok=True)
+        gate.prices.write_parquet(staging / BASELINE)
+        if gate.verdict == "blocked":
+            lock.release()
         tripped = gate.breakers.filter(pl.col("tripped"))
         for row in tripped.iter_rows(named=True):
             context.log.warning(
@@ -82,8 +116,11 @@ def build_quality_report_assets(prism: PrismConfig) -> list[dg.AssetsDefinition]
             )
         context.log.info("quality report %s: %s", gate.verdict, gate.report_path)
         yield dg.Output(
-            gate.breakers,
+            gate.breakers.with_columns(
+                snapshot_id=pl.lit(snapshot_id), compared_with=pl.lit(gate.compared_with, pl.String)
+            ),
             metadata={
+                "compared_with": gate.compared_with or "nothing live",
                 **frame_metadata(gate.breakers),
                 "verdict": gate.verdict,
                 "tripped": tripped["name"].to_list(),

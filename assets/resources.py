@@ -8,6 +8,8 @@ environment variables (``dg.EnvVar``).
 
 from __future__ import annotations
 
+import shutil
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -17,6 +19,7 @@ import polars as pl
 
 from contracts.config import AkeneoSource, FileSource, PrismConfig, SapSource
 from quality.report_store import ReportStore
+from sinks.publish_lock import PublishLock
 from sinks.snapshot_store import SnapshotStore
 from sources.akeneo_api import AkeneoCredentials, AkeneoPull, pull_catalog
 from sources.drops import newest_drop
@@ -107,35 +110,65 @@ class SapResource(SnapshotSource):
 
 
 class FeedStoreResource(dg.ConfigurableResource):
+    """The publish directory: snapshots, the ``current`` link, reports, the publish lock."""
+
     directory: str
     keep: int = 5
+    lock_wait_seconds: float = 0.0
+    lock_lease_seconds: float = 120.0
 
     def store(self) -> SnapshotStore:
         return SnapshotStore(Path(self.directory))
+
+    def lock(self, run_id: str) -> PublishLock:
+        return PublishLock(
+            Path(self.directory), run_id, self.lock_wait_seconds, self.lock_lease_seconds
+        )
 
     def reports(self) -> ReportStore:
         return ReportStore(Path(self.directory) / "reports")
 
 
 class PolarsParquetIOManager(dg.ConfigurableIOManager):
-    """Stores polars DataFrames as Parquet files (one per asset) so any asset can be
-    re-materialized alone; dagster-polars would do this but does not support Dagster 1.13."""
+    """Stores polars DataFrames as Parquet files, one folder per run (``<base_dir>/<run id>/``),
+    so two runs never read each other's intermediates; an asset re-materialized alone reads its
+    inputs from the run that materialized them last. dagster-polars would do this but does not
+    support Dagster 1.13."""
 
     base_dir: str
 
-    def _path(self, context: dg.OutputContext | dg.InputContext) -> Path:
-        return Path(self.base_dir, *context.asset_key.path).with_suffix(".parquet")
+    def path(self, run_id: str, key: dg.AssetKey) -> Path:
+        return Path(self.base_dir, run_id, *key.path).with_suffix(".parquet")
 
     def handle_output(self, context: dg.OutputContext, obj: Any) -> None:
         if not isinstance(obj, pl.DataFrame):
             key = context.asset_key.to_user_string()
             msg = f"{key}: expected a polars DataFrame, got {type(obj).__name__}"
             raise TypeError(msg)
-        path = self._path(context)
+        path = self.path(context.run_id, context.asset_key)
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(".parquet.tmp")
         obj.write_parquet(tmp, compression="lz4", statistics=False)
         tmp.replace(path)
 
     def load_input(self, context: dg.InputContext) -> pl.DataFrame:
-        return pl.read_parquet(self._path(context))
+        upstream = context.upstream_output
+        same_run = self.path(upstream.run_id, context.asset_key) if upstream else None
+        if same_run is not None and same_run.is_file():
+            return pl.read_parquet(same_run)
+        event = context.instance.get_latest_materialization_event(context.asset_key)
+        if event is None:
+            key = context.asset_key.to_user_string()
+            msg = f"{key} was never materialized; materialize it (or the whole job) first"
+            raise FileNotFoundError(msg)
+        return pl.read_parquet(self.path(event.run_id, context.asset_key))
+
+
+def prune_run_folders(root: Path, keep: Callable[[str], bool]) -> list[str]:
+    """Delete the per-run work folders (named by run id) ``keep`` says no to; return their ids."""
+    if not root.is_dir():
+        return []
+    doomed = [p for p in root.iterdir() if p.is_dir() and not keep(p.name)]
+    for folder in doomed:
+        shutil.rmtree(folder, ignore_errors=True)
+    return [p.name for p in doomed]

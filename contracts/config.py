@@ -298,6 +298,16 @@ class PublishConfig(_Strict):
     keep: int = Field(
         default=5, ge=1, description="how many snapshots to keep, the live one included"
     )
+    lock_wait_seconds: float = Field(
+        default=0.0,
+        ge=0,
+        description="how long a run waits for another run's publish lock before it gives up",
+    )
+    lock_lease_seconds: float = Field(
+        default=120.0,
+        ge=5,
+        description="a lock not renewed for this long is free (its run died); steps renew it",
+    )
 
 
 Share = Annotated[float, Field(ge=0, le=1)]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 SNAPSHOT_ID = re.compile(r"^\d{8}T\d{6}Z-[0-9a-f]{8}$")
 MANIFEST = "manifest.json"
@@ -34,10 +34,15 @@ def check_snapshot_id(snapshot_id: str) -> str:
     return snapshot_id
 
 
+BASELINE = "baseline.parquet"
+"""In every snapshot: sku and list prices of what it published, the next run's breaker baseline."""
+
+
 @dataclass(frozen=True)
 class FeedFile:
     """One file of a channel's feed (``path`` relative to the snapshot folder), or with
-    ``kind="table"`` one SQL table loaded for the snapshot (``path`` is the table name)."""
+    ``kind="table"`` one SQL table loaded for the snapshot (``path`` is the table name), or with
+    ``kind="baseline"`` the snapshot's breaker baseline (channel ``*``)."""
 
     channel: str
     path: str
@@ -49,17 +54,31 @@ class FeedFile:
 
 @dataclass(frozen=True)
 class Manifest:
+    """``channels``: products published per channel (what the drop breaker compares)."""
+
     snapshot_id: str
     as_of: str
     created_at: str
     sources: dict[str, str]
     files: list[FeedFile]
+    channels: dict[str, int] = field(default_factory=dict)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2, sort_keys=True)
 
     @classmethod
     def from_json(cls, text: str) -> Manifest:
-        data = json.loads(text)
-        data["files"] = [FeedFile(**f) for f in data["files"]]
-        return cls(**data)
+        """Parse a manifest; a malformed one raises ``SnapshotError`` naming what is wrong."""
+        try:
+            data = json.loads(text)
+            data["files"] = [FeedFile(**f) for f in data["files"]]
+            return cls(**data)
+        except (ValueError, TypeError, KeyError) as error:
+            msg = f"unreadable manifest: {type(error).__name__}: {error}"
+            raise SnapshotError(msg) from None
+
+    def channel_files(self, channel: str) -> list[FeedFile]:
+        return [f for f in self.files if f.channel == channel]
+
+    def baseline(self) -> FeedFile | None:
+        return next((f for f in self.files if f.kind == "baseline"), None)

@@ -55,7 +55,10 @@ def build_definitions(config: PrismConfig) -> dg.Definitions:
         "pim": pim_resource(config),
         "erp": erp_resource(config),
         "feed_store": FeedStoreResource(
-            directory=str(config.publish.directory), keep=config.publish.keep
+            directory=str(config.publish.directory),
+            keep=config.publish.keep,
+            lock_wait_seconds=config.publish.lock_wait_seconds,
+            lock_lease_seconds=config.publish.lock_lease_seconds,
         ),
         "io_manager": PolarsParquetIOManager(base_dir=str(config.publish.work_directory)),
     }

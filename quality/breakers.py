@@ -32,6 +32,17 @@ def _row(name: str, channel: str | None, value: float, limit: float, detail: str
     }
 
 
+def baseline_breaker(live: str | None, problem: str | None) -> dict:
+    """Trips when a snapshot is live but its baseline cannot be read: the drop and price
+    breakers would otherwise compare with nothing and pass blind."""
+    if live is None:
+        return _row("baseline", None, 0.0, 0.0, "first publish: nothing live to compare with")
+    if problem is not None:
+        detail = f"{problem}; the drop and price breakers cannot compare"
+        return _row("baseline", None, 1.0, 0.0, detail)
+    return _row("baseline", None, 0.0, 0.0, f"compared with live snapshot {live}")
+
+
 def product_drop(
     previous: Mapping[str, int], current: Mapping[str, int], config: QualityConfig
 ) -> list[dict]:

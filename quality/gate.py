@@ -15,15 +15,16 @@ from typing import Any
 import polars as pl
 
 from contracts.config import PrismConfig
+from contracts.snapshots import SnapshotError
 from quality import breakers as br
 from quality.completeness import by_channel_and_locale, completeness_scores, worst_groups
 from quality.expectations import results_file
 from quality.exports import write_quarantine_exports
 from quality.quarantine import ALL_CHANNELS, quarantined
 from quality.report import QualityReport, write_report
-from quality.report_store import PRODUCTS, ReportStore
+from quality.report_store import ReportStore
 from quality.rules import RULES
-from sinks.snapshot_store import SnapshotStore
+from sinks.snapshot_store import Baseline, SnapshotStore
 
 TRENDS = 12
 COMPLETENESS = "completeness.parquet"
@@ -52,6 +53,10 @@ class Gate:
     """passed | blocked | overridden"""
     breakers: pl.DataFrame
     report_path: Path
+    compared_with: str | None
+    """the live snapshot the breakers compared against (the publish's compare-and-swap)"""
+    prices: pl.DataFrame
+    """sku and list prices of what this snapshot publishes: its baseline for the next run"""
 
 
 def channel_counts(golden: pl.DataFrame, quarantine: pl.DataFrame, channels: list[str]) -> dict:
@@ -96,20 +101,23 @@ def source_ages(sources: pl.DataFrame, now: dt.datetime) -> dict[str, float]:
 def evaluate_gate(
     config: PrismConfig, inputs: GateInputs, snapshots: SnapshotStore, reports: ReportStore
 ) -> Gate:
-    """Trip the breakers, write the report folder (summary, prices, exports, HTML)."""
+    """Trip the breakers against the live snapshot's own baseline, write the report folder.
+
+    Fails closed: a live snapshot whose baseline is missing or unreadable trips the
+    ``baseline`` breaker (nothing to compare with must not pass as "no change"); with nothing
+    live (a first publish) it passes and says so."""
     names = list(config.channels)
     counts = channel_counts(inputs.golden, inputs.quarantine, names)
     previous = snapshots.live_snapshot()
-    before = (reports.summary(previous) or {}).get("channels", {}) if previous else {}
+    baseline, problem = _baseline(snapshots, previous)
     prices = published_prices(inputs.golden, inputs.quarantine, len(names))
-    old_prices = reports.products(previous) if previous else None
+    old_prices = baseline.prices.lazy() if baseline else None
     changes, compared = _price_changes(old_prices, prices)
-    breakers = trip_breakers(config, inputs, counts, before, changes, compared)
+    breakers = trip_breakers(config, inputs, counts, previous, baseline, problem, changes, compared)
     tripped = breakers["tripped"].any()
     verdict = ("overridden" if inputs.override else "blocked") if tripped else "passed"
     folder = reports.folder(inputs.snapshot_id)
     folder.mkdir(parents=True, exist_ok=True)
-    prices.write_parquet(folder / PRODUCTS)
     summary = {
         "snapshot_id": inputs.snapshot_id,
         "created_at": inputs.created.isoformat(),
@@ -123,21 +131,36 @@ def evaluate_gate(
     report = _report(config, inputs, summary, breakers, old_prices, prices, changes, reports)
     path = write_report(report, folder)
     reports.prune(config.quality.keep_reports, protect={inputs.snapshot_id, previous or ""})
-    return Gate(verdict=verdict, breakers=breakers, report_path=path)
+    return Gate(
+        verdict=verdict, breakers=breakers, report_path=path, compared_with=previous, prices=prices
+    )
+
+
+def _baseline(snapshots: SnapshotStore, live: str | None) -> tuple[Baseline | None, str | None]:
+    """The live snapshot's baseline, or why there is none to compare with."""
+    if live is None:
+        return None, None
+    try:
+        return snapshots.baseline(live), None
+    except SnapshotError as error:
+        return None, str(error)
 
 
 def trip_breakers(
     config: PrismConfig,
     inputs: GateInputs,
     counts: dict,
-    before: dict,
+    live: str | None,
+    baseline: Baseline | None,
+    problem: str | None,
     changes: pl.DataFrame | None,
     compared: int,
 ) -> pl.DataFrame:
-    """Every breaker's value and limit; ``changes`` is None without a previous snapshot."""
+    """Every breaker's value and limit; ``changes`` is None without a baseline."""
     enabled = inputs.golden.filter(pl.col("enabled")).height
-    rows = br.product_drop(
-        {n: c["published"] for n, c in before.items()},
+    rows = [br.baseline_breaker(live, problem)]
+    rows += br.product_drop(
+        baseline.channels if baseline else {},
         {n: c["published"] for n, c in counts.items()},
         config.quality,
     )

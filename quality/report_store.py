@@ -1,26 +1,25 @@
 """Quality reports on disk: one folder per snapshot under ``<publish.directory>/reports/``.
 
 Each folder holds ``index.html`` (the report), ``summary.json`` (per-channel counts and the
-gate's verdict, read back for trends and breakers), ``products.parquet`` (sku and list prices of
-what was published, for the next run's changes), ``completeness.parquet`` (the score per
-product, channel and locale), the quarantine exports and the great-expectations results.
-A blocked snapshot keeps its report: it says why.
+gate's verdict, read back for the trends), ``completeness.parquet`` (the score per product,
+channel and locale), the quarantine exports and the great-expectations results. A blocked
+snapshot keeps its report: it says why. Reports are for people: the breakers never depend on
+them (their baseline is in the live snapshot itself), and a damaged one is skipped.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import polars as pl
-
 from contracts.snapshots import SNAPSHOT_ID, check_snapshot_id
 
+log = logging.getLogger(__name__)
 SUMMARY = "summary.json"
-PRODUCTS = "products.parquet"
 
 
 @dataclass(frozen=True)
@@ -44,12 +43,20 @@ class ReportStore:
         tmp.replace(path)
 
     def summary(self, snapshot_id: str) -> dict[str, Any] | None:
+        """A report's summary, or None when it is missing or damaged: reports are for people,
+        so a torn or deleted one is skipped (with a warning), never a reason to stop a run."""
         path = self.folder(snapshot_id) / SUMMARY
-        return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
-
-    def products(self, snapshot_id: str) -> pl.LazyFrame | None:
-        path = self.folder(snapshot_id) / PRODUCTS
-        return pl.scan_parquet(path) if path.is_file() else None
+        try:
+            summary = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError) as error:
+            log.warning("ignoring the damaged report summary %s: %s", path, error)
+            return None
+        if not isinstance(summary, dict) or not isinstance(summary.get("channels"), dict):
+            log.warning("ignoring the report summary %s: not a Prism summary", path)
+            return None
+        return summary
 
     def ids(self) -> list[str]:
         if not self.root.is_dir():

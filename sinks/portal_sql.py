@@ -44,6 +44,7 @@ log = logging.getLogger(__name__)
 VIEWS = ("products", "prices", "availability")
 LIVE_TABLE = "prism_snapshot"
 CHUNK_ROWS = 100_000
+ADVISORY_KEY = 0x5052_4953_4D00  # "PRISM": one advisory lock per database for switches
 _ROWS_PER_INSERT = 500
 _SQLITE_MAX_VARIABLES = 32_766 if sqlite3.sqlite_version_info >= (3, 32) else 999
 _SQLITE_PRAGMAS = (
@@ -159,8 +160,24 @@ def load_portal_snapshot(
     return {**rows, "availability": rows["products"]}
 
 
-def activate_portal_snapshot(channel: PortalChannel, snapshot_id: str) -> None:
-    """Point the views and ``prism_snapshot`` at a loaded snapshot, in one transaction."""
+class LiveSnapshotMoved(PortalError):
+    """The portal's live snapshot is not the one the switch expected (another publish won)."""
+
+
+ANY = object()
+"""``expected`` of a switch that does not compare (recovery, which restores a known state)."""
+
+
+def activate_portal_snapshot(
+    channel: PortalChannel, snapshot_id: str, expected: str | object | None = ANY
+) -> None:
+    """Point the views and ``prism_snapshot`` at a loaded snapshot, in one transaction.
+
+    Compare-and-swap: unless ``expected`` is ``ANY``, the switch happens only if the live
+    snapshot is ``expected`` (None: nothing live), checked inside the same transaction under
+    the portal's lock (PostgreSQL: an advisory lock; SQLite: the write lock), else
+    ``LiveSnapshotMoved`` and nothing changes.
+    """
     check_snapshot_id(snapshot_id)
     with _engine(channel) as engine:
         missing = [v for v in VIEWS if not _has_table(engine, snapshot_table(v, snapshot_id))]
@@ -170,13 +187,50 @@ def activate_portal_snapshot(channel: PortalChannel, snapshot_id: str) -> None:
         metadata = sa.MetaData()
         live = _live_table(metadata)
         with engine.begin() as conn:
+            _lock_portal(conn)
+            live.create(conn, checkfirst=True)
+            _compare(conn, live, expected, snapshot_id)
             for view in VIEWS:
                 _replace_view(conn, view, portal_table(view, metadata, snapshot_id))
-            live.create(conn, checkfirst=True)
             conn.execute(live.delete())
             now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
             conn.execute(live.insert().values(snapshot_id=snapshot_id, activated_at=now))
     log.info("portal %s: snapshot %s is live", _safe_url(channel), snapshot_id)
+
+
+def deactivate_portal(channel: PortalChannel, expected: str | object | None = ANY) -> None:
+    """Nothing live: drop the views and the live row (a first publish rolled back)."""
+    if _missing_sqlite_file(channel.url):
+        return
+    with _engine(channel) as engine, engine.begin() as conn:
+        _lock_portal(conn)
+        live = _live_table(sa.MetaData())
+        live.create(conn, checkfirst=True)
+        _compare(conn, live, expected, None)
+        quote = conn.dialect.identifier_preparer.quote
+        for view in VIEWS:
+            conn.exec_driver_sql(f"DROP VIEW IF EXISTS {quote(view)}")
+        conn.execute(live.delete())
+    log.info("portal %s: no snapshot is live", _safe_url(channel))
+
+
+def _compare(conn: Connection, live: sa.Table, expected: object, target: str | None) -> None:
+    if expected is ANY:
+        return
+    found = conn.execute(sa.select(live.c.snapshot_id).limit(1)).scalar_one_or_none()
+    if found != expected:
+        msg = (
+            f"portal live snapshot is {found or 'nothing'}, expected {expected or 'nothing'}; "
+            f"not switching to {target or 'nothing'} (another publish changed it)"
+        )
+        raise LiveSnapshotMoved(msg)
+
+
+def _lock_portal(conn: Connection) -> None:
+    """Serialize publishes on one database (PostgreSQL advisory lock; SQLite's write lock is
+    taken by ``BEGIN IMMEDIATE``), held until the transaction ends."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": ADVISORY_KEY})
 
 
 def live_portal_snapshot(channel: PortalChannel) -> str | None:
@@ -192,9 +246,18 @@ def drop_portal_snapshots(channel: PortalChannel, keep: Collection[str]) -> list
     if _missing_sqlite_file(channel.url):
         return []
     with _engine(channel) as engine:
-        kept = {*keep, _live(engine)}
-        doomed = sorted(set(_loaded_snapshots(engine)) - kept)
-        _drop_tables(engine, doomed)
+        loaded = _loaded_snapshots(engine)
+        with engine.begin() as conn:
+            _lock_portal(conn)
+            live = _live_table(sa.MetaData())
+            live.create(conn, checkfirst=True)
+            current = conn.execute(sa.select(live.c.snapshot_id).limit(1)).scalar_one_or_none()
+            doomed = sorted(set(loaded) - {*keep, current})
+            metadata = sa.MetaData()
+            tables = [portal_table(v, metadata, s) for s in doomed for v in VIEWS]
+            metadata.drop_all(conn, tables=tables, checkfirst=True)
+    if doomed:
+        log.info("portal %s: dropped tables of snapshots %s", _safe_url(channel), doomed)
     return doomed
 
 
@@ -374,7 +437,9 @@ def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
 
 
 def _sqlite_begin(conn: Connection) -> None:
-    conn.exec_driver_sql("BEGIN")
+    """``BEGIN IMMEDIATE``: take the write lock at once, so a compare-and-swap inside the
+    transaction cannot race another writer."""
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def _missing_sqlite_file(url: str) -> bool:

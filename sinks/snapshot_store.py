@@ -19,6 +19,8 @@ import shutil
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+import polars as pl
+
 from contracts.snapshots import (
     MANIFEST,
     SNAPSHOT_ID,
@@ -35,6 +37,15 @@ def sha256_of(path: Path) -> str:
         while chunk := handle.read(1 << 20):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+@dataclass(frozen=True)
+class Baseline:
+    """A live snapshot's published state: products per channel, sku + ``list_price_<CUR>``."""
+
+    snapshot_id: str
+    channels: dict[str, int]
+    prices: pl.DataFrame
 
 
 @dataclass(frozen=True)
@@ -86,7 +97,7 @@ class SnapshotStore:
         return sealed
 
     def _hashed(self, staging: Path, feed: FeedFile) -> FeedFile:
-        if feed.kind != "file":
+        if feed.kind == "table":
             return feed
         path = staging / feed.path
         if not path.is_file():
@@ -104,6 +115,51 @@ class SnapshotStore:
         tmp.unlink(missing_ok=True)
         tmp.symlink_to(Path("snapshots") / snapshot_id)
         tmp.replace(self.current_link)
+
+    def deactivate(self) -> None:
+        """Nothing live (a first publish rolled back): remove the ``current`` link."""
+        self.current_link.unlink(missing_ok=True)
+
+    def verify(self, snapshot_id: str) -> Manifest:
+        """The manifest, after checking every file's size and sha256 against it."""
+        manifest = self.manifest(snapshot_id)
+        folder = self.snapshot_dir(snapshot_id)
+        for feed in manifest.files:
+            if feed.kind == "table":
+                continue
+            path = folder / feed.path
+            if not path.is_file():
+                msg = f"snapshot {snapshot_id}: {feed.path} is missing"
+                raise SnapshotError(msg)
+            if path.stat().st_size != feed.bytes or sha256_of(path) != feed.sha256:
+                msg = f"snapshot {snapshot_id}: {feed.path} does not match its manifest"
+                raise SnapshotError(msg)
+        return manifest
+
+    def baseline(self, snapshot_id: str) -> Baseline:
+        """What a live snapshot published, for the breakers: products per channel (manifest)
+        and the published list prices (``baseline.parquet``, checked against its sha256).
+
+        Raises ``SnapshotError`` with the reason when any of it is missing or damaged."""
+        try:
+            manifest = self.manifest(snapshot_id)
+        except (OSError, SnapshotError) as error:
+            msg = f"live snapshot {snapshot_id}: manifest unreadable ({error})"
+            raise SnapshotError(msg) from None
+        entry = manifest.baseline()
+        if entry is None or not manifest.channels:
+            msg = f"live snapshot {snapshot_id} has no baseline (published before baselines)"
+            raise SnapshotError(msg)
+        path = self.snapshot_dir(snapshot_id) / entry.path
+        try:
+            if sha256_of(path) != entry.sha256:
+                msg = f"live snapshot {snapshot_id}: {entry.path} does not match its manifest"
+                raise SnapshotError(msg)
+            prices = pl.read_parquet(path)
+        except (OSError, pl.exceptions.PolarsError) as error:
+            msg = f"live snapshot {snapshot_id}: {entry.path} unreadable ({error})"
+            raise SnapshotError(msg) from None
+        return Baseline(snapshot_id, dict(manifest.channels), prices)
 
     def discard_staging(self, keep: str | None = None) -> None:
         """Remove staged leftovers of failed runs (all but ``keep``)."""

@@ -81,12 +81,12 @@ def manifest(live: Path) -> dict:
 
 @pytest.fixture(scope="module")
 def golden(root: Path, result: dg.ExecuteInProcessResult) -> pl.DataFrame:
-    return pl.read_parquet(root / "work" / "golden_products.parquet")
+    return pl.read_parquet(root / "work" / result.run_id / "golden_products.parquet")
 
 
 @pytest.fixture(scope="module")
 def quarantine(root: Path, result: dg.ExecuteInProcessResult) -> pl.DataFrame:
-    return pl.read_parquet(root / "work" / "quarantine.parquet")
+    return pl.read_parquet(root / "work" / result.run_id / "quarantine.parquet")
 
 
 def rows_of(manifest: dict, channel: str) -> int:
@@ -114,21 +114,23 @@ def test_every_check_passes_and_the_manifest_matches_the_files(
     assert all(c.severity == dg.AssetCheckSeverity.WARN for c in checks if not c.passed)
     assert manifest["as_of"] == "2026-11-22"
     assert set(manifest["sources"]) == {"pim", "erp"}
-    assert {f["channel"] for f in manifest["files"]} == {
-        "website",
-        "shop",
-        "portal",
-        "marketplace",
-        "quoting",
-    }
-    for feed in (f for f in manifest["files"] if f["kind"] == "file"):
+    channels = {"website", "shop", "portal", "marketplace", "quoting"}
+    assert {f["channel"] for f in manifest["files"] if f["kind"] != "baseline"} == channels
+    assert set(manifest["channels"]) == channels
+    [baseline] = [f for f in manifest["files"] if f["kind"] == "baseline"]
+    assert (baseline["channel"], baseline["path"]) == ("*", "baseline.parquet")
+    for feed in (f for f in manifest["files"] if f["kind"] != "table"):
         data = (live / feed["path"]).read_bytes()
         assert hashlib.sha256(data).hexdigest() == feed["sha256"]
         assert len(data) == feed["bytes"]
 
 
 def test_nothing_is_lost(
-    root: Path, golden: pl.DataFrame, quarantine: pl.DataFrame, manifest: dict
+    root: Path,
+    result: dg.ExecuteInProcessResult,
+    golden: pl.DataFrame,
+    quarantine: pl.DataFrame,
+    manifest: dict,
 ) -> None:
     pim = next((root / "data" / "pim").iterdir())
     lines = (pim / "products.jsonl").read_text(encoding="utf-8").splitlines()
@@ -144,7 +146,7 @@ def test_nothing_is_lost(
     for name in ("prices", "stock", "supply"):
         with (erp / f"{name}.csv").open(encoding="utf-8", newline="") as handle:
             read = sum(1 for _ in csv.DictReader(handle))
-        frame = pl.read_parquet(root / "work" / f"erp_{name}.parquet")
+        frame = pl.read_parquet(root / "work" / result.run_id / f"erp_{name}.parquet")
         rejected = quarantine.filter(
             pl.col("source").str.starts_with(f"{name}.csv"), pl.col("rule") != "unknown_sku"
         )

@@ -191,7 +191,7 @@ def test_every_run_leaves_a_report_with_exports_and_expectation_results(root: Pa
     result = run(config_for(root))
     assert result.success
     folder = report_folder(result)
-    quarantine = pl.read_parquet(root / "work" / "quarantine.parquet")
+    quarantine = pl.read_parquet(root / "work" / result.run_id / "quarantine.parquet")
     with (folder / "quarantine.csv").open(encoding="utf-8", newline="") as handle:
         assert len(list(csv.DictReader(handle))) == quarantine.height
     findings = quarantine.select("sku", "rule", "field", "value", "source").unique()
@@ -206,7 +206,7 @@ def test_every_run_leaves_a_report_with_exports_and_expectation_results(root: Pa
         ]
         assert all(r["success"] for r in errors)  # quarantined products never reach a feed
     scores = pl.read_parquet(folder / "completeness.parquet")
-    golden = pl.read_parquet(root / "work" / "golden_products.parquet")
+    golden = pl.read_parquet(root / "work" / result.run_id / "golden_products.parquet")
     assert scores.height == golden.filter(pl.col("enabled")).height
     assert {"sku", "family", "website/de_DE", "quoting/fr_FR"} <= set(scores.columns)
     assert scores["marketplace/de_DE"].is_between(0, 1).all()

@@ -3,17 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import polars as pl
 import pytest
-from polars.testing import assert_frame_equal
 
-from contracts.golden import MONEY
 from contracts.snapshots import SnapshotError
-from quality.report_store import PRODUCTS, SUMMARY, ReportStore
+from quality.report_store import SUMMARY, ReportStore
 
 SNAPSHOT = "20261122T195600Z-ab12cd34"
 IDS = [
@@ -118,25 +114,22 @@ def test_summary_of_an_unknown_snapshot_is_none(tmp_path: Path, exists: bool) ->
     assert store.summary(SNAPSHOT) is None
 
 
-# --- products -----------------------------------------------------------------------------
+# --- damaged summaries -------------------------------------------------------------------
 
 
-def test_products_reads_products_parquet(tmp_path: Path) -> None:
-    store = store_with(tmp_path, [SNAPSHOT])
-    prices = pl.DataFrame(
-        {"sku": ["A", "B"], "list_price_EUR": [Decimal("19.99"), None]},
-        schema={"sku": pl.String, "list_price_EUR": MONEY},
-    )
-    prices.write_parquet(store.folder(SNAPSHOT) / PRODUCTS)
-    products = store.products(SNAPSHOT)
-    assert isinstance(products, pl.LazyFrame)
-    assert_frame_equal(products.collect(), prices)
-
-
-@pytest.mark.parametrize("folder", [False, True])
-def test_products_without_the_file_is_none(tmp_path: Path, folder: bool) -> None:
-    store = store_with(tmp_path, [SNAPSHOT] if folder else [])
-    assert store.products(SNAPSHOT) is None
+@pytest.mark.parametrize(
+    "text",
+    ['{"snapshot_id": "x", "chan', "", "[1, 2]", '{"snapshot_id": "x"}', "\x00\xff"],
+    ids=["truncated", "empty", "not-an-object", "no-channels", "binary"],
+)
+def test_a_damaged_summary_is_skipped_not_fatal(
+    tmp_path: Path, text: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    store = store_with(tmp_path, IDS[:2])
+    (store.folder(IDS[1]) / SUMMARY).write_text(text, encoding="latin-1")
+    assert store.summary(IDS[1]) is None
+    assert [s["snapshot_id"] for s in store.history(5)] == [IDS[0]]
+    assert "ignoring" in caplog.text
 
 
 # --- ids and history ----------------------------------------------------------------------
@@ -233,7 +226,6 @@ def test_prune_without_a_root_does_nothing(tmp_path: Path) -> None:
         pytest.param(lambda s, i: s.fresh_folder(i), id="fresh_folder"),
         pytest.param(lambda s, i: s.write_summary(i, {}), id="write_summary"),
         pytest.param(lambda s, i: s.summary(i), id="summary"),
-        pytest.param(lambda s, i: s.products(i), id="products"),
     ],
 )
 def test_invalid_snapshot_ids_are_refused(
