@@ -4,7 +4,6 @@ gives it only what the channel may carry (public channels never see group or cus
 from __future__ import annotations
 
 import datetime as dt
-import re
 from pathlib import Path
 
 import polars as pl
@@ -18,6 +17,7 @@ from contracts.config import (
     WebsiteChannel,
 )
 from contracts.snapshots import FeedFile
+from contracts.text import file_name_for
 from golden.pricing import customer_tiers
 from sinks.bmecat import write_bmecat
 from sinks.google_merchant import write_google_merchant
@@ -34,11 +34,6 @@ FILE_NAMES = {
 
 BMECAT_VERSION = "1.0"
 """Every snapshot is a complete T_NEW_CATALOG; GENERATION_DATE tells versions apart."""
-
-
-def file_name(text: str) -> str:
-    """A safe file name for a customer id (letters, digits, '.', '_', '-' kept)."""
-    return re.sub(r"[^A-Za-z0-9._-]", "_", text)
 
 
 def portal_tiers(tiers: pl.DataFrame, channel: PortalChannel) -> pl.DataFrame:
@@ -75,7 +70,7 @@ def write_channel_feed(
         files = []
         for customer in channel.customers:
             own = customer_tiers(tiers.lazy(), customer.id, customer.group, channel.currency)
-            path = folder / f"{file_name(customer.id)}.xml"
+            path = folder / f"{file_name_for(customer.id)}.xml"
             rows = write_bmecat(
                 products, own.collect(), channel, customer, path, BMECAT_VERSION, created
             )

@@ -38,7 +38,7 @@ def build_golden_assets(config: PrismConfig) -> list[dg.AssetsDefinition]:
         """Prices and availability are taken on the run's as-of date (``source_snapshots``)."""
         as_of = run_as_of(source_snapshots)
         master = pim_master_data.lazy()
-        tiers = golden_price_tiers(erp_prices.lazy(), master, as_of).collect()
+        tiers = golden_price_tiers(erp_prices.lazy(), master, as_of, config.currencies).collect()
         products = golden_products(
             master,
             tiers.lazy(),

@@ -57,7 +57,9 @@ def build_quarantine_assets(config: PrismConfig) -> list[dg.AssetsDefinition]:
             erp_source=f"ERP snapshot {erp_id}, prices",
             references=references(pim_families),
         ).collect()
-        status = classify_price_rows(erp_prices.lazy(), run_as_of(source_snapshots)).collect()
+        status = classify_price_rows(
+            erp_prices.lazy(), run_as_of(source_snapshots), config.currencies
+        ).collect()
         counts = dict(status.group_by("status").len().iter_rows())
         errors = frame.filter(pl.col("severity") == "error")
         by_rule = dict(errors.group_by("rule").len().sort("rule").iter_rows())

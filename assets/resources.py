@@ -22,7 +22,7 @@ from quality.report_store import ReportStore
 from sinks.publish_lock import PublishLock
 from sinks.snapshot_store import SnapshotStore
 from sources.akeneo_api import AkeneoCredentials, AkeneoPull, pull_catalog
-from sources.drops import newest_drop
+from sources.drops import newest_drop, verify_drop
 from sources.sap_odata import BasicAuth, BearerAuth, pull_erp_snapshot
 
 
@@ -52,7 +52,9 @@ class FileDropResource(SnapshotSource):
         if not isinstance(source, FileSource):
             msg = f"{self.side}: the configuration has kind {source.kind!r}, not a file drop"
             raise TypeError(msg)
-        return PinnedSnapshot(newest_drop(source.path, self.side))
+        folder = newest_drop(source.path, self.side, source.ready_marker)
+        verify_drop(folder, source.ready_marker)
+        return PinnedSnapshot(folder, {"ready_marker": source.ready_marker or "none"})
 
 
 class AkeneoResource(SnapshotSource):

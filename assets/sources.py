@@ -16,9 +16,10 @@ from pydantic import Field, field_validator
 from assets.metadata import frame_metadata
 from assets.resources import SnapshotSource
 from contracts import clock
-from contracts.config import PrismConfig
-from golden.master_data import golden_master_data
+from contracts.config import ErpSource, FileSource, PimSource, PrismConfig
+from golden.master_data import golden_master_data, split_broken_lineage
 from sources.akeneo_files import read_pim_export
+from sources.drops import announced_rows, check_rows
 from sources.erp_files import read_erp_snapshot
 
 SOURCES_GROUP = "sources"
@@ -60,6 +61,14 @@ def snapshot_field(snapshots: pl.DataFrame, source: str, column: str = "path") -
 def run_as_of(snapshots: pl.DataFrame) -> dt.date:
     """The as-of date ``source_snapshots`` resolved for this run."""
     return snapshots.item(0, "as_of")
+
+
+def check_announced_rows(
+    source: PimSource | ErpSource, folder: Path, rows_read: dict[str, int]
+) -> None:
+    """A file drop's files hold the rows its ready marker announced (nothing lost in transit)."""
+    if isinstance(source, FileSource):
+        check_rows(folder, announced_rows(folder, source.ready_marker), rows_read)
 
 
 def modified_at(folder: Path) -> dt.datetime:
@@ -113,18 +122,22 @@ def build_source_assets(prism: PrismConfig) -> list[dg.AssetsDefinition]:
     ) -> Iterator[dg.Output]:
         """PIM products flattened per locale and scope, variant values inherited; the PIM's
         families are the reference the ``family_unknown`` rule checks against."""
+        folder = Path(snapshot_field(source_snapshots, "pim"))
         export = read_pim_export(
-            Path(snapshot_field(source_snapshots, "pim")),
+            folder,
             prism.locales,
             prism.scope,
             attributes=set(prism.attributes.model_dump().values()),
         )
+        check_announced_rows(prism.pim, folder, export.rows_read)
+        export, lineage = split_broken_lineage(export)
+        rejects = pl.concat([export.rejects, lineage])
         master = golden_master_data(
             export, prism.attributes, prism.locales, prism.scope, prism.media_base_url
         ).collect()
-        context.log.info("PIM: %d products, %d rejected rows", master.height, export.rejects.height)
+        context.log.info("PIM: %d products, %d rejected rows", master.height, rejects.height)
         yield dg.Output(master, "pim_master_data", metadata=frame_metadata(master))
-        yield dg.Output(export.rejects, "pim_rejects", metadata=frame_metadata(export.rejects))
+        yield dg.Output(rejects, "pim_rejects", metadata=frame_metadata(rejects))
         families = export.families.select("code")
         yield dg.Output(families, "pim_families", metadata=frame_metadata(families))
 
@@ -136,7 +149,9 @@ def build_source_assets(prism: PrismConfig) -> list[dg.AssetsDefinition]:
         context: dg.AssetExecutionContext, source_snapshots: pl.DataFrame
     ) -> Iterator[dg.Output]:
         """ERP prices, stock and supply, typed; unparseable rows go to erp_rejects."""
-        snapshot = read_erp_snapshot(Path(snapshot_field(source_snapshots, "erp")))
+        folder = Path(snapshot_field(source_snapshots, "erp"))
+        snapshot = read_erp_snapshot(folder)
+        check_announced_rows(prism.erp, folder, snapshot.rows_read)
         for name in ERP_OUTPUTS:
             frame = getattr(snapshot, name.removeprefix("erp_"))
             context.log.info("ERP %s: %d rows", name, frame.height)

@@ -25,10 +25,12 @@ from pydantic import (
     model_validator,
 )
 
+from contracts.currencies import is_currency
+from contracts.text import file_name_for
+
 PriceType = Literal["list", "group", "customer"]
 PUBLIC_PRICE_TYPES: tuple[PriceType, ...] = ("list",)
 _LOCALE = re.compile(r"^[a-z]{2,3}_[A-Z]{2}$")
-_CURRENCY = re.compile(r"^[A-Z]{3}$")
 
 
 class ConfigError(ValueError):
@@ -47,7 +49,7 @@ def _check_locale(value: str) -> str:
 
 
 def _check_currency(value: str) -> str:
-    if not _CURRENCY.match(value):
+    if not is_currency(value):
         msg = f"{value!r} is not an ISO 4217 currency code like 'EUR'"
         raise ValueError(msg)
     return value
@@ -80,6 +82,20 @@ class FileSource(_Strict):
 
     kind: Literal["files"] = "files"
     path: LocalPath
+    ready_marker: str | None = Field(
+        default="manifest.json",
+        description="file the producer writes last to say a drop folder is complete (JSON: "
+        "every file with rows and sha256, verified); null = a folder counts once its main "
+        "file exists",
+    )
+
+    @field_validator("ready_marker")
+    @classmethod
+    def _plain_name(cls, value: str | None) -> str | None:
+        if value is not None and (not value or "/" in value or value in {".", ".."}):
+            msg = f"{value!r} must be a plain file name such as 'manifest.json' or '_SUCCESS'"
+            raise ValueError(msg)
+        return value
 
 
 def _http_origin(value: str) -> str:
@@ -280,6 +296,22 @@ class QuotingChannel(_Channel):
     @property
     def price_types(self) -> tuple[PriceType, ...]:
         return ("list", "group", "customer")
+
+    @field_validator("customers")
+    @classmethod
+    def _one_file_per_customer(cls, customers: tuple[Customer, ...]) -> tuple[Customer, ...]:
+        """Each customer's catalog is its own file, also on case-insensitive file systems."""
+        seen: dict[str, str] = {}
+        for customer in customers:
+            name = file_name_for(customer.id).casefold()
+            if name in seen:
+                msg = (
+                    f"customers {seen[name]!r} and {customer.id!r} would share the catalog file "
+                    f"{file_name_for(customer.id)}.xml (ids differ only in letter case or repeat)"
+                )
+                raise ValueError(msg)
+            seen[name] = customer.id
+        return customers
 
 
 Channel = Annotated[

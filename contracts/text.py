@@ -6,9 +6,12 @@ rules must hold in every channel and export:
 - ``escape``/``escaped``: text as XML 1.0 character data *and* double-quoted attribute value
   (``&``, ``<``, ``>``, ``"`` escaped); characters XML 1.0 forbids (C0 controls other than
   tab/LF/CR, U+FFFE, U+FFFF) are removed; null stays null.
+- ``without_controls``: NUL and other control characters removed from product text once,
+  in the golden record, so no channel gets them and all channels get the same text.
 - ``neutralized``: a text cell a spreadsheet would evaluate as a formula (OWASP "CSV
-  injection": starting with ``=``, ``+``, ``-``, ``@``, tab or carriage return) gets a leading
-  apostrophe.
+  injection": starting with ``=``, ``+``, ``-``, ``@``, tab or carriage return, and ``{`` and
+  the full-width forms) gets a leading apostrophe.
+- ``file_name_for``: an injective, safe file name for an identifier (a customer id).
 """
 
 from __future__ import annotations
@@ -22,7 +25,19 @@ _ESCAPES = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;"}
 # One Aho-Corasick pass strips and escapes at once: ~2x faster than regex + replace_all chains.
 _PATTERNS = _FORBIDDEN + list(_ESCAPES)
 _REPLACEMENTS = [""] * len(_FORBIDDEN) + list(_ESCAPES.values())
-FORMULA_START = r"^[=+\-@\t\r]"
+FORMULA_START = r"^[=+\-@\t\r{\uff1d\uff0b\uff0d\uff20]"
+"""OWASP's CSV-injection starters, ``{`` (an array formula such as ``{=HYPERLINK(...)}``) and
+their full-width forms (U+FF1D, U+FF0B, U+FF0D, U+FF20), which some spreadsheets normalize."""
+_FILE_SAFE = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-.")
+
+
+_CONTROLS = [chr(c) for c in (*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F)]
+
+
+def without_controls(value: pl.Expr) -> pl.Expr:
+    """``value`` without NUL and the other C0 control characters (tab, LF and CR stay) and DEL:
+    stripped once in the golden record, so every channel gets the same text."""
+    return value.str.replace_many(_CONTROLS, [""] * len(_CONTROLS))
 
 
 def escape(text: str) -> str:
@@ -36,6 +51,19 @@ def escape(text: str) -> str:
 def escaped(value: pl.Expr) -> pl.Expr:
     """``value`` (String) as XML 1.0 character data / attribute value; null stays null."""
     return value.str.replace_many(_PATTERNS, _REPLACEMENTS)
+
+
+def file_name_for(text: str) -> str:
+    """A file name for ``text`` that no other text maps to: ``[A-Za-z0-9_.-]`` kept, every other
+    byte of its UTF-8 (``%`` included) percent-encoded, a leading dot too (no hidden files, no
+    ``..``); so ``K/9`` -> ``K%2F9`` and ``K_9`` -> ``K_9`` stay apart."""
+    parts = []
+    for index, char in enumerate(text):
+        if char in _FILE_SAFE and not (index == 0 and char == "."):
+            parts.append(char)
+        else:
+            parts.extend(f"%{byte:02X}" for byte in char.encode("utf-8"))
+    return "".join(parts)
 
 
 def neutralized(text: pl.Expr) -> pl.Expr:

@@ -4,6 +4,7 @@ Pure functions on polars frames (no Dagster). Contract (see ``contracts.golden``
 - a variant takes each value from itself, else its parent model, else the root model;
   ``parent`` is the nearest model, ``item_group`` the root model, categories the union of the chain;
 - a value that is not localizable (or not scopable) fills every locale column;
+- product text (names, descriptions, brand, ...) has no NUL or other control characters;
 - ``weight`` is the metric amount as an exact ``Decimal(38, 6)`` (null if not a number),
   ``weight_unit`` the Akeneo unit; ``image_url`` is ``media_base_url`` + the media path;
 - ``category_path_<locale>`` runs from the tree root to the deepest of the product's categories
@@ -12,10 +13,13 @@ Pure functions on polars frames (no Dagster). Contract (see ``contracts.golden``
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import polars as pl
 
 from contracts.config import AttributeRoles
-from contracts.golden import MONEY, golden_products_schema, localized
+from contracts.golden import MONEY, REJECTS_SCHEMA, golden_products_schema, localized
+from contracts.text import without_controls
 from sources.akeneo_files import PimExport, value_column
 
 PATH_SEPARATOR = " > "
@@ -23,6 +27,8 @@ MAX_DEPTH = 32
 _CODES = pl.List(pl.String)
 PRODUCT_KEYS = ("sku", "uuid", "enabled", "family", "parent", "pim_source", "categories")
 MODEL_KEYS = ("code", "parent", "categories")
+IDENTITY = frozenset({"sku", "uuid", "family", "parent", "item_group", "pim_source"})
+"""Codes, kept byte for byte: product text (names, descriptions, ...) loses control characters."""
 
 
 def master_data_schema(locales: tuple[str, ...]) -> pl.Schema:
@@ -46,6 +52,7 @@ def golden_master_data(
     products = inherit(products, models, list(sources))
     paths = category_paths(export.categories, locales)
     schema = master_data_schema(locales)
+    text = [n for n in schema if n not in IDENTITY and schema[n] == pl.String]
     return (
         _with_category_paths(products, paths, locales)
         .with_columns(
@@ -53,7 +60,62 @@ def golden_master_data(
             image_url=_url(pl.col("image"), media_base_url),
         )
         .select(pl.col(name).cast(dtype) for name, dtype in schema.items())
+        .with_columns(without_controls(pl.col(n)) for n in text)
     )
+
+
+def split_broken_lineage(export: PimExport) -> tuple[PimExport, pl.DataFrame]:
+    """The export without products whose variant lineage is broken, and those products as
+    REJECTS_SCHEMA rows (field ``parent``): ``parent_missing`` when the parent model (or a model
+    above it) does not exist, ``model_cycle`` when the models' parents loop (value: the loop).
+
+    Without this a variant of a missing model would be published grouped under a code that does
+    not exist, and a loop would make shoes variants of a jacket."""
+    broken = broken_models(export.product_models)
+    products = export.products
+    status = products.select("sku", "parent", "pim_source").join(
+        broken, left_on="parent", right_on="code", how="left"
+    )
+    known = export.product_models.get_column("code")
+    missing = pl.col("parent").is_not_null() & ~pl.col("parent").is_in(known.implode())
+    rejects = status.filter(missing | pl.col("reason").is_not_null()).select(
+        "sku",
+        field=pl.lit("parent"),
+        value=pl.when(missing).then(pl.col("parent")).otherwise(pl.col("detail")),
+        reason=pl.when(missing).then(pl.lit("parent_missing")).otherwise(pl.col("reason")),
+        source="pim_source",
+    )
+    kept = products.join(rejects.select("sku"), on="sku", how="anti")
+    return replace(export, products=kept), rejects.cast(dict(REJECTS_SCHEMA))
+
+
+def broken_models(models: pl.DataFrame) -> pl.DataFrame:
+    """``code, reason, detail`` for each product model whose chain of parents does not end at
+    a root model: ``parent_missing`` (detail: the missing code) or ``model_cycle`` (detail: the
+    loop, e.g. ``a > b > a``). Models are few and their chains short, so this walks them."""
+    parents = dict(zip(models["code"].to_list(), models["parent"].to_list(), strict=True))
+    verdicts: dict[str, tuple[str, str] | None] = {}
+    for code in parents:
+        chain: list[str] = []
+        current: str | None = code
+        verdict: tuple[str, str] | None = None
+        while current is not None and current not in verdicts:
+            chain.append(current)
+            up = parents.get(current)
+            if up is not None and up not in parents:
+                verdict = ("parent_missing", up)
+                break
+            if up in chain:
+                loop = [*chain[chain.index(up) :], up]
+                verdict = ("model_cycle", " > ".join(loop))
+                break
+            current = up
+        else:
+            verdict = verdicts.get(current) if current is not None else None
+        verdicts.update(dict.fromkeys(chain, verdict))
+    rows = [(c, v[0], v[1]) for c, v in verdicts.items() if v is not None]
+    schema = {"code": pl.String, "reason": pl.String, "detail": pl.String}
+    return pl.DataFrame(rows, schema=schema, orient="row")
 
 
 def role_sources(

@@ -13,35 +13,42 @@ separate tier, so the resolved tier set never holds two prices for one audience 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection
 from decimal import Decimal
 
 import polars as pl
 
 from contracts.golden import MONEY, PRICE_TIERS_SCHEMA, list_price
 
-STATUSES = ("active", "expired", "not_yet_valid", "superseded")
+STATUSES = ("active", "expired", "not_yet_valid", "superseded", "unpublished_currency")
 _MICRO = Decimal("0.000001")
 _NO_START = -(2**30)  # sort key of an open-ended valid_from: before any real date
 # Precedence of price types for one customer, most specific first (SAP access sequence).
 _LEVELS = {"customer": 0, "group": 1, "list": 2}
 
 
-def classify_price_rows(prices: pl.LazyFrame, as_of: dt.date) -> pl.LazyFrame:
+def classify_price_rows(
+    prices: pl.LazyFrame, as_of: dt.date, currencies: Collection[str] | None = None
+) -> pl.LazyFrame:
     """``erp_source, sku, status`` for every price row, ``status`` one of STATUSES.
 
-    ``expired``: valid_to < as_of; ``not_yet_valid``: valid_from > as_of (both ends inclusive,
-    null = open-ended). Among the remaining rows of one tier the latest valid_from wins (null =
-    since ever, so any dated row beats it); on equal valid_from the row that comes later in the
-    ERP file wins (greater erp_source line/row number, as a later correction in the same
-    extract would), the others are ``superseded``.
+    ``unpublished_currency``: a row in a currency no channel publishes (``currencies``; None =
+    every currency is published) can never reach a channel, so it is counted apart instead of
+    silently carried along. ``expired``: valid_to < as_of; ``not_yet_valid``: valid_from > as_of
+    (both ends inclusive, null = open-ended). Among the remaining rows of one tier the latest
+    valid_from wins (null = since ever, so any dated row beats it); on equal valid_from the row
+    that comes later in the ERP file wins (greater erp_source line/row number, as a later
+    correction in the same extract would), the others are ``superseded``.
     """
-    return _with_status(prices, as_of).select("erp_source", "sku", "status")
+    return _with_status(prices, as_of, currencies).select("erp_source", "sku", "status")
 
 
-def price_tiers(prices: pl.LazyFrame, as_of: dt.date) -> pl.LazyFrame:
+def price_tiers(
+    prices: pl.LazyFrame, as_of: dt.date, currencies: Collection[str] | None = None
+) -> pl.LazyFrame:
     """The active rows as PRICE_TIERS_SCHEMA; unit_price = amount / per_quantity rounded half-up
     to 6 decimals (exact: no float)."""
-    active = _with_status(prices, as_of).filter(pl.col("status") == "active")
+    active = _with_status(prices, as_of, currencies).filter(pl.col("status") == "active")
     priced = active.with_columns(unit_price=unit_price(pl.col("amount"), pl.col("per_quantity")))
     return priced.select(list(PRICE_TIERS_SCHEMA)).cast(dict(PRICE_TIERS_SCHEMA))
 
@@ -109,7 +116,9 @@ def _tier_key() -> list[pl.Expr]:
     ]
 
 
-def _with_status(prices: pl.LazyFrame, as_of: dt.date) -> pl.LazyFrame:
+def _with_status(
+    prices: pl.LazyFrame, as_of: dt.date, currencies: Collection[str] | None = None
+) -> pl.LazyFrame:
     """``prices`` plus ``status``; see classify_price_rows. Row order is not kept.
 
     Rows are sorted by one Int64 (valid_from in days, null first, then the erp_source number),
@@ -117,10 +126,16 @@ def _with_status(prices: pl.LazyFrame, as_of: dt.date) -> pl.LazyFrame:
     """
     expired = (pl.col("valid_to") < as_of).fill_null(False)
     future = (pl.col("valid_from") > as_of).fill_null(False)
-    ranked = prices.with_columns(_candidate=~expired & ~future, _order=_order()).sort("_order")
+    unpublished = (
+        ~pl.col("currency").is_in(sorted(currencies)) if currencies is not None else pl.lit(False)
+    )
+    candidate = ~expired & ~future & ~unpublished
+    ranked = prices.with_columns(_candidate=candidate, _order=_order()).sort("_order")
     winner = pl.struct(*_tier_key(), pl.col("_candidate")).is_last_distinct()
     status = (
-        pl.when(expired)
+        pl.when(unpublished)
+        .then(pl.lit("unpublished_currency"))
+        .when(expired)
         .then(pl.lit("expired"))
         .when(future)
         .then(pl.lit("not_yet_valid"))

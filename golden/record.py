@@ -11,9 +11,13 @@ from golden.availability import availability
 from golden.pricing import list_prices, price_tiers
 
 
-def golden_price_tiers(prices: pl.LazyFrame, master: pl.LazyFrame, as_of: dt.date) -> pl.LazyFrame:
-    """Price tiers valid on ``as_of`` for skus the PIM knows (others are quarantined)."""
-    return price_tiers(prices, as_of).join(master.select("sku"), on="sku", how="semi")
+def golden_price_tiers(
+    prices: pl.LazyFrame, master: pl.LazyFrame, as_of: dt.date, currencies: tuple[str, ...]
+) -> pl.LazyFrame:
+    """Price tiers valid on ``as_of`` in a published currency, for skus the PIM knows (others
+    are quarantined)."""
+    tiers = price_tiers(prices, as_of, currencies)
+    return tiers.join(master.select("sku"), on="sku", how="semi")
 
 
 def golden_products(

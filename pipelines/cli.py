@@ -4,13 +4,21 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 import dagster as dg
 
 from contracts.config import ConfigError, PrismConfig, load_config
+from contracts.snapshots import SnapshotError, new_snapshot_id
+from pipelines import publishing
+from pipelines.publishing import release_run_lock
+from sinks.publish import PublishError
+from sinks.publish_lock import PublishLockHeld
+
+T = TypeVar("T")
 
 CONFIG_OPTION = click.option(
     "--config",
@@ -73,12 +81,43 @@ def run(
             run_config=run_config(as_of.date() if as_of else None, full_pull, override_breakers),
         )
         report = _report_of(result)
-    if not result.success:
-        msg = f"run {result.run_id} failed; the previous snapshot stays live"
-        raise click.ClickException(f"{msg}; quality report: {report}" if report else msg)
-    store = config.publish.directory / "current"
-    click.echo(f"run {result.run_id} succeeded; live snapshot: {store.resolve()}")
-    click.echo(f"quality report: {report}")
+        snapshot_id = _snapshot_of(instance, result.run_id)
+    release_run_lock(config, result.run_id)
+    _tell_outcome(config, result, snapshot_id, report)
+
+
+def _snapshot_of(instance: dg.DagsterInstance, run_id: str) -> str | None:
+    record = instance.get_run_record_by_id(run_id)
+    return new_snapshot_id(record.create_timestamp, run_id) if record else None
+
+
+def _tell_outcome(
+    config: PrismConfig, result: dg.ExecutionResult, snapshot_id: str | None, report: str | None
+) -> None:
+    """Say what is live now, from the publish directory itself, not from the run's status: a
+    run can fail after its switch (the publish stands) or before it (the previous one stays)."""
+    state = publishing.status(config).state
+    published = snapshot_id is not None and state.files == snapshot_id
+    cleanup = _cleanup_errors(result)
+    if published:
+        click.echo(f"published {snapshot_id} (run {result.run_id})")
+        for error in cleanup:
+            click.echo(f"cleanup failed: {error}", err=True)
+    if state.journal is not None:
+        click.echo(f"a switch to {state.journal.target} is pending; run `prism recover`", err=True)
+    if report:
+        click.echo(f"quality report: {report}")
+    if published:
+        return
+    live = state.files or "nothing"
+    raise click.ClickException(f"run {result.run_id} did not publish; {live} stays live")
+
+
+def _cleanup_errors(result: dg.ExecutionResult) -> list[str]:
+    for materialization in result.asset_materializations_for_node("published_snapshot"):
+        value = materialization.metadata.get("cleanup_errors")
+        return list(value.value) if value is not None else []  # type: ignore[arg-type]
+    return []
 
 
 def run_config(as_of: dt.date | None, full_pull: bool, override_breakers: bool) -> dict[str, Any]:
@@ -99,6 +138,63 @@ def _report_of(result: dg.ExecutionResult) -> str | None:
     for materialization in result.asset_materializations_for_node("quality_report"):
         return str(materialization.metadata["report"].value)
     return None
+
+
+@main.command()
+@CONFIG_OPTION
+@click.option("--verify", is_flag=True, help="Re-hash the live snapshot's files.")
+def status(config_file: Path, verify: bool) -> None:
+    """Show what is live per channel and portal, the publish lock and recent switches."""
+    config = _load(config_file)
+    found = publishing.status(config, verify=verify)
+    state = found.state
+    click.echo(f"files: {state.files or 'nothing live'}")
+    for name, live in state.portals.items():
+        click.echo(f"portal {name}: {live or 'nothing live'}")
+    for name, error in state.portal_errors.items():
+        click.echo(f"portal {name}: unreachable ({error})")
+    if state.journal is not None:
+        journal = state.journal
+        click.echo(
+            f"pending: {journal.action} of {journal.target} from {journal.previous or 'nothing'} "
+            f"(run {journal.run_id}, {journal.started_at}); run `prism recover`"
+        )
+    if found.lock is not None:
+        lock = found.lock
+        click.echo(f"publish lock: run {lock.run_id} on {lock.host} since {lock.since}")
+    click.echo(f"kept snapshots: {', '.join(found.snapshots) or 'none'}")
+    for entry in found.history[-5:]:
+        click.echo(f"history: {entry.get('at')} {entry.get('action')} {entry.get('snapshot')}")
+    for problem in found.problems:
+        click.echo(f"verification failed: {problem}", err=True)
+    if not state.consistent or found.problems:
+        raise click.ClickException("files and portals do not name one complete snapshot")
+
+
+@main.command()
+@CONFIG_OPTION
+def recover(config_file: Path) -> None:
+    """Roll back a switch that a crash left half done, so files and portals agree again."""
+    config = _load(config_file)
+    done = _publish_operation(lambda: publishing.recover_now(config))
+    click.echo(done or "nothing to recover")
+
+
+@main.command()
+@CONFIG_OPTION
+@click.argument("snapshot", required=False)
+def rollback(config_file: Path, snapshot: str | None) -> None:
+    """Make a kept earlier SNAPSHOT live again (default: the one before the live one)."""
+    config = _load(config_file)
+    outcome = _publish_operation(lambda: publishing.rollback_now(config, snapshot))
+    click.echo(f"rolled back: {outcome.snapshot_id} is live (was {outcome.previous or 'nothing'})")
+
+
+def _publish_operation(action: Callable[[], T]) -> T:
+    try:
+        return action()
+    except (PublishError, PublishLockHeld, SnapshotError) as error:
+        raise click.ClickException(str(error)) from None
 
 
 @main.command("validate-config")

@@ -13,7 +13,8 @@ def newest_drops(config: PrismConfig) -> str:
     parts = []
     for side, source in (("pim", config.pim), ("erp", config.erp)):
         if isinstance(source, FileSource):
-            parts.append(f"{side}:{newest_drop(source.path, side).name}")
+            folder = newest_drop(source.path, side, source.ready_marker)
+            parts.append(f"{side}:{folder.name}")
     return "|".join(parts)
 
 

@@ -43,8 +43,9 @@ def write_quarantine_exports(quarantine: pl.DataFrame, folder: Path) -> dict[str
     files = {"Quarantine (CSV)": "quarantine.csv"}
     findings = by_finding(safe)
     if findings.height <= EXCEL_MAX_ROWS:
-        # URLs stay text: xlsxwriter would drop a cell holding an over-long or 65,531st link.
-        options = {"strings_to_urls": False}
+        # URLs stay text: xlsxwriter would drop a cell holding an over-long or 65,531st link;
+        # no string ever becomes a formula (product data is untrusted), neutralized or not.
+        options = {"strings_to_urls": False, "strings_to_formulas": False}
         with xlsxwriter.Workbook(folder / "quarantine.xlsx", options) as book:
             findings.write_excel(
                 book,

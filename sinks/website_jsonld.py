@@ -52,6 +52,7 @@ OPTIONAL_KEYS = (
     "availabilityStarts",
 )
 _NULL_MEMBER = r',"(?:' + "|".join(OPTIONAL_KEYS) + r')":null'
+_SCRIPT_ESCAPES = {c: f"\\u{ord(c):04x}" for c in "<>&\u2028\u2029"}
 
 
 def write_website(products: pl.DataFrame, channel: WebsiteChannel, path: Path) -> int:
@@ -64,10 +65,18 @@ def write_website(products: pl.DataFrame, channel: WebsiteChannel, path: Path) -
     require_values(products, ("sku", name, price, "availability"), "website")
     _require_known_availability(products)
     document = _product(channel, product_urls(products, channel.product_url))
-    line = document.struct.json_encode().str.replace_all(_NULL_MEMBER, "")
+    line = script_safe(document.struct.json_encode().str.replace_all(_NULL_MEMBER, ""))
     lines = products.lazy().select(line.alias("json"))
     lines.sink_csv(path, include_header=False, quote_style="never", engine="streaming")
     return products.height
+
+
+def script_safe(json_text: pl.Expr) -> pl.Expr:
+    """JSON that can sit inside ``<script type="application/ld+json">``: ``<``, ``>`` and ``&``
+    (and U+2028/U+2029, line breaks to JavaScript) as ``\\uXXXX`` escapes, so a product name
+    holding ``</script><script>...`` cannot end the element. Outside strings JSON never holds
+    these characters, so the replacement keeps the document's meaning."""
+    return json_text.str.replace_many(list(_SCRIPT_ESCAPES), list(_SCRIPT_ESCAPES.values()))
 
 
 def _require_known_availability(products: pl.DataFrame) -> None:

@@ -28,6 +28,7 @@ import pyarrow as pa
 import pyarrow.json as pa_json
 
 from contracts.golden import REJECTS_SCHEMA
+from sources.text_files import InputFileError, check_csv_fields, scan_text
 
 IDENTIFIER_TYPE = "pim_catalog_identifier"
 DEFAULT_IDENTIFIER = "sku"
@@ -68,7 +69,7 @@ ATTRIBUTE_COLUMNS = {
 FAMILY_COLUMNS = {"code": pl.String, "attribute_as_label": pl.String}
 
 
-class PimFileError(ValueError):
+class PimFileError(InputFileError):
     """A PIM export file is missing or unreadable; the message names the file and line."""
 
 
@@ -83,6 +84,8 @@ class PimExport:
     families: pl.DataFrame
     categories: pl.DataFrame
     rejects: pl.DataFrame
+    rows_read: dict[str, int]
+    """records read per file (e.g. ``{"products.jsonl": 1200}``), rejects included"""
 
 
 @dataclass(frozen=True)
@@ -112,7 +115,8 @@ def read_pim_export(
     attributes: Collection[str] | None = None,
 ) -> PimExport:
     """Read every entity of one export folder; products are required, the rest may be absent."""
-    attribute_frame = _read_entity(folder, "attributes", _attributes)
+    rows: dict[str, int] = {}
+    attribute_frame = _read_entity(folder, "attributes", _attributes, rows=rows)
     selection = ValueSelection(
         locales,
         scope,
@@ -121,22 +125,33 @@ def read_pim_export(
     )
     known = frozenset(attribute_frame["code"].to_list()) or None
     products = _read_entity(
-        folder, "products", lambda f, csv: _products(f, csv, selection, known), selection
+        folder, "products", lambda f, csv: _products(f, csv, selection, known), selection, rows
     )
     if products is None:
         msg = f"{folder}: no products.jsonl or products.csv in the PIM export"
+        raise PimFileError(msg)
+    if products.height == 0:
+        name = next(n for n in rows if n.startswith("products."))
+        msg = f"{folder / name}: no products in the file (an empty export would unpublish all)"
         raise PimFileError(msg)
     products, rejects = _split_rejects(products)
     return PimExport(
         export_id=folder.name,
         products=products,
         product_models=_read_entity(
-            folder, "product_models", lambda f, csv: _models(f, csv, selection, known), selection
+            folder,
+            "product_models",
+            lambda f, csv: _models(f, csv, selection, known),
+            selection,
+            rows,
         ),
         attributes=attribute_frame,
-        families=_read_entity(folder, "families", _families),
-        categories=_read_entity(folder, "categories", lambda f, csv: _categories(f, csv, locales)),
+        families=_read_entity(folder, "families", _families, rows=rows),
+        categories=_read_entity(
+            folder, "categories", lambda f, csv: _categories(f, csv, locales), rows=rows
+        ),
         rejects=rejects,
+        rows_read=rows,
     )
 
 
@@ -144,17 +159,24 @@ def read_pim_export(
 
 
 def _read_entity(
-    folder: Path, entity: str, convert: Any, selection: ValueSelection | None = None
+    folder: Path,
+    entity: str,
+    convert: Any,
+    selection: ValueSelection | None = None,
+    rows: dict[str, int] | None = None,
 ) -> pl.DataFrame | None:
-    """``convert(raw_frame_or_None, is_csv)`` of whichever file the folder holds for ``entity``."""
+    """``convert(raw_frame_or_None, is_csv)`` of whichever file the folder holds for ``entity``;
+    ``rows`` gets the number of records read from it."""
     jsonl, csv = folder / f"{entity}.jsonl", folder / f"{entity}.csv"
     if jsonl.exists() and csv.exists():
         msg = f"{folder}: both {jsonl.name} and {csv.name} exist; keep one"
         raise PimFileError(msg)
-    if jsonl.exists():
-        return convert(read_jsonl(jsonl, selection), False)
-    if csv.exists():
-        return convert(read_csv(csv), True)
+    for path, is_csv in ((jsonl, False), (csv, True)):
+        if path.exists():
+            raw = read_csv(path) if is_csv else read_jsonl(path, selection)
+            if rows is not None:
+                rows[path.name] = raw.height
+            return convert(raw, is_csv)
     return convert(None, False) if entity != "products" else None
 
 
@@ -164,6 +186,7 @@ def read_jsonl(path: Path, selection: ValueSelection | None = None) -> pl.DataFr
     With a ``selection``, only product/model fields and the wanted attributes are converted."""
     if path.stat().st_size == 0:
         return pl.DataFrame({"pim_source": []}, schema={"pim_source": pl.String})
+    scan_text(path)
     try:
         table = pa_json.read_json(path, read_options=pa_json.ReadOptions(block_size=BLOCK_SIZE))
         lines = _line_numbers(path, table.num_rows)
@@ -198,6 +221,8 @@ def _pruned(table: pa.Table, selection: ValueSelection) -> pa.Table:
 
 def read_csv(path: Path) -> pl.DataFrame:
     """An Akeneo CSV export as text columns; empty cells are null; header is line 1."""
+    scan_text(path)
+    check_csv_fields(path, ";")
     try:
         frame = pl.read_csv(path, separator=";", infer_schema=False, quote_char='"')
     except (pl.exceptions.ComputeError, pl.exceptions.NoDataError) as error:
@@ -550,16 +575,23 @@ def _text(expr: pl.Expr, dtype: pl.DataType) -> pl.Expr:
 
 
 def _split_rejects(products: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Products without a sku, and every later occurrence of a sku, leave the frame as rejects."""
-    missing = pl.col("sku").is_null()
-    duplicate = ~missing & ~pl.col("sku").is_first_distinct()
-    rejects = products.filter(missing | duplicate).select(
+    """Products without a sku, and every later occurrence of a sku or of an Akeneo uuid, leave
+    the frame as rejects (the first occurrence is kept; the reject names the line of each
+    later one)."""
+    sku, uuid = pl.col("sku"), pl.col("uuid")
+    missing = sku.is_null()
+    duplicate = ~missing & ~sku.is_first_distinct()
+    twin = ~missing & ~duplicate & uuid.is_not_null() & ~uuid.is_first_distinct()
+    failed = missing | duplicate | twin
+    rejects = products.filter(failed).select(
         "sku",
-        field=pl.lit("sku"),
-        value=pl.col("sku"),
+        field=pl.when(twin).then(pl.lit("uuid")).otherwise(pl.lit("sku")),
+        value=pl.when(twin).then(uuid).otherwise(sku),
         reason=pl.when(missing)
         .then(pl.lit("missing_identifier"))
-        .otherwise(pl.lit("duplicate_sku")),
+        .when(duplicate)
+        .then(pl.lit("duplicate_sku"))
+        .otherwise(pl.lit("duplicate_uuid")),
         source="pim_source",
     )
-    return products.filter(~(missing | duplicate)), rejects.cast(dict(REJECTS_SCHEMA))
+    return products.filter(~failed), rejects.cast(dict(REJECTS_SCHEMA))

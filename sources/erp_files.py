@@ -14,13 +14,13 @@ Parsing rules (the reason code of a failure in brackets):
 - ``sku`` must be present in every file [missing_sku].
 - prices: ``price_type`` is list|group|customer [invalid_price_type]; group rows need a
   ``customer_group`` [missing_customer_group], customer rows a ``customer_id``
-  [missing_customer_id]; ``currency`` is three upper-case letters [invalid_currency] (the ISO
-  list itself is not checked); ``amount`` is a plain decimal (``12.50``; no exponent, no
-  thousands separator, no decimal comma) with at most 6 significant decimals, so it is exact in
-  Decimal(38, 6) [invalid_amount], and > 0 [non_positive_amount]; ``per_quantity`` and
-  ``min_quantity`` are integers >= 1, empty = 1 [invalid_per_quantity, invalid_min_quantity];
-  ``valid_from``/``valid_to`` are ``YYYY-MM-DD``, empty = open-ended [invalid_date] and
-  ``valid_from <= valid_to`` [invalid_validity, reported on ``valid_to``].
+  [missing_customer_id]; ``currency`` is an ISO 4217 code a price can be in
+  (``contracts.currencies``) [invalid_currency]; ``amount`` is a plain decimal (``12.50``; no
+  exponent, no thousands separator, no decimal comma) with at most 6 significant decimals, so it
+  is exact in Decimal(38, 6) [invalid_amount], and > 0 [non_positive_amount]; ``per_quantity``
+  and ``min_quantity`` are integers >= 1, empty = 1 [invalid_per_quantity,
+  invalid_min_quantity]; ``valid_from``/``valid_to`` are ``YYYY-MM-DD``, empty = open-ended
+  [invalid_date] and ``valid_from <= valid_to`` [invalid_validity, reported on ``valid_to``].
 - stock: ``on_hand`` is an integer (negative stock is kept; availability clamps it) and
   ``reserved`` an integer >= 0, empty = 0 [invalid_quantity]; ``warehouse`` may be empty.
 - supply: ``lead_time_days`` an integer >= 0 [invalid_lead_time], ``next_receipt_date`` a date
@@ -35,10 +35,11 @@ from pathlib import Path
 
 import polars as pl
 
+from contracts.currencies import ISO_4217
 from contracts.golden import MONEY, REJECTS_SCHEMA
+from sources.text_files import InputFileError, check_csv_fields, scan_text
 
 PRICE_TYPES = ("list", "group", "customer")
-_CURRENCY = r"^[A-Z]{3}$"
 # A plain decimal whose digits beyond the 6th decimal place are zeros (exact in scale 6).
 _AMOUNT = r"^[+-]?(?:\d{1,32}(?:\.\d{0,6}0*)?|\.\d{1,6}0*)$"
 _SOURCE = "erp_source"
@@ -77,7 +78,7 @@ STOCK_COLUMNS = tuple(c for c in STOCK_SCHEMA if c != _SOURCE)
 SUPPLY_COLUMNS = tuple(c for c in SUPPLY_SCHEMA if c != _SOURCE)
 
 
-class ErpFileError(ValueError):
+class ErpFileError(InputFileError):
     """An ERP snapshot file is missing, unreadable or lacks a column; the message names it."""
 
 
@@ -90,6 +91,8 @@ class ErpSnapshot:
     stock: pl.DataFrame
     supply: pl.DataFrame
     rejects: pl.DataFrame
+    rows_read: dict[str, int]
+    """records read per file (e.g. ``{"prices.csv": 3850}``), rejects included"""
 
 
 @dataclass(frozen=True)
@@ -114,13 +117,16 @@ class _FileSpec:
 def read_erp_snapshot(folder: Path) -> ErpSnapshot:
     """Read and type one snapshot folder; prices and stock are required, supply is optional."""
     typed: dict[str, pl.DataFrame] = {}
+    rows: dict[str, int] = {}
     rejects = []
     for spec in (_PRICES, _STOCK, _SUPPLY):
         path = _find_file(folder, spec.name, required=spec is not _SUPPLY)
         if path is None:
             typed[spec.name] = pl.DataFrame(schema=spec.schema)
             continue
-        typed[spec.name], file_rejects = _parse(_read_text(path, spec), spec)
+        text = _read_text(path, spec)
+        rows[path.name] = text.height
+        typed[spec.name], file_rejects = _parse(text, spec)
         rejects.append(file_rejects)
     return ErpSnapshot(
         snapshot_id=folder.name,
@@ -128,6 +134,7 @@ def read_erp_snapshot(folder: Path) -> ErpSnapshot:
         stock=typed["stock"],
         supply=typed["supply"],
         rejects=pl.concat(rejects) if rejects else pl.DataFrame(schema=REJECTS_SCHEMA),
+        rows_read=rows,
     )
 
 
@@ -144,6 +151,9 @@ def _find_file(folder: Path, name: str, *, required: bool) -> Path | None:
 
 def _read_text(path: Path, spec: _FileSpec) -> pl.DataFrame:
     """The file's known columns as text (empty = null) plus ``erp_source``."""
+    if path.suffix == ".csv":
+        scan_text(path)
+        check_csv_fields(path, ",")
     try:
         if path.suffix == ".csv":
             raw = pl.read_csv(path, infer_schema=False, encoding="utf8")
@@ -281,7 +291,7 @@ def _price_parse() -> dict[str, pl.Expr]:
 
 def _price_checks() -> list[_Check]:
     price_type = pl.col("price_type")
-    currency_ok = pl.col("currency").str.contains(_CURRENCY).fill_null(False)
+    currency_ok = pl.col("currency").is_in(sorted(ISO_4217)).fill_null(False)
     return [
         _Check("sku", "missing_sku", _missing("sku")),
         _Check("price_type", "invalid_price_type", ~price_type.is_in(PRICE_TYPES).fill_null(False)),

@@ -19,6 +19,7 @@ from sources.erp_files import (
     ErpFileError,
     read_erp_snapshot,
 )
+from sources.text_files import InputFileError
 
 PRICE_HEADER = (
     "sku,price_type,customer_group,customer_id,currency,amount,per_quantity,min_quantity,"
@@ -242,7 +243,7 @@ def test_a_missing_column_names_the_file_and_the_column(
 def test_an_unreadable_file_names_the_file(tmp_path: Path) -> None:
     folder = snapshot(tmp_path / "s")
     (folder / "stock.csv").write_bytes(b"sku,warehouse,on_hand,reserved\n\xff\xfe,W,1,0\n")
-    with pytest.raises(ErpFileError, match=r"stock\.csv: cannot read"):
+    with pytest.raises(InputFileError, match=r"stock\.csv:2: not valid UTF-8 \(byte 0xff"):
         read_erp_snapshot(folder)
 
 
