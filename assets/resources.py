@@ -20,7 +20,7 @@ from quality.report_store import ReportStore
 from sinks.snapshot_store import SnapshotStore
 from sources.akeneo_api import AkeneoCredentials, AkeneoPull, pull_catalog
 from sources.drops import newest_drop
-from sources.sap_odata import BasicAuth, BearerAuth, pull_erp_snapshot
+from sources.sap import BasicAuth, BearerAuth, pull_erp_snapshot
 
 
 @dataclass(frozen=True)

@@ -30,19 +30,11 @@ from servers.sap import (
 from contracts.config import SapSource
 from sources.erp_files import PRICE_COLUMNS, STOCK_COLUMNS, SUPPLY_COLUMNS
 from sources.http import SourceError
-from sources.sap_odata import (
-    BasicAuth,
-    BearerAuth,
-    ODataClient,
-    PullResult,
-    map_prices,
-    map_stock,
-    parse_date,
-    parse_decimal,
-    plain,
-    pull_erp_snapshot,
-    read_table,
-)
+from sources.sap.client import BasicAuth, BearerAuth, ODataClient
+from sources.sap.edm import parse_date, parse_decimal, plain
+from sources.sap.mapping import map_prices, map_stock
+from sources.sap.pull import PullResult, pull_erp_snapshot
+from sources.sap.snapshot import read_table
 
 PLANTS = {"1010": "Main", "1020": "East"}
 NOW = datetime(2026, 11, 22, 6, 0, tzinfo=UTC)
@@ -351,7 +343,7 @@ def test_unmapped_plants_are_reported_not_dropped_silently(
     service: SapService, base_url: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     service.data[STOCK].append(sap.stock_record("SKU-3", "9999", "0001", "01", Decimal("4.25")))
-    with caplog.at_level(logging.WARNING, logger="sources.sap_odata"):
+    with caplog.at_level(logging.WARNING, logger="sources.sap"):
         result = pull(settings_for(base_url), tmp_path, full=True, now=NOW)
     assert result.unmapped_plants == {"9999": Decimal("4.25")}
     assert {r["warehouse"] for r in read_table(result.snapshot, "stock")} == {"Main", "East"}
