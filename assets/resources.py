@@ -18,7 +18,7 @@ import polars as pl
 from contracts.config import AkeneoSource, FileSource, PrismConfig, SapSource
 from quality.report_store import ReportStore
 from sinks.snapshot_store import SnapshotStore
-from sources.akeneo_api import AkeneoCredentials, AkeneoPull, pull_catalog
+from sources.akeneo import AkeneoCredentials, AkeneoPull, pull_catalog
 from sources.drops import newest_drop
 from sources.sap import BasicAuth, BearerAuth, pull_erp_snapshot
 

@@ -27,7 +27,7 @@ from servers.akeneo import (
 from servers.running import serve
 
 from contracts.config import AkeneoSource
-from sources.akeneo_api import (
+from sources.akeneo import (
     AkeneoClient,
     AkeneoCredentials,
     AkeneoPull,
