@@ -19,6 +19,7 @@ import shutil
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from contracts.folders import move_folder, point_link
 from contracts.snapshots import (
     MANIFEST,
     SNAPSHOT_ID,
@@ -82,7 +83,7 @@ class SnapshotStore:
         (staging / MANIFEST).write_text(sealed.to_json(), encoding="utf-8")
         target = self.snapshot_dir(manifest.snapshot_id)
         target.parent.mkdir(parents=True, exist_ok=True)
-        staging.rename(target)
+        move_folder(staging, target)
         return sealed
 
     def _hashed(self, staging: Path, feed: FeedFile) -> FeedFile:
@@ -100,10 +101,7 @@ class SnapshotStore:
         if not (target / MANIFEST).is_file():
             msg = f"snapshot {snapshot_id} is not sealed (no {MANIFEST}); refusing to make it live"
             raise SnapshotError(msg)
-        tmp = self.root / f".current-{snapshot_id}"
-        tmp.unlink(missing_ok=True)
-        tmp.symlink_to(Path("snapshots") / snapshot_id)
-        tmp.replace(self.current_link)
+        point_link(self.current_link, Path("snapshots") / snapshot_id)
 
     def discard_staging(self, keep: str | None = None) -> None:
         """Remove staged leftovers of failed runs (all but ``keep``)."""

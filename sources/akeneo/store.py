@@ -1,17 +1,22 @@
 """The local store a pull fills: ``state.json`` between pulls, one JSONL file per stream, and
-the atomic publication of each new generation behind the ``store`` symlink."""
+the atomic publication of each new generation behind the ``store`` symlink.
+
+Layout beside the configured ``store`` path: ``store -> .store.<random>`` (the live generation),
+the previous generation (kept for readers that resolved the link before the swap) and, after a
+crash, ``.store.*`` leftovers that the next publication removes.
+"""
 
 from __future__ import annotations
 
 import json
 import logging
-import os
 import shutil
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from contracts.folders import new_folder, point_link
 from sources.akeneo.streams import SOURCE, STREAMS, Item, Stream
 from sources.http import SourceError
 
@@ -92,13 +97,12 @@ def _read_jsonl(path: Path, stream: Stream) -> dict[str, Item]:
 
 def publish(store: Path, files: dict[str, dict[str, Item]], state: PullState) -> Path:
     """Write a new generation aside, then swap the ``store`` symlink to it in one rename."""
-    store.parent.mkdir(parents=True, exist_ok=True)
-    generation = store.parent / f".{store.name}.{uuid.uuid4().hex[:12]}"
-    generation.mkdir()
-    try:
+    generation = _generation_name(store)
+    with new_folder(generation) as folder:
         for name, items in files.items():
-            _write_jsonl(generation / f"{name}.jsonl", items)
-        (generation / STATE_FILE).write_text(state.to_json(), encoding="utf-8")
+            _write_jsonl(folder / f"{name}.jsonl", items)
+        (folder / STATE_FILE).write_text(state.to_json(), encoding="utf-8")
+    try:
         previous = _swap(store, generation)
     except BaseException:
         shutil.rmtree(generation, ignore_errors=True)
@@ -107,24 +111,25 @@ def publish(store: Path, files: dict[str, dict[str, Item]], state: PullState) ->
     return generation
 
 
+def _generation_name(store: Path) -> Path:
+    """``.<store>.<random>`` beside the store: hidden, and found again by ``_prune``."""
+    return store.parent / f".{store.name}.{uuid.uuid4().hex[:12]}"
+
+
 def _write_jsonl(path: Path, items: dict[str, Item]) -> None:
     with path.open("w", encoding="utf-8") as out:
         for key in sorted(items):
             out.write(json.dumps(items[key], ensure_ascii=False) + "\n")
-        out.flush()
-        os.fsync(out.fileno())
 
 
 def _swap(store: Path, generation: Path) -> Path | None:
     """Point ``store`` at ``generation``; return the generation it pointed at before."""
     previous = store.resolve() if store.is_symlink() else None
     if store.exists() and not store.is_symlink():
-        previous = store.parent / f".{store.name}.{uuid.uuid4().hex[:12]}"
+        previous = _generation_name(store)
         store.rename(previous)
         log.warning("%s: moved the plain folder %s aside to %s", SOURCE, store, previous)
-    link = store.parent / f".{store.name}.link-{uuid.uuid4().hex[:12]}"
-    link.symlink_to(generation.name, target_is_directory=True)
-    os.replace(link, store)
+    point_link(store, generation.name)
     return previous
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import csv
 import json
 import os
-import shutil
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +16,7 @@ from typing import Any
 
 import polars as pl
 
+from contracts.folders import new_folder
 from sources.erp_files import PRICE_COLUMNS, STOCK_COLUMNS, SUPPLY_COLUMNS
 from sources.http import SourceError
 from sources.sap.edm import SOURCE
@@ -62,15 +62,10 @@ def commit_snapshot(root: Path, name: str, tables: Tables, fmt: str) -> Path:
     if target.exists():
         msg = f"{SOURCE}: snapshot {target} already exists"
         raise SourceError(msg)
-    temp = root / f".{name}.{uuid.uuid4().hex}.partial"
-    temp.mkdir(parents=True)
-    try:
-        write_table(temp, "prices", PRICE_COLUMNS, tables.prices, fmt)
-        write_table(temp, "stock", STOCK_COLUMNS, tables.stock, fmt)
-        write_table(temp, "supply", SUPPLY_COLUMNS, tables.supply, fmt)
-        temp.rename(target)
-    finally:
-        shutil.rmtree(temp, ignore_errors=True)
+    with new_folder(target) as folder:
+        write_table(folder, "prices", PRICE_COLUMNS, tables.prices, fmt)
+        write_table(folder, "stock", STOCK_COLUMNS, tables.stock, fmt)
+        write_table(folder, "supply", SUPPLY_COLUMNS, tables.supply, fmt)
     return target
 
 

@@ -435,6 +435,17 @@ def test_old_generations_are_pruned_and_the_previous_one_kept(pim: Pim) -> None:
     assert generations == {r.generation.name for r in results[-2:]}
 
 
+def test_leftovers_of_a_crashed_pull_are_removed_by_the_next_one(pim: Pim) -> None:
+    first = pim.pull()
+    partial = pim.store.parent / f"{first.generation.name}.0123456789ab.partial"
+    partial.mkdir()
+    (partial / "products.jsonl").write_text("half", encoding="utf-8")
+    (pim.store.parent / f".{pim.store.name}.0123456789ab.link").symlink_to(partial.name)
+    second = pim.pull()
+    names = {p.name for p in pim.store.parent.iterdir()}
+    assert names == {pim.store.name, first.generation.name, second.generation.name}
+
+
 def test_a_plain_store_folder_is_replaced_by_the_published_link(pim: Pim) -> None:
     write_catalog(pim.store, {"products": [_product(999, T0)]})
     pim.pull()
