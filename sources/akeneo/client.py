@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import base64
 import functools
-import logging
 import random
 import ssl
 import threading
@@ -22,8 +21,9 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr
 from contracts.config import AkeneoSource
 from sources.akeneo.streams import SOURCE, Item
 from sources.http import RetryPolicy, SourceError, safe_url, send
+from sources.secrets import Secrets, logger
 
-log = logging.getLogger(__name__)
+log = logger(__name__)
 
 TOKEN_PATH = "/api/oauth/v1/token"
 
@@ -94,7 +94,9 @@ class AkeneoClient:
     """Authenticated GETs against one PIM: OAuth2 password grant, refresh, retries via send().
 
     Thread-safe: the streams of a pull share one client and one token, renewed under a lock.
-    ``clock`` (seconds) decides when the token is due; ``sleep`` waits between retries.
+    ``clock`` (seconds) decides when the token is due; ``sleep`` waits between retries. Until
+    it is closed, the client secret, the password, the Basic pair and every token it obtains
+    are masked in SourceErrors and ``sources`` log records (``sources.secrets``).
     """
 
     def __init__(
@@ -107,6 +109,12 @@ class AkeneoClient:
         rng: random.Random | None = None,
     ) -> None:
         self.source, self.credentials = source, credentials
+        secret = credentials.client_secret.get_secret_value()
+        self._secrets = Secrets(
+            secret,
+            credentials.password.get_secret_value(),
+            f"{credentials.client_id}:{secret}",
+        )
         self._base = httpx.URL(source.base_url)
         limits = httpx.Limits(max_connections=source.concurrency + 1)
         self._http = httpx.Client(
@@ -128,6 +136,7 @@ class AkeneoClient:
 
     def close(self) -> None:
         self._http.close()
+        self._secrets.close()
 
     def url(self, path: str, params: Mapping[str, str] | None = None) -> httpx.URL:
         url = self._base.copy_with(path=self._base.path.rstrip("/") + path)
@@ -186,6 +195,7 @@ class AkeneoClient:
         except (KeyError, TypeError, ValueError) as error:
             msg = "token response lacks access_token, refresh_token or a numeric expires_in"
             raise source_error("POST", url, msg) from error
+        self._secrets.add(access, refresh)
         return Token(access, refresh, self._clock() + lifetime - min(60.0, lifetime / 10))
 
     def get(self, url: httpx.URL) -> httpx.Response:

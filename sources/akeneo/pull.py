@@ -4,7 +4,6 @@ over the stored items, and publish the result with its new high-water mark."""
 from __future__ import annotations
 
 import json
-import logging
 import threading
 import time
 from collections.abc import Callable
@@ -22,8 +21,9 @@ from contracts.config import AkeneoSource
 from sources.akeneo.client import AkeneoClient, AkeneoCredentials, source_error
 from sources.akeneo.store import PullState, merge, publish, read_state
 from sources.akeneo.streams import SOURCE, STREAMS, Item, Stream
+from sources.secrets import logger
 
-log = logging.getLogger(__name__)
+log = logger(__name__)
 
 AKENEO_DATE = "%Y-%m-%d %H:%M:%S"
 

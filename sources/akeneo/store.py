@@ -9,7 +9,6 @@ crash, ``.store.*`` leftovers that the next publication removes.
 from __future__ import annotations
 
 import json
-import logging
 import shutil
 import uuid
 from dataclasses import dataclass
@@ -19,8 +18,9 @@ from pathlib import Path
 from contracts.folders import new_folder, point_link
 from sources.akeneo.streams import SOURCE, STREAMS, Item, Stream
 from sources.http import SourceError
+from sources.secrets import logger
 
-log = logging.getLogger(__name__)
+log = logger(__name__)
 
 STATE_FILE = "state.json"
 

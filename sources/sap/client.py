@@ -24,6 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr
 from contracts.config import SapSource
 from sources.http import RetryPolicy, SourceError, safe_url, send
 from sources.sap.edm import SOURCE, Record
+from sources.secrets import Secrets, quoted
 
 
 class BasicAuth(BaseModel):
@@ -34,6 +35,11 @@ class BasicAuth(BaseModel):
     user: str = Field(min_length=1)
     password: SecretStr
 
+    def secret_values(self) -> tuple[str, ...]:
+        """What must never be shown: the password and the pair the Basic header encodes."""
+        password = self.password.get_secret_value()
+        return password, f"{self.user}:{password}"
+
 
 class BearerAuth(BaseModel):
     """OAuth bearer token obtained by the caller (e.g. from the BTP destination service)."""
@@ -41,6 +47,9 @@ class BearerAuth(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
     kind: Literal["bearer"] = "bearer"
     token: SecretStr
+
+    def secret_values(self) -> tuple[str, ...]:
+        return (self.token.get_secret_value(),)
 
 
 @dataclass(frozen=True)
@@ -62,7 +71,11 @@ class Page:
 
 
 class ODataClient:
-    """OData V2 JSON reads with paging, bounded concurrency and strict page checks."""
+    """OData V2 JSON reads with paging, bounded concurrency and strict page checks.
+
+    While it is open, its credentials are masked in every SourceError and ``sources`` log record
+    (``sources.secrets``); close it (or use it as a context manager) when the reads are done.
+    """
 
     def __init__(
         self,
@@ -77,7 +90,18 @@ class ODataClient:
         self.policy = RetryPolicy(attempts=settings.retry_attempts)
         self.slots = threading.BoundedSemaphore(settings.concurrency)
         self.origin = httpx.URL(settings.base_url)
+        self.secrets = Secrets(*auth.secret_values())
         self.headers = {"Accept": "application/json", "Authorization": _authorization(auth)}
+
+    def __enter__(self) -> ODataClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Forget the credentials' masks; the HTTP client belongs to the caller."""
+        self.secrets.close()
 
     def url(self, query: Query, skip: int, count: bool) -> httpx.URL:
         """The collection URL; ``$`` and quotes stay literal, spaces are %20 as SAP expects."""
@@ -172,7 +196,7 @@ class ODataClient:
             missing = [name for name in query.key if record.get(name) is None]
             if missing:
                 msg = f"{SOURCE}: GET {safe_url(url)}: record without its key {missing}: {record!r}"
-                raise SourceError(msg[:500])
+                raise SourceError(quoted(msg, 500))
         return results
 
     def _next_url(self, link: object, current: httpx.URL) -> httpx.URL:
@@ -204,7 +228,7 @@ def _sap_message(response: httpx.Response) -> str:
         value = response.json()["error"]["message"]["value"]
     except (ValueError, KeyError, TypeError):
         return ""
-    return f" ({str(value)[:200]})"
+    return f" ({quoted(value, 200)})"
 
 
 def _count(body: dict[str, Any], url: httpx.URL) -> int | None:

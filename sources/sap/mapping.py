@@ -3,7 +3,6 @@ warehouse, product plants to lead times; exact decimals throughout, every cell a
 
 from __future__ import annotations
 
-import logging
 import math
 import re
 from collections.abc import Iterable
@@ -15,8 +14,9 @@ from sources.http import SourceError
 from sources.sap.edm import SOURCE, Record, parse_date, parse_decimal, plain
 from sources.sap.queries import SCALE, VALIDITY
 from sources.sap.snapshot import Row
+from sources.secrets import logger
 
-log = logging.getLogger(__name__)
+log = logger(__name__)
 
 PRICE_KEY = ("sku", "price_type", "customer_group", "customer_id", "valid_to")
 

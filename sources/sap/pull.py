@@ -3,7 +3,6 @@ snapshot and commit a new snapshot folder and its high-water marks."""
 
 from __future__ import annotations
 
-import logging
 import math
 import time
 from collections.abc import Callable
@@ -21,8 +20,9 @@ from sources.sap.edm import Record, parse_date, plain
 from sources.sap.mapping import PRICE_KEY, map_prices, map_stock, map_supply
 from sources.sap.queries import price_query, stock_query, supply_query
 from sources.sap.snapshot import Row, Tables, commit_snapshot, load_state, read_table, save_state
+from sources.secrets import logger
 
-log = logging.getLogger(__name__)
+log = logger(__name__)
 
 
 @dataclass(frozen=True)
@@ -110,14 +110,16 @@ def _fetch(
     http = client or httpx.Client(
         timeout=settings.timeout, limits=httpx.Limits(max_connections=settings.concurrency)
     )
+    queries = (
+        price_query(settings, _mark(marks, "prices")),
+        stock_query(),
+        supply_query(_mark(marks, "supply")),
+    )
     try:
-        odata = ODataClient(settings, auth, http, sleep)
-        queries = (
-            price_query(settings, _mark(marks, "prices")),
-            stock_query(),
-            supply_query(_mark(marks, "supply")),
-        )
-        with ThreadPoolExecutor(len(queries)) as pool:
+        with (
+            ODataClient(settings, auth, http, sleep) as odata,
+            ThreadPoolExecutor(len(queries)) as pool,
+        ):
             prices, stock, products = pool.map(odata.fetch_all, queries)
     finally:
         if own:
