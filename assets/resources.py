@@ -21,9 +21,9 @@ from contracts.config import AkeneoSource, FileSource, PrismConfig, SapSource
 from quality.report_store import ReportStore
 from sinks.publish_lock import PublishLock
 from sinks.snapshot_store import SnapshotStore
-from sources.akeneo_api import AkeneoCredentials, AkeneoPull, pull_catalog
+from sources.akeneo import AkeneoCredentials, AkeneoPull, pull_catalog
 from sources.drops import newest_drop, verify_drop
-from sources.sap_odata import BasicAuth, BearerAuth, pull_erp_snapshot
+from sources.sap import BasicAuth, BearerAuth, pull_erp_snapshot
 
 
 @dataclass(frozen=True)

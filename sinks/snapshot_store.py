@@ -21,6 +21,7 @@ from pathlib import Path
 
 import polars as pl
 
+from contracts.folders import move_folder, point_link
 from contracts.snapshots import (
     MANIFEST,
     SNAPSHOT_ID,
@@ -93,7 +94,7 @@ class SnapshotStore:
         (staging / MANIFEST).write_text(sealed.to_json(), encoding="utf-8")
         target = self.snapshot_dir(manifest.snapshot_id)
         target.parent.mkdir(parents=True, exist_ok=True)
-        staging.rename(target)
+        move_folder(staging, target)
         return sealed
 
     def _hashed(self, staging: Path, feed: FeedFile) -> FeedFile:
@@ -111,10 +112,7 @@ class SnapshotStore:
         if not (target / MANIFEST).is_file():
             msg = f"snapshot {snapshot_id} is not sealed (no {MANIFEST}); refusing to make it live"
             raise SnapshotError(msg)
-        tmp = self.root / f".current-{snapshot_id}"
-        tmp.unlink(missing_ok=True)
-        tmp.symlink_to(Path("snapshots") / snapshot_id)
-        tmp.replace(self.current_link)
+        point_link(self.current_link, Path("snapshots") / snapshot_id)
 
     def deactivate(self) -> None:
         """Nothing live (a first publish rolled back): remove the ``current`` link."""

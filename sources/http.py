@@ -3,13 +3,13 @@
 Retried: timeouts, connection errors (resets, refused), 429 (honouring Retry-After, seconds or
 HTTP date) and 5xx; exponential backoff with full jitter, capped. Never retried: other 4xx and
 malformed bodies, which are the caller's to report. Errors name the source and the URL with its
-query string stripped of secrets.
+query string stripped of secrets; credential values are masked in every ``SourceError`` and log
+record (``sources.secrets``).
 """
 
 from __future__ import annotations
 
 import email.utils
-import logging
 import random
 import time
 from collections.abc import Callable
@@ -17,13 +17,22 @@ from dataclasses import dataclass
 
 import httpx
 
-log = logging.getLogger(__name__)
+from sources.secrets import logger, redact
+
+log = logger(__name__)
 RETRY_STATUS = frozenset({429, 500, 502, 503, 504})
 SECRET_PARAMS = frozenset({"password", "client_secret", "secret", "token", "access_token", "sig"})
 
 
 class SourceError(RuntimeError):
-    """A live source failed; the message names the source, the URL (without secrets) and why."""
+    """A live source failed; the message names the source, the URL (without secrets) and why.
+
+    The message is redacted here, once for every call site: whatever an upstream server echoed
+    into it, the credentials of open connections (``sources.secrets.Secrets``) read ``***``.
+    """
+
+    def __init__(self, message: str) -> None:
+        super().__init__(redact(message))
 
 
 @dataclass(frozen=True)

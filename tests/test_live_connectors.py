@@ -1,8 +1,10 @@
-"""The pipeline on live connectors (a local Akeneo on 127.0.0.1) publishes exactly the feeds
-that an equivalent file drop publishes."""
+"""The pipeline on live connectors (a local Akeneo and SAP on 127.0.0.1) publishes exactly the
+feeds that an equivalent file drop publishes, and a source that echoes credentials in its errors
+gets none of them into the run's event log or output."""
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import re
 from collections.abc import Iterator
@@ -13,9 +15,9 @@ import polars as pl
 import pytest
 import sqlalchemy as sa
 from factories import default_config
-from servers.akeneo import AkeneoState, akeneo_handler, load_catalog
+from servers.akeneo import TOKEN_PATH, AkeneoState, Fault, akeneo_handler, load_catalog
 from servers.running import serve
-from servers.sap import SapService, from_snapshot, serve_sap
+from servers.sap import CONDITIONS, SapService, from_snapshot, serve_sap
 
 from contracts.config import PrismConfig, parse_config
 from pipelines.definitions import JOB_NAME, build_definitions
@@ -138,3 +140,79 @@ def test_live_sap_publishes_what_the_file_drop_publishes(
     for name in FILES:
         assert comparable(pulled / name) == comparable(dropped / name), name
     assert portal_rows(live_root) == portal_rows(drop_root)
+
+
+# Source loggers go to the event log (and Dagster's console) too, as a deployment may have it.
+LOGGED_SOURCES = {
+    "python_logs": {"managed_python_loggers": ["sources"], "python_log_level": "DEBUG"}
+}
+SAP_TOKEN = "sap-bearer-t0ken"
+
+
+def b64(text: str) -> str:
+    return base64.b64encode(text.encode()).decode()
+
+
+def logged_run(config: PrismConfig) -> tuple[bool, list[str]]:
+    """Run the job; whether it succeeded, and every event log record of the run as text."""
+    job = build_definitions(config).resolve_job_def(JOB_NAME)
+    with dg.DagsterInstance.ephemeral(settings=LOGGED_SOURCES) as instance:
+        result = job.execute_in_process(instance=instance, raise_on_error=False)
+        texts = [dg.serialize_value(entry) for entry in instance.all_logs(result.run_id)]
+        run = instance.get_run_by_id(result.run_id)
+        texts.append(dg.serialize_value(run))
+    return result.success, texts
+
+
+@pytest.mark.parametrize("echo", ["akeneo", "sap-basic", "sap-bearer"])
+def test_credentials_echoed_by_a_live_source_reach_no_log_or_output(
+    echo: str,
+    data: Path,
+    akeneo: tuple[str, AkeneoState],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    url, state = akeneo
+    drop = next(sap_representable(data / "erp", tmp_path / "sap_drop").iterdir())
+    bearer = echo == "sap-bearer"
+    service = SapService(from_snapshot(drop, PLANTS), page_size=500)
+    if bearer:
+        service.token, service.user, service.password = SAP_TOKEN, None, None
+        monkeypatch.setenv("SAP_TOKEN", SAP_TOKEN)
+    else:
+        monkeypatch.setenv("SAP_USER", "PRISM")
+        monkeypatch.setenv("SAP_PASSWORD", "s3cret")
+    if echo == "akeneo":  # a 401 forces a refresh, whose refusal is logged, then a password grant
+        products = "/api/rest/v1/products-uuid"
+        state.inject(Fault("unauthorized", products), Fault("echo", TOKEN_PATH, on=2, times=2))
+    else:
+        service.fail("echo", CONDITIONS)
+    pim = {"kind": "akeneo", "base_url": url, "store": str(tmp_path / "store")}
+    issued_before = len(state.issued)
+    try:
+        with serve_sap(service) as sap_url:
+            erp = {"kind": "sap", "base_url": sap_url, "root": str(tmp_path / "erp")}
+            erp |= {"plants": PLANTS, "auth": "bearer" if bearer else "basic"}
+            success, texts = logged_run(config_for(tmp_path, pim, erp))
+    finally:
+        state.inject()
+    output = capfd.readouterr()
+    secrets = [
+        state.secret,
+        state.password,
+        b64(f"{state.client_id}:{state.secret}"),
+        *state.issued[issued_before:],
+        "s3cret",
+        b64("PRISM:s3cret"),
+        SAP_TOKEN,
+        b64(SAP_TOKEN),
+    ]
+    assert not success
+    assert state.issued[issued_before:]
+    leaks = {s for s in secrets for text in [*texts, output.out, output.err] if s in text}
+    assert leaks == set()
+    assert any("HTTP 400" in text and "***" in text for text in texts)  # the echo, masked
+    source_log = "falling back to the password grant" if echo == "akeneo" else "akeneo: full pull"
+    assert any(source_log in text for text in texts)  # source log records are in the event log
+    assert "HTTP 400" in output.err

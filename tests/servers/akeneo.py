@@ -68,6 +68,7 @@ FaultKind = Literal[
     "foreign_next",  # the page's next link points at another host
     "expire_token",  # every access token expires just before this request
     "unauthorized",  # 401 whatever the token
+    "echo",  # a 400 whose message repeats the credentials received and the last tokens issued
 ]
 
 
@@ -106,6 +107,7 @@ class AkeneoState:
     faults: list[Fault] = field(default_factory=list)
     requests: list[Request] = field(default_factory=list)
     tokens: dict[str, datetime] = field(default_factory=dict)
+    issued: list[str] = field(default_factory=list)  # every access and refresh token, in order
     refresh_tokens: set[str] = field(default_factory=set)
     in_flight: int = 0
     max_in_flight: int = 0
@@ -146,6 +148,7 @@ class AkeneoState:
             access, refresh = f"access-{self._issued}", f"refresh-{self._issued}"
             self.tokens[access] = self.now() + timedelta(seconds=self.token_ttl)
             self.refresh_tokens.add(refresh)
+            self.issued += [access, refresh]
         return {
             "access_token": access,
             "expires_in": self.token_ttl,
@@ -230,6 +233,7 @@ class AkeneoHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     disable_nagle_algorithm = True
     state: AkeneoState
+    _received: dict[str, Any] | None = None  # the JSON body of the POST being answered
 
     def setup(self) -> None:
         super().setup()
@@ -244,7 +248,8 @@ class AkeneoHandler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         path = urlsplit(self.path).path
-        self._record(path, {}, self._parsed(body))
+        self._received = self._parsed(body)
+        self._record(path, {}, self._received)
         if self._answered(self.state.fault_for(path)):
             return
         if path != TOKEN_PATH:
@@ -253,6 +258,7 @@ class AkeneoHandler(BaseHTTPRequestHandler):
         self._token(body)
 
     def do_GET(self) -> None:
+        self._received = None
         split = urlsplit(self.path)
         params = {k: v[-1] for k, v in parse_qs(split.query).items()}
         self._record(split.path, params, None)
@@ -297,7 +303,21 @@ class AkeneoHandler(BaseHTTPRequestHandler):
         elif fault.kind in {"500", "503"}:
             self._json(int(fault.kind), {"code": int(fault.kind), "message": "Server error"})
             return True
+        elif fault.kind == "echo":
+            self._json(400, {"code": 400, "message": self._echo()})
+            return True
         return False
+
+    def _echo(self) -> str:
+        """What a careless server writes into an error: what it received and the access and
+        refresh token it issued last."""
+        with self.state.lock:
+            tokens = ", ".join(self.state.issued[-2:])
+        return (
+            f"Invalid request. Authorization: {self.headers.get('Authorization', '')}; "
+            f"body: {json.dumps(self._received)}; password: {self.state.password}; "
+            f"client secret: {self.state.secret}; tokens: {tokens}"
+        )
 
     def _reset(self) -> None:
         self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))

@@ -11,7 +11,8 @@ le``, ``and or not``, parentheses, ``'text'``, ``datetime'...'``, ``datetimeoffs
 ``/Date(ms+0000)/`` (Edm.DateTimeOffset), decimals as strings, as SAP Gateway does.
 
 ``from_snapshot`` builds the data from an ERP file-drop folder, so a test can check that a pull
-reproduces the drop. Faults are armed with ``SapService.fail(kind, entity_set, offset, times)``.
+reproduces the drop. Faults are armed with ``SapService.fail(kind, entity_set, offset, times)``;
+``echo`` answers a 400 whose message repeats the credentials received (a careless Gateway).
 """
 
 from __future__ import annotations
@@ -45,7 +46,7 @@ OFFSET_FIELDS = frozenset({"LastChangeDateTime"})
 FAULTS = frozenset(
     {
         "429", "503", "slow", "reset", "malformed", "no_d", "no_key", "broken_next",
-        "garbage_next", "duplicate", "short_count", "401",
+        "garbage_next", "duplicate", "short_count", "401", "echo",
     }
 )  # fmt: skip
 TABLES = {"list": ("PPR0", "304"), "group": ("PPR0", "032"), "customer": ("PPR0", "305")}
@@ -196,6 +197,8 @@ class SapHandler(BaseHTTPRequestHandler):
             self._error(503, "Service unavailable")
         elif fault == "401":
             self._error(401, "Token expired")
+        elif fault == "echo":
+            self._error(400, self._echo())
         elif fault == "malformed":
             self._send(200, b'{"d": {"results": [{"ConditionRecord": "00', "application/json")
         elif fault == "reset":
@@ -222,6 +225,17 @@ class SapHandler(BaseHTTPRequestHandler):
         elif fault == "garbage_next" and "__next" in body:
             body["__next"] = f"{self._base()}/garbage"
         return body
+
+    def _echo(self) -> str:
+        """A Gateway error that repeats the credentials: the header, decoded, and as configured."""
+        header = self.headers.get("Authorization", "")
+        scheme, _, value = header.partition(" ")
+        decoded = base64.b64decode(value).decode() if scheme == "Basic" else value
+        service = self.service
+        return (
+            f"Logon failed for {decoded} (Authorization: {header}); "
+            f"password {service.password}, token {service.token}"
+        )
 
     def _base(self) -> str:
         host, port = self.server.server_address[:2]

@@ -27,7 +27,7 @@ from servers.akeneo import (
 from servers.running import serve
 
 from contracts.config import AkeneoSource
-from sources.akeneo_api import (
+from sources.akeneo import (
     AkeneoClient,
     AkeneoCredentials,
     AkeneoPull,
@@ -38,6 +38,7 @@ from sources.http import SourceError
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "akeneo"
 PRODUCTS = "/api/rest/v1/products-uuid"
+TOKEN_PATH = "/api/oauth/v1/token"
 MODELS = "/api/rest/v1/product-models"
 CATEGORIES = "/api/rest/v1/categories"
 KEYS = {"products": "uuid", "product_models": "code"}
@@ -365,6 +366,45 @@ def test_wrong_credentials_fail_without_leaking_secrets(pim: Pim) -> None:
     assert pim.state.secret not in message
 
 
+def leaked(pim: Pim, texts: list[str]) -> list[str]:
+    """The credentials and tokens of ``pim`` (raw or base64) that occur in ``texts``."""
+    state = pim.state
+    pair = base64.b64encode(f"{state.client_id}:{state.secret}".encode()).decode()
+    secrets = [state.secret, state.password, pair, *state.issued]
+    return [s for s in secrets if any(s in text for text in texts)]
+
+
+ECHOED = [
+    pytest.param([Fault("echo", PRODUCTS, on=2)], "GET", id="page"),
+    pytest.param([Fault("echo", TOKEN_PATH)], "POST", id="password-grant"),
+    pytest.param(
+        [Fault("unauthorized", PRODUCTS), Fault("echo", TOKEN_PATH, on=2, times=2)],
+        "POST",
+        id="refresh-then-password-grant",
+    ),
+]
+
+
+@pytest.mark.parametrize(("faults", "method"), ECHOED)
+def test_credentials_echoed_by_the_server_are_masked_in_errors_and_logs(
+    pim: Pim, faults: list[Fault], method: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    pim.state.inject(*faults)
+    with caplog.at_level(logging.DEBUG, logger="sources"), pytest.raises(SourceError) as error:
+        pim.pull()
+    message = str(error.value)
+    assert message.startswith(f"akeneo: {method} {pim.url}/")
+    assert "HTTP 400 (Invalid request. Authorization: B" in message
+    assert "password: ***; client secret: ***; tokens: " in message
+    assert "Authorization: Basic ***" in message or "Authorization: Bearer ***" in message
+    texts = [message, caplog.text, *(r.getMessage() for r in caplog.records)]
+    assert leaked(pim, texts) == []
+    if len(faults) > 1:
+        fallback = [r for r in caplog.records if "falling back to the password" in r.getMessage()]
+        assert "refresh_token grant refused: HTTP 400" in fallback[0].getMessage()
+        assert '"refresh_token": "***"' in fallback[0].getMessage()
+
+
 RETRIED = [
     pytest.param(Fault("429", PRODUCTS, on=2, seconds=7), [7.0], id="429-retry-after"),
     pytest.param(Fault("500", MODELS, on=1), None, id="500"),
@@ -433,6 +473,17 @@ def test_old_generations_are_pruned_and_the_previous_one_kept(pim: Pim) -> None:
     results = [pim.pull(full=True) for _ in range(3)]
     generations = {p.name for p in pim.store.parent.iterdir() if p.name != pim.store.name}
     assert generations == {r.generation.name for r in results[-2:]}
+
+
+def test_leftovers_of_a_crashed_pull_are_removed_by_the_next_one(pim: Pim) -> None:
+    first = pim.pull()
+    partial = pim.store.parent / f"{first.generation.name}.0123456789ab.partial"
+    partial.mkdir()
+    (partial / "products.jsonl").write_text("half", encoding="utf-8")
+    (pim.store.parent / f".{pim.store.name}.0123456789ab.link").symlink_to(partial.name)
+    second = pim.pull()
+    names = {p.name for p in pim.store.parent.iterdir()}
+    assert names == {pim.store.name, first.generation.name, second.generation.name}
 
 
 def test_a_plain_store_folder_is_replaced_by_the_published_link(pim: Pim) -> None:

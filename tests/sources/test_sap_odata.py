@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import base64
 import csv
 import json
 import logging
@@ -30,19 +31,11 @@ from servers.sap import (
 from contracts.config import SapSource
 from sources.erp_files import PRICE_COLUMNS, STOCK_COLUMNS, SUPPLY_COLUMNS
 from sources.http import SourceError
-from sources.sap_odata import (
-    BasicAuth,
-    BearerAuth,
-    ODataClient,
-    PullResult,
-    map_prices,
-    map_stock,
-    parse_date,
-    parse_decimal,
-    plain,
-    pull_erp_snapshot,
-    read_table,
-)
+from sources.sap.client import BasicAuth, BearerAuth, ODataClient
+from sources.sap.edm import parse_date, parse_decimal, plain
+from sources.sap.mapping import map_prices, map_stock
+from sources.sap.pull import PullResult, pull_erp_snapshot
+from sources.sap.snapshot import read_table
 
 PLANTS = {"1010": "Main", "1020": "East"}
 NOW = datetime(2026, 11, 22, 6, 0, tzinfo=UTC)
@@ -351,7 +344,7 @@ def test_unmapped_plants_are_reported_not_dropped_silently(
     service: SapService, base_url: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     service.data[STOCK].append(sap.stock_record("SKU-3", "9999", "0001", "01", Decimal("4.25")))
-    with caplog.at_level(logging.WARNING, logger="sources.sap_odata"):
+    with caplog.at_level(logging.WARNING, logger="sources.sap"):
         result = pull(settings_for(base_url), tmp_path, full=True, now=NOW)
     assert result.unmapped_plants == {"9999": Decimal("4.25")}
     assert {r["warehouse"] for r in read_table(result.snapshot, "stock")} == {"Main", "East"}
@@ -508,6 +501,53 @@ def test_fatal_faults_raise_and_leave_no_snapshot(
     assert "s3cret" not in text
     assert "UFJJU006czNjcmV0" not in text  # base64 of the basic credentials
     assert snapshot_dirs(root) == []
+
+
+ECHO_TOKEN = "tok-echo-42"
+
+
+@pytest.mark.parametrize("kind", ["basic", "bearer"])
+def test_credentials_echoed_by_the_server_are_masked_in_errors_and_logs(
+    kind: str,
+    drop: Path,
+    server: tuple[type[SapHandler], str],
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    handler, url = server
+    if kind == "basic":
+        handler.service = SapService(from_snapshot(drop, PLANTS), page_size=2)
+        auth: BasicAuth | BearerAuth = AUTH
+        secrets = ["s3cret", "PRISM:s3cret", "UFJJU006czNjcmV0"]
+    else:
+        data = from_snapshot(drop, PLANTS)
+        handler.service = SapService(data, token=ECHO_TOKEN, user=None, password=None)
+        auth = BearerAuth(token=ECHO_TOKEN)
+        secrets = [ECHO_TOKEN, base64.b64encode(ECHO_TOKEN.encode()).decode()]
+    handler.service.fail("echo", STOCK, 0)
+    settings = settings_for(url, auth=kind)
+    with caplog.at_level(logging.DEBUG, logger="sources"), pytest.raises(SourceError) as error:
+        pull(settings, tmp_path / "erp", auth, full=True, now=NOW)
+    message = str(error.value)
+    assert "HTTP 400 (Logon failed for *** (Authorization: " in message
+    texts = [message, caplog.text, *(r.getMessage() for r in caplog.records)]
+    assert [s for s in secrets if any(s in text for text in texts)] == []
+    assert snapshot_dirs(tmp_path / "erp") == []
+
+
+def test_a_long_echo_is_masked_before_it_is_cut() -> None:
+    """SAP messages are cut to 200 characters; cutting before masking would show the head of
+    a secret that straddles the cut."""
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        value = "x" * 190 + request.headers["Authorization"]
+        return httpx.Response(400, json={"error": {"message": {"value": value}}})
+
+    settings = settings_for("http://127.0.0.1:1")
+    client = httpx.Client(transport=httpx.MockTransport(answer))
+    with ODataClient(settings, AUTH, client) as odata, pytest.raises(SourceError) as error:
+        odata.get_json(httpx.URL("http://127.0.0.1:1/sap/opu/odata/sap/X/Y"))
+    assert str(error.value).endswith("x" * 190 + "Basic ***)")
 
 
 def test_failed_delta_keeps_previous_snapshot_and_state(
