@@ -582,16 +582,19 @@ def _split_rejects(products: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
     missing = sku.is_null()
     duplicate = ~missing & ~sku.is_first_distinct()
     twin = ~missing & ~duplicate & uuid.is_not_null() & ~uuid.is_first_distinct()
-    failed = missing | duplicate | twin
-    rejects = products.filter(failed).select(
+    # Flags over the whole frame first: after filtering, a later duplicate would look first.
+    flagged = products.with_columns(_missing=missing, _duplicate=duplicate, _twin=twin)
+    failed = pl.col("_missing") | pl.col("_duplicate") | pl.col("_twin")
+    rejects = flagged.filter(failed).select(
         "sku",
-        field=pl.when(twin).then(pl.lit("uuid")).otherwise(pl.lit("sku")),
-        value=pl.when(twin).then(uuid).otherwise(sku),
-        reason=pl.when(missing)
+        field=pl.when("_twin").then(pl.lit("uuid")).otherwise(pl.lit("sku")),
+        value=pl.when("_twin").then(uuid).otherwise(sku),
+        reason=pl.when("_missing")
         .then(pl.lit("missing_identifier"))
-        .when(duplicate)
+        .when("_duplicate")
         .then(pl.lit("duplicate_sku"))
         .otherwise(pl.lit("duplicate_uuid")),
         source="pim_source",
     )
-    return products.filter(~failed), rejects.cast(dict(REJECTS_SCHEMA))
+    kept = flagged.filter(~failed).drop("_missing", "_duplicate", "_twin")
+    return kept, rejects.cast(dict(REJECTS_SCHEMA))

@@ -1,11 +1,16 @@
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
+import yaml
 from factories import REPO, default_config
+from hypothesis import given
+from hypothesis import strategies as st
 
 from contracts.config import ConfigError, load_config, parse_config
+from contracts.text import file_name_for
 
 
 def test_the_shipped_configuration_is_valid() -> None:
@@ -50,3 +55,64 @@ def test_a_missing_file_and_broken_yaml_fail_clearly(tmp_path: Path) -> None:
     broken.write_text("channels: [unclosed", encoding="utf-8")
     with pytest.raises(ConfigError, match="not valid YAML"):
         load_config(broken)
+
+
+def test_customer_ids_that_would_share_a_catalog_file_are_refused() -> None:
+    data = default_config()
+    data["channels"]["quoting"]["customers"] = [
+        {"id": "k1", "name": "Lower"},
+        {"id": "K1", "name": "Upper"},
+    ]
+    with pytest.raises(ConfigError, match="customers 'k1' and 'K1' would share the catalog file"):
+        parse_config(data)
+
+
+@pytest.mark.parametrize("currency", ["EURO", "EUU", "XAU", "eur"])
+def test_a_currency_must_be_iso_4217(currency: str) -> None:
+    data = default_config()
+    data["channels"]["shop"]["currency"] = currency
+    with pytest.raises(ConfigError, match="is not an ISO 4217 currency code"):
+        parse_config(data)
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "message"),
+    [
+        ("base_url", "not a url", "is not an http"),
+        ("base_url", "https://user:pw@pim.example.com", "without credentials"),
+        ("server_timezone", "Mars/Olympus", "IANA time zone"),
+        ("page_size", 500, "less than or equal to 100"),
+    ],
+)
+def test_live_source_settings_are_checked_at_load_time(
+    key: str, value: object, message: str
+) -> None:
+    data = default_config()
+    data["pim"] = {
+        "kind": "akeneo",
+        "base_url": "https://pim.example.com",
+        "store": "s",
+        key: value,
+    }
+    with pytest.raises(ConfigError, match=rf"pim\.akeneo\.{key}: .*{message}"):
+        parse_config(data)
+
+
+def test_relative_paths_are_anchored_at_the_config_file(tmp_path: Path) -> None:
+    folder = tmp_path / "deploy"
+    folder.mkdir()
+    (folder / "prism.yaml").write_text(yaml.safe_dump(default_config()), encoding="utf-8")
+    config = load_config(folder / "prism.yaml")
+    assert config.publish.directory == folder / "var" / "feeds"
+    assert config.pim.path == folder / "var" / "demo" / "pim"  # type: ignore[union-attr]
+    portal = config.channels["portal"]
+    assert portal.url == f"sqlite:///{folder / 'var' / 'portal.sqlite'}"  # type: ignore[union-attr]
+
+
+@given(st.text(max_size=12), st.text(max_size=12))
+def test_catalog_file_names_are_injective_and_safe(first: str, second: str) -> None:
+    name = file_name_for(first)
+    assert re.fullmatch(r"[A-Za-z0-9_.%-]*", name)
+    assert not name.startswith(".")
+    if first != second:
+        assert name != file_name_for(second)

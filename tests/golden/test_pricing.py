@@ -138,6 +138,21 @@ def test_every_price_row_is_classified_once() -> None:
     assert result.columns == ["erp_source", "sku", "status"]
 
 
+def test_rows_in_a_currency_no_channel_publishes_are_counted_apart() -> None:
+    rows = prices(
+        price("A", "1", 2, currency="EUR"),
+        price("A", "1", 3, currency="CHF"),
+        price("A", "1", 4, currency="CHF", valid_to=D(2026, 1, 1)),
+    )
+    result = classify_price_rows(rows, AS_OF, currencies=("EUR", "USD")).collect()
+    assert dict(result.select("erp_source", "status").iter_rows()) == {
+        "prices.csv:2": "active",
+        "prices.csv:3": "unpublished_currency",
+        "prices.csv:4": "unpublished_currency",
+    }
+    assert price_tiers(rows, AS_OF, ("EUR",)).collect()["currency"].to_list() == ["EUR"]
+
+
 @pytest.mark.parametrize(
     ("amount", "per_quantity", "unit_price"),
     [

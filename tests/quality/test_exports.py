@@ -206,3 +206,17 @@ def test_the_sheet_has_one_row_per_finding_with_its_channels(tmp_path: Path) -> 
     sheet = padded(read_xlsx(tmp_path / "quarantine.xlsx"), len(SHEET))
     channels = {row[0]: row[SHEET.index("channels")] for row in sheet[1:]}
     assert channels == {"A": "marketplace, shop", "B": "shop"}
+
+
+@pytest.mark.parametrize(
+    "value",
+    ['{=HYPERLINK("http://evil.example","x")}', '=HYPERLINK("http://evil.example")', "+1+1"],
+)
+def test_no_cell_of_the_excel_sheet_is_a_formula(tmp_path: Path, value: str) -> None:
+    write_quarantine_exports(quarantine(finding(value=value)), tmp_path)
+    with zipfile.ZipFile(tmp_path / "quarantine.xlsx") as archive:
+        sheet = archive.read("xl/worksheets/sheet1.xml").decode("utf-8")
+    assert "<f>" not in sheet
+    assert "<f " not in sheet
+    [_, row] = read_xlsx(tmp_path / "quarantine.xlsx")
+    assert row[SHEET.index("value")] == f"'{value}"

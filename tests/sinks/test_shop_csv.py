@@ -79,7 +79,7 @@ def test_quotes_commas_line_breaks_and_umlauts_round_trip(tmp_path: Path) -> Non
     assert row["url"] == "https://shop.example.com/p/%C3%9C-1"
 
 
-@pytest.mark.parametrize("prefix", ["=", "+", "-", "@", "\t", "\r"])
+@pytest.mark.parametrize("prefix", ["=", "+", "-", "@", "\t", "\r", "{", "\uff1d", "\uff20"])
 def test_formula_cells_get_a_leading_apostrophe(tmp_path: Path, prefix: str) -> None:
     value = f'{prefix}HYPERLINK("http://evil","x")'
     cells = {"name_de_DE": value, "brand": value, "color": value, "size": value}

@@ -112,3 +112,16 @@ def test_broken_input_fails_naming_the_problem(tmp_path: Path, column: str, valu
     products = golden_products(product("X1", **{column: value}))
     with pytest.raises(SinkInputError, match=r"X1|discontinued"):
         write_website(products, CHANNEL, tmp_path / "products.jsonl")
+
+
+def test_a_name_cannot_break_out_of_a_script_element(tmp_path: Path) -> None:
+    """The feed is embedded in ``<script type="application/ld+json">`` on product pages."""
+    hostile = 'Shirt </script><script>alert("x")</script> & <!-- \u2028'
+    products = golden_products(product("A1", name_de_DE=hostile))
+    path = tmp_path / "products.jsonl"
+    write_website(products, CHANNEL, path)
+    text = path.read_text(encoding="utf-8")
+    for raw in ("<", ">", "&", "\u2028"):
+        assert raw not in text
+    assert "\\u003c/script\\u003e" in text
+    assert json.loads(text)["name"] == hostile  # the same value for a JSON parser
