@@ -126,7 +126,7 @@ def demo_data(
     target: Path, products: int, seed: int, as_of: dt.datetime | None, pim_format: str
 ) -> None:
     """Generate the deterministic demo catalog (PIM export + ERP snapshot) under TARGET."""
-    from pipelines.demo_data import generate_demo_data
+    from demo import generate_demo_data
 
     summary = generate_demo_data(
         target,

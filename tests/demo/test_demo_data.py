@@ -17,14 +17,11 @@ from typing import Any
 import numpy as np
 import pytest
 
-from pipelines.demo_data import (
-    DEFECT_RATES,
-    LOCALES,
-    PIM_FILES,
-    DemoSummary,
-    generate_demo_data,
-    gtin13,
-)
+from demo import DemoSummary, generate_demo_data
+from demo.catalog import LOCALES
+from demo.defects import DEFECT_RATES
+from demo.identifiers import gtin13
+from demo.layout import PIM_FILES
 
 AS_OF = dt.date(2026, 11, 22)
 PRODUCTS = 3000

@@ -1,0 +1,35 @@
+"""The deterministic demo catalog: an Akeneo PIM export plus an ERP snapshot, with known defects.
+
+Demo and test tooling, not part of the code location: it imports only ``contracts`` and
+``sources`` (for the file formats it writes), and the ``prism demo-data`` command imports it
+lazily.
+
+The output is a pure function of ``(products, seed, as_of, pim_format)``: the same inputs write
+byte-identical files, and every validity date is relative to ``as_of`` so the demo works on any
+day. Everything is drawn column-wise (numpy) and rendered with polars expressions in chunks, so
+the one-million-product benchmark catalog takes seconds and bounded memory.
+
+Layout under ``target`` (``<id>`` is ``<as_of:%Y%m%d>T060000Z``)::
+
+    pim/<id>/{products,product_models,attributes,families,categories}.{jsonl|csv}
+    erp/<id>/{prices,stock,supply}.csv
+
+PIM JSON lines have the Akeneo REST API item shapes (values as ``{"locale", "scope", "data"}``
+lists; an attribute without a value is ``null``); the CSV variant is Akeneo's CSV export
+(``;``-separated, lists comma-joined, booleans ``1``/``0``, empty cell = no value) of the same
+catalog. Values live where Akeneo's variant model puts them: root model (name, description,
+brand, material, eco_friendly, release_date; plus color and image in one-level families),
+sub-model per color (color, image), variant product (sku, ean, size, weight, price).
+
+Modules, in the order the data flows: ``catalog`` (static data) -> ``draws`` / ``variants``
+(PIM draws) and ``erp`` (ERP draws), with ``defects`` and ``identifiers`` -> ``render_pim``,
+``render_catalog``, ``render_erp`` (rows of each file) -> ``write`` (chunked files) ->
+``generate`` (the entry point, folders from ``layout``).
+"""
+
+from __future__ import annotations
+
+from demo.generate import generate_demo_data
+from demo.summary import DemoSummary
+
+__all__ = ["DemoSummary", "generate_demo_data"]

@@ -1,0 +1,116 @@
+"""``generate_demo_data``: draw the catalog, render it and write both snapshot folders."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import shutil
+from functools import partial
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+import polars as pl
+
+from demo.defects import UNKNOWN_SKU_SHARE, defect_counts
+from demo.draws import Plan, draw_plan
+from demo.erp import draw_erp, draw_unknown_skus
+from demo.layout import snapshot_id
+from demo.render_catalog import catalog_csv_frames, catalog_items
+from demo.render_erp import render_prices, render_stock, render_supply
+from demo.render_pim import (
+    render_model_csv,
+    render_model_json,
+    render_product_csv,
+    render_product_json,
+)
+from demo.summary import DemoSummary
+from demo.write import write_chunked, write_json_lines
+
+log = logging.getLogger(__name__)
+
+
+def generate_demo_data(
+    target: Path,
+    products: int = 3000,
+    seed: int = 42,
+    as_of: dt.date | None = None,
+    pim_format: Literal["jsonl", "csv"] = "jsonl",
+) -> DemoSummary:
+    """Write the demo PIM export and ERP snapshot under ``target``; replaces ``pim/`` and ``erp/``.
+
+    A pure function of its arguments (``as_of`` defaults to today, UTC): the same arguments
+    write byte-identical files.
+    """
+    if products < 1:
+        msg = f"products must be at least 1, got {products}"
+        raise ValueError(msg)
+    if pim_format not in ("jsonl", "csv"):
+        msg = f"pim_format must be 'jsonl' or 'csv', got {pim_format!r}"
+        raise ValueError(msg)
+    as_of = as_of or dt.datetime.now(dt.UTC).date()
+    target = Path(target)
+    staging = target / ".demo-data-staging"
+    shutil.rmtree(staging, ignore_errors=True)
+    summary = _generate(staging, products, seed, as_of, pim_format)
+    for part in ("pim", "erp"):
+        shutil.rmtree(target / part, ignore_errors=True)
+        (staging / part).rename(target / part)
+    staging.rmdir()
+    final = DemoSummary(
+        pim_dir=target / "pim" / summary.pim_dir.name,
+        erp_dir=target / "erp" / summary.erp_dir.name,
+        products=summary.products,
+        product_models=summary.product_models,
+        price_rows=summary.price_rows,
+        stock_rows=summary.stock_rows,
+        supply_rows=summary.supply_rows,
+        defects=summary.defects,
+    )
+    log.info("demo data: %d products, %d models under %s", products, final.product_models, target)
+    return final
+
+
+def _generate(
+    root: Path, products: int, seed: int, as_of: dt.date, pim_format: Literal["jsonl", "csv"]
+) -> DemoSummary:
+    rng = np.random.default_rng(seed)
+    plan = draw_plan(rng, products, as_of)
+    erp = pl.concat(
+        [plan.products, draw_erp(rng, plan.products["defect"].to_numpy())], how="horizontal"
+    )
+    unknown = draw_unknown_skus(products, max(1, round(products * UNKNOWN_SKU_SHARE)), rng)
+    pim_dir = root / "pim" / snapshot_id(as_of)
+    erp_dir = root / "erp" / snapshot_id(as_of)
+    pim_dir.mkdir(parents=True)
+    erp_dir.mkdir(parents=True)
+    _write_pim(plan, pim_dir, pim_format)
+    erp_frames = (erp.select(unknown.columns), unknown)
+    renderers = {"prices": render_prices, "stock": render_stock, "supply": render_supply}
+    counts = {
+        name: write_chunked(erp_frames, erp_dir / f"{name}.csv", partial(render, as_of=as_of))
+        for name, render in renderers.items()
+    }
+    return DemoSummary(
+        pim_dir=pim_dir,
+        erp_dir=erp_dir,
+        products=products,
+        product_models=plan.models.height,
+        price_rows=counts["prices"],
+        stock_rows=counts["stock"],
+        supply_rows=counts["supply"],
+        defects=defect_counts(plan.products, unknown.height),
+    )
+
+
+def _write_pim(plan: Plan, folder: Path, pim_format: Literal["jsonl", "csv"]) -> None:
+    if pim_format == "jsonl":
+        write_chunked([plan.products], folder / "products.jsonl", render_product_json, "jsonl")
+        write_chunked([plan.models], folder / "product_models.jsonl", render_model_json, "jsonl")
+        for name, items in catalog_items().items():
+            write_json_lines(items, folder / f"{name}.jsonl")
+    else:
+        write_chunked([plan.products], folder / "products.csv", render_product_csv, "akeneo_csv")
+        write_chunked([plan.models], folder / "product_models.csv", render_model_csv, "akeneo_csv")
+        for name, frame in catalog_csv_frames(catalog_items()).items():
+            frame.write_csv(folder / f"{name}.csv", separator=";")
