@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import shutil
+from dataclasses import replace
 from functools import partial
 from pathlib import Path
 from typing import Literal
@@ -57,15 +58,10 @@ def generate_demo_data(
         shutil.rmtree(target / part, ignore_errors=True)
         (staging / part).rename(target / part)
     staging.rmdir()
-    final = DemoSummary(
+    final = replace(
+        summary,
         pim_dir=target / "pim" / summary.pim_dir.name,
         erp_dir=target / "erp" / summary.erp_dir.name,
-        products=summary.products,
-        product_models=summary.product_models,
-        price_rows=summary.price_rows,
-        stock_rows=summary.stock_rows,
-        supply_rows=summary.supply_rows,
-        defects=summary.defects,
     )
     log.info("demo data: %d products, %d models under %s", products, final.product_models, target)
     return final
@@ -94,7 +90,10 @@ def _generate(
     return DemoSummary(
         pim_dir=pim_dir,
         erp_dir=erp_dir,
+        seed=seed,
+        as_of=as_of,
         products=products,
+        variants=plan.products.filter(pl.col("parent").is_not_null()).height,
         product_models=plan.models.height,
         price_rows=counts["prices"],
         stock_rows=counts["stock"],

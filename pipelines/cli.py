@@ -112,15 +112,39 @@ def validate_config(config_file: Path) -> None:
 
 @main.command("demo-data")
 @click.option(
-    "--target", type=click.Path(path_type=Path), default=Path("var/demo"), show_default=True
+    "--target",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("var/demo"),
+    show_default=True,
+    help="Folder to write under: the PIM export goes to TARGET/pim/, the ERP snapshot to "
+    "TARGET/erp/ (where prism.yaml reads them).",
 )
-@click.option("--products", type=click.IntRange(min=1), default=3000, show_default=True)
-@click.option("--seed", type=int, default=42, show_default=True)
 @click.option(
-    "--as-of", type=click.DateTime(["%Y-%m-%d"]), help="Validity dates relative to this day."
+    "--products",
+    type=click.IntRange(min=1),
+    default=3000,
+    show_default=True,
+    help="Number of PIM products, about a third of them variants of product models.",
 )
 @click.option(
-    "--pim-format", type=click.Choice(["jsonl", "csv"]), default="jsonl", show_default=True
+    "--seed",
+    type=click.IntRange(min=0),
+    default=42,
+    show_default=True,
+    help="Random seed; the same seed, products, as-of date and format write the same files.",
+)
+@click.option(
+    "--as-of",
+    type=click.DateTime(["%Y-%m-%d"]),
+    show_default="today, UTC",
+    help="Day that price validity, stock receipts and update timestamps are relative to.",
+)
+@click.option(
+    "--pim-format",
+    type=click.Choice(["jsonl", "csv"]),
+    default="jsonl",
+    show_default=True,
+    help="PIM export format: Akeneo REST items as JSON lines, or Akeneo's ;-separated CSV export.",
 )
 def demo_data(
     target: Path, products: int, seed: int, as_of: dt.datetime | None, pim_format: str
@@ -135,4 +159,4 @@ def demo_data(
         as_of=as_of.date() if as_of else None,
         pim_format=pim_format,  # type: ignore[arg-type]
     )
-    click.echo(f"demo data written: {summary}")
+    click.echo(summary.describe())
