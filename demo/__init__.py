@@ -4,10 +4,13 @@ Demo and test tooling, not part of the code location: it imports only ``contract
 ``sources`` (for the file formats it writes), and the ``prism demo-data`` command imports it
 lazily.
 
-The output is a pure function of ``(products, seed, as_of, pim_format)``: the same inputs write
+The files are a pure function of ``(products, seed, as_of, pim_format)``: the same inputs write
 byte-identical files, and every validity date is relative to ``as_of`` so the demo works on any
-day. Everything is drawn column-wise (numpy) and rendered with polars expressions in chunks, so
-the one-million-product benchmark catalog takes seconds and bounded memory.
+day. A product's draws depend only on the seed and its index (``streams``), so a bigger catalog
+starts with the same products, names, prices and stock as a smaller one: growing the demo does
+not look like a mass price change to the pipeline. Everything is drawn column-wise (numpy) in
+blocks and rendered with polars expressions in chunks, so the one-million-product benchmark
+catalog takes seconds and bounded memory.
 
 Layout under ``target`` (``<id>`` is ``<as_of:%Y%m%d>T060000Z``)::
 
@@ -21,10 +24,11 @@ catalog. Values live where Akeneo's variant model puts them: root model (name, d
 brand, material, eco_friendly, release_date; plus color and image in one-level families),
 sub-model per color (color, image), variant product (sku, ean, size, weight, price).
 
-Modules, in the order the data flows: ``catalog`` (static data) -> ``draws`` / ``variants``
-(PIM draws) and ``erp`` (ERP draws), with ``defects`` and ``identifiers`` -> ``render_pim``,
-``render_catalog``, ``render_erp`` (rows of each file) -> ``write`` (chunked files) ->
-``generate`` (the entry point, folders from ``layout``).
+Modules, in the order the data flows: ``catalog`` (static data) -> ``blocks`` (the catalog, block
+by block, from the keyed random ``streams``) of ``draws`` / ``variants`` (PIM draws) and ``erp``
+(ERP draws), with ``defects`` and ``identifiers`` -> ``render_pim``, ``render_catalog``,
+``render_erp`` (rows of each file) -> ``write`` (chunked files) -> ``generate`` (the entry point,
+folders from ``layout``).
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
-"""The random product draws: every random choice of the PIM side, made once and column-wise.
+"""The random product draws: every random choice of the PIM side, column-wise per block.
 
-``draw_plan`` returns the products and product models as frames of seeds and values; text is
-rendered later, chunk by chunk, so a million products take seconds and bounded memory.
+``draw_block`` returns one block's products and product models (``demo.streams``) as frames of
+seeds and values; text is rendered later, chunk by chunk, so a million products take seconds and
+bounded memory.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from demo.catalog import (
 from demo.defects import assign_defects
 from demo.expressions import lookup, shift_days
 from demo.identifiers import gtin13, media_keys, timestamps, uuids
+from demo.streams import BLOCK
 from demo.variants import draw_models, draw_variant_roots, variant_products
 
 
@@ -107,43 +109,56 @@ def _item_columns(as_of: dt.date) -> list[pl.Expr]:
 
 @dataclass(frozen=True)
 class Plan:
-    """The drawn catalog: one row per product (``pidx`` order = sku order) and per model."""
+    """One drawn block: a row per product (``pidx`` order = sku order) and per product model."""
 
     products: pl.DataFrame
     models: pl.DataFrame
 
 
-def draw_plan(rng: np.random.Generator, products: int, as_of: dt.date) -> Plan:
-    """Draw the whole catalog: product models, then products in a seeded shuffled order."""
-    shape = draw_variant_roots(rng, products // 3)
+def draw_block(rng: np.random.Generator, block: int, first_model: int, as_of: dt.date) -> Plan:
+    """Draw one whole block of ``BLOCK`` products: its product models (codes numbered on from
+    ``first_model``), then its variant and simple products in a seeded shuffled order."""
+    shape = draw_variant_roots(rng, BLOCK // 3)
+    codes = pl.int_range(first_model + 1, first_model + pl.len() + 1)
     roots = pl.concat(
         [shape, draw_items(rng, shape["family_idx"].to_numpy(), as_of).drop("family_idx")],
         how="horizontal",
     ).with_columns(
-        code=pl.format("PM{}", pl.int_range(1, pl.len() + 1).cast(pl.String).str.zfill(6))
+        code=pl.format("PM{}", codes.cast(pl.String).str.zfill(6)), group=pl.int_range(pl.len())
     )
-    models = draw_models(rng, roots, as_of)
-    variants = variant_products(roots, products // 3)
-    simple_count = products - variants.height
+    models = draw_models(rng, roots.drop("group"), as_of)
+    variants = variant_products(roots, BLOCK // 3)
+    simple_count = BLOCK - variants.height
     simple_families = [i for i, f in enumerate(FAMILIES) if f.variant == "none"]
     shares = np.array([FAMILIES[i].share for i in simple_families])
     drawn = rng.choice(simple_families, size=simple_count, p=shares / shares.sum())
     simples = draw_items(rng, drawn, as_of).with_columns(
-        parent=pl.lit(None, pl.String), size=pl.lit(None, pl.String)
+        parent=pl.lit(None, pl.String),
+        size=pl.lit(None, pl.String),
+        group=pl.int_range(roots.height, roots.height + pl.len()),
+        slot=pl.lit(0),
     )
     catalog = pl.concat([variants, simples.select(variants.columns)], how="vertical_relaxed")
-    catalog = catalog[rng.permutation(products)] if products else catalog
-    return Plan(_finish_products(rng, catalog, as_of), models)
+    return Plan(_finish_products(rng, _shuffled(rng, catalog), block * BLOCK, as_of), models)
+
+
+def _shuffled(rng: np.random.Generator, catalog: pl.DataFrame) -> pl.DataFrame:
+    """The products in a seeded order of groups (a root model's variants, or one simple product):
+    the variants of a model stay together, so a cut block holds whole models but the last."""
+    groups = catalog["group"].max() + 1
+    position = np.argsort(rng.permutation(groups))
+    order = pl.lit(pl.Series(position)).gather(pl.col("group"))
+    return catalog.sort(order, "slot").drop("group", "slot")
 
 
 def _finish_products(
-    rng: np.random.Generator, catalog: pl.DataFrame, as_of: dt.date
+    rng: np.random.Generator, catalog: pl.DataFrame, first_pidx: int, as_of: dt.date
 ) -> pl.DataFrame:
     """Give the shuffled products their sku, uuid, GTIN, image, status and defect."""
     rows = catalog.height
     simple = catalog["parent"].is_null().to_numpy()
     defects = assign_defects(rng, simple)
-    pidx = np.arange(rows, dtype=np.int64)
+    pidx = np.arange(first_pidx, first_pidx + rows, dtype=np.int64)
     ean = gtin13(400_000_000_000 + pidx * 7 + 3)
     wrong = defects == "bad_gtin_check_digit"
     ean[wrong] = (
@@ -152,7 +167,7 @@ def _finish_products(
     return (
         catalog.with_columns(
             pidx=pl.Series(pidx),
-            sku=pl.format("P{}", pl.int_range(1, rows + 1).cast(pl.String).str.zfill(7)),
+            sku=pl.format("P{}", pl.lit(pl.Series(pidx + 1)).cast(pl.String).str.zfill(7)),
             uuid=uuids(rng, rows),
             ean=pl.Series(ean).cast(pl.String),
             media=media_keys(rng, rows),

@@ -11,6 +11,10 @@ import polars as pl
 
 from demo.catalog import WAREHOUSES
 
+ERP_ONLY_FIRST = 9_000_000
+"""Index of the first ERP-only sku (``P9000001``): above every catalog's products, so an ERP-only
+sku never becomes a PIM product when the catalog grows."""
+
 
 def draw_erp(rng: np.random.Generator, defects: np.ndarray) -> pl.DataFrame:
     """Which price, stock and supply rows each product gets, and their numbers."""

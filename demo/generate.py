@@ -10,12 +10,12 @@ from functools import partial
 from pathlib import Path
 from typing import Literal
 
-import numpy as np
 import polars as pl
 
-from demo.defects import UNKNOWN_SKU_SHARE, defect_counts
-from demo.draws import Plan, draw_plan
-from demo.erp import draw_erp, draw_unknown_skus
+from contracts import clock
+from demo.blocks import Catalog, draw_catalog
+from demo.defects import defect_counts
+from demo.erp import ERP_ONLY_FIRST
 from demo.layout import snapshot_id
 from demo.render_catalog import catalog_csv_frames, catalog_items
 from demo.render_erp import render_prices, render_stock, render_supply
@@ -41,15 +41,16 @@ def generate_demo_data(
     """Write the demo PIM export and ERP snapshot under ``target``; replaces ``pim/`` and ``erp/``.
 
     A pure function of its arguments (``as_of`` defaults to today, UTC): the same arguments
-    write byte-identical files.
+    write byte-identical files, and a bigger catalog starts with the same products
+    (``demo.streams``).
     """
-    if products < 1:
-        msg = f"products must be at least 1, got {products}"
+    if not 1 <= products < ERP_ONLY_FIRST:
+        msg = f"products must be between 1 and {ERP_ONLY_FIRST - 1:,}, got {products}"
         raise ValueError(msg)
     if pim_format not in ("jsonl", "csv"):
         msg = f"pim_format must be 'jsonl' or 'csv', got {pim_format!r}"
         raise ValueError(msg)
-    as_of = as_of or dt.datetime.now(dt.UTC).date()
+    as_of = as_of or clock.utc_today()
     target = Path(target)
     staging = target / ".demo-data-staging"
     shutil.rmtree(staging, ignore_errors=True)
@@ -58,30 +59,25 @@ def generate_demo_data(
         shutil.rmtree(target / part, ignore_errors=True)
         (staging / part).rename(target / part)
     staging.rmdir()
-    final = replace(
+    log.info("demo data: %d products, %d models under %s", products, summary.product_models, target)
+    return replace(
         summary,
         pim_dir=target / "pim" / summary.pim_dir.name,
         erp_dir=target / "erp" / summary.erp_dir.name,
     )
-    log.info("demo data: %d products, %d models under %s", products, final.product_models, target)
-    return final
 
 
 def _generate(
     root: Path, products: int, seed: int, as_of: dt.date, pim_format: Literal["jsonl", "csv"]
 ) -> DemoSummary:
-    rng = np.random.default_rng(seed)
-    plan = draw_plan(rng, products, as_of)
-    erp = pl.concat(
-        [plan.products, draw_erp(rng, plan.products["defect"].to_numpy())], how="horizontal"
-    )
-    unknown = draw_unknown_skus(products, max(1, round(products * UNKNOWN_SKU_SHARE)), rng)
+    """Draw the catalog and write ``root/{pim,erp}/<snapshot_id>/``."""
+    catalog = draw_catalog(seed, products, as_of)
     pim_dir = root / "pim" / snapshot_id(as_of)
     erp_dir = root / "erp" / snapshot_id(as_of)
     pim_dir.mkdir(parents=True)
     erp_dir.mkdir(parents=True)
-    _write_pim(plan, pim_dir, pim_format)
-    erp_frames = (erp.select(unknown.columns), unknown)
+    _write_pim(catalog, pim_dir, pim_format)
+    erp_frames = (catalog.erp, catalog.erp_only)
     renderers = {"prices": render_prices, "stock": render_stock, "supply": render_supply}
     counts = {
         name: write_chunked(erp_frames, erp_dir / f"{name}.csv", partial(render, as_of=as_of))
@@ -93,23 +89,24 @@ def _generate(
         seed=seed,
         as_of=as_of,
         products=products,
-        variants=plan.products.filter(pl.col("parent").is_not_null()).height,
-        product_models=plan.models.height,
+        variants=catalog.products.filter(pl.col("parent").is_not_null()).height,
+        product_models=catalog.models.height,
         price_rows=counts["prices"],
         stock_rows=counts["stock"],
         supply_rows=counts["supply"],
-        defects=defect_counts(plan.products, unknown.height),
+        defects=defect_counts(catalog.products, catalog.erp_only.height),
     )
 
 
-def _write_pim(plan: Plan, folder: Path, pim_format: Literal["jsonl", "csv"]) -> None:
+def _write_pim(catalog: Catalog, folder: Path, pim_format: Literal["jsonl", "csv"]) -> None:
+    products, models = [catalog.products], [catalog.models]
     if pim_format == "jsonl":
-        write_chunked([plan.products], folder / "products.jsonl", render_product_json, "jsonl")
-        write_chunked([plan.models], folder / "product_models.jsonl", render_model_json, "jsonl")
+        write_chunked(products, folder / "products.jsonl", render_product_json, "jsonl")
+        write_chunked(models, folder / "product_models.jsonl", render_model_json, "jsonl")
         for name, items in catalog_items().items():
             write_json_lines(items, folder / f"{name}.jsonl")
     else:
-        write_chunked([plan.products], folder / "products.csv", render_product_csv, "akeneo_csv")
-        write_chunked([plan.models], folder / "product_models.csv", render_model_csv, "akeneo_csv")
+        write_chunked(products, folder / "products.csv", render_product_csv, "akeneo_csv")
+        write_chunked(models, folder / "product_models.csv", render_model_csv, "akeneo_csv")
         for name, frame in catalog_csv_frames(catalog_items()).items():
             frame.write_csv(folder / f"{name}.csv", separator=";")

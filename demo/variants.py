@@ -82,7 +82,8 @@ def draw_models(rng: np.random.Generator, roots: pl.DataFrame, as_of: dt.date) -
 
 
 def variant_products(roots: pl.DataFrame, count: int) -> pl.DataFrame:
-    """Variant products of the roots: one per (color, size) slot, the first ``count`` of them."""
+    """Variant products of the roots: one per (color, size) slot, the first ``count`` of them;
+    ``group`` is the root's row, ``slot`` the variant's place in it."""
     slots = (
         roots.select(
             "code",
@@ -105,6 +106,8 @@ def variant_products(roots: pl.DataFrame, count: int) -> pl.DataFrame:
         (pl.col("weight_grams") * (20 + pl.col("size_slot")) // 20).alias("weight_grams"),
         _size().alias("size"),
         *(pl.lit(None).alias(c) for c in _PRODUCT_ONLY_NULLS),
+        pl.col("group"),
+        pl.col("slot"),
     )
 
 

@@ -131,7 +131,8 @@ def validate_config(config_file: Path) -> None:
     type=click.IntRange(min=0),
     default=42,
     show_default=True,
-    help="Random seed; the same seed, products, as-of date and format write the same files.",
+    help="Random seed; the same seed, products, as-of date and format write the same files, "
+    "and more products with the same seed start with the same ones.",
 )
 @click.option(
     "--as-of",
@@ -149,14 +150,20 @@ def validate_config(config_file: Path) -> None:
 def demo_data(
     target: Path, products: int, seed: int, as_of: dt.datetime | None, pim_format: str
 ) -> None:
-    """Generate the deterministic demo catalog (PIM export + ERP snapshot) under TARGET."""
+    """Generate the deterministic demo catalog (PIM export + ERP snapshot) under TARGET.
+
+    A bigger catalog with the same seed starts with the same products.
+    """
     from demo import generate_demo_data
 
-    summary = generate_demo_data(
-        target,
-        products=products,
-        seed=seed,
-        as_of=as_of.date() if as_of else None,
-        pim_format=pim_format,  # type: ignore[arg-type]
-    )
+    try:
+        summary = generate_demo_data(
+            target,
+            products=products,
+            seed=seed,
+            as_of=as_of.date() if as_of else None,
+            pim_format=pim_format,  # type: ignore[arg-type]
+        )
+    except ValueError as error:
+        raise click.BadParameter(str(error)) from None
     click.echo(summary.describe())
