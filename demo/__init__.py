@@ -12,7 +12,8 @@ not look like a mass price change to the pipeline. Everything is drawn column-wi
 blocks and rendered with polars expressions in chunks, so the one-million-product benchmark
 catalog takes seconds and bounded memory.
 
-Layout under ``target`` (``<id>`` is ``<as_of:%Y%m%d>T060000Z``)::
+Layout under ``target``; every call writes a new ``<id>`` (``layout``: as-of date plus creation
+time, e.g. ``20261122T060000Z-20261201T093012345678Z``) and keeps the previous one::
 
     pim/<id>/{products,product_models,attributes,families,categories}.{jsonl|csv}
     erp/<id>/{prices,stock,supply}.csv
@@ -27,8 +28,8 @@ sub-model per color (color, image), variant product (sku, ean, size, weight, pri
 Modules, in the order the data flows: ``catalog`` (static data) -> ``blocks`` (the catalog, block
 by block, from the keyed random ``streams``) of ``draws`` / ``variants`` (PIM draws) and ``erp``
 (ERP draws), with ``defects`` and ``identifiers`` -> ``render_pim``, ``render_catalog``,
-``render_erp`` (rows of each file) -> ``write`` (chunked files) -> ``generate`` (the entry point,
-folders from ``layout``).
+``render_erp`` (rows of each file) -> ``write`` (chunked files) -> ``generate`` (the entry point;
+snapshot folders from ``layout``).
 """
 
 from __future__ import annotations

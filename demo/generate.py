@@ -1,4 +1,4 @@
-"""``generate_demo_data``: draw the catalog, render it and write both snapshot folders."""
+"""``generate_demo_data``: draw the catalog, render it and publish both snapshot folders."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from contracts import clock
 from demo.blocks import Catalog, draw_catalog
 from demo.defects import defect_counts
 from demo.erp import ERP_ONLY_FIRST
-from demo.layout import snapshot_id
+from demo.layout import SNAPSHOT_NAME, new_snapshot_id, prune, publish, staging_folder
 from demo.render_catalog import catalog_csv_frames, catalog_items
 from demo.render_erp import render_prices, render_stock, render_supply
 from demo.render_pim import (
@@ -38,11 +38,11 @@ def generate_demo_data(
     as_of: dt.date | None = None,
     pim_format: Literal["jsonl", "csv"] = "jsonl",
 ) -> DemoSummary:
-    """Write the demo PIM export and ERP snapshot under ``target``; replaces ``pim/`` and ``erp/``.
+    """Write a new demo PIM export and ERP snapshot under ``target`` (``demo.layout``).
 
-    A pure function of its arguments (``as_of`` defaults to today, UTC): the same arguments
-    write byte-identical files, and a bigger catalog starts with the same products
-    (``demo.streams``).
+    The files are a pure function of the arguments (``as_of`` defaults to today, UTC): the same
+    arguments write byte-identical files, and a bigger catalog starts with the same products
+    (``demo.streams``). Only the folder name is new on every call.
     """
     if not 1 <= products < ERP_ONLY_FIRST:
         msg = f"products must be between 1 and {ERP_ONLY_FIRST - 1:,}, got {products}"
@@ -50,32 +50,45 @@ def generate_demo_data(
     if pim_format not in ("jsonl", "csv"):
         msg = f"pim_format must be 'jsonl' or 'csv', got {pim_format!r}"
         raise ValueError(msg)
-    as_of = as_of or clock.utc_today()
+    created = clock.utc_now()
+    as_of = as_of or created.date()
     target = Path(target)
-    staging = target / ".demo-data-staging"
-    shutil.rmtree(staging, ignore_errors=True)
-    summary = _generate(staging, products, seed, as_of, pim_format)
-    for part in ("pim", "erp"):
-        shutil.rmtree(target / part, ignore_errors=True)
-        (staging / part).rename(target / part)
-    staging.rmdir()
+    snapshot = new_snapshot_id(as_of, created)
+    staging = staging_folder(target, snapshot)
+    staging.mkdir(parents=True)
+    try:
+        summary = _generate(staging, products, seed, as_of, pim_format)
+        folders = publish(staging, target, snapshot)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    for folder in folders.values():
+        _retire_older(folder)
     log.info("demo data: %d products, %d models under %s", products, summary.product_models, target)
-    return replace(
-        summary,
-        pim_dir=target / "pim" / summary.pim_dir.name,
-        erp_dir=target / "erp" / summary.erp_dir.name,
-    )
+    return replace(summary, pim_dir=folders["pim"], erp_dir=folders["erp"])
+
+
+def _retire_older(folder: Path) -> None:
+    """Delete older snapshot folders; warn when ``folder`` is not the one the pipeline reads."""
+    for path in prune(folder.parent, folder.name):
+        log.info("demo data: deleted the older snapshot %s", path)
+    newest = max(p.name for p in folder.parent.iterdir() if SNAPSHOT_NAME.fullmatch(p.name))
+    if newest != folder.name:
+        log.warning(
+            "demo data: %s is not the newest snapshot folder; the pipeline reads %s (a later "
+            "as-of date)",
+            folder,
+            folder.parent / newest,
+        )
 
 
 def _generate(
     root: Path, products: int, seed: int, as_of: dt.date, pim_format: Literal["jsonl", "csv"]
 ) -> DemoSummary:
-    """Draw the catalog and write ``root/{pim,erp}/<snapshot_id>/``."""
+    """Draw the catalog and write ``root/pim/`` and ``root/erp/``."""
     catalog = draw_catalog(seed, products, as_of)
-    pim_dir = root / "pim" / snapshot_id(as_of)
-    erp_dir = root / "erp" / snapshot_id(as_of)
-    pim_dir.mkdir(parents=True)
-    erp_dir.mkdir(parents=True)
+    pim_dir, erp_dir = root / "pim", root / "erp"
+    pim_dir.mkdir()
+    erp_dir.mkdir()
     _write_pim(catalog, pim_dir, pim_format)
     erp_frames = (catalog.erp, catalog.erp_only)
     renderers = {"prices": render_prices, "stock": render_stock, "supply": render_supply}

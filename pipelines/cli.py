@@ -116,8 +116,8 @@ def validate_config(config_file: Path) -> None:
     type=click.Path(file_okay=False, path_type=Path),
     default=Path("var/demo"),
     show_default=True,
-    help="Folder to write under: the PIM export goes to TARGET/pim/, the ERP snapshot to "
-    "TARGET/erp/ (where prism.yaml reads them).",
+    help="Folder to write under: the PIM export goes to a new TARGET/pim/<id>/, the ERP "
+    "snapshot to TARGET/erp/<id>/ (prism.yaml reads the newest).",
 )
 @click.option(
     "--products",
@@ -152,7 +152,9 @@ def demo_data(
 ) -> None:
     """Generate the deterministic demo catalog (PIM export + ERP snapshot) under TARGET.
 
-    A bigger catalog with the same seed starts with the same products.
+    Each call writes new snapshot folders TARGET/pim/<id>/ and TARGET/erp/<id>/ (the newest is
+    what `prism run` reads) and keeps the previous ones for a run that may be reading them; older
+    ones are deleted. A bigger catalog with the same seed starts with the same products.
     """
     from demo import generate_demo_data
 
