@@ -7,7 +7,9 @@ export DAGSTER_HOME := $(CURDIR)
 
 .PHONY: install run test dev bench lint services
 
-$(BIN)/.installed: pyproject.toml
+# The editable install maps each top-level package when it runs, so a new package (a new
+# */__init__.py) reinstalls too.
+$(BIN)/.installed: pyproject.toml $(wildcard */__init__.py)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip uv
 	$(BIN)/uv pip install --quiet --python $(BIN)/python -e '.[dev]'

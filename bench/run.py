@@ -24,7 +24,7 @@ from pathlib import Path
 import dagster as dg
 import yaml
 
-from pipelines.demo_data import generate_demo_data
+from demo import generate_demo_data
 
 REPO = Path(__file__).resolve().parents[1]
 AS_OF = dt.date(2026, 11, 22)

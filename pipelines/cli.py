@@ -208,27 +208,60 @@ def validate_config(config_file: Path) -> None:
 
 @main.command("demo-data")
 @click.option(
-    "--target", type=click.Path(path_type=Path), default=Path("var/demo"), show_default=True
+    "--target",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("var/demo"),
+    show_default=True,
+    help="Folder to write under: the PIM export goes to a new TARGET/pim/<id>/, the ERP "
+    "snapshot to TARGET/erp/<id>/ (prism.yaml reads the newest).",
 )
-@click.option("--products", type=click.IntRange(min=1), default=3000, show_default=True)
-@click.option("--seed", type=int, default=42, show_default=True)
 @click.option(
-    "--as-of", type=click.DateTime(["%Y-%m-%d"]), help="Validity dates relative to this day."
+    "--products",
+    type=click.IntRange(min=1),
+    default=3000,
+    show_default=True,
+    help="Number of PIM products, about a third of them variants of product models.",
 )
 @click.option(
-    "--pim-format", type=click.Choice(["jsonl", "csv"]), default="jsonl", show_default=True
+    "--seed",
+    type=click.IntRange(min=0),
+    default=42,
+    show_default=True,
+    help="Random seed; the same seed, products, as-of date and format write the same files, "
+    "and more products with the same seed start with the same ones.",
+)
+@click.option(
+    "--as-of",
+    type=click.DateTime(["%Y-%m-%d"]),
+    show_default="today, UTC",
+    help="Day that price validity, stock receipts and update timestamps are relative to.",
+)
+@click.option(
+    "--pim-format",
+    type=click.Choice(["jsonl", "csv"]),
+    default="jsonl",
+    show_default=True,
+    help="PIM export format: Akeneo REST items as JSON lines, or Akeneo's ;-separated CSV export.",
 )
 def demo_data(
     target: Path, products: int, seed: int, as_of: dt.datetime | None, pim_format: str
 ) -> None:
-    """Generate the deterministic demo catalog (PIM export + ERP snapshot) under TARGET."""
-    from pipelines.demo_data import generate_demo_data
+    """Generate the deterministic demo catalog (PIM export + ERP snapshot) under TARGET.
 
-    summary = generate_demo_data(
-        target,
-        products=products,
-        seed=seed,
-        as_of=as_of.date() if as_of else None,
-        pim_format=pim_format,  # type: ignore[arg-type]
-    )
-    click.echo(f"demo data written: {summary}")
+    Each call writes new snapshot folders TARGET/pim/<id>/ and TARGET/erp/<id>/ (the newest is
+    what `prism run` reads) and keeps the previous ones for a run that may be reading them; older
+    ones are deleted. A bigger catalog with the same seed starts with the same products.
+    """
+    from demo import generate_demo_data
+
+    try:
+        summary = generate_demo_data(
+            target,
+            products=products,
+            seed=seed,
+            as_of=as_of.date() if as_of else None,
+            pim_format=pim_format,  # type: ignore[arg-type]
+        )
+    except ValueError as error:
+        raise click.BadParameter(str(error)) from None
+    click.echo(summary.describe())

@@ -20,9 +20,9 @@ from factories import REPO, default_config
 from lxml import etree
 
 from contracts.config import PrismConfig, parse_config
+from demo import generate_demo_data
 from pipelines.cli import main
 from pipelines.definitions import JOB_NAME, build_definitions
-from pipelines.demo_data import generate_demo_data
 
 AS_OF = dt.date(2026, 11, 22)
 G = "{http://base.google.com/ns/1.0}"

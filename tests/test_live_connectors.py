@@ -20,8 +20,8 @@ from servers.running import serve
 from servers.sap import CONDITIONS, SapService, from_snapshot, serve_sap
 
 from contracts.config import PrismConfig, parse_config
+from demo import generate_demo_data
 from pipelines.definitions import JOB_NAME, build_definitions
-from pipelines.demo_data import generate_demo_data
 from sources.erp_files import read_erp_snapshot
 
 AS_OF = dt.date(2026, 11, 22)

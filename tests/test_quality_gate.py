@@ -23,9 +23,9 @@ from playwright.sync_api import Page
 
 from assets.quality_report import OVERRIDE_TAG
 from contracts.config import PrismConfig, parse_config
+from demo import generate_demo_data
 from pipelines.cli import main
 from pipelines.definitions import JOB_NAME, build_definitions
-from pipelines.demo_data import generate_demo_data
 
 AS_OF = dt.date(2026, 11, 22)
 

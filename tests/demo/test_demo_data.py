@@ -17,18 +17,16 @@ from typing import Any
 import numpy as np
 import pytest
 
-from pipelines.demo_data import (
-    DEFECT_RATES,
-    LOCALES,
-    PIM_FILES,
-    DemoSummary,
-    generate_demo_data,
-    gtin13,
-)
+from demo import DemoSummary, generate, generate_demo_data
+from demo.catalog import LOCALES
+from demo.defects import DEFECT_RATES
+from demo.identifiers import gtin13
+from demo.layout import PIM_FILES
+from sources.drops import newest_drop
 
 AS_OF = dt.date(2026, 11, 22)
 PRODUCTS = 3000
-SNAPSHOT = "20261122T060000Z"
+SNAPSHOT = re.compile(r"20261122T060000Z-\d{8}T\d{12}Z")
 AMOUNT = re.compile(r"^\d+\.\d{2}$")
 ERP_HEADERS = {
     "prices": "sku,price_type,customer_group,customer_id,currency,amount,per_quantity,"
@@ -83,7 +81,10 @@ def test_gtin13_appends_the_gs1_check_digit() -> None:
 
 
 def test_the_layout_and_summary(jsonl: DemoSummary) -> None:
-    assert jsonl.pim_dir.name == jsonl.erp_dir.name == SNAPSHOT
+    assert jsonl.pim_dir.name == jsonl.erp_dir.name
+    assert SNAPSHOT.fullmatch(jsonl.pim_dir.name), jsonl.pim_dir.name
+    assert jsonl.pim_dir.parent.name == "pim"
+    assert jsonl.erp_dir.parent == jsonl.pim_dir.parents[1] / "erp"
     assert sorted(p.name for p in jsonl.pim_dir.iterdir()) == sorted(
         f"{n}.jsonl" for n in PIM_FILES
     )
@@ -96,24 +97,61 @@ def test_the_layout_and_summary(jsonl: DemoSummary) -> None:
         len((jsonl.pim_dir / "products.jsonl").read_text(encoding="utf-8").splitlines()) == PRODUCTS
     )
     assert set(jsonl.defects) >= set(DEFECT_RATES)
+    assert jsonl.variants == sum(
+        1 for p in json_lines(jsonl.pim_dir / "products.jsonl") if p["parent"]
+    )
 
 
 def test_same_inputs_write_byte_identical_files(jsonl: DemoSummary, tmp_path: Path) -> None:
     again = generate_demo_data(tmp_path, products=PRODUCTS, seed=42, as_of=AS_OF)
-    root = jsonl.pim_dir.parents[1]
-    assert files(tmp_path) == files(root)
+    assert again.pim_dir.name != jsonl.pim_dir.name  # a new folder, the same files
+    assert files(again.pim_dir) == files(jsonl.pim_dir)
+    assert files(again.erp_dir) == files(jsonl.erp_dir)
     other = generate_demo_data(tmp_path / "other", products=PRODUCTS, seed=43, as_of=AS_OF)
     assert (other.pim_dir / "products.jsonl").read_bytes() != (
         again.pim_dir / "products.jsonl"
     ).read_bytes()
 
 
-def test_regenerating_replaces_the_previous_snapshot(tmp_path: Path) -> None:
-    generate_demo_data(tmp_path, products=20, as_of=dt.date(2026, 1, 1))
-    summary = generate_demo_data(tmp_path, products=20, as_of=AS_OF, pim_format="csv")
-    assert [p.name for p in (tmp_path / "pim").iterdir()] == [SNAPSHOT]
-    assert [p.name for p in (tmp_path / "erp").iterdir()] == [SNAPSHOT]
-    assert (summary.pim_dir / "products.csv").is_file()
+def snapshots(root: Path, side: str) -> list[str]:
+    return sorted(p.name for p in (root / side).iterdir())
+
+
+def test_each_call_publishes_a_new_snapshot_and_keeps_the_previous(tmp_path: Path) -> None:
+    first = generate_demo_data(tmp_path, products=20, as_of=AS_OF)
+    before = files(first.pim_dir)
+    second = generate_demo_data(tmp_path, products=30, as_of=AS_OF, pim_format="csv")
+    assert second.pim_dir.name > first.pim_dir.name
+    for side in ("pim", "erp"):
+        assert snapshots(tmp_path, side) == [first.pim_dir.name, second.pim_dir.name]
+    assert files(first.pim_dir) == before  # a reader of the first snapshot is undisturbed
+    assert newest_drop(tmp_path / "pim", "pim") == second.pim_dir
+    assert newest_drop(tmp_path / "erp", "erp") == second.erp_dir
+    third = generate_demo_data(tmp_path, products=20, as_of=AS_OF)
+    for side in ("pim", "erp"):  # the first is deleted, the one a run may read is kept
+        assert snapshots(tmp_path, side) == [second.pim_dir.name, third.pim_dir.name]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["erp", "pim"]  # no staging left
+
+
+def test_an_older_as_of_date_is_written_but_the_newest_date_is_read(tmp_path: Path) -> None:
+    current = generate_demo_data(tmp_path, products=20, as_of=AS_OF)
+    older = generate_demo_data(tmp_path, products=20, as_of=AS_OF - dt.timedelta(days=30))
+    assert snapshots(tmp_path, "pim") == [older.pim_dir.name, current.pim_dir.name]
+    assert newest_drop(tmp_path / "pim", "pim") == current.pim_dir
+
+
+def test_a_failed_call_publishes_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    first = generate_demo_data(tmp_path, products=20, as_of=AS_OF)
+
+    def broken(chunk: object, as_of: dt.date) -> None:
+        msg = "disk full"
+        raise OSError(msg)
+
+    monkeypatch.setattr(generate, "render_stock", broken)
+    with pytest.raises(OSError, match="disk full"):
+        generate_demo_data(tmp_path, products=20, as_of=AS_OF)
+    for side in ("pim", "erp"):
+        assert snapshots(tmp_path, side) == [first.pim_dir.name]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["erp", "pim"]
 
 
