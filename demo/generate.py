@@ -27,6 +27,8 @@ from demo.render_pim import (
 )
 from demo.summary import DemoSummary
 from demo.write import write_chunked, write_json_lines
+from sources.drops import write_marker
+from sources.text_files import check_csv_fields
 
 log = logging.getLogger(__name__)
 
@@ -81,6 +83,18 @@ def _retire_older(folder: Path) -> None:
         )
 
 
+def _records(folder: Path, separator: str) -> dict[str, int]:
+    """Records per data file, as the ready marker announces them (a CSV record may span lines)."""
+    rows = {}
+    for path in sorted(folder.iterdir()):
+        if path.suffix == ".csv":
+            rows[path.name] = check_csv_fields(path, separator)
+        elif path.suffix == ".jsonl":
+            with path.open("rb") as handle:
+                rows[path.name] = sum(1 for line in handle if line.strip())
+    return rows
+
+
 def _generate(
     root: Path, products: int, seed: int, as_of: dt.date, pim_format: Literal["jsonl", "csv"]
 ) -> DemoSummary:
@@ -96,6 +110,8 @@ def _generate(
         name: write_chunked(erp_frames, erp_dir / f"{name}.csv", partial(render, as_of=as_of))
         for name, render in renderers.items()
     }
+    write_marker(pim_dir, _records(pim_dir, ";"))
+    write_marker(erp_dir, {f"{name}.csv": rows for name, rows in counts.items()})
     return DemoSummary(
         pim_dir=pim_dir,
         erp_dir=erp_dir,

@@ -130,7 +130,8 @@ def test_live_sap_publishes_what_the_file_drop_publishes(
     drop = sap_representable(data / "erp", data.parent / "sap_drop")
     pim = {"kind": "files", "path": str(data / "pim")}
     drop_root, live_root = data.parent / "sap_file", data.parent / "sap_live"
-    dropped = publish(config_for(drop_root, pim, {"kind": "files", "path": str(drop)}))
+    rewritten = {"kind": "files", "path": str(drop), "ready_marker": None}  # no marker written
+    dropped = publish(config_for(drop_root, pim, rewritten))
     service = SapService(from_snapshot(next(drop.iterdir()), PLANTS), page_size=500)
     monkeypatch.setenv("SAP_USER", service.user)
     monkeypatch.setenv("SAP_PASSWORD", service.password)

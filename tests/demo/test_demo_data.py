@@ -22,7 +22,7 @@ from demo.catalog import LOCALES
 from demo.defects import DEFECT_RATES
 from demo.identifiers import gtin13
 from demo.layout import PIM_FILES
-from sources.drops import newest_drop
+from sources.drops import announced_rows, newest_drop, verify_drop
 
 AS_OF = dt.date(2026, 11, 22)
 PRODUCTS = 3000
@@ -86,13 +86,21 @@ def test_the_layout_and_summary(jsonl: DemoSummary) -> None:
     assert jsonl.pim_dir.parent.name == "pim"
     assert jsonl.erp_dir.parent == jsonl.pim_dir.parents[1] / "erp"
     assert sorted(p.name for p in jsonl.pim_dir.iterdir()) == sorted(
-        f"{n}.jsonl" for n in PIM_FILES
+        [*(f"{n}.jsonl" for n in PIM_FILES), "manifest.json"]
     )
     assert sorted(p.name for p in jsonl.erp_dir.iterdir()) == [
+        "manifest.json",
         "prices.csv",
         "stock.csv",
         "supply.csv",
     ]
+    for folder in (jsonl.pim_dir, jsonl.erp_dir):  # every drop is sealed by a ready marker
+        verify_drop(folder, "manifest.json")
+    assert announced_rows(jsonl.erp_dir, "manifest.json") == {
+        "prices.csv": jsonl.price_rows,
+        "stock.csv": jsonl.stock_rows,
+        "supply.csv": jsonl.supply_rows,
+    }
     assert (
         len((jsonl.pim_dir / "products.jsonl").read_text(encoding="utf-8").splitlines()) == PRODUCTS
     )
