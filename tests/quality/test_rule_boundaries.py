@@ -52,6 +52,11 @@ class Case:
         return f"{self.rule}:{self.label}"
 
 
+def in_script(zero: str, gtin: str = "4006381333931") -> str:
+    """``gtin`` written with the digits of the script whose zero is ``zero``."""
+    return "".join(chr(ord(zero) + int(d)) for d in gtin)
+
+
 def ok(rule: str, label: str, **overrides: Any) -> Case:
     return Case(rule, label, overrides)
 
@@ -121,6 +126,11 @@ CASES = (
     bad("gtin_invalid", "9_digits", on(ALL, "gtin", "error"), gtin="096385074"),
     bad("gtin_invalid", "15_digits", on(ALL, "gtin", "error"), gtin="010036000291459"),
     bad("gtin_invalid", "letter", on(ALL, "gtin", "error"), gtin="40063813339X1"),
+    # digits are ASCII digits: a valid GTIN-13 typed with full-width or Arabic-Indic digits
+    # or followed by a newline is no GTIN for Google, in either engine
+    bad("gtin_invalid", "full_width", on(ALL, "gtin", "error"), gtin=in_script("\uff10")),
+    bad("gtin_invalid", "arabic_indic", on(ALL, "gtin", "error"), gtin=in_script("\u0660")),
+    bad("gtin_invalid", "newline", on(ALL, "gtin", "error"), gtin="4006381333931\n"),
     # gtin_missing: a warning, on Google only
     ok("gtin_missing", "present", gtin="96385074"),
     bad("gtin_missing", "null", on(GOOGLE, "gtin", "warn"), gtin=None),
