@@ -72,6 +72,10 @@ CASES = (
     bad("name_missing", "null", on(ALL, "name_de_DE", "error"), name_de_DE=None),
     bad("name_missing", "blank", on(ALL, "name_de_DE", "error"), name_de_DE="  "),
     bad("name_missing", "tab_newline", on(ALL, "name_de_DE", "error"), name_de_DE="\t\n"),
+    bad("name_missing", "nbsp", on(ALL, "name_de_DE", "error"), name_de_DE="\u00a0\u2003"),
+    # Python's regex engine (great-expectations) counts the separators U+001C..U+001F as
+    # whitespace; Rust's (polars) must too, or the quarantine publishes what the suite fails
+    bad("name_missing", "separators", on(ALL, "name_de_DE", "error"), name_de_DE="\x1c\x1f"),
     # description_missing
     ok("description_missing", "other_locale_null", description_en_US=None),
     bad(
@@ -182,6 +186,12 @@ CASES = (
         image_url="//m.example.com/a.jpg",
     ),
     bad("image_url_invalid", "no_host", on(ALL, "image_url", "error"), image_url="https://"),
+    bad(
+        "image_url_invalid",
+        "separator",
+        on(ALL, "image_url", "error"),
+        image_url="https://m.example.com/a\x1fb.jpg",
+    ),
     bad(
         "image_url_invalid",
         "space",
