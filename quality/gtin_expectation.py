@@ -15,7 +15,8 @@ from great_expectations.expectations.metrics.map_metric_provider import (
     column_condition_partial,
 )
 
-GTIN_SHAPE = r"^(?:\d{8}|\d{12}|\d{13}|\d{14})$"
+GTIN_SHAPE = r"^(?:[0-9]{8}|[0-9]{12}|[0-9]{13}|[0-9]{14})$"
+"""ASCII digits only: a ``\\d`` class also matches other scripts' digits in both engines."""
 WEIGHTS = tuple(3 if i % 2 == 0 else 1 for i in range(13))
 """Weights of the first 13 digits of a GTIN left-padded to 14 digits."""
 
@@ -35,7 +36,7 @@ def gtin_valid(column: pl.Expr) -> pl.Expr:
 def gtin_valid_pandas(column: pd.Series) -> pd.Series:
     """The same verdict as ``gtin_valid`` for non-null values of a pandas column."""
     text = column.astype("string")
-    shaped = text.str.contains(GTIN_SHAPE).fillna(False).astype(bool)
+    shaped = text.str.fullmatch(GTIN_SHAPE).fillna(False).astype(bool)  # "$" passes a final "\n"
     digits = text.where(shaped, "0" * 14).str.zfill(14)
     weighted = sum(digits.str[i].astype(int) * w for i, w in enumerate(WEIGHTS))
     check = (10 - weighted % 10) % 10

@@ -30,6 +30,9 @@ References = Mapping[str, Collection[str]]
 ALL_FORMATS = frozenset({"jsonld", "csv", "sql", "google_merchant", "bmecat"})
 PUBLIC_FORMATS = frozenset({"jsonld", "csv", "google_merchant"})
 GOOGLE = frozenset({"google_merchant"})
+NOT_SPACE = r"[^\s\x1c-\x1f]"
+"""A non-whitespace character as both regex engines read it: Python's ``\\s``
+(great-expectations) also counts the separators U+001C..U+001F, Rust's (polars) does not."""
 
 
 class Check(ABC):
@@ -52,14 +55,14 @@ class Required(Check):
 
     def polars(self, column: pl.Expr, text: bool, references: References) -> pl.Expr:
         present = column.is_not_null()
-        return present & column.str.contains(r"\S") if text else present
+        return present & column.str.contains(NOT_SPACE) if text else present
 
     def expectations(
         self, column: str, text: bool, references: References
     ) -> list[gxe.Expectation]:
         found: list[gxe.Expectation] = [gxe.ExpectColumnValuesToNotBeNull(column=column)]
         if text:
-            found.append(gxe.ExpectColumnValuesToMatchRegex(column=column, regex=r"\S"))
+            found.append(gxe.ExpectColumnValuesToMatchRegex(column=column, regex=NOT_SPACE))
         return found
 
 
@@ -288,7 +291,7 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "image_url_invalid",
         "image_url",
-        Pattern(r"^https?://\S+$"),
+        Pattern(rf"^https?://{NOT_SPACE}+$"),
         "an absolute http(s) image URL",
     ),
     Rule(

@@ -1,0 +1,93 @@
+"""The Parquet IO manager, through ``dg.materialize`` into a temporary directory: each asset is
+one Parquet file at ``<base_dir>/<asset key path>.parquet`` that a later run loads back."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+import polars as pl
+import pytest
+from polars.testing import assert_frame_equal
+
+from assets.resources import PolarsParquetIOManager
+from contracts.golden import MONEY
+
+PRICES = pl.DataFrame(
+    {
+        "sku": ["A", "B", None],
+        "list_price_EUR": [Decimal("19.990000"), Decimal("0.000001"), None],
+        "valid_from": [dt.date(2026, 1, 1), None, dt.date(2026, 12, 31)],
+        "categories": [["tops"], [], None],
+    },
+    schema={
+        "sku": pl.String,
+        "list_price_EUR": MONEY,
+        "valid_from": pl.Date,
+        "categories": pl.List(pl.String),
+    },
+)
+
+
+@dg.asset(key_prefix=["feeds"])
+def prices() -> pl.DataFrame:
+    return PRICES
+
+
+@dg.asset(key_prefix=["feeds"])
+def priced_skus(prices: pl.DataFrame) -> pl.DataFrame:
+    return prices.filter(pl.col("list_price_EUR").is_not_null()).select("sku")
+
+
+def io_manager(base_dir: Path) -> dict[str, PolarsParquetIOManager]:
+    return {"io_manager": PolarsParquetIOManager(base_dir=str(base_dir))}
+
+
+def test_each_asset_is_one_parquet_file_at_its_key_path(tmp_path: Path) -> None:
+    result = dg.materialize([prices, priced_skus], resources=io_manager(tmp_path))
+    assert result.success
+    assert_frame_equal(pl.read_parquet(tmp_path / "feeds" / "prices.parquet"), PRICES)
+    assert_frame_equal(
+        pl.read_parquet(tmp_path / "feeds" / "priced_skus.parquet"),
+        pl.DataFrame({"sku": ["A", "B"]}),
+    )
+    files = sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*") if p.is_file())
+    assert files == ["feeds/priced_skus.parquet", "feeds/prices.parquet"]  # no temporary left
+
+
+def test_a_downstream_asset_materialized_alone_loads_its_input_from_the_file(
+    tmp_path: Path,
+) -> None:
+    dg.materialize([prices, priced_skus], resources=io_manager(tmp_path))
+    # another run has since replaced the upstream file: the next run must read that one
+    PRICES.head(1).write_parquet(tmp_path / "feeds" / "prices.parquet")
+    result = dg.materialize(
+        [prices, priced_skus], selection=[priced_skus.key], resources=io_manager(tmp_path)
+    )
+    assert result.success
+    assert [e.asset_key for e in result.get_asset_materialization_events()] == [priced_skus.key]
+    assert_frame_equal(
+        pl.read_parquet(tmp_path / "feeds" / "priced_skus.parquet"), pl.DataFrame({"sku": ["A"]})
+    )
+
+
+@pytest.mark.parametrize(
+    ("value", "kind"),
+    [({"sku": ["A"]}, "dict"), (pl.LazyFrame({"sku": ["A"]}), "LazyFrame")],
+    ids=["dict", "lazy_frame"],
+)
+def test_an_output_that_is_no_data_frame_fails_naming_the_asset(
+    tmp_path: Path, value: Any, kind: str
+) -> None:
+    @dg.asset(key_prefix=["feeds"])
+    def not_a_frame() -> Any:
+        return value
+
+    with pytest.raises(
+        TypeError, match=f"^feeds/not_a_frame: expected a polars DataFrame, got {kind}$"
+    ):
+        dg.materialize([not_a_frame], resources=io_manager(tmp_path))
+    assert not any(tmp_path.rglob("*.parquet*"))
