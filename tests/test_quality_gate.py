@@ -148,7 +148,7 @@ def test_price_jumps_trip_the_price_breaker(root: Path) -> None:
     assert not result.success
     assert tripped(result) == {"price_change"}
     page = (report_folder(result) / "index.html").read_text(encoding="utf-8")
-    assert "Biggest price changes" in page
+    assert "Biggest price rises" in page
 
 
 def test_a_stale_source_snapshot_trips_freshness(root: Path) -> None:
