@@ -359,8 +359,8 @@ class QualityConfig(_Strict):
     report_rows: int = Field(
         default=5000,
         ge=1,
-        description="quarantine rows on the report's main page (at most 5 per rule); every "
-        "quarantined product is on the lookup pages and in the exports",
+        description="at most this many quarantine rows on the report's main page (the first 5 "
+        "products of each rule); every quarantined product is on the lookup pages and exports",
     )
     report_locale: Annotated[str, AfterValidator(_check_locale)] | None = Field(
         default=None,

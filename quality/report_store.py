@@ -1,6 +1,7 @@
 """Quality reports on disk: one folder per snapshot under ``<publish.directory>/reports/``.
 
-Each folder holds ``index.html`` (the report), ``summary.json`` (per-channel counts and the
+Each folder holds ``index.html`` (the report) with its lookup pages ``quarantine/NNNN.html``
+(every quarantined product, by sku), ``summary.json`` (per-channel counts and the
 gate's verdict, read back for trends and breakers), ``products.parquet`` (sku and list prices of
 what was published, for the next run's changes), ``completeness.parquet`` (the score per
 product, channel and locale), the quarantine exports and the great-expectations results.

@@ -14,10 +14,17 @@ from typing import Any
 
 import polars as pl
 
-from quality.report.charts import SEGMENTS, TREND_SERIES, share_chart, share_width, stacked_bar
+from quality.report.charts import (
+    SEGMENTS,
+    TREND_SERIES,
+    LineChart,
+    share_chart,
+    share_width,
+    stacked_bar,
+)
 from quality.report.model import QualityReport
 from quality.report.numbers import Numbers
-from quality.report.wording import VERDICT_NOTES, channel_label, needs
+from quality.report.wording import BREAKERS, VERDICT_NOTES, channel_label, needs
 
 Row = dict[str, Any]
 
@@ -53,6 +60,7 @@ def breakers(frame: pl.DataFrame, numbers: Numbers) -> list[Row]:
     return [
         {
             "name": r["name"],
+            "words": BREAKERS.get(r["name"], r["name"]),
             "channel": channel_label(r["channel"]),
             "value": numbers.number(r["value"]),
             "limit": numbers.number(r["limit"]),
@@ -184,7 +192,7 @@ def change_counts(frame: pl.DataFrame, numbers: Numbers) -> list[Row]:
     return [{"count": numbers.count(counts.get(k, 0)), "label": label} for k, label in labels]
 
 
-def trends(frame: pl.DataFrame, numbers: Numbers) -> list[Any]:
+def trends(frame: pl.DataFrame, numbers: Numbers) -> list[LineChart]:
     """One chart per channel: published and quarantined share of its enabled products."""
     snapshots = frame["snapshot_id"].unique(maintain_order=True).to_list()
     charts = []

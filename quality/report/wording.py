@@ -29,6 +29,12 @@ VERDICT_NOTES = {
     "overridden": "Circuit breakers tripped, but a data engineer overrode them: "
     "this snapshot was published anyway.",
 }
+BREAKERS = {
+    "product_drop": "Share of the channel's products lost since the live snapshot",
+    "quarantine_share": "Share of enabled products kept off the channel",
+    "price_change": "Share of prices that moved by more than the allowed factor",
+    "freshness": "Age of the source snapshot, in hours",
+}
 INPUT_CHANNEL = "input files (before any channel)"
 REASONS = {
     "missing_sku": "a sku in every ERP row",

@@ -284,7 +284,10 @@ def test_sections_come_in_order() -> None:
 
 def test_tripped_breakers_are_highlighted_first() -> None:
     rows = section(parse(sample_report()), "breakers").xpath(".//tbody/tr")
-    assert [r[0].text_content() for r in rows] == ["product_drop", "quarantine_share"]
+    assert [text(r[0]) for r in rows] == [
+        "Share of the channel's products lost since the live snapshot (product_drop)",
+        "Share of enabled products kept off the channel (quarantine_share)",
+    ]
     assert rows[0].get("class") == "bad"
     assert "TRIPPED" in text(rows[0])
     assert rows[1].get("class") is None
