@@ -124,8 +124,28 @@ def _time_zone(value: str) -> str:
     return value
 
 
+_PLACEHOLDER = re.compile(r"\{(\w*)\}")
+PIM_URL_PLACEHOLDERS = ("sku", "uuid")
+
+
+def _pim_url(value: str) -> str:
+    """An http(s) URL template naming ``{sku}`` and/or ``{uuid}`` and no other placeholder, so
+    filling it in can never produce another scheme or a broken link."""
+    names = set(_PLACEHOLDER.findall(value))
+    filled = _PLACEHOLDER.sub("x", value)
+    if not names or not names <= set(PIM_URL_PLACEHOLDERS) or "{" in filled or "}" in filled:
+        msg = f"{value!r} must name {{sku}} or {{uuid}} (and no other placeholder)"
+        raise ValueError(msg)
+    url = urlsplit(filled)
+    if url.scheme not in {"http", "https"} or not url.hostname:
+        msg = f"{value!r} is not an http(s) URL such as https://pim.example.com/p/{{uuid}}"
+        raise ValueError(msg)
+    return value
+
+
 HttpOrigin = Annotated[str, AfterValidator(_http_origin)]
 TimeZoneName = Annotated[str, AfterValidator(_time_zone)]
+PimUrl = Annotated[str, AfterValidator(_pim_url)]
 
 
 class AkeneoSource(_Strict):
@@ -379,7 +399,20 @@ class QualityConfig(_Strict):
         "vectorized rules check every row either way",
     )
     report_rows: int = Field(
-        default=5000, ge=1, description="quarantine rows shown in the HTML report (exports: all)"
+        default=5000,
+        ge=1,
+        description="at most this many quarantine rows on the report's main page (the first 5 "
+        "products of each rule); every quarantined product is on the lookup pages and exports",
+    )
+    report_locale: Annotated[str, AfterValidator(_check_locale)] | None = Field(
+        default=None,
+        description="locale of the report's numbers, money and product names; one of "
+        "``locales``, null = the first of them",
+    )
+    pim_url: PimUrl | None = Field(
+        default=None,
+        description="the PIM's product page, e.g. https://pim.example.com/#/enrich/product/{uuid}"
+        " ({sku} and {uuid} are filled in); null = the report links to no PIM",
     )
     keep_reports: int = Field(default=30, ge=1, description="quality reports kept")
 
@@ -417,7 +450,16 @@ class PrismConfig(_Strict):
             if name not in self.channels:
                 msg = f"quality.max_product_drop_by_channel.{name}: no such channel"
                 raise ValueError(msg)
+        if self.quality.report_locale not in (None, *self.locales):
+            known = list(self.locales)
+            msg = f"quality.report_locale: {self.quality.report_locale!r} is not in locales {known}"
+            raise ValueError(msg)
         return self
+
+    @property
+    def report_locale(self) -> str:
+        """The quality report's locale: ``quality.report_locale``, else the first locale."""
+        return self.quality.report_locale or self.locales[0]
 
     @property
     def currencies(self) -> tuple[str, ...]:

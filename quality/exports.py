@@ -1,8 +1,9 @@
 """The quarantine as files for merchandisers who work in spreadsheets: CSV and Excel.
 
-The CSV has every row, one per product, channel and finding (the HTML report shows a capped
-list). The Excel sheet has one row per finding to fix, with the channels it affects in one cell:
-a price missing for five channels is one thing to fix, and the sheet stays a third as long.
+The CSV has every row, one per product, channel and finding (the HTML report's lookup pages
+show the same, per product). The Excel sheet has one row per finding to fix, with the channels
+it affects in one cell: a price missing for five channels is one thing to fix, and the sheet
+stays a third as long.
 Text cells a spreadsheet would run as a formula are neutralized, as in the shop feed: the values
 come from the PIM and ERP.
 """

@@ -15,6 +15,7 @@ from typing import Any
 import polars as pl
 
 from contracts.config import PrismConfig
+from contracts.golden import MONEY, localized
 from contracts.snapshots import SnapshotError
 from quality import breakers as br
 from quality.completeness import by_channel_and_locale, completeness_scores, worst_groups
@@ -22,14 +23,16 @@ from quality.expectations import results_file
 from quality.exports import write_quarantine_exports
 from quality.quarantine import ALL_CHANNELS, quarantined
 from quality.report import QualityReport, write_report
+from quality.report.findings import findings_frame
 from quality.report_store import ReportStore
-from quality.rules import RULES
 from sinks.snapshot_store import Baseline, SnapshotStore
 
 TRENDS = 12
 COMPLETENESS = "completeness.parquet"
 PRICE_CHANGES_SHOWN = 50
-RULE_SOURCES = {r.code: r.source for r in RULES}
+"""rises and drops each"""
+ROWS_PER_RULE = 5
+"""products of each rule whose findings the report's main page shows"""
 
 
 @dataclass(frozen=True)
@@ -201,6 +204,8 @@ def _report(
     exports = write_quarantine_exports(inputs.quarantine, folder)
     exports["Completeness per product (Parquet)"] = COMPLETENESS
     exports |= {f"Expectations: {n} (JSON)": results_file(n) for n in config.channels}
+    findings = findings_frame(inputs.quarantine, inputs.golden, config.report_locale)
+    rises, drops = _shown_changes(changes, inputs.golden, config.report_locale)
     return QualityReport(
         snapshot_id=inputs.snapshot_id,
         created_at=summary["created_at"],
@@ -209,17 +214,20 @@ def _report(
         previous_snapshot=summary["previous_snapshot"],
         breakers=breakers,
         channels=_channels_frame(config, inputs.golden, summary["channels"]),
-        rejects=_rejects(inputs.quarantine),
+        rejects=_rejects(findings),
         families=worst_groups(scores, kept_off, "family"),
         categories=worst_groups(scores, kept_off, "categories"),
         completeness=by_channel_and_locale(scores, config.channels, config.locales),
         changes=_changes(old_prices, prices, changes),
-        price_changes=_shown_changes(changes),
+        price_rises=rises,
+        price_drops=drops,
         trends=_trends(reports, summary),
-        quarantine=_shown_quarantine(inputs.quarantine, config.quality.report_rows),
-        quarantine_total=inputs.quarantine.height,
+        quarantine=_shown_quarantine(findings, config.quality.report_rows),
+        findings=findings,
         expectations=inputs.expectations,
         exports=exports,
+        locale=config.report_locale,
+        pim_url=config.quality.pim_url,
     )
 
 
@@ -239,19 +247,19 @@ def _channels_frame(config: PrismConfig, golden: pl.DataFrame, counts: dict) -> 
     ).select("channel", "format", "products", "published", "quarantined", "disabled", "warned")
 
 
-def _rejects(quarantine: pl.DataFrame) -> pl.DataFrame:
-    """Products per channel, rule, field and severity, with the system to fix them in."""
-    source = (
-        pl.when(pl.col("channel") == ALL_CHANNELS)
-        .then(pl.lit("input"))
-        .otherwise(pl.col("rule").replace_strict(RULE_SOURCES, default="input"))
-    )
+def _rejects(findings: pl.DataFrame) -> pl.DataFrame:
+    """Products per channel, rule, field and severity, with the system to fix them in and how
+    many of them an input reject explains (``caused``). Rows without a sku count one each."""
+    sku = pl.col("sku")
     return (
-        quarantine.group_by("channel", "rule", "field", "severity")
-        .agg(products=pl.col("sku").n_unique().cast(pl.Int64))
-        .with_columns(source=source)
-        .sort(["channel", "products", "rule"], descending=[False, True, False])
-        .select("channel", "rule", "field", "severity", "source", "products")
+        findings.group_by("channel", "rule", "field", "severity", "fix_in")
+        .agg(
+            products=sku.drop_nulls().n_unique() + sku.null_count(),
+            caused=sku.filter(pl.col("caused_by").is_not_null()).n_unique(),
+        )
+        .cast({"products": pl.Int64, "caused": pl.Int64})
+        .sort(["channel", "products", "rule", "field"], descending=[False, True, False, False])
+        .select("channel", "rule", "field", "severity", "fix_in", "products", "caused")
     )
 
 
@@ -272,32 +280,63 @@ def _changes(
     ).cast(pl.Int64)
 
 
-def _shown_changes(changes: pl.DataFrame | None) -> pl.DataFrame:
-    schema = {"sku": pl.String, "currency": pl.String, "previous": pl.String}
-    schema |= {"current": pl.String, "factor": pl.Float64}
-    if changes is None or changes.is_empty():
-        return pl.DataFrame(schema=schema)
-    return changes.head(PRICE_CHANGES_SHOWN).select(
-        "sku",
-        "currency",
-        pl.col("previous").cast(pl.String),
-        pl.col("current").cast(pl.String),
-        "factor",
+def _shown_changes(
+    changes: pl.DataFrame | None, golden: pl.DataFrame, locale: str
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The biggest rises and the biggest drops (by current / previous), apart: the breaker's
+    ``factor`` is the same for x4 and /4, a merchandiser needs the direction."""
+    schema = pl.Schema(
+        {"sku": pl.String, "name": pl.String, "currency": pl.String}
+        | {"previous": MONEY, "current": MONEY}
     )
+    if changes is None or changes.is_empty():
+        return pl.DataFrame(schema=schema), pl.DataFrame(schema=schema)
+    names = golden.select("sku", name=pl.col(localized("name", locale)))
+    ratio = (pl.col("current").cast(pl.Float64) / pl.col("previous").cast(pl.Float64)).alias("r")
+    signed = changes.with_columns(ratio)
+
+    def biggest(kept: pl.Expr, descending: bool) -> pl.DataFrame:
+        return (
+            signed.filter(kept)
+            .sort(["r", "sku", "currency"], descending=[descending, False, False])
+            .head(PRICE_CHANGES_SHOWN)
+            .join(names, on="sku", how="left", maintain_order="left")
+            .select(schema.names())
+            .cast(dict(schema))
+        )
+
+    return biggest(pl.col("r") > 1, descending=True), biggest(pl.col("r") < 1, descending=False)
 
 
 def _trends(reports: ReportStore, summary: dict[str, Any]) -> pl.DataFrame:
+    """Per snapshot and channel, the published and quarantined share of enabled products
+    (published + quarantined = enabled, the feeds' accounting identity)."""
     history = [s for s in reports.history(TRENDS) if s["snapshot_id"] != summary["snapshot_id"]]
     rows = [
         {"snapshot_id": s["snapshot_id"], "channel": name, **counts}
         for s in [*history[-(TRENDS - 1) :], summary]
         for name, counts in s["channels"].items()
     ]
-    return pl.DataFrame(rows).select(
-        "snapshot_id", "channel", pl.col("published", "quarantined").cast(pl.Int64)
+    enabled = pl.col("published") + pl.col("quarantined")
+
+    def share(column: str) -> pl.Expr:
+        return pl.when(enabled > 0).then(pl.col(column) / enabled)
+
+    return (
+        pl.DataFrame(rows)
+        .select("snapshot_id", "channel", pl.col("published", "quarantined").cast(pl.Int64))
+        .with_columns(published_share=share("published"), quarantine_share=share("quarantined"))
     )
 
 
-def _shown_quarantine(quarantine: pl.DataFrame, limit: int) -> pl.DataFrame:
-    """Errors before warnings, then by channel, rule and sku; at most ``limit`` rows."""
-    return quarantine.sort(["severity", "channel", "rule", "sku"]).head(limit)
+def _shown_quarantine(findings: pl.DataFrame, limit: int) -> pl.DataFrame:
+    """The main page's rows: of each rule, the first ``ROWS_PER_RULE`` skus (on every channel:
+    the page shows a finding once with its channels); errors first, at most ``limit`` rows."""
+    sku = pl.col("sku")
+    first = (
+        pl.when(sku.is_null())
+        .then(pl.int_range(pl.len()).over("rule") < ROWS_PER_RULE)
+        .otherwise(sku.rank("dense").over("rule") <= ROWS_PER_RULE)
+    )
+    ordered = findings.sort(["severity", "rule", "sku", "channel"], nulls_last=True)
+    return ordered.filter(first).head(limit)

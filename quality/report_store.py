@@ -1,10 +1,11 @@
 """Quality reports on disk: one folder per snapshot under ``<publish.directory>/reports/``.
 
-Each folder holds ``index.html`` (the report), ``summary.json`` (per-channel counts and the
-gate's verdict, read back for the trends), ``completeness.parquet`` (the score per product,
-channel and locale), the quarantine exports and the great-expectations results. A blocked
-snapshot keeps its report: it says why. Reports are for people: the breakers never depend on
-them (their baseline is in the live snapshot itself), and a damaged one is skipped.
+Each folder holds ``index.html`` (the report) with its lookup pages ``quarantine/NNNN.html``
+(every quarantined product, by sku), ``summary.json`` (per-channel counts and the gate's
+verdict, read back for the trends), ``completeness.parquet`` (the score per product, channel
+and locale), the quarantine exports and the great-expectations results. A blocked snapshot
+keeps its report: it says why. Reports are for people: the breakers never depend on them
+(their baseline is in the live snapshot itself), and a damaged one is skipped.
 """
 
 from __future__ import annotations

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page, sync_playwright
+from playwright.sync_api import Browser, Page, sync_playwright
 
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -18,6 +19,7 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+DESKTOP = 1200
 
 
 def chromium_executable() -> str:
@@ -30,19 +32,47 @@ def chromium_executable() -> str:
     return executable
 
 
-def render(page_file: Path, screenshot: Path, check: Callable[[Page], None]) -> list[str]:
-    """Open ``page_file``, run ``check`` on the page, save a full-page PNG; return the console
-    errors and uncaught page errors seen."""
-    errors: list[str] = []
+@contextmanager
+def chromium() -> Iterator[Browser]:
+    """One headless browser for several pages (a launch takes about a second)."""
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=chromium_executable(), args=CHROMIUM_ARGS)
         try:
-            page = browser.new_page(viewport={"width": 1200, "height": 900})
-            page.on("console", lambda m: m.type == "error" and errors.append(m.text))
-            page.on("pageerror", lambda e: errors.append(str(e)))
-            page.goto(page_file.as_uri())
-            check(page)
-            page.screenshot(path=screenshot, full_page=True)
+            yield browser
         finally:
             browser.close()
+
+
+def visit(
+    browser: Browser,
+    page_file: Path,
+    screenshot: Path,
+    check: Callable[[Page], None],
+    width: int = DESKTOP,
+) -> list[str]:
+    """Open ``page_file`` in a ``width`` px wide viewport, run ``check`` on the page, save a
+    full-page PNG; return the console errors and uncaught page errors seen."""
+    errors: list[str] = []
+    page = browser.new_page(viewport={"width": width, "height": 900})
+    try:
+        page.on("console", lambda m: m.type == "error" and errors.append(m.text))
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(page_file.as_uri())
+        check(page)
+        page.screenshot(path=screenshot, full_page=True)
+    finally:
+        page.close()
     return errors
+
+
+def render(
+    page_file: Path, screenshot: Path, check: Callable[[Page], None], width: int = DESKTOP
+) -> list[str]:
+    """``visit`` in a browser of its own."""
+    with chromium() as browser:
+        return visit(browser, page_file, screenshot, check, width)
+
+
+def overflow(page: Page) -> int:
+    """How many px the page is wider than the viewport (0: no horizontal scrolling)."""
+    return page.evaluate("document.documentElement.scrollWidth - window.innerWidth")

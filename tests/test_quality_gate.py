@@ -26,6 +26,7 @@ from contracts.config import PrismConfig, parse_config
 from demo import generate_demo_data
 from pipelines.cli import main
 from pipelines.definitions import JOB_NAME, build_definitions
+from sources.drops import write_marker
 
 AS_OF = dt.date(2026, 11, 22)
 
@@ -94,6 +95,7 @@ def drop_products(root: Path, keep_share: float) -> None:
     path = snapshot(root, "pim") / "products.jsonl"
     lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
     path.write_text("".join(lines[: int(len(lines) * keep_share)]), encoding="utf-8")
+    write_marker(path.parent, {})  # the producer seals the changed drop anew
 
 
 def test_a_product_drop_blocks_the_publish_until_a_run_overrides_it(root: Path) -> None:
@@ -144,11 +146,12 @@ def test_price_jumps_trip_the_price_breaker(root: Path) -> None:
         .otherwise(pl.col("amount"))
     )
     jumped.write_csv(path)
+    write_marker(path.parent, {})
     result = run(config_for(root))
     assert not result.success
     assert tripped(result) == {"price_change"}
     page = (report_folder(result) / "index.html").read_text(encoding="utf-8")
-    assert "Biggest price changes" in page
+    assert "Biggest price rises" in page
 
 
 def test_a_stale_source_snapshot_trips_freshness(root: Path) -> None:
@@ -174,7 +177,8 @@ def test_the_cli_reports_a_block_and_publishes_with_override_breakers(
     drop_products(root, keep_share=0.5)
     blocked = runner.invoke(main, ["run", "--config", str(config)])
     assert blocked.exit_code == 1
-    assert "previous snapshot stays live" in blocked.output
+    assert "did not publish" in blocked.output
+    assert "stays live" in blocked.output
     assert "quality report:" in blocked.output
     forced = runner.invoke(main, ["run", "--config", str(config), "--override-breakers"])
     assert forced.exit_code == 0, forced.output

@@ -36,6 +36,12 @@ def test_the_shipped_configuration_is_valid() -> None:
         (["quality"], {"max_product_drop_by_channel": {"blog": 0.1}}, "quality.max_product_drop"),
         (["quality"], {"price_change_factor": 1}, "quality.price_change_factor"),
         (["quality"], {"freshness_hours": {"erp": 0}}, "quality.freshness_hours.erp"),
+        (["quality"], {"report_locale": "it_IT"}, "quality.report_locale"),
+        (["quality"], {"report_locale": "german"}, "quality.report_locale"),
+        (["quality"], {"pim_url": "https://pim.example.com/p"}, "quality.pim_url"),
+        (["quality"], {"pim_url": "https://pim.example.com/{id}"}, "quality.pim_url"),
+        (["quality"], {"pim_url": "javascript:alert('{sku}')"}, "quality.pim_url"),
+        (["quality"], {"pim_url": "https://pim.example.com/{sku"}, "quality.pim_url"),
     ],
 )
 def test_an_invalid_file_names_the_key_path(path: list[str], value: object, expected: str) -> None:
@@ -116,3 +122,17 @@ def test_catalog_file_names_are_injective_and_safe(first: str, second: str) -> N
     assert not name.startswith(".")
     if first != second:
         assert name != file_name_for(second)
+
+
+def test_the_report_locale_defaults_to_the_first_locale() -> None:
+    data = default_config()
+    assert parse_config(data).report_locale == "de_DE"
+    data["quality"]["report_locale"] = "fr_FR"
+    assert parse_config(data).report_locale == "fr_FR"
+
+
+def test_a_pim_url_names_the_sku_or_the_uuid() -> None:
+    data = default_config()
+    url = "https://pim.example.com/#/enrich/product/{uuid}?sku={sku}"
+    data["quality"]["pim_url"] = url
+    assert parse_config(data).quality.pim_url == url

@@ -13,14 +13,18 @@ from factories import default_config
 from contracts.config import parse_config
 from pipelines.definitions import JOB_NAME
 from pipelines.sensors import build_source_sensor
+from sources.drops import write_marker
 
 
 def drop(root: Path, folder: str, *files: str) -> Path:
-    """A drop folder under ``root`` holding ``files`` (the marker makes it complete)."""
+    """A drop folder under ``root`` holding ``files``; its producer seals it with the ready
+    marker once the side's main file (products / prices) is there."""
     path = root / folder
     path.mkdir(parents=True, exist_ok=True)
     for name in files:
         (path / name).write_text("sku\n", encoding="utf-8")
+    if {"products.jsonl", "prices.csv", "prices.parquet"} & set(files):
+        write_marker(path, dict.fromkeys(files, 0))
     return path
 
 
@@ -55,7 +59,7 @@ def run_keys(result: dg.SensorResult | dg.SkipReason) -> list[str | None]:
         (lambda root: None, "PIM file drop {root}/pim: no such folder"),
         (
             lambda root: (root / "pim").mkdir(),
-            "PIM file drop {root}/pim: no snapshot folder with a products.* file",
+            "PIM file drop {root}/pim: no complete snapshot folder (with a manifest.json)",
         ),
         (
             lambda root: drop(root / "pim", "20261122T060000Z", "products.jsonl"),
@@ -66,7 +70,7 @@ def run_keys(result: dg.SensorResult | dg.SkipReason) -> list[str | None]:
                 drop(root / "pim", "20261122T060000Z", "products.jsonl"),
                 drop(root / "erp", "20261122T060000Z", "stock.csv"),  # no prices yet
             ),
-            "ERP file drop {root}/erp: no snapshot folder with a prices.* file",
+            "ERP file drop {root}/erp: no complete snapshot folder (with a manifest.json)",
         ),
     ],
     ids=["no_pim_folder", "empty_pim_folder", "no_erp_folder", "erp_without_prices"],
@@ -102,8 +106,9 @@ def test_a_folder_still_being_created_is_not_picked(
     drop(tmp_path / "pim", "20261122T060000Z", "products.jsonl")
     drop(tmp_path / "erp", "20261122T060000Z", "prices.csv")
     key = "pim:20261122T060000Z|erp:20261122T060000Z"
-    drop(tmp_path / "pim", "20261123T060000Z", "attributes.jsonl")  # no products.* yet
-    drop(tmp_path / "erp", "20261123T060000Z", "stock.csv")  # no prices.* yet
+    drop(tmp_path / "pim", "20261123T060000Z", "attributes.jsonl")  # no marker yet
+    drop(tmp_path / "erp", "20261123T060000Z", "stock.csv")  # no marker yet
+    (tmp_path / "erp" / "20261123T060000Z" / "prices.csv").write_text("sku\n")  # being copied
     assert run_keys(tick(tmp_path, instance)) == [key]
     assert isinstance(tick(tmp_path, instance, cursor=key), dg.SkipReason)
 

@@ -1,0 +1,48 @@
+"""What the quality report shows: the gate's frames, aggregated by the caller."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import polars as pl
+
+
+@dataclass(frozen=True)
+class QualityReport:
+    """Everything the report shows. Frames are aggregated by the caller (``quality.gate``),
+    except ``findings``: every quarantine row (``FINDINGS_SCHEMA``), for the lookup pages."""
+
+    snapshot_id: str
+    created_at: str
+    as_of: str
+    verdict: str
+    """passed | blocked | overridden"""
+    previous_snapshot: str | None
+    breakers: pl.DataFrame
+    channels: pl.DataFrame
+    """channel, format, products, published, quarantined, disabled, warned"""
+    rejects: pl.DataFrame
+    """channel, rule, field, severity, fix_in, products, caused (products whose finding an
+    input reject explains)"""
+    families: pl.DataFrame
+    categories: pl.DataFrame
+    completeness: pl.DataFrame
+    changes: pl.DataFrame
+    """one row: added, removed, price_changed"""
+    price_rises: pl.DataFrame
+    """sku, name, currency, previous, current (Decimal): the biggest rises, biggest first"""
+    price_drops: pl.DataFrame
+    """the same columns: the biggest drops, biggest first"""
+    trends: pl.DataFrame
+    """snapshot_id, channel, published_share, quarantine_share (of enabled products), oldest
+    snapshot first"""
+    quarantine: pl.DataFrame
+    """the findings shown on the main page (the first few per channel and rule)"""
+    findings: pl.DataFrame
+    expectations: pl.DataFrame
+    exports: dict[str, str]
+    """label -> file name next to ``index.html``"""
+    locale: str = "en_US"
+    """numbers, money and product names are in this locale"""
+    pim_url: str | None = None
+    """``quality.pim_url``: the PIM's product page with ``{sku}``/``{uuid}``"""
