@@ -25,7 +25,8 @@ test: install services
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
-	$(BIN)/pytest
+	$(BIN)/mypy
+	$(BIN)/pytest -n auto --dist loadfile --cov --cov-report=term --cov-fail-under=92
 
 dev: install
 	$(BIN)/dagster dev

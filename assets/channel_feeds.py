@@ -4,6 +4,7 @@ gives it only what the channel may carry (public channels never see group or cus
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from pathlib import Path
 
 import polars as pl
@@ -59,11 +60,12 @@ def write_channel_feed(
     """
     tiers = tiers.join(products.select("sku"), on="sku", how="semi")
     if isinstance(channel, WebsiteChannel | ShopChannel | MarketplaceChannel):
-        writer = {
+        writers: dict[str, Callable[..., int]] = {
             "jsonld": write_website,
             "csv": write_shop_csv,
             "google_merchant": write_google_merchant,
-        }[channel.format]
+        }
+        writer = writers[channel.format]
         path = folder / FILE_NAMES[channel.format]
         return [FeedFile(name, f"{name}/{path.name}", writer(products, channel, path))]
     if isinstance(channel, QuotingChannel):

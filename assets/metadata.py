@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import dagster as dg
 import polars as pl
 
@@ -18,5 +20,5 @@ def preview(frame: pl.DataFrame, rows: int = 5) -> dg.MetadataValue:
         return dg.MetadataValue.md(str(frame.head(rows)))
 
 
-def frame_metadata(frame: pl.DataFrame, **extra: object) -> dict[str, object]:
+def frame_metadata(frame: pl.DataFrame, **extra: Any) -> dict[str, Any]:
     return {"dagster/row_count": frame.height, "preview": preview(frame), **extra}

@@ -8,6 +8,7 @@ from its output, so one run prices, checks and publishes with one date even acro
 import datetime as dt
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import dagster as dg
 import polars as pl
@@ -88,7 +89,7 @@ def build_source_assets(prism: PrismConfig) -> list[dg.AssetsDefinition]:
         """Pins the PIM export and ERP snapshot folders for the whole run (a live source is
         pulled into a new snapshot folder first) and the run's as-of date."""
         as_of = resolved_as_of(config, prism)
-        metadata: dict[str, object] = {"as_of": as_of.isoformat()}
+        metadata: dict[str, Any] = {"as_of": as_of.isoformat()}
         rows = []
         for name, source in (("pim", pim), ("erp", erp)):
             pinned = source.snapshot(prism, config.full_pull)

@@ -54,16 +54,16 @@ def list_price(currency: str) -> str:
 
 PRICE_TIERS_SCHEMA = pl.Schema(
     {
-        "sku": pl.String,
-        "price_type": pl.String,
-        "customer_group": pl.String,
-        "customer_id": pl.String,
-        "currency": pl.String,
-        "min_quantity": pl.Int64,
+        "sku": pl.String(),
+        "price_type": pl.String(),
+        "customer_group": pl.String(),
+        "customer_id": pl.String(),
+        "currency": pl.String(),
+        "min_quantity": pl.Int64(),
         "unit_price": MONEY,
-        "valid_from": pl.Date,
-        "valid_to": pl.Date,
-        "erp_source": pl.String,
+        "valid_from": pl.Date(),
+        "valid_to": pl.Date(),
+        "erp_source": pl.String(),
     }
 )
 
@@ -104,11 +104,11 @@ def golden_products_schema(locales: tuple[str, ...], currencies: tuple[str, ...]
 
 REJECTS_SCHEMA = pl.Schema(
     {
-        "sku": pl.String,
-        "field": pl.String,
-        "value": pl.String,
-        "reason": pl.String,
-        "source": pl.String,
+        "sku": pl.String(),
+        "field": pl.String(),
+        "value": pl.String(),
+        "reason": pl.String(),
+        "source": pl.String(),
     }
 )
 """Input rows that cannot enter the golden record: ``reason`` is a snake_case code

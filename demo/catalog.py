@@ -204,8 +204,8 @@ ADJECTIVES = (
     ("Leicht", "Light", "Léger"),
     ("Groß", "Large", "Grand"),
 )
-SUFFIXES = (' "Limited"', " <Edition 2>", " & more", " 🌿", " l'Original", " Ø 30 cm", ' 1/2"')
-SUFFIXES += (" ; Set",)
+SUFFIXES: tuple[str, ...] = (' "Limited"', " <Edition 2>", " & more", " 🌿", " l'Original")
+SUFFIXES += (" Ø 30 cm", ' 1/2"', " ; Set")
 NAME_PREFIXES = ("=1+1 ", "+49 ", "-20% ", "@home ")  # spreadsheet formula injection
 DESCRIPTION_PREFIXES = ('=HYPERLINK("http://evil.example") ', "@SUM(A1) ", "+ ", "- ")
 SENTENCES = (

@@ -145,7 +145,7 @@ def draw_block(rng: np.random.Generator, block: int, first_model: int, as_of: dt
 def _shuffled(rng: np.random.Generator, catalog: pl.DataFrame) -> pl.DataFrame:
     """The products in a seeded order of groups (a root model's variants, or one simple product):
     the variants of a model stay together, so a cut block holds whole models but the last."""
-    groups = catalog["group"].max() + 1
+    groups = int(catalog["group"].max()) + 1  # type: ignore[arg-type]
     position = np.argsort(rng.permutation(groups))
     order = pl.lit(pl.Series(position)).gather(pl.col("group"))
     return catalog.sort(order, "slot").drop("group", "slot")

@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from typing import Any
 
 import polars as pl
 
 
-def lookup(column: str | pl.Expr, values: Sequence[object], default: object = None) -> pl.Expr:
+def lookup(column: str | pl.Expr, values: Sequence[Any], default: Any = None) -> pl.Expr:
     """Map an integer index column onto ``values``; indexes outside map to ``default``."""
     expr = pl.col(column) if isinstance(column, str) else column
     return expr.replace_strict(dict(enumerate(values)), default=default)

@@ -3,7 +3,7 @@ Akeneo REST items for JSON lines, Akeneo CSV export cells for CSV."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import polars as pl
 
@@ -76,7 +76,7 @@ def _single(data: pl.Expr) -> pl.Expr:
 def _grouped(
     frame: pl.DataFrame,
     data: Sequence[str],
-    labels: dict[str, Sequence[str | None]],
+    labels: Mapping[str, Sequence[str | None]],
     field: str,
     *,
     field_first: bool = False,

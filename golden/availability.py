@@ -25,12 +25,12 @@ import polars as pl
 
 AVAILABILITY_SCHEMA = pl.Schema(
     {
-        "sku": pl.String,
-        "available_qty": pl.Int64,
-        "availability": pl.String,
-        "availability_date": pl.Date,
-        "availability_estimated": pl.Boolean,
-        "lead_time_days": pl.Int64,
+        "sku": pl.String(),
+        "available_qty": pl.Int64(),
+        "availability": pl.String(),
+        "availability_date": pl.Date(),
+        "availability_estimated": pl.Boolean(),
+        "lead_time_days": pl.Int64(),
     }
 )
 
@@ -46,7 +46,7 @@ def availability(
         .join(_supply(supply, as_of), on="sku", how="left")
     )
     frame = frame.join(_family_lead_times(frame), on="family", how="left")
-    return frame.select(_state(as_of)).cast(dict(AVAILABILITY_SCHEMA))
+    return frame.select(_state(as_of)).cast(AVAILABILITY_SCHEMA)
 
 
 def _available(stock: pl.LazyFrame) -> pl.LazyFrame:

@@ -86,7 +86,7 @@ def split_broken_lineage(export: PimExport) -> tuple[PimExport, pl.DataFrame]:
         source="pim_source",
     )
     kept = products.join(rejects.select("sku"), on="sku", how="anti")
-    return replace(export, products=kept), rejects.cast(dict(REJECTS_SCHEMA))
+    return replace(export, products=kept), rejects.cast(REJECTS_SCHEMA)
 
 
 def broken_models(models: pl.DataFrame) -> pl.DataFrame:

@@ -50,7 +50,7 @@ def price_tiers(
     to 6 decimals (exact: no float)."""
     active = _with_status(prices, as_of, currencies).filter(pl.col("status") == "active")
     priced = active.with_columns(unit_price=unit_price(pl.col("amount"), pl.col("per_quantity")))
-    return priced.select(list(PRICE_TIERS_SCHEMA)).cast(dict(PRICE_TIERS_SCHEMA))
+    return priced.select(list(PRICE_TIERS_SCHEMA)).cast(PRICE_TIERS_SCHEMA)
 
 
 def unit_price(amount: pl.Expr, per_quantity: pl.Expr) -> pl.Expr:
@@ -93,12 +93,19 @@ def customer_tiers(
     customer price for 1 piece does not inherit the list's 100-piece break). Sorted by sku,
     min_quantity.
     """
-    level = pl.when((pl.col("price_type") == "customer") & (pl.col("customer_id") == customer_id))
-    level = level.then(_LEVELS["customer"])
+    own_price = (pl.col("price_type") == "customer") & (pl.col("customer_id") == customer_id)
+    group_price = pl.lit(False)
     if customer_group is not None:
-        is_group = (pl.col("price_type") == "group") & (pl.col("customer_group") == customer_group)
-        level = level.when(is_group).then(_LEVELS["group"])
-    level = level.when(pl.col("price_type") == "list").then(_LEVELS["list"])
+        group = pl.col("customer_group") == customer_group
+        group_price = (pl.col("price_type") == "group") & group
+    level = (
+        pl.when(own_price)
+        .then(_LEVELS["customer"])
+        .when(group_price)
+        .then(_LEVELS["group"])
+        .when(pl.col("price_type") == "list")
+        .then(_LEVELS["list"])
+    )
     own = tiers.filter(pl.col("currency") == currency).with_columns(_level=level)
     own = own.filter(pl.col("_level") == pl.col("_level").min().over("sku"))
     return own.select("sku", "min_quantity", "unit_price", "price_type").sort("sku", "min_quantity")

@@ -116,7 +116,7 @@ def _tell_outcome(
 def _cleanup_errors(result: dg.ExecutionResult) -> list[str]:
     for materialization in result.asset_materializations_for_node("published_snapshot"):
         value = materialization.metadata.get("cleanup_errors")
-        return list(value.value) if value is not None else []  # type: ignore[arg-type]
+        return list(value.value) if value is not None else []
     return []
 
 

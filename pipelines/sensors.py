@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import dagster as dg
 
-from contracts.config import FileSource, PrismConfig
-from sources.drops import DropError, newest_drop
+from contracts.config import ErpSource, FileSource, PimSource, PrismConfig
+from sources.drops import DropError, Side, newest_drop
 
 
 def newest_drops(config: PrismConfig) -> str:
     """The run key of the newest drops: ``pim:<folder>|erp:<folder>`` over the file drops."""
     parts = []
-    for side, source in (("pim", config.pim), ("erp", config.erp)):
+    sides: tuple[tuple[Side, PimSource | ErpSource], ...] = (
+        ("pim", config.pim),
+        ("erp", config.erp),
+    )
+    for side, source in sides:
         if isinstance(source, FileSource):
             folder = newest_drop(source.path, side, source.ready_marker)
             parts.append(f"{side}:{folder.name}")

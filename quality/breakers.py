@@ -11,12 +11,12 @@ from contracts.config import QualityConfig
 
 BREAKERS_SCHEMA = pl.Schema(
     {
-        "name": pl.String,
-        "channel": pl.String,
-        "tripped": pl.Boolean,
-        "value": pl.Float64,
-        "limit": pl.Float64,
-        "detail": pl.String,
+        "name": pl.String(),
+        "channel": pl.String(),
+        "tripped": pl.Boolean(),
+        "value": pl.Float64(),
+        "limit": pl.Float64(),
+        "detail": pl.String(),
     }
 )
 

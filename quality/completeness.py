@@ -51,12 +51,18 @@ def by_channel_and_locale(
                 {
                     "channel": name,
                     "locale": locale,
-                    "mean": float(column.mean() or 0.0),
-                    "complete_share": float((column >= 1.0).mean() or 0.0),
+                    "mean": _mean(column),
+                    "complete_share": _mean(column >= 1.0),
                 }
             )
     schema = {"channel": pl.String, "locale": pl.String, "mean": pl.Float64}
     return pl.DataFrame(rows, schema=schema | {"complete_share": pl.Float64})
+
+
+def _mean(values: pl.Series) -> float:
+    """The mean of a numeric (or boolean) series, 0 when it has no values."""
+    mean = values.cast(pl.Float64).mean()
+    return float(mean) if isinstance(mean, int | float) else 0.0
 
 
 def worst_groups(scores: pl.DataFrame, kept_off: pl.DataFrame, by: str) -> pl.DataFrame:

@@ -27,14 +27,14 @@ SEVERITIES = {"error": FailureSeverity.CRITICAL, "warn": FailureSeverity.WARNING
 KEY = "sku"
 RESULTS_SCHEMA = pl.Schema(
     {
-        "channel": pl.String,
-        "rule": pl.String,
-        "expectation": pl.String,
-        "column": pl.String,
-        "severity": pl.String,
-        "success": pl.Boolean,
-        "unexpected_count": pl.Int64,
-        "evaluated": pl.Int64,
+        "channel": pl.String(),
+        "rule": pl.String(),
+        "expectation": pl.String(),
+        "column": pl.String(),
+        "severity": pl.String(),
+        "success": pl.Boolean(),
+        "unexpected_count": pl.Int64(),
+        "evaluated": pl.Int64(),
     }
 )
 
@@ -49,8 +49,8 @@ def rule_expectations(
         for expectation in rule.check.expectations(column, text, references):
             expectation.meta = {"rule": rule.code, "severity": rule.severity}
             expectation.severity = SEVERITIES[rule.severity]
-            if rule.when is not None:
-                expectation.row_condition = Column(rule.when[0]) == rule.when[1]
+            if rule.when is not None:  # every expectation here is a column expectation
+                expectation.row_condition = Column(rule.when[0]) == rule.when[1]  # type: ignore[attr-defined]
             found.append(expectation)
     return found
 
@@ -87,9 +87,10 @@ def validation_sample(frame: pl.DataFrame, rows: int | None) -> pl.DataFrame:
 def suite_columns(suite: gx.ExpectationSuite) -> list[str]:
     columns = {KEY}
     for expectation in suite.expectations:
-        columns.add(expectation.column)
-        if expectation.row_condition is not None:
-            columns.add(expectation.row_condition.column.name)
+        columns.add(getattr(expectation, "column"))  # noqa: B009 - column expectations only
+        condition = getattr(expectation, "row_condition", None)
+        if condition is not None:
+            columns.add(condition.column.name)
     return sorted(columns)
 
 

@@ -302,7 +302,7 @@ def _shown_changes(
             .head(PRICE_CHANGES_SHOWN)
             .join(names, on="sku", how="left", maintain_order="left")
             .select(schema.names())
-            .cast(dict(schema))
+            .cast(schema)
         )
 
     return biggest(pl.col("r") > 1, descending=True), biggest(pl.col("r") < 1, descending=False)

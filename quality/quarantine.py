@@ -18,13 +18,13 @@ from quality.rules import References, rules_for
 ALL_CHANNELS = "*"
 QUARANTINE_SCHEMA = pl.Schema(
     {
-        "sku": pl.String,
-        "channel": pl.String,
-        "rule": pl.String,
-        "field": pl.String,
-        "value": pl.String,
-        "source": pl.String,
-        "severity": pl.String,
+        "sku": pl.String(),
+        "channel": pl.String(),
+        "rule": pl.String(),
+        "field": pl.String(),
+        "value": pl.String(),
+        "source": pl.String(),
+        "severity": pl.String(),
     }
 )
 
@@ -39,7 +39,7 @@ def channel_violations(
     """One row per (enabled product, failed rule, column) for one channel."""
     enabled = golden.filter(pl.col("enabled"))
     schema = golden.collect_schema()
-    parts = []
+    parts: list[pl.LazyFrame] = []
     for rule in rules_for(channel):
         source = pl.col("pim_source") if rule.source == "pim" else pl.lit(erp_source)
         parts.extend(

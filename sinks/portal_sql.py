@@ -84,7 +84,7 @@ class ExactDecimal(sa.types.TypeDecorator[Decimal]):
 
 def _columns(view: str) -> list[sa.Column[Any]]:
     text, integer = sa.Text, sa.BigInteger
-    availability = [
+    availability: list[sa.Column[Any]] = [
         sa.Column("available_qty", integer, nullable=False),
         sa.Column("availability", text, nullable=False),
         sa.Column("availability_date", sa.Date),
@@ -328,7 +328,9 @@ def _insert_many(conn: Connection, table: sa.Table, frame: pl.DataFrame) -> None
 
 def _values_insert(conn: Connection, table: sa.Table, rows: int) -> str:
     """``INSERT INTO t (..) VALUES`` with ``rows`` groups of positional parameters, row-major."""
-    groups = [{c.name: sa.bindparam(f"{c.name}_{i}") for c in table.columns} for i in range(rows)]
+    groups: list[dict[str, Any]] = [
+        {c.name: sa.bindparam(f"{c.name}_{i}") for c in table.columns} for i in range(rows)
+    ]
     return str(sa.insert(table).values(groups).compile(dialect=conn.dialect))
 
 

@@ -111,7 +111,7 @@ def _product(channel: WebsiteChannel, url: pl.Expr) -> pl.Expr:
 def _typed(key: str, type_name: str, **members: pl.Expr) -> pl.Expr:
     """``key: {"@type": type_name, **members}``, null (left out) when the first member is null."""
     first = next(iter(members.values()))
-    typed = pl.struct(pl.lit(type_name).alias("@type"), **members)
+    typed = pl.struct(pl.lit(type_name).alias("@type"), *(e.alias(k) for k, e in members.items()))
     return pl.when(first.is_not_null()).then(typed).alias(key)
 
 

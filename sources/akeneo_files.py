@@ -127,9 +127,6 @@ def read_pim_export(
     products = _read_entity(
         folder, "products", lambda f, csv: _products(f, csv, selection, known), selection, rows
     )
-    if products is None:
-        msg = f"{folder}: no products.jsonl or products.csv in the PIM export"
-        raise PimFileError(msg)
     if products.height == 0:
         name = next(n for n in rows if n.startswith("products."))
         msg = f"{folder / name}: no products in the file (an empty export would unpublish all)"
@@ -164,7 +161,7 @@ def _read_entity(
     convert: Any,
     selection: ValueSelection | None = None,
     rows: dict[str, int] | None = None,
-) -> pl.DataFrame | None:
+) -> pl.DataFrame:
     """``convert(raw_frame_or_None, is_csv)`` of whichever file the folder holds for ``entity``;
     ``rows`` gets the number of records read from it."""
     jsonl, csv = folder / f"{entity}.jsonl", folder / f"{entity}.csv"
@@ -177,7 +174,10 @@ def _read_entity(
             if rows is not None:
                 rows[path.name] = raw.height
             return convert(raw, is_csv)
-    return convert(None, False) if entity != "products" else None
+    if entity == "products":
+        msg = f"{folder}: no products.jsonl or products.csv in the PIM export"
+        raise PimFileError(msg)
+    return convert(None, False)
 
 
 def read_jsonl(path: Path, selection: ValueSelection | None = None) -> pl.DataFrame:
@@ -320,7 +320,7 @@ def _scalar_text(value: Any) -> str | None:
 # --- entities --------------------------------------------------------------------------------
 
 
-def _column(frame: pl.DataFrame, name: str, dtype: pl.DataType) -> pl.Expr:
+def _column(frame: pl.DataFrame, name: str, dtype: Any) -> pl.Expr:
     if name in frame.columns and frame.schema[name] != pl.Null:
         return pl.col(name).cast(dtype)
     return pl.lit(None, dtype)
@@ -560,7 +560,7 @@ def _data_as_text(frame: pl.DataFrame) -> pl.DataFrame:
     return frame.select("row", "column", value=_text(pl.col("data"), dtype))
 
 
-def _text(expr: pl.Expr, dtype: pl.DataType) -> pl.Expr:
+def _text(expr: pl.Expr, dtype: Any) -> pl.Expr:
     """JSON data as the CSV export writes it: booleans "1"/"0", lists comma-joined."""
     if dtype == pl.Boolean:
         return pl.when(expr).then(pl.lit("1")).when(expr.not_()).then(pl.lit("0"))
@@ -597,4 +597,4 @@ def _split_rejects(products: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
         source="pim_source",
     )
     kept = flagged.filter(~failed).drop("_missing", "_duplicate", "_twin")
-    return kept, rejects.cast(dict(REJECTS_SCHEMA))
+    return kept, rejects.cast(REJECTS_SCHEMA)

@@ -89,7 +89,7 @@ def read_marker(folder: Path, ready_marker: str | None) -> dict[str, MarkedFile]
 def verify_drop(folder: Path, ready_marker: str | None) -> dict[str, int] | None:
     """Check the drop against its JSON ready marker; return the rows it announces per file."""
     listed = read_marker(folder, ready_marker)
-    if listed is None:
+    if listed is None or ready_marker is None:
         return None
     present = {p.name for p in folder.iterdir() if p.is_file() and p.suffix in DATA_SUFFIXES}
     unlisted = sorted(present - set(listed))
@@ -133,11 +133,13 @@ def check_rows(folder: Path, announced: Mapping[str, int] | None, read: Mapping[
 
 def write_marker(folder: Path, rows: Mapping[str, int], name: str = "manifest.json") -> Path:
     """Write a JSON ready marker for the data files of ``folder`` (producers call this last)."""
-    files = {}
+    files: dict[str, dict[str, object]] = {}
     for path in sorted(p for p in folder.iterdir() if p.is_file() and p.suffix in DATA_SUFFIXES):
-        digest = _sha256(path)
-        files[path.name] = {"rows": rows.get(path.name), "bytes": path.stat().st_size}
-        files[path.name]["sha256"] = digest
+        files[path.name] = {
+            "rows": rows.get(path.name),
+            "bytes": path.stat().st_size,
+            "sha256": _sha256(path),
+        }
     target = folder / name
     tmp = folder / f".{name}.tmp"
     tmp.write_text(json.dumps({"files": files}, indent=2, sort_keys=True), encoding="utf-8")

@@ -32,6 +32,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 
@@ -46,30 +47,35 @@ _SOURCE = "erp_source"
 
 PRICES_SCHEMA = pl.Schema(
     {
-        "sku": pl.String,
-        "price_type": pl.String,
-        "customer_group": pl.String,
-        "customer_id": pl.String,
-        "currency": pl.String,
+        "sku": pl.String(),
+        "price_type": pl.String(),
+        "customer_group": pl.String(),
+        "customer_id": pl.String(),
+        "currency": pl.String(),
         "amount": MONEY,
-        "per_quantity": pl.Int64,
-        "min_quantity": pl.Int64,
-        "valid_from": pl.Date,
-        "valid_to": pl.Date,
-        _SOURCE: pl.String,
+        "per_quantity": pl.Int64(),
+        "min_quantity": pl.Int64(),
+        "valid_from": pl.Date(),
+        "valid_to": pl.Date(),
+        _SOURCE: pl.String(),
     }
 )
 STOCK_SCHEMA = pl.Schema(
     {
-        "sku": pl.String,
-        "warehouse": pl.String,
-        "on_hand": pl.Int64,
-        "reserved": pl.Int64,
-        _SOURCE: pl.String,
+        "sku": pl.String(),
+        "warehouse": pl.String(),
+        "on_hand": pl.Int64(),
+        "reserved": pl.Int64(),
+        _SOURCE: pl.String(),
     }
 )
 SUPPLY_SCHEMA = pl.Schema(
-    {"sku": pl.String, "lead_time_days": pl.Int64, "next_receipt_date": pl.Date, _SOURCE: pl.String}
+    {
+        "sku": pl.String(),
+        "lead_time_days": pl.Int64(),
+        "next_receipt_date": pl.Date(),
+        _SOURCE: pl.String(),
+    }
 )
 
 # The columns of a file drop, in order (what the SAP pull and the demo generator write).
@@ -216,7 +222,7 @@ def _parse(text: pl.DataFrame, spec: _FileSpec) -> tuple[pl.DataFrame, pl.DataFr
     first failing check (null = the row is valid), so each check is evaluated once.
     """
     checks = spec.checks()
-    first_failure = pl.when(checks[0].failed.fill_null(False)).then(0)
+    first_failure: Any = pl.when(checks[0].failed.fill_null(False)).then(0)
     for index, check in enumerate(checks[1:], start=1):
         first_failure = first_failure.when(check.failed.fill_null(False)).then(index)
     frame = (
@@ -229,13 +235,13 @@ def _parse(text: pl.DataFrame, spec: _FileSpec) -> tuple[pl.DataFrame, pl.DataFr
         pl.col(f"_{c}" if f"_{c}" in frame.columns else c).alias(c) for c in spec.schema
     )
     failed = frame.filter(pl.col("_check").is_not_null())
-    return typed.cast(dict(spec.schema)), _rejects(failed, checks)
+    return typed.cast(spec.schema), _rejects(failed, checks)
 
 
 def _rejects(failed: pl.DataFrame, checks: list[_Check]) -> pl.DataFrame:
     """REJECTS_SCHEMA rows for ``failed`` (few rows): the raw text of the failing field."""
     index = pl.col("_check")
-    value = pl.when(index == 0).then(pl.col(checks[0].field))
+    value: Any = pl.when(index == 0).then(pl.col(checks[0].field))
     for i, check in enumerate(checks[1:], start=1):
         value = value.when(index == i).then(pl.col(check.field))
     return failed.select(
@@ -248,7 +254,7 @@ def _rejects(failed: pl.DataFrame, checks: list[_Check]) -> pl.DataFrame:
             {i: c.reason for i, c in enumerate(checks)}, return_dtype=pl.String
         ),
         source=_SOURCE,
-    ).cast(dict(REJECTS_SCHEMA))
+    ).cast(REJECTS_SCHEMA)
 
 
 def _integer(column: str, default: int | None = None) -> pl.Expr:

@@ -31,10 +31,10 @@ RULE_SYSTEMS = {r.code: r.source.upper() for r in RULES}
 FINDINGS_SCHEMA = pl.Schema(
     {
         **QUARANTINE_SCHEMA,
-        "name": pl.String,
-        "uuid": pl.String,
-        "fix_in": pl.String,
-        "caused_by": pl.String,
+        "name": pl.String(),
+        "uuid": pl.String(),
+        "fix_in": pl.String(),
+        "caused_by": pl.String(),
     }
 )
 

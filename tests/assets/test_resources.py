@@ -1,5 +1,6 @@
 """The Parquet IO manager, through ``dg.materialize`` into a temporary directory: each asset is
-one Parquet file at ``<base_dir>/<asset key path>.parquet`` that a later run loads back."""
+one Parquet file at ``<base_dir>/<run id>/<asset key path>.parquet``; a later run that
+materializes only a downstream asset loads its input from the run that materialized it last."""
 
 from __future__ import annotations
 
@@ -46,32 +47,54 @@ def io_manager(base_dir: Path) -> dict[str, PolarsParquetIOManager]:
     return {"io_manager": PolarsParquetIOManager(base_dir=str(base_dir))}
 
 
-def test_each_asset_is_one_parquet_file_at_its_key_path(tmp_path: Path) -> None:
+def test_each_asset_is_one_parquet_file_at_its_key_path_in_the_run_folder(
+    tmp_path: Path,
+) -> None:
     result = dg.materialize([prices, priced_skus], resources=io_manager(tmp_path))
     assert result.success
-    assert_frame_equal(pl.read_parquet(tmp_path / "feeds" / "prices.parquet"), PRICES)
+    run = tmp_path / result.run_id
+    assert_frame_equal(pl.read_parquet(run / "feeds" / "prices.parquet"), PRICES)
     assert_frame_equal(
-        pl.read_parquet(tmp_path / "feeds" / "priced_skus.parquet"),
+        pl.read_parquet(run / "feeds" / "priced_skus.parquet"),
         pl.DataFrame({"sku": ["A", "B"]}),
     )
-    files = sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*") if p.is_file())
+    files = sorted(p.relative_to(run).as_posix() for p in tmp_path.rglob("*") if p.is_file())
     assert files == ["feeds/priced_skus.parquet", "feeds/prices.parquet"]  # no temporary left
+
+
+def test_two_runs_never_share_intermediates(tmp_path: Path) -> None:
+    with dg.DagsterInstance.ephemeral() as instance:
+        first = dg.materialize([prices], resources=io_manager(tmp_path), instance=instance)
+        second = dg.materialize([prices], resources=io_manager(tmp_path), instance=instance)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([first.run_id, second.run_id])
 
 
 def test_a_downstream_asset_materialized_alone_loads_its_input_from_the_file(
     tmp_path: Path,
 ) -> None:
-    dg.materialize([prices, priced_skus], resources=io_manager(tmp_path))
-    # another run has since replaced the upstream file: the next run must read that one
-    PRICES.head(1).write_parquet(tmp_path / "feeds" / "prices.parquet")
-    result = dg.materialize(
-        [prices, priced_skus], selection=[priced_skus.key], resources=io_manager(tmp_path)
-    )
+    with dg.DagsterInstance.ephemeral() as instance:
+        first = dg.materialize(
+            [prices, priced_skus], resources=io_manager(tmp_path), instance=instance
+        )
+        # the file the first run wrote is what the next run must read (here: replaced)
+        PRICES.head(1).write_parquet(tmp_path / first.run_id / "feeds" / "prices.parquet")
+        result = dg.materialize(
+            [prices, priced_skus],
+            selection=[priced_skus.key],
+            resources=io_manager(tmp_path),
+            instance=instance,
+        )
     assert result.success
     assert [e.asset_key for e in result.get_asset_materialization_events()] == [priced_skus.key]
-    assert_frame_equal(
-        pl.read_parquet(tmp_path / "feeds" / "priced_skus.parquet"), pl.DataFrame({"sku": ["A"]})
-    )
+    written = tmp_path / result.run_id / "feeds" / "priced_skus.parquet"
+    assert_frame_equal(pl.read_parquet(written), pl.DataFrame({"sku": ["A"]}))
+
+
+def test_an_input_never_materialized_is_named(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError, match="feeds/prices was never materialized"):
+        dg.materialize(
+            [prices, priced_skus], selection=[priced_skus.key], resources=io_manager(tmp_path)
+        )
 
 
 @pytest.mark.parametrize(
