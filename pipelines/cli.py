@@ -6,10 +6,9 @@ import datetime as dt
 import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
-import dagster as dg
 
 from contracts.config import ConfigError, PrismConfig, load_config
 from contracts.snapshots import SnapshotError, new_snapshot_id
@@ -17,6 +16,9 @@ from pipelines import publishing
 from pipelines.publishing import release_run_lock
 from sinks.publish import PublishError
 from sinks.publish_lock import PublishLockHeld
+
+if TYPE_CHECKING:
+    import dagster as dg
 
 T = TypeVar("T")
 
@@ -40,6 +42,8 @@ def _load(config_file: Path) -> PrismConfig:
 def _instance() -> dg.DagsterInstance:
     """The persistent instance of ``dagster.yaml`` in the working directory, so `dagster dev`
     shows CLI runs; an ephemeral one when there is none."""
+    import dagster as dg
+
     if "DAGSTER_HOME" not in os.environ and Path("dagster.yaml").is_file():
         os.environ["DAGSTER_HOME"] = str(Path.cwd())
     if "DAGSTER_HOME" in os.environ:
@@ -71,6 +75,8 @@ def run(
 ) -> None:
     """Run the whole pipeline once and publish a snapshot."""
     config = _load(config_file)
+    import dagster as dg  # only a run needs Dagster: status, recover and rollback start fast
+
     job = dg.build_reconstructable_job(
         "pipelines.definitions", "job_for", reconstructable_args=(str(config_file.resolve()),)
     )

@@ -1,9 +1,11 @@
 """Great-expectations suites built from the rule declarations, validating each channel's feed.
 
-Each channel's suite holds, for every rule of its format, the check's expectations with the
-rule's code in ``meta`` and its severity (error -> CRITICAL, warn -> WARNING). The feed frame
-goes to great-expectations' pandas engine with Arrow-backed columns (money as float64: the
-suites compare to bounds, never sum), which keeps a 1M-row validation to a few seconds.
+great-expectations is imported when a suite is first built (it takes seconds to import, and
+loading the definitions or the CLI does not need it). Each channel's suite holds, for every rule
+of its format, the check's expectations with the rule's code in ``meta`` and its severity (error
+-> CRITICAL, warn -> WARNING). The feed frame goes to great-expectations' pandas engine with
+Arrow-backed columns (money as float64: the suites compare to bounds, never sum), which keeps a
+1M-row validation to a few seconds.
 """
 
 from __future__ import annotations
@@ -11,19 +13,17 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import great_expectations as gx
-import great_expectations.expectations as gxe
 import polars as pl
-from great_expectations.data_context.types.base import ProgressBarsConfig
-from great_expectations.expectations.metadata_types import FailureSeverity
-from great_expectations.expectations.row_conditions import Column
 
 from contracts.config import Channel
 from quality.rules import References, Rule, rules_for
 
-SEVERITIES = {"error": FailureSeverity.CRITICAL, "warn": FailureSeverity.WARNING}
+if TYPE_CHECKING:
+    import great_expectations as gx
+    import great_expectations.expectations as gxe
+
 KEY = "sku"
 RESULTS_SCHEMA = pl.Schema(
     {
@@ -43,12 +43,16 @@ def rule_expectations(
     rule: Rule, channel: Channel, schema: pl.Schema, references: References
 ) -> list[gxe.Expectation]:
     """The expectations that check ``rule`` for ``channel`` (one rule may need several)."""
+    from great_expectations.expectations.metadata_types import FailureSeverity
+    from great_expectations.expectations.row_conditions import Column
+
+    severities = {"error": FailureSeverity.CRITICAL, "warn": FailureSeverity.WARNING}
     found = []
     for column in rule.columns(channel):
         text = schema[column] == pl.String
         for expectation in rule.check.expectations(column, text, references):
             expectation.meta = {"rule": rule.code, "severity": rule.severity}
-            expectation.severity = SEVERITIES[rule.severity]
+            expectation.severity = severities[rule.severity]
             if rule.when is not None:  # every expectation here is a column expectation
                 expectation.row_condition = Column(rule.when[0]) == rule.when[1]  # type: ignore[attr-defined]
             found.append(expectation)
@@ -58,6 +62,8 @@ def rule_expectations(
 def channel_suite(
     name: str, channel: Channel, schema: pl.Schema, references: References
 ) -> gx.ExpectationSuite:
+    import great_expectations as gx
+
     expectations = [
         e
         for rule in rules_for(channel)
@@ -102,6 +108,9 @@ def to_pandas(frame: pl.DataFrame, columns: list[str]) -> Any:
 
 def new_context() -> Any:
     """An in-memory context: Prism keeps results itself, per snapshot, next to its report."""
+    import great_expectations as gx
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
     context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = ProgressBarsConfig(globally=False)
     return context

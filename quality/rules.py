@@ -16,14 +16,25 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-import great_expectations.expectations as gxe
 import polars as pl
 
 from contracts.config import Channel, PortalChannel
 from contracts.golden import AVAILABILITY_VALUES
-from quality.gtin_expectation import ExpectColumnValuesToBeValidGtin, gtin_valid
+from quality.gtin import gtin_valid
+
+if TYPE_CHECKING:
+    import great_expectations.expectations as gxe
+
+
+def _gxe() -> Any:
+    """great-expectations' expectation classes, imported on first use: the library takes
+    seconds to import, and only a suite run needs it (not loading definitions, not the CLI)."""
+    import great_expectations.expectations as expectations
+
+    return expectations
+
 
 Severity = Literal["error", "warn"]
 References = Mapping[str, Collection[str]]
@@ -60,7 +71,8 @@ class Required(Check):
     def expectations(
         self, column: str, text: bool, references: References
     ) -> list[gxe.Expectation]:
-        found: list[gxe.Expectation] = [gxe.ExpectColumnValuesToNotBeNull(column=column)]
+        gxe = _gxe()
+        found: list[Any] = [gxe.ExpectColumnValuesToNotBeNull(column=column)]
         if text:
             found.append(gxe.ExpectColumnValuesToMatchRegex(column=column, regex=NOT_SPACE))
         return found
@@ -76,6 +88,7 @@ class Positive(Check):
     def expectations(
         self, column: str, text: bool, references: References
     ) -> list[gxe.Expectation]:
+        gxe = _gxe()
         return [
             gxe.ExpectColumnValuesToNotBeNull(column=column),
             gxe.ExpectColumnValuesToBeBetween(column=column, min_value=0, strict_min=True),
@@ -101,6 +114,7 @@ class Length(Check):
     def expectations(
         self, column: str, text: bool, references: References
     ) -> list[gxe.Expectation]:
+        gxe = _gxe()
         return [
             gxe.ExpectColumnValueLengthsToBeBetween(
                 column=column, min_value=self.minimum, max_value=self.maximum
@@ -120,6 +134,7 @@ class Pattern(Check):
     def expectations(
         self, column: str, text: bool, references: References
     ) -> list[gxe.Expectation]:
+        gxe = _gxe()
         return [gxe.ExpectColumnValuesToMatchRegex(column=column, regex=self.regex)]
 
 
@@ -141,6 +156,7 @@ class Between(Check):
     def expectations(
         self, column: str, text: bool, references: References
     ) -> list[gxe.Expectation]:
+        gxe = _gxe()
         return [
             gxe.ExpectColumnValuesToBeBetween(
                 column=column,
@@ -162,6 +178,7 @@ class OneOf(Check):
     def expectations(
         self, column: str, text: bool, references: References
     ) -> list[gxe.Expectation]:
+        gxe = _gxe()
         return [gxe.ExpectColumnValuesToBeInSet(column=column, value_set=list(self.values))]
 
 
@@ -181,6 +198,7 @@ class Reference(Check):
     def expectations(
         self, column: str, text: bool, references: References
     ) -> list[gxe.Expectation]:
+        gxe = _gxe()
         codes = references.get(self.table)
         if not codes:
             return []
@@ -197,6 +215,8 @@ class Gtin(Check):
     def expectations(
         self, column: str, text: bool, references: References
     ) -> list[gxe.Expectation]:
+        from quality.gtin_expectation import ExpectColumnValuesToBeValidGtin
+
         return [ExpectColumnValuesToBeValidGtin(column=column)]
 
 
