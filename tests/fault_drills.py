@@ -33,7 +33,9 @@ import sqlalchemy as sa
 import yaml
 
 TESTS = Path(__file__).parent
-sys.path.insert(0, str(TESTS))
+# Run as a script, tests/ comes first on sys.path, and its folders (tests/demo, ...) would hide
+# the packages they test: the repository goes first, tests/ after it for the test helpers.
+sys.path[:0] = [str(TESTS.parent), str(TESTS)]
 
 from factories import default_config  # noqa: E402
 from portals import POSTGRES  # noqa: E402
