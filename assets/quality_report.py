@@ -20,6 +20,7 @@ from assets.sources import run_as_of
 from contracts import clock
 from contracts.config import PrismConfig
 from contracts.snapshots import BASELINE
+from golden.pricing import classify_price_rows
 from quality.gate import GateInputs, evaluate_gate
 from sinks.publish_lock import PublishLock
 
@@ -62,6 +63,7 @@ def build_quality_report_assets(prism: PrismConfig) -> list[dg.AssetsDefinition]
         golden_products: pl.DataFrame,
         quarantine: pl.DataFrame,
         expectation_results: pl.DataFrame,
+        erp_prices: pl.DataFrame,
     ) -> Iterator[dg.Output | dg.AssetCheckResult]:
         """Compares this run with the live snapshot and writes the snapshot's HTML report.
 
@@ -77,6 +79,7 @@ def build_quality_report_assets(prism: PrismConfig) -> list[dg.AssetsDefinition]
                 golden_products,
                 quarantine,
                 expectation_results,
+                erp_prices,
                 lock,
             )
 
@@ -88,19 +91,23 @@ def build_quality_report_assets(prism: PrismConfig) -> list[dg.AssetsDefinition]
         golden_products: pl.DataFrame,
         quarantine: pl.DataFrame,
         expectation_results: pl.DataFrame,
+        erp_prices: pl.DataFrame,
         lock: PublishLock,
     ) -> Iterator[dg.Output | dg.AssetCheckResult]:
         snapshot_id, created = snapshot_id_of_run(context)
+        as_of = run_as_of(source_snapshots)
+        statuses = classify_price_rows(erp_prices.lazy(), as_of, prism.currencies).collect()
         inputs = GateInputs(
             snapshot_id=snapshot_id,
             created=created,
-            as_of=run_as_of(source_snapshots),
+            as_of=as_of,
             now=clock.utc_now(),
             override=overridden(context, config),
             sources=source_snapshots,
             golden=golden_products,
             quarantine=quarantine,
             expectations=expectation_results,
+            price_rows=dict(statuses.group_by("status").len().iter_rows()),
         )
         store = feed_store.store()
         gate = evaluate_gate(prism, inputs, store, feed_store.reports())

@@ -8,7 +8,7 @@ publishes the enabled products without an error finding for it.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +48,8 @@ class GateInputs:
     golden: pl.DataFrame
     quarantine: pl.DataFrame
     expectations: pl.DataFrame
+    price_rows: dict[str, int] = field(default_factory=dict)
+    """ERP price rows by status (``golden.pricing.STATUSES``), for the accounting"""
 
 
 @dataclass(frozen=True)
@@ -129,6 +131,7 @@ def evaluate_gate(
         "previous_snapshot": previous,
         "channels": counts,
         "breakers": breakers.to_dicts(),
+        "erp_price_rows": inputs.price_rows,
     }
     reports.write_summary(inputs.snapshot_id, summary)
     report = _report(config, inputs, summary, breakers, old_prices, prices, changes, reports)
@@ -226,6 +229,7 @@ def _report(
         findings=findings,
         expectations=inputs.expectations,
         exports=exports,
+        erp_price_rows=inputs.price_rows,
         locale=config.report_locale,
         pim_url=config.quality.pim_url,
     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import polars as pl
 
@@ -42,6 +42,9 @@ class QualityReport:
     expectations: pl.DataFrame
     exports: dict[str, str]
     """label -> file name next to ``index.html``"""
+    erp_price_rows: dict[str, int] = field(default_factory=dict)
+    """ERP price rows by status (active, superseded, expired, not_yet_valid,
+    unpublished_currency): every row of prices.* is one of them"""
     locale: str = "en_US"
     """numbers, money and product names are in this locale"""
     pim_url: str | None = None

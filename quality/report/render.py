@@ -101,6 +101,7 @@ def _sections(report: QualityReport, lookup: Lookup) -> dict[str, Any]:
         "channels": s.channels(report.channels, numbers),
         "channel_legend": s.LEGEND,
         "rejects": s.rejects(report.rejects, numbers, anchors, kinds),
+        "price_rows": s.price_rows(report.erp_price_rows, numbers),
         "families": s.worst(report.families, "family", numbers),
         "categories": s.worst(report.categories, "category", numbers),
         "completeness": None

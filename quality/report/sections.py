@@ -166,6 +166,24 @@ def completeness(frame: pl.DataFrame, numbers: Numbers) -> Row:
     }
 
 
+PRICE_ROW_STATUSES = {
+    "active": "valid on the as-of date: published",
+    "superseded": "valid, but a later row for the same price replaces it",
+    "expired": "validity ended before the as-of date",
+    "not_yet_valid": "validity starts after the as-of date",
+    "unpublished_currency": "in a currency no channel publishes",
+}
+
+
+def price_rows(counts: Mapping[str, int], numbers: Numbers) -> list[Row]:
+    """Every ERP price row by what became of it (nothing is silently dropped)."""
+    return [
+        {"status": label, "rows": numbers.count(counts.get(status, 0))}
+        for status, label in PRICE_ROW_STATUSES.items()
+        if counts.get(status)
+    ]
+
+
 def price_changes(frame: pl.DataFrame, numbers: Numbers, locations: Mapping[str, str]) -> list[Row]:
     """Signed changes, money in the report locale; a quarantined sku links to its lookup."""
     rows = []

@@ -45,6 +45,7 @@ GRAPH = {
     },
     "expectation_results": ["golden_products", "pim_families", "price_tiers", "quarantine"],
     "quality_report": [
+        "erp_prices",
         "expectation_results",
         "golden_products",
         "quarantine",

@@ -3,6 +3,7 @@ would: through the main page, its lookup index and the lookup pages."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import os
 from decimal import Decimal
@@ -202,3 +203,25 @@ def test_the_main_page_stays_short(big: Path) -> None:
     assert rows == [1, 5]  # the first five products, each finding once with its channels
     assert "10.401 rows" in text(index)  # de_DE, the first locale
     assert big.stat().st_size < 200_000
+
+
+def test_every_erp_price_row_is_accounted_for_in_the_report(tmp_path: Path) -> None:
+    nothing = pl.DataFrame(schema=QUARANTINE_SCHEMA)
+    judged = inputs(FIRST, golden_products(product("A")), nothing)
+    counted = dataclasses.replace(
+        judged, price_rows={"active": 7, "expired": 2, "unpublished_currency": 3}
+    )
+    result = evaluate_gate(
+        config(), counted, SnapshotStore(tmp_path / "feeds"), ReportStore(tmp_path / "r")
+    )
+    section = page(result.report_path).xpath("//section[@id='rejects']")[0]
+    table = section.xpath(".//table[contains(@class, 'price-rows')]")[0]
+    rows = [[text(c) for c in r.xpath("td")] for r in table.xpath(".//tbody/tr")]
+    assert rows == [
+        ["valid on the as-of date: published", "7"],
+        ["validity ended before the as-of date", "2"],
+        ["in a currency no channel publishes", "3"],
+    ]
+    summary = ReportStore(tmp_path / "r").summary(FIRST)
+    assert summary is not None
+    assert summary["erp_price_rows"] == {"active": 7, "expired": 2, "unpublished_currency": 3}
