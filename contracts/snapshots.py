@@ -42,7 +42,10 @@ BASELINE = "baseline.parquet"
 class FeedFile:
     """One file of a channel's feed (``path`` relative to the snapshot folder), or with
     ``kind="table"`` one SQL table loaded for the snapshot (``path`` is the table name), or with
-    ``kind="baseline"`` the snapshot's breaker baseline (channel ``*``)."""
+    ``kind="baseline"`` the snapshot's breaker baseline (channel ``*``), or with
+    ``kind="delta"`` a channel's changes since ``Manifest.delta_of`` (items added, changed and
+    removed, in the channel's delta format), or with ``kind="serving"`` data the feed service
+    reads (e.g. the customer price tiers; channel ``*``)."""
 
     channel: str
     path: str
@@ -54,7 +57,8 @@ class FeedFile:
 
 @dataclass(frozen=True)
 class Manifest:
-    """``channels``: products published per channel (what the drop breaker compares)."""
+    """``channels``: products published per channel (what the drop breaker compares);
+    ``delta_of``: the snapshot the ``kind="delta"`` files apply to (None: no deltas)."""
 
     snapshot_id: str
     as_of: str
@@ -62,6 +66,7 @@ class Manifest:
     sources: dict[str, str]
     files: list[FeedFile]
     channels: dict[str, int] = field(default_factory=dict)
+    delta_of: str | None = None
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2, sort_keys=True)
