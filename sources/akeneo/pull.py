@@ -1,13 +1,11 @@
-"""``pull_catalog``: choose full or incremental, fetch all streams concurrently, merge a delta
-over the stored items, and publish the result with its new high-water mark."""
+"""``pull_catalog``: choose full or incremental, fetch all streams concurrently (``fetch``),
+merge a delta over the stored items, and publish the result with its new high-water mark."""
 
 from __future__ import annotations
 
 import json
-import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -15,12 +13,12 @@ from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
-import httpx
-
 from contracts.config import AkeneoSource
-from sources.akeneo.client import AkeneoClient, AkeneoCredentials, source_error
+from sources.akeneo.client import AkeneoClient, AkeneoCredentials
+from sources.akeneo.fetch import fetch_all
+from sources.akeneo.items import Items
 from sources.akeneo.store import PullState, merge, publish, read_state
-from sources.akeneo.streams import SOURCE, STREAMS, Item, Stream
+from sources.akeneo.streams import SOURCE, STREAMS, Item, Key, Stream
 from sources.secrets import logger
 
 log = logger(__name__)
@@ -37,12 +35,6 @@ class AkeneoPull:
     credentials: AkeneoCredentials
     locales: tuple[str, ...]
     scope: str
-
-
-@dataclass(frozen=True)
-class Fetched:
-    items: dict[str, Item]
-    date: datetime | None  # server clock at the first page
 
 
 @dataclass(frozen=True)
@@ -75,9 +67,10 @@ def pull_catalog(
     mode = _mode(settings, state, full, now())
     since = state.high_water_mark if mode == "incremental" and state else None
     active = client or AkeneoClient(settings.source, settings.credentials)
+    params = {stream.name: _params(stream, settings, since) for stream in STREAMS}
     with nullcontext(active) if client else active:
-        fetched = _fetch_all(active, settings, since)
-    files = {name: f.items for name, f in fetched.items()}
+        fetched = fetch_all(active, params, settings.source.concurrency)
+    files = {name: f.by_key for name, f in fetched.items()}
     if mode == "incremental":
         files = merge(store, files)
     last_full = now() if mode == "full" or state is None else state.last_full_pull
@@ -90,13 +83,13 @@ def pull_catalog(
 
 def _result(
     mode: Literal["full", "incremental"],
-    files: dict[str, dict[str, Item]],
-    fetched: dict[str, Fetched],
+    files: dict[str, dict[Key, Item]],
+    fetched: dict[str, Items],
     mark: datetime | None,
     seconds: float,
     generation: Path,
 ) -> PullResult:
-    pulled = {name: len(f.items) for name, f in fetched.items()}
+    pulled = {name: len(f.by_key) for name, f in fetched.items()}
     rate = pulled["products"] / seconds if seconds > 0 else 0.0
     counts = {name: len(items) for name, items in files.items()}
     log.info("%s: %s pull %s in %.1f s (%.0f products/s)", SOURCE, mode, pulled, seconds, rate)
@@ -127,6 +120,8 @@ def _full_pull_reason(settings: AkeneoPull, state: PullState | None, now: dateti
 
 
 def _params(stream: Stream, settings: AkeneoPull, since: datetime | None) -> dict[str, str]:
+    """The query of every request to ``stream``. Page-paginated endpoints get only ``limit``:
+    the swagger offers them no search_after, and ``with_count`` stays off (it slows the PIM)."""
     params = {"limit": str(settings.source.page_size)}
     if not stream.search_after:
         return params
@@ -149,51 +144,7 @@ def _updated_after(mark: datetime, settings: AkeneoPull) -> str:
     return json.dumps(search, separators=(",", ":"))
 
 
-def _fetch_all(
-    client: AkeneoClient, settings: AkeneoPull, since: datetime | None
-) -> dict[str, Fetched]:
-    """All streams, at most ``concurrency`` at once; the first failure stops the others."""
-    stop = threading.Event()
-    with ThreadPoolExecutor(settings.source.concurrency, thread_name_prefix="akeneo") as pool:
-        futures = {
-            s.name: pool.submit(_fetch, client, s, _params(s, settings, since), stop)
-            for s in STREAMS
-        }
-        done, _ = wait(futures.values(), return_when=FIRST_EXCEPTION)
-        failed = next((f.exception() for f in done if f.exception()), None)
-        if failed is not None:
-            stop.set()
-            for future in futures.values():
-                future.cancel()
-            raise failed
-    return {name: future.result() for name, future in futures.items()}
-
-
-def _fetch(
-    client: AkeneoClient, stream: Stream, params: dict[str, str], stop: threading.Event
-) -> Fetched:
-    items: dict[str, Item] = {}
-    date: datetime | None = None
-    for page in client.pages(stream.path, params):
-        date = date or page.date
-        for item in page.items:
-            _add(items, stream, item, page.url)
-        if stop.is_set():
-            break
-    return Fetched(items, date)
-
-
-def _add(items: dict[str, Item], stream: Stream, item: Item, url: httpx.URL) -> None:
-    key = item.get(stream.key)
-    if not isinstance(key, str) or not key:
-        raise source_error("GET", url, f"a {stream.entity} without a '{stream.key}'")
-    if key in items:
-        problem = f"duplicate {stream.entity} {stream.key} {key!r} (also on an earlier page)"
-        raise source_error("GET", url, problem)
-    items[key] = {k: v for k, v in item.items() if k != "_links"}
-
-
-def _high_water_mark(fetched: dict[str, Fetched]) -> datetime | None:
+def _high_water_mark(fetched: dict[str, Items]) -> datetime | None:
     """The server's clock when products/models were first read; else the newest ``updated``.
 
     The server clock is the safer mark: an item changed while the pull ran (after its page
@@ -203,7 +154,7 @@ def _high_water_mark(fetched: dict[str, Fetched]) -> datetime | None:
     dates = [d for name in incremental if (d := fetched[name].date) is not None]
     if dates:
         return min(dates)
-    items = [i for name in incremental for i in fetched[name].items.values()]
+    items = [i for name in incremental for i in fetched[name].by_key.values()]
     updated = [u for i in items if (u := _parse_time(i.get("updated"))) is not None]
     return max(updated, default=None)
 

@@ -16,7 +16,7 @@ from datetime import datetime
 from pathlib import Path
 
 from contracts.folders import new_folder, point_link
-from sources.akeneo.streams import SOURCE, STREAMS, Item, Stream
+from sources.akeneo.streams import SOURCE, STREAMS, Item, Key, Stream
 from sources.http import SourceError
 from sources.secrets import logger
 
@@ -70,8 +70,9 @@ def read_state(store: Path) -> PullState | None:
         return None
 
 
-def merge(store: Path, files: dict[str, dict[str, Item]]) -> dict[str, dict[str, Item]]:
-    """Changed products/models over the stored ones (by uuid/code); other files as pulled."""
+def merge(store: Path, files: dict[str, dict[Key, Item]]) -> dict[str, dict[Key, Item]]:
+    """Changed products/models over the stored ones (by uuid/code); other files as pulled
+    (attributes, options, families, variants, categories and channels are always read whole)."""
     merged = dict(files)
     for stream in STREAMS:
         if stream.search_after:
@@ -80,22 +81,22 @@ def merge(store: Path, files: dict[str, dict[str, Item]]) -> dict[str, dict[str,
     return merged
 
 
-def _read_jsonl(path: Path, stream: Stream) -> dict[str, Item]:
-    items: dict[str, Item] = {}
+def _read_jsonl(path: Path, stream: Stream) -> dict[Key, Item]:
+    items: dict[Key, Item] = {}
     if not path.exists():
         return items
     with path.open(encoding="utf-8") as lines:
         for number, line in enumerate(lines, 1):
             try:
                 item = json.loads(line)
-                items[item[stream.key]] = item
+                items[tuple(item[field] for field in stream.key)] = item
             except (ValueError, KeyError, TypeError) as error:
                 msg = f"{SOURCE}: store {path} line {number} is unreadable ({error}); pull full"
                 raise SourceError(msg) from error
     return items
 
 
-def publish(store: Path, files: dict[str, dict[str, Item]], state: PullState) -> Path:
+def publish(store: Path, files: dict[str, dict[Key, Item]], state: PullState) -> Path:
     """Write a new generation aside, then swap the ``store`` symlink to it in one rename."""
     generation = _generation_name(store)
     with new_folder(generation) as folder:
@@ -116,7 +117,9 @@ def _generation_name(store: Path) -> Path:
     return store.parent / f".{store.name}.{uuid.uuid4().hex[:12]}"
 
 
-def _write_jsonl(path: Path, items: dict[str, Item]) -> None:
+def _write_jsonl(path: Path, items: dict[Key, Item]) -> None:
+    """One item per line in key order (options: by attribute, then code), so a pull of an
+    unchanged PIM writes the same bytes."""
     with path.open("w", encoding="utf-8") as out:
         for key in sorted(items):
             out.write(json.dumps(items[key], ensure_ascii=False) + "\n")

@@ -4,8 +4,12 @@ Speaks the documented protocol: the OAuth2 token endpoint (Basic client auth, pa
 refresh_token grants, tokens with expires_in), a Bearer check on every API call, search_after
 pagination for products/product models and page pagination for the rest (``_links.next``), the
 ``search`` filter on ``updated`` (``>``/``<``, dates ``YYYY-MM-DD HH:MM:SS`` in UTC), the
-``locales``/``scope`` value filters and the documented error bodies. ``Fault``s switch on
-misbehaviour for the Nth request to a path. Use with ``servers.running.serve``::
+``locales``/``scope`` value filters and the documented error bodies. Attribute options and family
+variants are listed per attribute / family (``/attributes/{code}/options``, percent-decoded
+codes, 404 for an unknown parent or an attribute without options); the catalog keeps each
+variant's ``family``, which the API leaves out of its items. ``Fault``s switch on misbehaviour
+for the Nth request to a path (as requested, i.e. percent-encoded). Use with
+``servers.running.serve``::
 
     state = AkeneoState(load_catalog(folder))
     with serve(akeneo_handler(state)) as base_url: ...
@@ -16,6 +20,7 @@ from __future__ import annotations
 import base64
 import bisect
 import json
+import re
 import socket
 import struct
 import threading
@@ -27,10 +32,19 @@ from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any, Literal
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import parse_qs, quote, unquote, urlencode, urlsplit
 
 Item = dict[str, Any]
-FILES = ("products", "product_models", "attributes", "families", "categories")
+FILES = (
+    "products",
+    "product_models",
+    "attributes",
+    "attribute_options",
+    "families",
+    "family_variants",
+    "categories",
+    "channels",
+)
 TOKEN_PATH = "/api/oauth/v1/token"
 # path -> (catalog file, key, supports search_after / search / locales / scope)
 ENDPOINTS = {
@@ -39,7 +53,68 @@ ENDPOINTS = {
     "/api/rest/v1/attributes": ("attributes", "code", False),
     "/api/rest/v1/families": ("families", "code", False),
     "/api/rest/v1/categories": ("categories", "code", False),
+    "/api/rest/v1/channels": ("channels", "code", False),
 }
+SELECT_TYPES = frozenset({"pim_catalog_simpleselect", "pim_catalog_multiselect"})
+
+
+@dataclass(frozen=True)
+class Nested:
+    """A list per parent: the ``name`` items whose ``field`` is the parent's code."""
+
+    name: str
+    parents: str  # the catalog file the parent is looked up in
+    field: str
+    returned: bool  # whether the API returns ``field`` in its items
+    missing: str  # the 404 message for an unknown parent
+    types: frozenset[str] | None = None  # parent types that have such a list
+
+
+NESTED = {
+    re.compile(r"^/api/rest/v1/attributes/([^/]+)/options$"): Nested(
+        "attribute_options",
+        "attributes",
+        "attribute",
+        returned=True,
+        missing='Attribute "{}" does not exist.',
+        types=SELECT_TYPES,
+    ),
+    re.compile(r"^/api/rest/v1/families/([^/]+)/variants$"): Nested(
+        "family_variants",
+        "families",
+        "family",
+        returned=False,
+        missing='Family "{}" does not exist.',
+    ),
+}
+NO_OPTIONS = (
+    'Attribute "{}" does not support options. Only attributes of type '
+    '"pim_catalog_simpleselect", "pim_catalog_multiselect" support options.'
+)
+
+
+@dataclass(frozen=True)
+class Listing:
+    """What one list URL serves: its items in key order and how the API shows each."""
+
+    items: list[Item]
+    key: str
+    rich: bool  # search_after, locales and scope apply
+    hidden: str | None = None  # a field the catalog holds but the API leaves out
+    keys: list[str] = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "keys", [item[self.key] for item in self.items])
+
+    def shown(self, item: Item, locales: list[str] | None, scope: str | None) -> Item:
+        item = visible_values(item, locales, scope) if self.rich else item
+        return {k: v for k, v in item.items() if k != self.hidden}
+
+
+def listing(items: list[Item], key: str, rich: bool, hidden: str | None = None) -> Listing:
+    return Listing(sorted(items, key=lambda i: i[key]), key, rich, hidden)
+
+
 # Bodies as documented (tests/fixtures/akeneo/errors_product_endpoints_by_status.json).
 UNAUTHORIZED = {"code": 401, "message": "Authentication is required"}
 EXPIRED = {"code": 401, "message": "The access token provided has expired."}
@@ -90,6 +165,7 @@ class Request:
     params: dict[str, str]
     authorization: str
     body: dict[str, Any] | None = None
+    alongside: tuple[str, ...] = ()  # paths of the GETs being answered when this one arrived
 
 
 @dataclass
@@ -111,11 +187,12 @@ class AkeneoState:
     refresh_tokens: set[str] = field(default_factory=set)
     in_flight: int = 0
     max_in_flight: int = 0
+    serving: list[str] = field(default_factory=list)  # paths of the GETs being answered
     lock: threading.Lock = field(default_factory=threading.Lock)
     _counts: dict[str, int] = field(default_factory=dict)
     _issued: int = 0
-    _sorted: dict[str, list[Item]] = field(default_factory=dict)
-    _keys: dict[str, list[str]] = field(default_factory=dict)
+    _listings: dict[tuple[str, str | None], Listing] = field(default_factory=dict)
+    _parents: dict[str, dict[str, Item]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.serve_catalog(self.catalog)
@@ -123,9 +200,18 @@ class AkeneoState:
     def serve_catalog(self, catalog: dict[str, list[Item]]) -> None:
         """Serve ``catalog`` from now on (tests change the PIM between pulls)."""
         self.catalog = catalog
-        for name, key, _ in ENDPOINTS.values():
-            self._sorted[name] = sorted(catalog.get(name, []), key=lambda i, k=key: i[k])
-            self._keys[name] = [item[key] for item in self._sorted[name]]
+        listings: dict[tuple[str, str | None], Listing] = {}
+        for name, key, rich in ENDPOINTS.values():
+            listings[name, None] = listing(catalog.get(name, []), key, rich)
+            self._parents[name] = {item[key]: item for item in catalog.get(name, [])}
+        for nested in NESTED.values():
+            groups: dict[str, list[Item]] = {}
+            for item in catalog.get(nested.name, []):
+                groups.setdefault(item[nested.field], []).append(item)
+            hidden = None if nested.returned else nested.field
+            for parent, items in groups.items():
+                listings[nested.name, parent] = listing(items, "code", False, hidden)
+        self._listings = listings
 
     def grants(self) -> list[str]:
         return [str((r.body or {}).get("grant_type")) for r in self.api_requests(TOKEN_PATH)]
@@ -161,11 +247,12 @@ class AkeneoState:
         with self.lock:
             self.tokens = dict.fromkeys(self.tokens, self.now() - timedelta(seconds=1))
 
-    def sorted_items(self, name: str) -> list[Item]:
-        return self._sorted[name]
+    def listing(self, name: str, parent: str | None = None) -> Listing:
+        """The items of a list endpoint (of ``parent``'s list for a per-parent endpoint)."""
+        return self._listings.get((name, parent)) or listing([], "code", False)
 
-    def sorted_keys(self, name: str) -> list[str]:
-        return self._keys[name]
+    def parent(self, name: str, code: str) -> Item | None:
+        return self._parents[name].get(code)
 
     def api_requests(self, path: str) -> list[Request]:
         return [r for r in self.requests if r.path == path]
@@ -261,10 +348,12 @@ class AkeneoHandler(BaseHTTPRequestHandler):
         self._received = None
         split = urlsplit(self.path)
         params = {k: v[-1] for k, v in parse_qs(split.query).items()}
-        self._record(split.path, params, None)
         with self.state.lock:
-            self.state.in_flight += 1
+            alongside = tuple(self.state.serving)
+            self.state.serving.append(split.path)
+            self.state.in_flight = len(self.state.serving)
             self.state.max_in_flight = max(self.state.max_in_flight, self.state.in_flight)
+        self._record(split.path, params, None, alongside)
         try:
             time.sleep(self.state.delay)
             fault = self.state.fault_for(split.path)
@@ -272,12 +361,20 @@ class AkeneoHandler(BaseHTTPRequestHandler):
                 self._api(split.path, params, fault)
         finally:
             with self.state.lock:
-                self.state.in_flight -= 1
+                self.state.serving.remove(split.path)
+                self.state.in_flight = len(self.state.serving)
 
-    def _record(self, path: str, params: dict[str, str], body: dict[str, Any] | None) -> None:
+    def _record(
+        self,
+        path: str,
+        params: dict[str, str],
+        body: dict[str, Any] | None,
+        alongside: tuple[str, ...] = (),
+    ) -> None:
         authorization = self.headers.get("Authorization", "")
+        request = Request(self.command, path, params, authorization, body, alongside)
         with self.state.lock:
-            self.state.requests.append(Request(self.command, path, params, authorization, body))
+            self.state.requests.append(request)
 
     @staticmethod
     def _parsed(body: bytes) -> dict[str, Any] | None:
@@ -368,17 +465,35 @@ class AkeneoHandler(BaseHTTPRequestHandler):
     def _api(self, path: str, params: dict[str, str], fault: Fault | None) -> None:
         if not self._authorized(fault):
             return
-        if path not in ENDPOINTS:
-            self._json(404, {"code": 404, "message": f"Resource `{path}` does not exist."})
+        served = self._route(path)
+        if not isinstance(served, Listing):
+            self._json(404, {"code": 404, "message": served})
             return
-        status, page = self._page(path, params)
+        status, page = self._page(served, path, params)
         if status != 200:
             self._json(status, page)
             return
-        self._send_page(self._misbehave(page, fault, path))
+        self._send_page(self._misbehave(page, fault, path, served))
 
-    def _page(self, path: str, params: dict[str, str]) -> tuple[int, dict[str, Any]]:
-        name, key, rich = ENDPOINTS[path]
+    def _route(self, path: str) -> Listing | str:
+        """What ``path`` lists, or the message of its 404."""
+        if path in ENDPOINTS:
+            return self.state.listing(ENDPOINTS[path][0])
+        for pattern, nested in NESTED.items():
+            if match := pattern.match(path):
+                code = unquote(match[1])
+                parent = self.state.parent(nested.parents, code)
+                if parent is None:
+                    return nested.missing.format(code)
+                if nested.types is not None and parent.get("type") not in nested.types:
+                    return NO_OPTIONS.format(code)
+                return self.state.listing(nested.name, code)
+        return f"Resource `{path}` does not exist."
+
+    def _page(
+        self, served: Listing, path: str, params: dict[str, str]
+    ) -> tuple[int, dict[str, Any]]:
+        key, rich = served.key, served.rich
         limit = int(params.get("limit", "10"))
         if limit > 100:
             return 422, TOO_MANY
@@ -386,7 +501,7 @@ class AkeneoHandler(BaseHTTPRequestHandler):
             search = json.loads(params.get("search", "{}"))
         except ValueError:
             return 422, {"code": 422, "message": "Search query parameter should be valid JSON."}
-        items, keys = self._selected(name, key, search)
+        items, keys = self._selected(served, search)
         if rich and params.get("pagination_type") == "search_after":
             after = params.get("search_after")
             start = bisect.bisect_right(keys, after) if after else 0
@@ -400,37 +515,35 @@ class AkeneoHandler(BaseHTTPRequestHandler):
             page["current_page"] = number
         locales = params["locales"].split(",") if rich and "locales" in params else None
         scope = params.get("scope") if rich else None
-        shown = [self._with_link(visible_values(i, locales, scope), path, key) for i in chunk]
+        shown = [self._with_link(served.shown(i, locales, scope), path, key) for i in chunk]
         links = {"self": {"href": self._href(path, params, {})}}
         if start + limit < len(items):
             links["next"] = {"href": self._href(path, params, cursor)}
         return 200, {"_links": links, **page, "_embedded": {"items": shown}, "_start": start}
 
-    def _selected(
-        self, name: str, key: str, search: dict[str, Any]
-    ) -> tuple[list[Item], list[str]]:
+    @staticmethod
+    def _selected(served: Listing, search: dict[str, Any]) -> tuple[list[Item], list[str]]:
         """The items matching ``search`` and their keys, both sorted by key."""
         if not search:
-            return self.state.sorted_items(name), self.state.sorted_keys(name)
-        items = [i for i in self.state.sorted_items(name) if _matches(i, search)]
-        return items, [i[key] for i in items]
+            return served.items, served.keys
+        items = [i for i in served.items if _matches(i, search)]
+        return items, [i[served.key] for i in items]
 
     def _href(self, path: str, params: dict[str, str], change: dict[str, str]) -> str:
         query = urlencode({**params, **change})
         return f"http://{self.headers.get('Host')}{path}?{query}"
 
     def _with_link(self, item: Item, path: str, key: str) -> Item:
-        href = f"http://{self.headers.get('Host')}{path}/{item[key]}"
+        href = f"http://{self.headers.get('Host')}{path}/{quote(item[key], safe='')}"
         return {"_links": {"self": {"href": href}}, **item}
 
     def _misbehave(
-        self, page: dict[str, Any], fault: Fault | None, path: str
+        self, page: dict[str, Any], fault: Fault | None, path: str, served: Listing
     ) -> bytes | dict[str, Any]:
         start = page.pop("_start")
         if fault is None:
             return page
         items = page["_embedded"]["items"]
-        name, key, _ = ENDPOINTS[path]
         if fault.kind == "malformed":
             return json.dumps(page).encode()[:40]
         if fault.kind == "no_embedded":
@@ -442,9 +555,10 @@ class AkeneoHandler(BaseHTTPRequestHandler):
             link = page["_links"]["next"]
             link["href"] = link["href"].replace(str(self.headers.get("Host")), "pim.invalid")
         elif fault.kind == "duplicate" and start > 0:
-            items.insert(0, self._with_link(self.state.sorted_items(name)[start - 1], path, key))
+            previous = served.shown(served.items[start - 1], None, None)
+            items.insert(0, self._with_link(previous, path, served.key))
         elif fault.kind == "missing_key" and items:
-            del items[0][key]
+            del items[0][served.key]
         return page
 
     def _send_page(self, page: bytes | dict[str, Any]) -> None:

@@ -4,14 +4,12 @@ import base64
 import json
 import logging
 import os
-import uuid
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
+from akeneo_pim import Pim, expected, read_store
 from pydantic import ValidationError
 from servers.akeneo import (
     INVALID_JSON,
@@ -19,21 +17,13 @@ from servers.akeneo import (
     AkeneoHandler,
     AkeneoState,
     Fault,
-    akeneo_handler,
-    load_catalog,
     visible_values,
     write_catalog,
 )
-from servers.running import serve
+from servers.akeneo_catalog import T0, make_catalog, product
 
 from contracts.config import AkeneoSource
-from sources.akeneo import (
-    AkeneoClient,
-    AkeneoCredentials,
-    AkeneoPull,
-    PullResult,
-    pull_catalog,
-)
+from sources.akeneo import AkeneoCredentials, AkeneoPull, pull_catalog
 from sources.http import SourceError
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "akeneo"
@@ -41,148 +31,7 @@ PRODUCTS = "/api/rest/v1/products-uuid"
 TOKEN_PATH = "/api/oauth/v1/token"
 MODELS = "/api/rest/v1/product-models"
 CATEGORIES = "/api/rest/v1/categories"
-KEYS = {"products": "uuid", "product_models": "code"}
-T0 = datetime(2024, 6, 1, 12, 0, 0, tzinfo=UTC)
 log = logging.getLogger(__name__)
-
-
-def _stamp(moment: datetime) -> str:
-    return moment.isoformat()
-
-
-def _product(i: int, updated: datetime) -> dict[str, Any]:
-    return {
-        "uuid": str(uuid.uuid5(uuid.NAMESPACE_URL, f"prism-product-{i}")),
-        "enabled": i % 7 != 0,
-        "family": f"family_{i % 3}",
-        "categories": [f"category_{i % 5}"],
-        "groups": [],
-        "parent": f"model-{i % 4}" if i % 2 else None,
-        "values": {
-            "sku": [{"locale": None, "scope": None, "data": f"SKU-{i:05d}"}],
-            "name": [
-                {"locale": "de_DE", "scope": None, "data": f"Artikel {i}"},
-                {"locale": "en_US", "scope": None, "data": f"Item {i}"},
-                {"locale": "fr_FR", "scope": None, "data": f"Article {i}"},
-            ],
-            "description": [
-                {"locale": "en_US", "scope": "ecommerce", "data": f"Ünïcode item {i}"},
-                {"locale": "en_US", "scope": "print", "data": f"Print {i}"},
-            ],
-        },
-        "created": _stamp(T0 - timedelta(days=30)),
-        "updated": _stamp(updated),
-    }
-
-
-def _model(i: int) -> dict[str, Any]:
-    name = [{"locale": "de_DE", "scope": None, "data": f"Modell {i}"}]
-    return {
-        "code": f"model-{i}",
-        "family": "family_0",
-        "family_variant": "by_size",
-        "parent": None,
-        "categories": [],
-        "values": {"name": name},
-        "created": _stamp(T0 - timedelta(days=30)),
-        "updated": _stamp(T0 - timedelta(days=2)),
-    }
-
-
-def make_catalog(products: int) -> dict[str, list[dict[str, Any]]]:
-    labels = {"de_DE": "x", "en_US": "x"}
-    return {
-        "products": [_product(i, T0 - timedelta(days=1, seconds=i)) for i in range(products)],
-        "product_models": [_model(i) for i in range(4)],
-        "attributes": [{"code": f"attr_{i:02d}", "type": "pim_catalog_text"} for i in range(13)],
-        "families": [{"code": f"family_{i}", "labels": labels} for i in range(3)],
-        "categories": [{"code": f"category_{i:02d}", "parent": None} for i in range(23)],
-    }
-
-
-@dataclass
-class Pim:
-    """A running local Akeneo and what a test needs around it."""
-
-    state: AkeneoState
-    url: str
-    store: Path
-    clock: list[datetime] = field(default_factory=lambda: [T0])
-    waits: list[float] = field(default_factory=list)
-
-    def settings(self, **changes: Any) -> AkeneoPull:
-        """A pull of this PIM; ``changes`` may name source, credential, locales or scope fields."""
-        source: dict[str, Any] = {
-            "kind": "akeneo",
-            "base_url": self.url,
-            "store": self.store,
-            "page_size": 10,
-            "timeout": 2.0,
-            "retry_attempts": 3,
-        }
-        credentials = {
-            "client_id": self.state.client_id,
-            "client_secret": self.state.secret,
-            "username": self.state.username,
-            "password": self.state.password,
-        }
-        for key in list(changes):
-            if key in credentials:
-                credentials[key] = changes.pop(key)
-        locales, scope = (
-            changes.pop("locales", ("de_DE", "en_US")),
-            changes.pop("scope", "ecommerce"),
-        )
-        return AkeneoPull(
-            AkeneoSource.model_validate(source | changes),
-            AkeneoCredentials.model_validate(credentials),
-            tuple(locales),
-            scope,
-        )
-
-    def client(self, settings: AkeneoPull | None = None, **kwargs: Any) -> AkeneoClient:
-        pull = settings or self.settings()
-        return AkeneoClient(pull.source, pull.credentials, sleep=self.waits.append, **kwargs)
-
-    def pull(self, settings: AkeneoPull | None = None, **kwargs: Any) -> PullResult:
-        with self.client(settings) as client:
-            return pull_catalog(settings or self.settings(), client=client, **kwargs)
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[tuple[type[AkeneoHandler], str]]:
-    """One local Akeneo for the module; each test gives it a fresh state."""
-    handler = akeneo_handler(AkeneoState({}))
-    with serve(handler) as url:
-        yield handler, url
-
-
-@pytest.fixture
-def pim(server: tuple[type[AkeneoHandler], str], tmp_path: Path) -> Pim:
-    handler, url = server
-    drop = write_catalog(tmp_path / "drop", make_catalog(57))
-    handler.state = AkeneoState(load_catalog(drop))
-    pim = Pim(handler.state, url, tmp_path / "stores" / "akeneo")
-    handler.state.now = lambda: pim.clock[0]
-    return pim
-
-
-def read_store(store: Path) -> dict[str, list[dict[str, Any]]]:
-    return {
-        name: [json.loads(line) for line in (store / f"{name}.jsonl").read_text().splitlines()]
-        for name in ("products", "product_models", "attributes", "families", "categories")
-    }
-
-
-def expected(state: AkeneoState, locales: list[str], scope: str) -> dict[str, list[Any]]:
-    """The served catalog as the API returns it for the settings, sorted by uuid/code."""
-    return {
-        name: sorted(
-            (visible_values(i, locales, scope) if name in KEYS else i for i in items),
-            key=lambda i, name=name: i[KEYS.get(name, "code")],
-        )
-        for name, items in state.catalog.items()
-    }
 
 
 def test_full_pull_writes_the_served_catalog_in_the_file_drop_format(pim: Pim) -> None:
@@ -191,9 +40,12 @@ def test_full_pull_writes_the_served_catalog_in_the_file_drop_format(pim: Pim) -
     assert result.counts == {
         "products": 57,
         "product_models": 4,
-        "attributes": 13,
+        "attributes": 18,
         "families": 3,
         "categories": 23,
+        "channels": 2,
+        "attribute_options": 40,
+        "family_variants": 3,
     }
     assert result.high_water_mark == T0
     stored = read_store(pim.store)
@@ -262,10 +114,10 @@ def test_server_speaks_the_documented_token_and_error_payloads(pim: Pim) -> None
 def test_incremental_pull_merges_changes_and_advances_the_mark(pim: Pim) -> None:
     pim.pull(now=lambda: T0)
     catalog = make_catalog(57)
-    changed = _product(3, T0 + timedelta(seconds=5))
+    changed = product(3, T0 + timedelta(seconds=5))
     changed["values"]["name"][1]["data"] = "Renamed"
-    same_second = _product(4, T0)  # changed in the mark's own second, after the first pull
-    added = _product(100, T0 + timedelta(seconds=6))
+    same_second = product(4, T0)  # changed in the mark's own second, after the first pull
+    added = product(100, T0 + timedelta(seconds=6))
     deleted = catalog["products"].pop(5)
     catalog["products"][3:5] = [changed, same_second]
     pim.state.serve_catalog({**catalog, "products": [*catalog["products"], added]})
@@ -487,7 +339,7 @@ def test_leftovers_of_a_crashed_pull_are_removed_by_the_next_one(pim: Pim) -> No
 
 
 def test_a_plain_store_folder_is_replaced_by_the_published_link(pim: Pim) -> None:
-    write_catalog(pim.store, {"products": [_product(999, T0)]})
+    write_catalog(pim.store, {"products": [product(999, T0)]})
     pim.pull()
     assert pim.store.is_symlink()
     assert read_store(pim.store) == expected(pim.state, ["de_DE", "en_US"], "ecommerce")
@@ -523,13 +375,13 @@ BENCH_PRODUCTS = int(os.environ.get("PRISM_AKENEO_BENCH_PRODUCTS", "5000"))
 
 
 def test_pull_throughput(
-    server: tuple[type[AkeneoHandler], str], tmp_path: Path, record_property: Callable
+    akeneo_server: tuple[type[AkeneoHandler], str], tmp_path: Path, record_property: Callable
 ) -> None:
     """Products/second of a default-settings pull (PRISM_AKENEO_BENCH_PRODUCTS=20000 for more).
 
     Server and client share one process (and its GIL), so a real PIM is not slower for us.
     """
-    handler, url = server
+    handler, url = akeneo_server
     handler.state = state = AkeneoState(make_catalog(BENCH_PRODUCTS))
     settings = AkeneoPull(
         AkeneoSource(kind="akeneo", base_url=url, store=tmp_path / "store"),
