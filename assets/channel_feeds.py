@@ -1,82 +1,69 @@
-"""Writes one channel's feed for a snapshot: picks the writer for the channel's format and
-gives it only what the channel may carry (public channels never see group or customer prices)."""
+"""Writes one channel's feed for a snapshot: the channel's publishable view handed to its
+format's writer, with only the prices the channel may carry (public formats never see group or
+customer prices)."""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 from pathlib import Path
 
 import polars as pl
 
-from contracts.config import (
-    Channel,
-    MarketplaceChannel,
-    PortalChannel,
-    QuotingChannel,
-    ShopChannel,
-    WebsiteChannel,
-)
+from contracts.config import ChannelConfig
+from contracts.formats import FormatSpec, WriteContext
 from contracts.snapshots import FeedFile
-from contracts.text import file_name_for
-from golden.pricing import customer_tiers
-from sinks.bmecat import write_bmecat
-from sinks.google_merchant import write_google_merchant
-from sinks.portal_sql import load_portal_snapshot
-from sinks.shop_csv import write_shop_csv
-from sinks.website_jsonld import write_website
+from mapping.compile import CompiledChannel
+from mapping.view import ChannelView
 
-FILE_NAMES = {
-    "jsonld": "products.jsonl",
-    "csv": "products.csv",
-    "google_merchant": "google_merchant.xml",
-}
+ROWS_FOLDER = "_rows"
+"""In every snapshot: each channel's mapped rows as Parquet (``kind="rows"``), what
+``prism preview`` compares a changed mapping with (no channel name starts with ``_``)."""
 
 
-BMECAT_VERSION = "1.0"
-"""Every snapshot is a complete T_NEW_CATALOG; GENERATION_DATE tells versions apart."""
+def rows_file(channel: str) -> str:
+    return f"{ROWS_FOLDER}/{channel}.parquet"
 
 
-def portal_tiers(tiers: pl.DataFrame, channel: PortalChannel) -> pl.DataFrame:
+def write_rows(view: ChannelView, snapshot: Path) -> FeedFile:
+    """The channel's published rows (``sku`` + target fields) into the snapshot."""
+    path = snapshot / rows_file(view.name)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    view.frame.write_parquet(path)
+    return FeedFile(view.name, rows_file(view.name), view.frame.height, kind="rows")
+
+
+def channel_tiers(tiers: pl.DataFrame, channel: ChannelConfig, spec: FormatSpec) -> pl.DataFrame:
+    """The tiers a channel may carry: its currencies; list prices only on a public format,
+    else its ``price_types`` (default all)."""
+    types = ("list",) if spec.public else (channel.price_types or ("list", "group", "customer"))
     return tiers.filter(
-        pl.col("price_type").is_in(channel.price_types),
-        pl.col("currency").is_in(channel.currencies),
+        pl.col("price_type").is_in(list(types)),
+        pl.col("currency").is_in(list(channel.all_currencies)),
     )
 
 
 def write_channel_feed(
-    name: str,
-    channel: Channel,
-    products: pl.DataFrame,
+    view: ChannelView,
+    compiled: CompiledChannel,
     tiers: pl.DataFrame,
     folder: Path,
     snapshot_id: str,
     created: dt.datetime,
 ) -> list[FeedFile]:
-    """Write the feed into ``folder`` (the channel's staging folder); return its files.
-
-    ``products`` are the channel's publishable products; ``tiers`` all valid price tiers. A
-    portal is loaded into the snapshot's own tables instead, reported as ``kind="table"``.
-    """
-    tiers = tiers.join(products.select("sku"), on="sku", how="semi")
-    if isinstance(channel, WebsiteChannel | ShopChannel | MarketplaceChannel):
-        writers: dict[str, Callable[..., int]] = {
-            "jsonld": write_website,
-            "csv": write_shop_csv,
-            "google_merchant": write_google_merchant,
-        }
-        writer = writers[channel.format]
-        path = folder / FILE_NAMES[channel.format]
-        return [FeedFile(name, f"{name}/{path.name}", writer(products, channel, path))]
-    if isinstance(channel, QuotingChannel):
-        files = []
-        for customer in channel.customers:
-            own = customer_tiers(tiers.lazy(), customer.id, customer.group, channel.currency)
-            path = folder / f"{file_name_for(customer.id)}.xml"
-            rows = write_bmecat(
-                products, own.collect(), channel, customer, path, BMECAT_VERSION, created
-            )
-            files.append(FeedFile(name, f"{name}/{path.name}", rows))
-        return files
-    counts = load_portal_snapshot(products, portal_tiers(tiers, channel), channel, snapshot_id)
-    return [FeedFile(name, table, rows, kind="table") for table, rows in counts.items()]
+    """Write the channel's publishable ``view`` into ``folder`` (its staging folder); return
+    its files (a SQL format's tables as ``kind="table"``). ``tiers`` are all valid tiers."""
+    spec = compiled.format
+    own = channel_tiers(tiers, compiled.channel, spec).join(
+        view.frame.select("sku"), on="sku", how="semi"
+    )
+    context = WriteContext(
+        channel=view.name,
+        settings=compiled.channel,
+        options=compiled.options,
+        folder=folder,
+        snapshot_id=snapshot_id,
+        created=created,
+        tiers=own,
+        golden=view.golden,
+    )
+    return spec.writer(view.frame, context)

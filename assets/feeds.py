@@ -10,18 +10,20 @@ from dataclasses import asdict
 import dagster as dg
 import polars as pl
 
-from assets.channel_feeds import write_channel_feed
+from assets.channel_feeds import write_channel_feed, write_rows
+from assets.channels import PimStructureFrames, compiled, erp_source_of, views
 from assets.metadata import frame_metadata
 from assets.quarantine import QUALITY_GROUP
 from assets.resources import FeedStoreResource
-from contracts.config import PortalChannel, PrismConfig
+from assets.sources import snapshot_field
+from contracts.config import PrismConfig
 from contracts.snapshots import FeedFile, new_snapshot_id
 from quality.expectations import (
+    FeedSuite,
     results_frame,
     save_results,
     validate_feeds,
-    validation_columns,
-    validation_sample,
+    validation_frame,
 )
 from quality.quarantine import accounting, publishable
 from quality.rules import references
@@ -50,8 +52,8 @@ def later_in_run(context: dg.AssetExecutionContext, *keys: dg.AssetKey) -> bool:
     return selection is None or any(key in selection for key in keys)
 
 
-def portals_of(config: PrismConfig) -> dict[str, PortalChannel]:
-    return {n: c for n, c in config.channels.items() if isinstance(c, PortalChannel)}
+def portals_of(config: PrismConfig) -> dict[str, str]:
+    return config.portals()
 
 
 def snapshot_id_of_run(context: dg.AssetExecutionContext) -> tuple[str, dt.datetime]:
@@ -62,7 +64,7 @@ def snapshot_id_of_run(context: dg.AssetExecutionContext) -> tuple[str, dt.datet
 
 
 FEED_CHECKS = (
-    (ACCOUNTED, True, "products = published + quarantined + disabled"),
+    (ACCOUNTED, True, "products = published + quarantined + filtered + disabled"),
     (NOT_EMPTY, True, "an empty feed would wipe the channel"),
     (EXPECTATIONS, True, "the great-expectations suite's error rules pass on the feed (ERROR)"),
     (WARNINGS, False, "the suite's warn rules: products published but reported (WARN)"),
@@ -120,7 +122,12 @@ def build_feed_assets(config: PrismConfig) -> list[dg.AssetsDefinition]:
         golden_products: pl.DataFrame,
         price_tiers: pl.DataFrame,
         quarantine: pl.DataFrame,
+        source_snapshots: pl.DataFrame,
         pim_families: pl.DataFrame,
+        pim_attributes: pl.DataFrame,
+        pim_attribute_options: pl.DataFrame,
+        pim_channels: pl.DataFrame,
+        pim_family_variants: pl.DataFrame,
     ) -> Iterator[dg.Output | dg.AssetCheckResult]:
         """Stages each channel's feed under staging/<snapshot_id>/<channel>/ (not yet live)
         and validates it with the channel's great-expectations suite.
@@ -130,8 +137,22 @@ def build_feed_assets(config: PrismConfig) -> list[dg.AssetsDefinition]:
         rolled back first."""
         lock = feed_store.lock(context.run.run_id)
         with lock.held(release=not later_in_run(context, GATE_KEY, PUBLISH_KEY)):
+            structure = PimStructureFrames(
+                pim_attributes,
+                pim_attribute_options,
+                pim_channels,
+                pim_families,
+                pim_family_variants,
+            )
+            erp_id = snapshot_field(source_snapshots, "erp", "snapshot_id")
             yield from _stage_and_check(
-                context, feed_store, golden_products, price_tiers, quarantine, pim_families
+                context,
+                feed_store,
+                golden_products,
+                price_tiers,
+                quarantine,
+                structure,
+                erp_source_of(erp_id),
             )
 
     def _stage_and_check(
@@ -140,37 +161,44 @@ def build_feed_assets(config: PrismConfig) -> list[dg.AssetsDefinition]:
         golden_products: pl.DataFrame,
         price_tiers: pl.DataFrame,
         quarantine: pl.DataFrame,
-        pim_families: pl.DataFrame,
+        structure: PimStructureFrames,
+        erp_source: str,
     ) -> Iterator[dg.Output | dg.AssetCheckResult]:
         store = feed_store.store()
         if done := recover(store, portals_of(config)):
             context.log.warning("%s", done)
         snapshot_id, created = snapshot_id_of_run(context)
         store.discard_staging()  # leftovers of runs that died: only the lock holder stages
-        refs = references(pim_families)
+        refs = references(structure.families)
+        channels = compiled(config, structure, golden_products)
+        mapped = views(golden_products, channels, erp_source)
+        channel_views = mapped.views
+        kept_off = quarantine.lazy()
 
-        def stage(name: str) -> tuple[int, list[FeedFile], pl.DataFrame]:
-            channel = config.channels[name]
-            products = publishable(golden_products.lazy(), quarantine.lazy(), name).collect()
+        def stage(name: str) -> tuple[int, list[FeedFile], FeedSuite]:
+            view = publishable(channel_views[name], kept_off)
             folder = store.channel_dir(snapshot_id, name)
             files = write_channel_feed(
-                name, channel, products, price_tiers, folder, snapshot_id, created
+                view, channels[name], price_tiers, folder, snapshot_id, created
             )
             if not any(folder.iterdir()):
                 folder.rmdir()  # a SQL channel writes tables, no files
-            columns = validation_columns(name, channel, products.schema, refs)
-            sample = validation_sample(
-                products.select(columns), config.quality.expectations_sample_rows
+            files.append(write_rows(view, store.staging_dir(snapshot_id)))
+            fields = [f.spec for f in channels[name].fields.values()]
+            frame = validation_frame(
+                view.frame,
+                view.golden,
+                config.channels[name],
+                fields,
+                config.quality.expectations_sample_rows,
             )
-            return products.height, files, sample
+            return view.frame.height, files, FeedSuite(config.channels[name], fields, frame)
 
         # Writers spend their time in polars / the database driver, which release the GIL.
         with ThreadPoolExecutor(max_workers=WRITERS) as pool:
             staged = dict(zip(names, pool.map(stage, names), strict=True))
         started = time.perf_counter()
-        validated = validate_feeds(
-            {name: (config.channels[name], frame) for name, (_, _, frame) in staged.items()}, refs
-        )
+        validated = validate_feeds({name: suite for name, (_, _, suite) in staged.items()}, refs)
         seconds = round(time.perf_counter() - started, 2)
         context.log.info("great-expectations validated %d feeds in %.2f s", len(names), seconds)
         results = results_frame(validated)
@@ -178,7 +206,7 @@ def build_feed_assets(config: PrismConfig) -> list[dg.AssetsDefinition]:
         yield dg.Output(
             results,
             "expectation_results",
-            metadata=frame_metadata(results, validation_seconds=seconds),
+            metadata=frame_metadata(results, validation_seconds=seconds, **mapped.metadata()),
         )
         published = {name: rows for name, (rows, _, _) in staged.items()}
         for name, (rows, files, _) in staged.items():

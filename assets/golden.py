@@ -45,7 +45,6 @@ def build_golden_assets(config: PrismConfig) -> list[dg.AssetsDefinition]:
             erp_stock.lazy(),
             erp_supply.lazy(),
             as_of,
-            config.locales,
             config.currencies,
         ).collect()
         duplicates = products.height - products["sku"].n_unique()

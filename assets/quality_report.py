@@ -12,6 +12,7 @@ import dagster as dg
 import polars as pl
 from pydantic import Field
 
+from assets.channels import PimStructureFrames
 from assets.feeds import PUBLISH_KEY, later_in_run, snapshot_id_of_run
 from assets.metadata import frame_metadata
 from assets.quarantine import QUALITY_GROUP
@@ -21,7 +22,10 @@ from contracts import clock
 from contracts.config import PrismConfig
 from contracts.snapshots import BASELINE
 from golden.pricing import classify_price_rows
+from mapping.plan import compiled_per_locale, product_names
+from quality.completeness import completeness_scores
 from quality.gate import GateInputs, evaluate_gate
+from sinks.formats import FORMATS
 from sinks.publish_lock import PublishLock
 
 CIRCUIT_BREAKERS = "circuit_breakers"
@@ -64,6 +68,11 @@ def build_quality_report_assets(prism: PrismConfig) -> list[dg.AssetsDefinition]
         quarantine: pl.DataFrame,
         expectation_results: pl.DataFrame,
         erp_prices: pl.DataFrame,
+        pim_families: pl.DataFrame,
+        pim_attributes: pl.DataFrame,
+        pim_attribute_options: pl.DataFrame,
+        pim_channels: pl.DataFrame,
+        pim_family_variants: pl.DataFrame,
     ) -> Iterator[dg.Output | dg.AssetCheckResult]:
         """Compares this run with the live snapshot and writes the snapshot's HTML report.
 
@@ -80,6 +89,13 @@ def build_quality_report_assets(prism: PrismConfig) -> list[dg.AssetsDefinition]
                 quarantine,
                 expectation_results,
                 erp_prices,
+                PimStructureFrames(
+                    pim_attributes,
+                    pim_attribute_options,
+                    pim_channels,
+                    pim_families,
+                    pim_family_variants,
+                ),
                 lock,
             )
 
@@ -92,9 +108,13 @@ def build_quality_report_assets(prism: PrismConfig) -> list[dg.AssetsDefinition]
         quarantine: pl.DataFrame,
         expectation_results: pl.DataFrame,
         erp_prices: pl.DataFrame,
+        structure: PimStructureFrames,
         lock: PublishLock,
     ) -> Iterator[dg.Output | dg.AssetCheckResult]:
         snapshot_id, created = snapshot_id_of_run(context)
+        model = structure.model(prism)
+        per_locale = compiled_per_locale(prism, FORMATS, model, golden_products.columns)
+        scores = completeness_scores(golden_products, per_locale)
         as_of = run_as_of(source_snapshots)
         statuses = classify_price_rows(erp_prices.lazy(), as_of, prism.currencies).collect()
         inputs = GateInputs(
@@ -107,6 +127,9 @@ def build_quality_report_assets(prism: PrismConfig) -> list[dg.AssetsDefinition]
             golden=golden_products,
             quarantine=quarantine,
             expectations=expectation_results,
+            names=product_names(prism, model, golden_products, prism.report_locale),
+            scores=scores,
+            score_keys=tuple(per_locale),
             price_rows=dict(statuses.group_by("status").len().iter_rows()),
         )
         store = feed_store.store()

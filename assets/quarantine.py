@@ -5,6 +5,7 @@ from collections.abc import Iterator
 import dagster as dg
 import polars as pl
 
+from assets.channels import PimStructureFrames, compiled, erp_source_of, views
 from assets.metadata import frame_metadata
 from assets.sources import run_as_of, snapshot_field
 from contracts.config import PrismConfig
@@ -34,16 +35,27 @@ def build_quarantine_assets(config: PrismConfig) -> list[dg.AssetsDefinition]:
         golden_products: pl.DataFrame,
         pim_rejects: pl.DataFrame,
         pim_families: pl.DataFrame,
+        pim_attributes: pl.DataFrame,
+        pim_attribute_options: pl.DataFrame,
+        pim_channels: pl.DataFrame,
+        pim_family_variants: pl.DataFrame,
         erp_rejects: pl.DataFrame,
         erp_prices: pl.DataFrame,
         erp_stock: pl.DataFrame,
         erp_supply: pl.DataFrame,
     ) -> Iterator[dg.Output | dg.AssetCheckResult]:
-        """Rows that fail a channel's rules, unparseable input rows and ERP rows for unknown
-        skus; each with rule, field, offending value, the source to fix it in and severity
-        (error: kept off the channel; warn: published and reported)."""
+        """Rows that fail a channel's rules or field specs, products its filters leave out,
+        unparseable input rows and ERP rows for unknown skus; each with rule, field, offending
+        value, the source to fix it in and severity (error: kept off the channel; warn:
+        published and reported; filtered: left out by the channel's filters)."""
         golden = golden_products.lazy()
         erp_id = snapshot_field(source_snapshots, "erp", "snapshot_id")
+        structure = PimStructureFrames(
+            pim_attributes, pim_attribute_options, pim_channels, pim_families, pim_family_variants
+        )
+        mapped = views(
+            golden_products, compiled(config, structure, golden_products), erp_source_of(erp_id)
+        )
         erp_rows = pl.concat(
             [f.lazy().select("sku", "erp_source") for f in (erp_prices, erp_stock, erp_supply)]
         )
@@ -51,10 +63,10 @@ def build_quarantine_assets(config: PrismConfig) -> list[dg.AssetsDefinition]:
             [pim_rejects.lazy(), erp_rejects.lazy(), unknown_sku_rows(erp_rows, golden)]
         )
         frame = build_quarantine(
-            golden,
+            mapped.views,
             config.channels,
             rejects,
-            erp_source=f"ERP snapshot {erp_id}, prices",
+            erp_source=erp_source_of(erp_id),
             references=references(pim_families),
         ).collect()
         status = classify_price_rows(
@@ -63,16 +75,20 @@ def build_quarantine_assets(config: PrismConfig) -> list[dg.AssetsDefinition]:
         counts = dict(status.group_by("status").len().iter_rows())
         errors = frame.filter(pl.col("severity") == "error")
         by_rule = dict(errors.group_by("rule").len().sort("rule").iter_rows())
+        severities = dict(frame.group_by("severity").len().iter_rows())
         context.log.info(
-            "quarantine: %d rows %s, %d warnings; ERP price rows %s",
+            "quarantine: %d rows %s, %d warnings, %d filtered; ERP price rows %s",
             errors.height,
             by_rule,
-            frame.height - errors.height,
+            severities.get("warn", 0),
+            severities.get("filtered", 0),
             counts,
         )
         yield dg.Output(
             frame,
-            metadata=frame_metadata(frame, rows_by_rule=by_rule, erp_price_rows=counts),
+            metadata=frame_metadata(
+                frame, rows_by_rule=by_rule, erp_price_rows=counts, **mapped.metadata()
+            ),
         )
         yield dg.AssetCheckResult(
             check_name=ERP_ROWS_ACCOUNTED,

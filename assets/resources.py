@@ -73,7 +73,7 @@ class AkeneoResource(SnapshotSource):
         credentials = AkeneoCredentials.model_validate(
             self.model_dump(include={"client_id", "client_secret", "username", "password"})
         )
-        pull = AkeneoPull(config.pim, credentials, config.locales, config.scope)
+        pull = AkeneoPull(config.pim, credentials, config.locales, config.scopes)
         result = pull_catalog(pull, full=full_pull)
         details = {
             "pull_mode": result.mode,

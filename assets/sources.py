@@ -18,13 +18,23 @@ from assets.metadata import frame_metadata
 from assets.resources import SnapshotSource
 from contracts import clock
 from contracts.config import ErpSource, FileSource, PimSource, PrismConfig
-from golden.master_data import golden_master_data, split_broken_lineage
-from sources.akeneo_files import read_pim_export
+from golden.lineage import split_broken_lineage
+from golden.master_data import golden_master_data
+from mapping.plan import master_needs, pim_model
+from sinks.formats import FORMATS
+from sources.akeneo_files import read_pim_export, read_pim_structure
 from sources.drops import announced_rows, check_rows
 from sources.erp_files import read_erp_snapshot
 
 SOURCES_GROUP = "sources"
 ERP_OUTPUTS = ("erp_prices", "erp_stock", "erp_supply", "erp_rejects")
+PIM_STRUCTURE = {
+    "pim_families": "families: label and image attributes, labels (the family_unknown reference)",
+    "pim_attributes": "attributes: code, type, localizable, scopable",
+    "pim_attribute_options": "options of select attributes with their labels per locale",
+    "pim_channels": "Akeneo channels: category tree, locales, currencies",
+    "pim_family_variants": "family variants: the variant axes per level",
+}
 
 
 class RunParameters(dg.Config):
@@ -115,32 +125,40 @@ def build_source_assets(prism: PrismConfig) -> list[dg.AssetsDefinition]:
         outs={
             "pim_master_data": dg.AssetOut(),
             "pim_rejects": dg.AssetOut(),
-            "pim_families": dg.AssetOut(description="family codes the PIM defines"),
+            **{name: dg.AssetOut(description=text) for name, text in PIM_STRUCTURE.items()},
         },
     )
     def pim_master_data(
         context: dg.AssetExecutionContext, source_snapshots: pl.DataFrame
     ) -> Iterator[dg.Output]:
-        """PIM products flattened per locale and scope, variant values inherited; the PIM's
-        families are the reference the ``family_unknown`` rule checks against."""
+        """The PIM's structure first (attributes, options, channels, families), against which
+        every channel's mapping is compiled — a configuration error stops the run here, before
+        any product is read —, then the products with the attributes the mappings use,
+        flattened per locale and scope, variant values inherited."""
         folder = Path(snapshot_field(source_snapshots, "pim"))
+        structure = read_pim_structure(folder, prism.locales)
+        model = pim_model(
+            prism,
+            structure.attributes,
+            structure.attribute_options,
+            structure.channels,
+            structure.families,
+            structure.family_variants,
+        )
+        needs = master_needs(prism, FORMATS, model)
         export = read_pim_export(
-            folder,
-            prism.locales,
-            prism.scope,
-            attributes=set(prism.attributes.model_dump().values()),
+            folder, prism.locales, prism.scopes, needs.attributes, structure=structure
         )
         check_announced_rows(prism.pim, folder, export.rows_read)
         export, lineage = split_broken_lineage(export)
         rejects = pl.concat([export.rejects, lineage])
-        master = golden_master_data(
-            export, prism.attributes, prism.locales, prism.scope, prism.media_base_url
-        ).collect()
+        master = golden_master_data(export, needs).collect()
         context.log.info("PIM: %d products, %d rejected rows", master.height, rejects.height)
         yield dg.Output(master, "pim_master_data", metadata=frame_metadata(master))
         yield dg.Output(rejects, "pim_rejects", metadata=frame_metadata(rejects))
-        families = export.families.select("code")
-        yield dg.Output(families, "pim_families", metadata=frame_metadata(families))
+        for name in PIM_STRUCTURE:
+            frame = getattr(export, name.removeprefix("pim_"))
+            yield dg.Output(frame, name, metadata=frame_metadata(frame))
 
     @dg.multi_asset(
         group_name=SOURCES_GROUP,

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -26,10 +26,12 @@ from pydantic import (
 )
 
 from contracts.currencies import is_currency
-from contracts.text import file_name_for
+from contracts.mapping import Filters, Source
+from contracts.paths import LocalPath
 
 PriceType = Literal["list", "group", "customer"]
 PUBLIC_PRICE_TYPES: tuple[PriceType, ...] = ("list",)
+B2B_PRICE_TYPES: tuple[PriceType, ...] = ("list", "group", "customer")
 _LOCALE = re.compile(r"^[a-z]{2,3}_[A-Z]{2}$")
 
 
@@ -55,13 +57,6 @@ def _check_currency(value: str) -> str:
     return value
 
 
-def _anchored(value: Path, info: ValidationInfo) -> Path:
-    """A relative path is relative to the configuration file's folder (``base`` in the
-    validation context), so a configuration works from any working directory."""
-    base = (info.context or {}).get("base")
-    return value if value.is_absolute() or base is None else Path(base) / value
-
-
 def _anchored_url(value: str, info: ValidationInfo) -> str:
     """A SQLite URL's relative database path, anchored like every other path."""
     base = (info.context or {}).get("base")
@@ -72,8 +67,6 @@ def _anchored_url(value: str, info: ValidationInfo) -> str:
 
 
 _SQLITE_RELATIVE = re.compile(r"^(?P<prefix>sqlite(?:\+\w+)?:///)(?P<database>[^/].*)$")
-LocalPath = Annotated[Path, AfterValidator(_anchored)]
-"""A file-system path; relative ones are anchored at the configuration file's folder."""
 
 
 class FileSource(_Strict):
@@ -229,115 +222,102 @@ ErpSource = Annotated[FileSource | SapSource, Field(discriminator="kind")]
 
 
 class AttributeRoles(_Strict):
-    """Which PIM attribute code plays which role in the golden record."""
+    """Which PIM attribute code plays which role; the formats' presets map target fields to
+    roles, so one setting here fits every channel. ``name``: the product's label, else the
+    family's ``attribute_as_label``; ``image``: used where the family names no
+    ``attribute_as_image``. ``null`` leaves a role unfilled."""
 
-    name: str = "name"
-    description: str = "description"
-    brand: str = "brand"
-    gtin: str = "ean"
-    image: str = "image"
-    color: str = "color"
-    size: str = "size"
-    weight: str = "weight"
+    name: str | None = "name"
+    description: str | None = "description"
+    brand: str | None = "brand"
+    gtin: str | None = "ean"
+    image: str | None = "image"
+    color: str | None = "color"
+    size: str | None = "size"
+    weight: str | None = "weight"
+    gender: str | None = None
+    age_group: str | None = None
+    material: str | None = None
+    pattern: str | None = None
+
+    def attribute(self, role: str) -> str | None:
+        return getattr(self, role, None)
+
+    def names(self) -> tuple[str, ...]:
+        return tuple(type(self).model_fields)
 
 
-class _Channel(_Strict):
+CHANNEL_NAME = re.compile(r"[a-z][a-z0-9_]{0,62}")
+
+
+class ChannelConfig(BaseModel):
+    """One channel: which format, which locale, currency and Akeneo channel, how its fields are
+    filled (``fields``, over the format's ``preset``) and which products it gets (``filters``).
+
+    Keys this model does not name are the format's own options (e.g. ``title`` of a Google
+    feed, ``supplier`` and ``customers`` of a BMEcat catalog, ``delimiter`` of a CSV); the
+    format checks them (``prism validate-config``) before any data is read."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    format: str = Field(min_length=1)
     locale: str
-    currency: str
+    currency: str | None = None
+    """the currency a public channel's prices are in"""
+    currencies: tuple[str, ...] = ()
+    """a B2B channel's currencies (default: ``currency``)"""
+    price_types: tuple[PriceType, ...] | None = None
+    """B2B formats: which prices go out (default all); public formats only ever get list"""
+    scope: str | None = None
+    """the Akeneo channel whose scopable values and category tree this channel uses (default:
+    the top-level ``scope``)"""
+    category_tree: str | None = None
+    """the category tree the category paths come from (default: the Akeneo channel's tree)"""
+    product_url: str | None = None
+    """URL template of a product page, ``{sku}`` replaced (the ``url`` golden field)"""
+    url: Annotated[str, AfterValidator(_anchored_url)] | None = None
+    """SQL formats: the database (SQLAlchemy URL; a relative SQLite path is relative to this
+    file)"""
+    preset: str | None = None
+    """the format's default mapping to start from (default: the format's first preset)"""
+    fields: dict[str, Source | None] = Field(default_factory=dict)
+    """target field -> source, over the preset's; ``null`` removes a preset's field"""
+    filters: Filters = Filters()
 
     _locale = field_validator("locale")(_check_locale)
-    _currency = field_validator("currency")(_check_currency)
 
-    @property
-    def price_types(self) -> tuple[PriceType, ...]:
-        return PUBLIC_PRICE_TYPES
-
-
-class WebsiteChannel(_Channel):
-    """JSON Lines, one schema.org Product/Offer JSON-LD object per line (public list price)."""
-
-    format: Literal["jsonld"]
-    product_url: str = Field(description="URL template; '{sku}' is replaced by the product's sku")
-
-
-class ShopChannel(_Channel):
-    """CSV (UTF-8, header) with variants and public list prices."""
-
-    format: Literal["csv"]
-    product_url: str
-
-
-class MarketplaceChannel(_Channel):
-    """Google Merchant Center RSS 2.0 feed (public list price)."""
-
-    format: Literal["google_merchant"]
-    product_url: str
-    title: str = "Prism product feed"
-    site_url: str = "https://www.example.com/"
-
-
-class PortalChannel(_Strict):
-    """B2B portal tables in a SQL database, swapped atomically per snapshot."""
-
-    format: Literal["sql"]
-    url: Annotated[str, AfterValidator(_anchored_url)] = Field(
-        description="SQLAlchemy URL, e.g. sqlite:///var/portal.sqlite (relative to this file)"
-    )
-    locale: str
-    currencies: tuple[str, ...]
-    price_types: tuple[PriceType, ...] = ("list", "group", "customer")
-
-    _locale = field_validator("locale")(_check_locale)
+    @field_validator("currency")
+    @classmethod
+    def _currency_code(cls, value: str | None) -> str | None:
+        return None if value is None else _check_currency(value)
 
     @field_validator("currencies")
     @classmethod
-    def _currencies(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+    def _currency_codes(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         return tuple(_check_currency(c) for c in value)
 
-
-class Customer(_Strict):
-    id: str
-    name: str
-    group: str | None = None
-
-
-class Supplier(_Strict):
-    id: str
-    name: str
-
-
-class QuotingChannel(_Channel):
-    """One BMEcat 2005 T_NEW_CATALOG per customer with that customer's prices and tiers."""
-
-    format: Literal["bmecat"]
-    supplier: Supplier
-    customers: tuple[Customer, ...] = Field(min_length=1)
+    @model_validator(mode="after")
+    def _has_a_currency(self) -> ChannelConfig:
+        if self.currency is None and not self.currencies:
+            msg = "a channel needs a currency (or currencies)"
+            raise ValueError(msg)
+        return self
 
     @property
-    def price_types(self) -> tuple[PriceType, ...]:
-        return ("list", "group", "customer")
+    def all_currencies(self) -> tuple[str, ...]:
+        """Every currency this channel publishes (``currencies``, else ``currency``)."""
+        if self.currencies:
+            return self.currencies
+        return (self.currency,) if self.currency else ()
 
-    @field_validator("customers")
-    @classmethod
-    def _one_file_per_customer(cls, customers: tuple[Customer, ...]) -> tuple[Customer, ...]:
-        """Each customer's catalog is its own file, also on case-insensitive file systems."""
-        seen: dict[str, str] = {}
-        for customer in customers:
-            name = file_name_for(customer.id).casefold()
-            if name in seen:
-                msg = (
-                    f"customers {seen[name]!r} and {customer.id!r} would share the catalog file "
-                    f"{file_name_for(customer.id)}.xml (ids differ only in letter case or repeat)"
-                )
-                raise ValueError(msg)
-            seen[name] = customer.id
-        return customers
+    @property
+    def main_currency(self) -> str:
+        """The currency of the channel's ``price`` field."""
+        return self.currency or self.currencies[0]
 
-
-Channel = Annotated[
-    WebsiteChannel | ShopChannel | MarketplaceChannel | PortalChannel | QuotingChannel,
-    Field(discriminator="format"),
-]
+    def options(self) -> dict[str, Any]:
+        """The format's own options: the keys of this channel's entry this model does not name."""
+        return dict(self.model_extra or {})
 
 
 class PublishConfig(_Strict):
@@ -432,12 +412,24 @@ class PrismConfig(_Strict):
     erp: ErpSource
     publish: PublishConfig = PublishConfig()
     quality: QualityConfig = QualityConfig()
-    channels: dict[str, Channel] = Field(min_length=1)
+    channels: dict[str, ChannelConfig] = Field(min_length=1)
 
     @field_validator("locales")
     @classmethod
     def _locales(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         return tuple(_check_locale(v) for v in value)
+
+    @field_validator("channels")
+    @classmethod
+    def _channel_names(cls, value: dict[str, ChannelConfig]) -> dict[str, ChannelConfig]:
+        """A channel's name is its folder in every snapshot and part of Dagster asset keys:
+        lower-case letters, digits and ``_``, starting with a letter (no two names can then
+        share a folder on a case-insensitive file system)."""
+        for name in value:
+            if not CHANNEL_NAME.fullmatch(name):
+                msg = f"channel name {name!r}: use lower-case letters, digits and _ (e.g. shop_de)"
+                raise ValueError(msg)
+        return value
 
     @model_validator(mode="after")
     def _channels_use_known_locales(self) -> PrismConfig:
@@ -464,12 +456,24 @@ class PrismConfig(_Strict):
     @property
     def currencies(self) -> tuple[str, ...]:
         """Every currency some channel publishes, sorted."""
-        found: set[str] = set()
-        for channel in self.channels.values():
-            found.update(
-                channel.currencies if isinstance(channel, PortalChannel) else [channel.currency]
-            )
-        return tuple(sorted(found))
+        return tuple(
+            sorted({c for channel in self.channels.values() for c in channel.all_currencies})
+        )
+
+    def portals(self) -> dict[str, str]:
+        """SQL channels (those with a database ``url``): channel name -> URL. The publish
+        switches each in the same journal as the files."""
+        return {n: c.url for n, c in self.channels.items() if c.url is not None}
+
+    def scope_of(self, channel: ChannelConfig) -> str:
+        """The Akeneo channel (scope) ``channel`` takes its scopable values from."""
+        return channel.scope or self.scope
+
+    @property
+    def scopes(self) -> tuple[str, ...]:
+        """Every Akeneo channel some Prism channel reads, the default first."""
+        found = [self.scope, *(self.scope_of(c) for c in self.channels.values())]
+        return tuple(dict.fromkeys(found))
 
 
 def _describe(error: ValidationError) -> str:

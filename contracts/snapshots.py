@@ -45,7 +45,8 @@ class FeedFile:
     ``kind="baseline"`` the snapshot's breaker baseline (channel ``*``), or with
     ``kind="delta"`` a channel's changes since ``Manifest.delta_of`` (items added, changed and
     removed, in the channel's delta format), or with ``kind="serving"`` data the feed service
-    reads (e.g. the customer price tiers; channel ``*``)."""
+    reads (e.g. the customer price tiers; channel ``*``), or with ``kind="rows"`` the channel's
+    mapped rows as Parquet (``sku`` + target fields: what a preview or a delta compares with)."""
 
     channel: str
     path: str
@@ -84,6 +85,9 @@ class Manifest:
 
     def channel_files(self, channel: str) -> list[FeedFile]:
         return [f for f in self.files if f.channel == channel]
+
+    def rows(self, channel: str) -> FeedFile | None:
+        return next((f for f in self.files if f.kind == "rows" and f.channel == channel), None)
 
     def baseline(self) -> FeedFile | None:
         return next((f for f in self.files if f.kind == "baseline"), None)

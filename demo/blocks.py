@@ -2,7 +2,8 @@
 
 Every block is drawn whole from its own PIM and ERP streams and only then cut, so the draws of a
 product depend on the seed and its index alone; the models a cut block no longer uses are
-dropped with it.
+dropped with it. The export quirks (``demo.quirks``) come last, once the cut has matched the
+products to their models by exact code.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import polars as pl
 from demo.defects import UNKNOWN_SKU_SHARE
 from demo.draws import Plan, draw_block
 from demo.erp import ERP_ONLY_FIRST, draw_erp, draw_unknown_skus
+from demo.quirks import with_quirks
 from demo.streams import BLOCK, Side, stream
 
 
@@ -42,9 +44,12 @@ def draw_catalog(seed: int, products: int, as_of: dt.date) -> Catalog:
         erps.append(erp.head(kept.products.height))
     count = max(1, round(products * UNKNOWN_SKU_SHARE))
     erp_only = draw_unknown_skus(ERP_ONLY_FIRST, count, stream(seed, Side.ERP_ONLY))
+    pim_products, models = with_quirks(
+        pl.concat([p.products for p in plans]), pl.concat([p.models for p in plans])
+    )
     return Catalog(
-        products=pl.concat([p.products for p in plans]),
-        models=pl.concat([p.models for p in plans]),
+        products=pim_products,
+        models=models,
         erp=pl.concat(erps).select(erp_only.columns),
         erp_only=erp_only,
     )

@@ -1,21 +1,25 @@
-"""The static demo catalog: attributes, families, categories, brands, colors and the text parts
-names and descriptions are built from.
+"""The static demo catalog: attributes and their options, families and their variants, channels,
+two category trees, brands, colors and the text parts names and descriptions are built from.
 
 Everything here is data, the same for every seed; the draws pick from it by index, so the
 derived tables below (all nouns, leaves and materials in family order, each family's first
 index into them) turn a per-row family index plus a per-row draw into a value column.
+
+The structure is Akeneo's whole catalog model, so the demo exercises every part a reader must
+get right: option labels that differ from the codes (and a few missing in a locale), a main
+image attribute that differs between families, a second category tree for the print channel
+that products are also filed in, and variant axes per enrichment level.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 import numpy as np
 
 LOCALES = ("de_DE", "en_US", "fr_FR")
-SCOPES = ("ecommerce", "print")
 WAREHOUSES = ("DE-HAM", "DE-MUC", "AT-VIE")
 
 
@@ -43,6 +47,7 @@ ATTRIBUTES = (
     Attribute("size", "pim_catalog_simpleselect", ("Größe", "Size", "Taille")),
     Attribute("ean", "pim_catalog_text", ("EAN", "EAN", "EAN")),
     Attribute("image", "pim_catalog_image", ("Bild", "Image", "Image")),
+    Attribute("packshot", "pim_catalog_image", ("Freisteller", "Packshot", "Photo détourée")),
     Attribute("weight", "pim_catalog_metric", ("Gewicht", "Weight", "Poids")),
     Attribute("price", "pim_catalog_price_collection", ("Preis", "Price", "Prix")),
     Attribute("material", "pim_catalog_multiselect", ("Material", "Material", "Matière")),
@@ -61,6 +66,10 @@ ATTRIBUTES = (
 MODEL_ATTRIBUTES = (
     "name", "description", "brand", "color", "image", "material", "eco_friendly", "release_date"
 )  # fmt: skip
+SUB_MODEL_ATTRIBUTES = ("color", "image")
+"""What a color sub-model holds (level 1 of a two-level family variant)."""
+VARIANT_ATTRIBUTES = ("sku", "ean", "size", "weight", "price")
+"""What a variant product holds (the last level of every family variant)."""
 
 
 @dataclass(frozen=True)
@@ -82,7 +91,7 @@ class Family:
 
 _BASE = ("sku", "name", "description", "brand", "ean", "image", "weight", "price", "material")
 _CLOTHES = (*_BASE, "color", "size", "eco_friendly", "release_date")
-_TOOLS = (*_BASE, "eco_friendly", "release_date", "warranty_years")
+_TOOLS = (*_BASE, "eco_friendly", "release_date", "warranty_years", "packshot")
 _SIZES = ("xs", "s", "m", "l", "xl", "xxl")
 FAMILIES = (
     Family(
@@ -116,7 +125,7 @@ FAMILIES = (
          ("Wasserwaage", "Spirit level", "Niveau à bulle"),
          ("Zange", "Pliers", "Pince")),
         ("hand_tools", "measuring_tools"), "none", (499, 7990), (150, 1600),
-        ("steel", "wood", "plastic"), (*_BASE, "warranty_years"), share=0.2,
+        ("steel", "wood", "plastic"), (*_BASE, "warranty_years", "packshot"), share=0.2,
     ),
     Family(
         "screws", ("Schrauben & Dübel", "Screws & plugs", "Vis & chevilles"),
@@ -149,8 +158,39 @@ FAMILIES = (
 )  # fmt: skip
 FAMILY_VARIANT = {"tshirts": "tshirts_color_size", "shoes": "shoes_color_size"}
 FAMILY_VARIANT["jackets"] = "jackets_size"
+FAMILY_IMAGE = {"power_tools": "packshot", "hand_tools": "packshot"}
+"""``attribute_as_image`` where it is not ``image``: tools show the cut-out packshot first (their
+products also carry ``image``, which follows); garden products carry both but lead with
+``image``."""
 
-# (code, parent, de_DE, en_US, fr_FR): one tree "master", three levels deep.
+
+@dataclass(frozen=True)
+class VariantLevel:
+    """One enrichment level of a family variant: its axes and the attributes it holds."""
+
+    level: int
+    axes: tuple[str, ...]
+    attributes: tuple[str, ...]
+
+
+def variant_levels(family: Family) -> tuple[VariantLevel, ...]:
+    """The levels ``demo.variants`` draws: two-level families put color (and the image) on a
+    sub-model and size on the variant product, one-level families only size on the variant;
+    attributes in the attributes' order, as Akeneo lists them."""
+
+    def held(codes: Sequence[str]) -> tuple[str, ...]:
+        return tuple(a.code for a in ATTRIBUTES if a.code in codes and a.code in family.attributes)
+
+    last = VariantLevel(1, ("size",), held(VARIANT_ATTRIBUTES))
+    if family.variant == "one":
+        return (last,)
+    if family.variant == "two":
+        return VariantLevel(1, ("color",), held(SUB_MODEL_ATTRIBUTES)), replace(last, level=2)
+    return ()
+
+
+# (code, parent, de_DE, en_US, fr_FR): tree "master" (the ecommerce channel's), three levels deep,
+# then tree "print_catalog" (the print channel's), as deep, with codes of its own.
 CATEGORIES: tuple[tuple[str, str | None, str, str, str], ...] = (
     ("master", None, "Hauptkatalog", "Master catalog", "Catalogue principal"),
     ("clothing", "master", "Bekleidung", "Clothing", "Vêtements"),
@@ -180,8 +220,46 @@ CATEGORIES: tuple[tuple[str, str | None, str, str, str], ...] = (
     ("storage", "home", "Aufbewahrung", "Storage", "Rangement"),
     ("new_arrivals", "master", "Neuheiten", "New arrivals", "Nouveautés"),
     ("sale", "master", "Sale %", "Sale %", "Soldes %"),
-)
+    ("print_catalog", None, "Druckkatalog", "Print catalog", "Catalogue imprimé"),
+    ("print_clothing", "print_catalog", "Kapitel 1: Bekleidung", "Chapter 1: Clothing",
+     "Chapitre 1 : Vêtements"),
+    ("print_tools", "print_catalog", "Kapitel 2: Werkzeug & Eisenwaren",
+     "Chapter 2: Tools & hardware", "Chapitre 2 : Outillage & quincaillerie"),
+    ("print_home_garden", "print_catalog", "Kapitel 3: Haus & Garten", "Chapter 3: Home & garden",
+     "Chapitre 3 : Maison & jardin"),
+    ("print_shirts_jackets", "print_clothing", "Shirts & Jacken", "Shirts & jackets",
+     "T-shirts & vestes"),
+    ("print_footwear", "print_clothing", "Schuhwerk", "Footwear", "Chaussures"),
+    ("print_machines", "print_tools", "Maschinen", "Machines", "Machines"),
+    ("print_hand_tools", "print_tools", "Handwerkzeug", "Hand tools", "Outils à main"),
+    ("print_fasteners", "print_tools", "Befestigungstechnik", "Fasteners", "Fixations"),
+    ("print_garden", "print_home_garden", "Gartenbedarf", "Garden supplies", "Jardinage"),
+    ("print_living", "print_home_garden", "Wohnen", "Living", "Habitat"),
+)  # fmt: skip
 EXTRA_CATEGORIES = ("new_arrivals", "sale")  # depth 2, so a family leaf (depth 3) is deepest
+PRINT_SECTION = {
+    "tshirts": "print_shirts_jackets", "jackets": "print_shirts_jackets",
+    "shoes": "print_footwear", "power_tools": "print_machines", "hand_tools": "print_hand_tools",
+    "screws": "print_fasteners", "garden": "print_garden", "home": "print_living",
+}  # fmt: skip
+"""Each family's section of the print tree (depth 3, as deep as its master leaf): every product
+sits in both trees, so a reader that ignores the channel's tree shows the other tree's path."""
+
+
+@dataclass(frozen=True)
+class Channel:
+    code: str
+    category_tree: str
+    locales: tuple[str, ...]
+    currencies: tuple[str, ...]
+    labels: tuple[str, str, str]
+
+
+CHANNELS = (
+    Channel("ecommerce", "master", LOCALES, ("EUR", "USD"), ("Onlineshop", "Web shop", "Boutique")),
+    Channel("print", "print_catalog", LOCALES, ("EUR",), ("Druckkatalog", "Print", "Impression")),
+)
+SCOPES = tuple(c.code for c in CHANNELS)
 
 # (option code, label used in names): labels exercise "&", "'", umlauts, accents.
 BRANDS = (
@@ -194,7 +272,18 @@ BRANDS = (
     ("obrien_tools", "O'Brien Tools"),
     ("soeren", "Søren"),
 )
-COLORS = ("black", "white", "red", "blue", "green", "grey", "yellow", "navy")
+BRANDS_WITHOUT_FR = frozenset({"kraftwerk", "nordlicht"})
+COLOR_LABELS: dict[str, tuple[str, str, str | None]] = {
+    "black": ("Schwarz", "Black", "Noir"),
+    "white": ("Weiß", "White", "Blanc"),
+    "red": ("Rot", "Red", "Rouge"),
+    "blue": ("Blau", "Blue", "Bleu"),
+    "green": ("Grün", "Green", "Vert"),
+    "grey": ("Grau", "Grey", "Gris"),
+    "yellow": ("Gelb", "Yellow", "Jaune"),
+    "navy": ("Marineblau", "Navy", None),
+}
+COLORS = tuple(COLOR_LABELS)
 ADJECTIVES = (
     ("Kompakt", "Compact", "Compact"),
     ("Profi", "Pro", "Pro"),
@@ -235,6 +324,52 @@ SENTENCES = (
         "Fabrication écologique, 100 % recyclable.",
     ),
 )
+MATERIAL_LABELS: dict[str, tuple[str | None, str | None, str | None]] = {
+    "cotton": ("Baumwolle", "Cotton", "Coton"),
+    "polyester": ("Polyester", "Polyester", "Polyester"),
+    "elastane": ("Elasthan", "Elastane", "Élasthanne"),
+    "leather": ("Leder", "Leather", "Cuir"),
+    "rubber": ("Gummi", "Rubber", "Caoutchouc"),
+    "textile": ("Textil", "Textile", "Textile"),
+    "wool": ("Wolle", "Wool", "Laine"),
+    "steel": ("Stahl", "Steel", "Acier"),
+    "plastic": ("Kunststoff", "Plastic", "Plastique"),
+    "aluminium": ("Aluminium", "Aluminium", "Aluminium"),
+    "wood": ("Holz", "Wood", "Bois"),
+    "zinc": ("Zink", "Zinc", "Zinc"),
+    "nylon": (None, None, None),  # imported without labels: readers fall back to the code
+    "glass": ("Glas", "Glass", "Verre"),
+}
+SIZES_WITHOUT_FR = frozenset({"xxl"})
+
+
+@dataclass(frozen=True)
+class Option:
+    """One option of a select attribute; ``labels`` per ``LOCALES``, None where it has none."""
+
+    attribute: str
+    code: str
+    labels: tuple[str | None, ...]
+
+
+def _options() -> tuple[Option, ...]:
+    """The options of every select attribute, each attribute's in its own order."""
+    brands = [
+        Option("brand", code, (label, label, None if code in BRANDS_WITHOUT_FR else label))
+        for code, label in BRANDS
+    ]
+    colors = [Option("color", code, labels) for code, labels in COLOR_LABELS.items()]
+    sizes = dict.fromkeys(s for f in FAMILIES for s in f.sizes)
+    size_options = [
+        Option("size", code, (label, label, None if code in SIZES_WITHOUT_FR else label))
+        for code in sizes
+        for label in [code.upper() if code.isalpha() else f"EU {code}"]
+    ]
+    materials = [Option("material", code, labels) for code, labels in MATERIAL_LABELS.items()]
+    return (*brands, *colors, *size_options, *materials)
+
+
+OPTIONS = _options()
 FAMILY_INDEX = {f.code: i for i, f in enumerate(FAMILIES)}
 NOUNS = tuple(noun for family in FAMILIES for noun in family.nouns)
 LEAVES = tuple(leaf for family in FAMILIES for leaf in family.leaves)

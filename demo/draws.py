@@ -25,6 +25,7 @@ from demo.catalog import (
     MATERIAL_START,
     MATERIALS,
     NOUN_START,
+    PRINT_SECTION,
     SENTENCES,
     SUFFIXES,
     family_array,
@@ -85,13 +86,23 @@ def _has(attribute: str) -> pl.Expr:
     return pl.col("family_idx").is_in(owners)
 
 
+def _categories() -> pl.Expr:
+    """The family's master leaf and its print section (both depth 3), in an order that depends
+    on the drawn ``num`` (no extra draw), plus now and then a shallower extra category: which
+    tree comes first must not decide a channel's path."""
+    leaf = lookup("leaf", LEAVES)
+    section = lookup("family_idx", [PRINT_SECTION[f.code] for f in FAMILIES])
+    first = pl.when(pl.col("num") % 2 == 0).then(leaf).otherwise(section)
+    second = pl.when(pl.col("num") % 2 == 0).then(section).otherwise(leaf)
+    extra = lookup("extra", EXTRA_CATEGORIES)
+    return pl.concat_list(first, second, extra).list.drop_nulls().alias("categories")
+
+
 def _item_columns(as_of: dt.date) -> list[pl.Expr]:
     return [
         lookup("family_idx", [f.code for f in FAMILIES]).alias("family"),
         lookup("brand_idx", [code for code, _ in BRANDS]).alias("brand"),
-        pl.concat_list(lookup("leaf", LEAVES), lookup("extra", EXTRA_CATEGORIES))
-        .list.drop_nulls()
-        .alias("categories"),
+        _categories(),
         pl.concat_list(lookup("material_a", MATERIALS), lookup("material_b", MATERIALS))
         .list.drop_nulls()
         .list.unique(maintain_order=True)
@@ -178,6 +189,11 @@ def _finish_products(
         .with_columns(
             image=pl.when(pl.col("parent").is_null() & (pl.col("defect") != "missing_image")).then(
                 pl.format("{}_{}.jpg", "media", "sku")
+            ),
+        )
+        .with_columns(  # a second image where the family has one; a missing image lacks both
+            packshot=pl.when(_has("packshot") & pl.col("image").is_not_null()).then(
+                pl.format("{}_{}_packshot.jpg", "media", "sku")
             ),
         )
         .drop("media")

@@ -17,7 +17,8 @@ from demo.blocks import Catalog, draw_catalog
 from demo.defects import defect_counts
 from demo.erp import ERP_ONLY_FIRST
 from demo.layout import SNAPSHOT_NAME, new_snapshot_id, prune, publish, staging_folder
-from demo.render_catalog import catalog_csv_frames, catalog_items
+from demo.quirks import quirk_counts
+from demo.render_catalog import Items, catalog_csv_frames, catalog_items
 from demo.render_erp import render_prices, render_stock, render_supply
 from demo.render_pim import (
     render_model_csv,
@@ -25,7 +26,7 @@ from demo.render_pim import (
     render_product_csv,
     render_product_json,
 )
-from demo.summary import DemoSummary
+from demo.summary import DemoSummary, StructureSummary
 from demo.write import write_chunked, write_json_lines
 from sources.drops import write_marker
 from sources.text_files import check_csv_fields
@@ -103,7 +104,8 @@ def _generate(
     pim_dir, erp_dir = root / "pim", root / "erp"
     pim_dir.mkdir()
     erp_dir.mkdir()
-    _write_pim(catalog, pim_dir, pim_format)
+    items = catalog_items()
+    _write_pim(catalog, items, pim_dir, pim_format)
     erp_frames = (catalog.erp, catalog.erp_only)
     renderers = {"prices": render_prices, "stock": render_stock, "supply": render_supply}
     counts = {
@@ -123,19 +125,25 @@ def _generate(
         price_rows=counts["prices"],
         stock_rows=counts["stock"],
         supply_rows=counts["supply"],
+        structure=StructureSummary.of(items),
+        quirks=quirk_counts(catalog.products, catalog.models),
         defects=defect_counts(catalog.products, catalog.erp_only.height),
     )
 
 
-def _write_pim(catalog: Catalog, folder: Path, pim_format: Literal["jsonl", "csv"]) -> None:
+def _write_pim(
+    catalog: Catalog, items: Items, folder: Path, pim_format: Literal["jsonl", "csv"]
+) -> None:
+    """Products, product models and every structure entity (``PIM_FILES``), one file each; the
+    ready marker written afterwards lists them all."""
     products, models = [catalog.products], [catalog.models]
     if pim_format == "jsonl":
         write_chunked(products, folder / "products.jsonl", render_product_json, "jsonl")
         write_chunked(models, folder / "product_models.jsonl", render_model_json, "jsonl")
-        for name, items in catalog_items().items():
-            write_json_lines(items, folder / f"{name}.jsonl")
+        for name, entity in items.items():
+            write_json_lines(entity, folder / f"{name}.jsonl")
     else:
         write_chunked(products, folder / "products.csv", render_product_csv, "akeneo_csv")
         write_chunked(models, folder / "product_models.csv", render_model_csv, "akeneo_csv")
-        for name, frame in catalog_csv_frames(catalog_items()).items():
+        for name, frame in catalog_csv_frames(items).items():
             frame.write_csv(folder / f"{name}.csv", separator=";")

@@ -22,7 +22,11 @@ from typing import Literal
 
 Side = Literal["pim", "erp"]
 SIDES: tuple[Side, ...] = ("erp", "pim")  # the order the folders appear in
-PIM_FILES = ("products", "product_models", "attributes", "families", "categories")
+PIM_FILES = (
+    "products", "product_models", "attributes", "attribute_options", "families",
+    "family_variants", "channels", "categories",
+)  # fmt: skip
+"""Every entity of Akeneo's catalog model the reader knows (``sources.akeneo_files``)."""
 ERP_FILES = ("prices", "stock", "supply")
 SNAPSHOT_NAME = re.compile(r"\d{8}T060000Z(-\d{8}T\d{12}Z)?")
 """The folder names this generator writes (also the suffix-less ones of earlier versions)."""

@@ -18,7 +18,7 @@ from decimal import Decimal
 
 import polars as pl
 
-from contracts.golden import MONEY, PRICE_TIERS_SCHEMA, list_price
+from contracts.golden import MONEY, PRICE_TIERS_SCHEMA, list_price, list_price_valid_to
 
 STATUSES = ("active", "expired", "not_yet_valid", "superseded", "unpublished_currency")
 _MICRO = Decimal("0.000001")
@@ -69,18 +69,22 @@ def unit_price(amount: pl.Expr, per_quantity: pl.Expr) -> pl.Expr:
 
 
 def list_prices(tiers: pl.LazyFrame, currencies: tuple[str, ...]) -> pl.LazyFrame:
-    """``sku`` + ``list_price_<CUR>`` per currency: the list tier for quantity 1, null when the
-    sku has none in that currency; one row per sku with a list price in any of ``currencies``."""
+    """``sku`` + ``list_price_<CUR>`` and ``list_price_valid_to_<CUR>`` per currency: the list
+    tier for quantity 1 and the last day it is valid (null: open-ended), null when the sku has
+    none in that currency; one row per sku with a list price in any of ``currencies``."""
     base = tiers.filter(
         pl.col("price_type") == "list",
         pl.col("min_quantity") == 1,
         pl.col("currency").is_in(currencies),
     )
-    columns = [
-        pl.col("unit_price").filter(pl.col("currency") == c).min().alias(list_price(c))
-        for c in currencies
-    ]
-    return base.group_by("sku").agg(columns).cast(dict.fromkeys(map(list_price, currencies), MONEY))
+    columns = []
+    for currency in currencies:
+        own = pl.col("currency") == currency
+        columns.append(pl.col("unit_price").filter(own).min().alias(list_price(currency)))
+        columns.append(pl.col("valid_to").filter(own).min().alias(list_price_valid_to(currency)))
+    types: dict[str, pl.DataType] = {list_price(c): MONEY for c in currencies}
+    types |= {list_price_valid_to(c): pl.Date() for c in currencies}
+    return base.group_by("sku").agg(columns).cast(types)  # type: ignore[arg-type]
 
 
 def customer_tiers(

@@ -6,7 +6,7 @@ import datetime as dt
 
 import polars as pl
 
-from contracts.golden import golden_products_schema
+from contracts.golden import erp_schema
 from golden.availability import availability
 from golden.pricing import list_prices, price_tiers
 
@@ -26,17 +26,24 @@ def golden_products(
     stock: pl.LazyFrame,
     supply: pl.LazyFrame,
     as_of: dt.date,
-    locales: tuple[str, ...],
     currencies: tuple[str, ...],
 ) -> pl.LazyFrame:
-    """One row per PIM product with list prices per currency and availability on ``as_of``."""
-    schema = golden_products_schema(locales, currencies)
+    """One row per PIM product, by sku: its master data columns as they come
+    (``MASTER_SCHEMA`` and the ``attr.*``/category columns the channels need), then list prices
+    per currency and availability on ``as_of`` (``erp_schema``). Sorted once here, every
+    channel's feed is in sku order without sorting again."""
     stock_state = availability(master.select("sku", "family"), stock, supply, as_of)
     joined = master.join(list_prices(tiers, currencies), on="sku", how="left").join(
         stock_state, on="sku", how="left"
     )
-    return joined.with_columns(
-        pl.col("available_qty").fill_null(0),
-        pl.col("availability").fill_null("out_of_stock"),
-        pl.col("availability_estimated").fill_null(False),
-    ).select([pl.col(name).cast(dtype) for name, dtype in schema.items()])
+    erp = erp_schema(currencies)
+    master_columns = [c for c in master.collect_schema().names() if c not in erp]
+    return (
+        joined.with_columns(
+            pl.col("available_qty").fill_null(0),
+            pl.col("availability").fill_null("out_of_stock"),
+            pl.col("availability_estimated").fill_null(False),
+        )
+        .select(*master_columns, *(pl.col(name).cast(dtype) for name, dtype in erp.items()))
+        .sort("sku")
+    )

@@ -10,9 +10,12 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from contracts.config import ConfigError, PrismConfig, load_config
+from contracts.config import PrismConfig
 from contracts.snapshots import SnapshotError, new_snapshot_id
+from mapping.expressions import MappingError
 from pipelines import publishing
+from pipelines.cli_mapping import check_mappings, formats, inspect_pim, preview
+from pipelines.cli_options import CONFIG_OPTION, load
 from pipelines.publishing import release_run_lock
 from sinks.publish import PublishError
 from sinks.publish_lock import PublishLockHeld
@@ -22,21 +25,9 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
-CONFIG_OPTION = click.option(
-    "--config",
-    "config_file",
-    type=click.Path(path_type=Path),
-    default=lambda: os.environ.get("PRISM_CONFIG", "prism.yaml"),
-    show_default="prism.yaml or $PRISM_CONFIG",
-    help="Prism configuration file.",
-)
-
 
 def _load(config_file: Path) -> PrismConfig:
-    try:
-        return load_config(config_file)
-    except ConfigError as error:
-        raise click.ClickException(str(error)) from None
+    return load(config_file)
 
 
 def _instance() -> dg.DagsterInstance:
@@ -208,8 +199,12 @@ def _publish_operation(action: Callable[[], T]) -> T:
 def validate_config(config_file: Path) -> None:
     """Check the configuration file; exit 1 with the key path and reason when invalid."""
     config = _load(config_file)
+    try:
+        against = check_mappings(config)
+    except MappingError as error:
+        raise click.ClickException(f"{config_file}: {error}") from None
     channels = ", ".join(f"{n} ({c.format})" for n, c in config.channels.items())
-    click.echo(f"{config_file}: valid; channels: {channels}")
+    click.echo(f"{config_file}: valid; channels: {channels}; mappings checked against {against}")
 
 
 @main.command("demo-data")
@@ -271,3 +266,8 @@ def demo_data(
     except ValueError as error:
         raise click.BadParameter(str(error)) from None
     click.echo(summary.describe())
+
+
+main.add_command(preview)
+main.add_command(formats)
+main.add_command(inspect_pim)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from contracts.config import PortalChannel, PrismConfig
+from contracts.config import PrismConfig
 from sinks.publish import LiveState, PublishOutcome, live_state, read_history, recover, rollback
 from sinks.publish_lock import LockRecord, PublishLock
 from sinks.snapshot_store import SnapshotStore
@@ -26,8 +26,8 @@ class Status:
     """the live snapshot's files or manifest failing verification, if asked to verify"""
 
 
-def portals(config: PrismConfig) -> dict[str, PortalChannel]:
-    return {n: c for n, c in config.channels.items() if isinstance(c, PortalChannel)}
+def portals(config: PrismConfig) -> dict[str, str]:
+    return config.portals()
 
 
 def store_of(config: PrismConfig) -> SnapshotStore:

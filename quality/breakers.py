@@ -8,6 +8,7 @@ from collections.abc import Mapping
 import polars as pl
 
 from contracts.config import QualityConfig
+from contracts.golden import list_price_columns
 
 BREAKERS_SCHEMA = pl.Schema(
     {
@@ -79,7 +80,7 @@ def compared_prices(previous: pl.LazyFrame, current: pl.LazyFrame) -> pl.LazyFra
     have; both frames hold ``sku`` and ``list_price_<CUR>`` columns."""
 
     def long(frame: pl.LazyFrame, name: str) -> pl.LazyFrame:
-        prices = [c for c in frame.collect_schema().names() if c.startswith("list_price_")]
+        prices = list_price_columns(frame.collect_schema().names())
         return (
             frame.unpivot(prices, index="sku", variable_name="currency", value_name=name)
             .filter(pl.col(name).is_not_null())

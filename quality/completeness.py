@@ -1,18 +1,18 @@
-"""Completeness: the share of a channel's required attributes a product has, per locale.
+"""Completeness: the share of a channel's required fields a product has, per locale.
 
-As a PIM computes it: for each channel and locale, required attributes are the columns of the
-channel's ``Required`` rules (error and warn) in that locale; the score is filled / required.
-Scores cover enabled products (a disabled one is not meant for any channel).
+As a PIM computes it: for each channel and locale, the required (and recommended) target fields
+the channel fills from the PIM, compiled in that locale; the score is filled / required. Scores
+cover enabled products (a disabled one is not meant for any channel).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 import polars as pl
 
-from contracts.config import Channel
-from quality.rules import Required, required_columns
+from mapping.compile import CompiledChannel
+from mapping.view import completeness
 
 WORST = 15
 
@@ -22,39 +22,34 @@ def score_column(channel: str, locale: str) -> str:
 
 
 def completeness_scores(
-    golden: pl.LazyFrame, channels: Mapping[str, Channel], locales: tuple[str, ...]
-) -> pl.LazyFrame:
-    """sku, family, categories and one Float32 score (0..1) per channel and locale."""
-    schema = golden.collect_schema()
-    scores = []
-    for name, channel in channels.items():
-        for locale in locales:
-            columns = required_columns(channel, locale)
-            filled = [
-                Required().polars(pl.col(c), schema[c] == pl.String, {}).fill_null(False)
-                for c in columns
-            ]
-            score = pl.sum_horizontal(filled) / len(columns) if columns else pl.lit(1.0)
-            scores.append(score.cast(pl.Float32).alias(score_column(name, locale)))
+    golden: pl.DataFrame, compiled: Mapping[tuple[str, str], CompiledChannel]
+) -> pl.DataFrame:
+    """sku, family, categories and one Float32 score (0..1) per (channel, locale) of
+    ``compiled`` (each channel compiled in each locale).
+
+    Eager on purpose: the channels compiled per locale share many subexpressions, and the lazy
+    engine's common-subexpression search over them grows far faster than the work (18 scores of
+    the shipped config: 0.6 s eager, minutes lazy, on 500 products)."""
+    scores = [
+        completeness(channel).cast(pl.Float32).alias(score_column(name, locale))
+        for (name, locale), channel in compiled.items()
+    ]
     return golden.filter(pl.col("enabled")).select("sku", "family", "categories", *scores)
 
 
-def by_channel_and_locale(
-    scores: pl.DataFrame, channels: Mapping[str, Channel], locales: tuple[str, ...]
-) -> pl.DataFrame:
+def by_channel_and_locale(scores: pl.DataFrame, keys: Iterable[tuple[str, str]]) -> pl.DataFrame:
     """channel, locale, mean score, share of products with every required attribute."""
     rows = []
-    for name in channels:
-        for locale in locales:
-            column = scores[score_column(name, locale)]
-            rows.append(
-                {
-                    "channel": name,
-                    "locale": locale,
-                    "mean": _mean(column),
-                    "complete_share": _mean(column >= 1.0),
-                }
-            )
+    for name, locale in keys:
+        column = scores[score_column(name, locale)]
+        rows.append(
+            {
+                "channel": name,
+                "locale": locale,
+                "mean": _mean(column),
+                "complete_share": _mean(column >= 1.0),
+            }
+        )
     schema = {"channel": pl.String, "locale": pl.String, "mean": pl.Float64}
     return pl.DataFrame(rows, schema=schema | {"complete_share": pl.Float64})
 

@@ -1,28 +1,47 @@
-"""Great-expectations suites built from the rule declarations, validating each channel's feed.
+"""Great-expectations suites of each channel's feed: the format's field specs on the target
+fields and the golden rules on the golden columns behind them.
 
 great-expectations is imported when a suite is first built (it takes seconds to import, and
-loading the definitions or the CLI does not need it). Each channel's suite holds, for every rule
-of its format, the check's expectations with the rule's code in ``meta`` and its severity (error
--> CRITICAL, warn -> WARNING). The feed frame goes to great-expectations' pandas engine with
-Arrow-backed columns (money as float64: the suites compare to bounds, never sum), which keeps a
-1M-row validation to a few seconds.
+loading the definitions or the CLI does not need it). The frame a suite validates is the
+channel's published frame (``sku`` + target fields) plus the golden columns the golden rules
+read, named ``golden__<column>`` so they never clash with a target field. Each expectation has
+its rule's code in ``meta`` and its severity (error -> CRITICAL, warn -> WARNING). The frame
+goes to great-expectations' pandas engine with Arrow-backed columns (money as float64: the
+suites compare to bounds, never sum), which keeps a 1M-row validation to a few seconds.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
-from contracts.config import Channel
-from quality.rules import References, Rule, rules_for
+from contracts.config import ChannelConfig
+from contracts.formats import FieldSpec
+from quality.field_rules import TEXT_KINDS, FieldRule, field_rules
+from quality.rules import NOT_SPACE, References, Rule, rules_for
 
 if TYPE_CHECKING:
     import great_expectations as gx
     import great_expectations.expectations as gxe
+
+GOLDEN = "golden__"
+"""Prefix of the golden columns in a validation frame."""
+
+
+@dataclass(frozen=True)
+class FeedSuite:
+    """What one channel's suite checks: its settings, its target fields' specs (mapping
+    order) and the frame to validate (``validation_frame``)."""
+
+    channel: ChannelConfig
+    fields: Sequence[FieldSpec]
+    frame: pl.DataFrame
+
 
 KEY = "sku"
 RESULTS_SCHEMA = pl.Schema(
@@ -39,44 +58,106 @@ RESULTS_SCHEMA = pl.Schema(
 )
 
 
-def rule_expectations(
-    rule: Rule, channel: Channel, schema: pl.Schema, references: References
-) -> list[gxe.Expectation]:
-    """The expectations that check ``rule`` for ``channel`` (one rule may need several)."""
+def _severity(expectation: Any, code: str, severity: str) -> Any:
     from great_expectations.expectations.metadata_types import FailureSeverity
-    from great_expectations.expectations.row_conditions import Column
 
     severities = {"error": FailureSeverity.CRITICAL, "warn": FailureSeverity.WARNING}
+    expectation.meta = {"rule": code, "severity": severity}
+    expectation.severity = severities[severity]
+    return expectation
+
+
+def rule_expectations(
+    rule: Rule, channel: ChannelConfig, schema: pl.Schema, references: References
+) -> list[gxe.Expectation]:
+    """The expectations that check golden ``rule`` for ``channel`` on the ``golden__``
+    columns (one rule may need several)."""
+    from great_expectations.expectations.row_conditions import Column
+
     found = []
     for column in rule.columns(channel):
-        text = schema[column] == pl.String
-        for expectation in rule.check.expectations(column, text, references):
-            expectation.meta = {"rule": rule.code, "severity": rule.severity}
-            expectation.severity = severities[rule.severity]
+        name = f"{GOLDEN}{column}"
+        text = schema[name] == pl.String
+        for expectation in rule.check.expectations(name, text, references):
+            _severity(expectation, rule.code, rule.severity)
             if rule.when is not None:  # every expectation here is a column expectation
-                expectation.row_condition = Column(rule.when[0]) == rule.when[1]  # type: ignore[attr-defined]
+                condition = Column(f"{GOLDEN}{rule.when[0]}") == rule.when[1]
+                expectation.row_condition = condition  # type: ignore[attr-defined]
             found.append(expectation)
     return found
 
 
-def channel_suite(
-    name: str, channel: Channel, schema: pl.Schema, references: References
-) -> gx.ExpectationSuite:
+def field_expectations(rule: FieldRule, schema: pl.Schema) -> list[gxe.Expectation]:
+    """The expectations of one field rule on the target column."""
+    from great_expectations.expectations.row_conditions import Column
+
+    text = schema[rule.field] == pl.String
+    found = []
+    for expectation in rule.check.expectations(rule.field, text, {}):
+        _severity(expectation, rule.code, rule.severity)
+        if rule.when is not None:
+            column, values = rule.when
+            condition = Column(f"{GOLDEN}{column}").is_in(list(values))
+            expectation.row_condition = condition  # type: ignore[attr-defined]
+        found.append(expectation)
+    return found
+
+
+def channel_suite(name: str, suite: FeedSuite, references: References) -> gx.ExpectationSuite:
     import great_expectations as gx
 
+    schema = suite.frame.schema
     expectations = [
         e
-        for rule in rules_for(channel)
-        for e in rule_expectations(rule, channel, schema, references)
+        for rule in rules_for(suite.channel)
+        for e in rule_expectations(rule, suite.channel, schema, references)
     ]
+    for spec in suite.fields:
+        if spec.name not in schema:
+            continue
+        for rule in field_rules(spec):
+            if rule.when is None or f"{GOLDEN}{rule.when[0]}" in schema:
+                expectations.extend(field_expectations(rule, schema))
     return gx.ExpectationSuite(name=f"prism_{name}", expectations=expectations)
 
 
-def validation_columns(
-    name: str, channel: Channel, schema: pl.Schema, references: References
-) -> list[str]:
-    """The columns a channel's suite reads (keep only these between writing and validating)."""
-    return suite_columns(channel_suite(name, channel, schema, references))
+def golden_columns(channel: ChannelConfig, fields: Sequence[FieldSpec]) -> list[str]:
+    """The golden columns a channel's suite reads: the golden rules' columns and those of the
+    fields' row conditions."""
+    columns = [c for rule in rules_for(channel) for c in rule.columns(channel)]
+    columns += [rule.when[0] for rule in rules_for(channel) if rule.when is not None]
+    for spec in fields:
+        for rule in field_rules(spec):
+            if rule.when is not None:
+                columns.append(rule.when[0])
+    return list(dict.fromkeys(columns))
+
+
+def validation_frame(
+    frame: pl.DataFrame,
+    golden: pl.DataFrame,
+    channel: ChannelConfig,
+    fields: Sequence[FieldSpec],
+    rows: int | None,
+) -> pl.DataFrame:
+    """The published frame (lists left out: no expectation reads them) beside its golden
+    columns, sampled to ``rows`` (see ``validation_sample``).
+
+    A blank text value is no value (``mapping.fields.present``): it becomes null here, so the
+    suite reports it as missing, as the view does, and not also as an invalid GTIN or URL (a
+    blank optional GTIN the view publishes would otherwise fail the blocking suite)."""
+    wanted = [c for c in golden_columns(channel, fields) if c in golden.columns]
+    lists = [n for n, t in frame.schema.items() if isinstance(t, pl.List)]
+    text = [
+        f.name
+        for f in fields
+        if f.kind in TEXT_KINDS and frame.schema.get(f.name) == pl.String and f.name != KEY
+    ]
+    blank_free = frame.drop(lists).with_columns(
+        pl.when(pl.col(c).str.contains(NOT_SPACE)).then(pl.col(c)).alias(c) for c in text
+    )
+    beside = golden.select(pl.col(c).alias(f"{GOLDEN}{c}") for c in wanted)
+    return validation_sample(pl.concat([blank_free, beside], how="horizontal"), rows)
 
 
 def validation_sample(frame: pl.DataFrame, rows: int | None) -> pl.DataFrame:
@@ -117,7 +198,7 @@ def new_context() -> Any:
 
 
 def validate_feeds(
-    feeds: Mapping[str, tuple[Channel, pl.DataFrame]],
+    feeds: Mapping[str, FeedSuite],
     references: References,
     result_format: str = "SUMMARY",
 ) -> dict[str, dict[str, Any]]:
@@ -128,11 +209,11 @@ def validate_feeds(
     context = new_context()
     source = context.data_sources.add_pandas("prism_feeds")
     results = {}
-    for name, (channel, frame) in feeds.items():
-        suite = context.suites.add(channel_suite(name, channel, frame.schema, references))
+    for name, feed in feeds.items():
+        suite = context.suites.add(channel_suite(name, feed, references))
         asset = source.add_dataframe_asset(name)
         batch = asset.add_batch_definition_whole_dataframe(name).get_batch(
-            batch_parameters={"dataframe": to_pandas(frame, suite_columns(suite))}
+            batch_parameters={"dataframe": to_pandas(feed.frame, suite_columns(suite))}
         )
         fmt = {"result_format": result_format, "unexpected_index_column_names": [KEY]}
         results[name] = batch.validate(suite, result_format=fmt).to_json_dict()

@@ -15,13 +15,14 @@ from typing import Any
 import polars as pl
 
 from contracts.config import PrismConfig
-from contracts.golden import MONEY, localized
+from contracts.golden import MONEY, list_price_columns
 from contracts.snapshots import SnapshotError
+from mapping.view import FILTERED
 from quality import breakers as br
-from quality.completeness import by_channel_and_locale, completeness_scores, worst_groups
+from quality.completeness import by_channel_and_locale, worst_groups
 from quality.expectations import results_file
 from quality.exports import write_quarantine_exports
-from quality.quarantine import ALL_CHANNELS, quarantined
+from quality.quarantine import ALL_CHANNELS
 from quality.report import QualityReport, write_report
 from quality.report.findings import findings_frame
 from quality.report_store import ReportStore
@@ -48,6 +49,12 @@ class GateInputs:
     golden: pl.DataFrame
     quarantine: pl.DataFrame
     expectations: pl.DataFrame
+    names: pl.DataFrame
+    """sku, name: each product's name in the report's locale"""
+    scores: pl.DataFrame
+    """completeness per product (``quality.completeness.completeness_scores``)"""
+    score_keys: tuple[tuple[str, str], ...]
+    """the (channel, locale) pairs of ``scores``"""
     price_rows: dict[str, int] = field(default_factory=dict)
     """ERP price rows by status (``golden.pricing.STATUSES``), for the accounting"""
 
@@ -65,16 +72,19 @@ class Gate:
 
 
 def channel_counts(golden: pl.DataFrame, quarantine: pl.DataFrame, channels: list[str]) -> dict:
-    """channel -> published, quarantined (products kept off), warned (published with warnings)."""
+    """channel -> published, quarantined (products kept off), filtered (left out by the
+    channel's filters), warned (published with warnings)."""
     enabled = golden.filter(pl.col("enabled")).height
     counts = {}
     for name in channels:
-        errors = set(quarantined(quarantine.lazy(), name).collect()["sku"])
-        own = quarantine.filter(pl.col("channel") == name, pl.col("severity") == "warn")
-        warned = set(own["sku"]) - errors
+        own = quarantine.filter(pl.col("channel") == name)
+        errors = set(own.filter(pl.col("severity") == "error")["sku"].to_list())
+        filtered = set(own.filter(pl.col("severity") == FILTERED)["sku"].to_list()) - errors
+        warned = set(own.filter(pl.col("severity") == "warn")["sku"].to_list()) - errors - filtered
         counts[name] = {
-            "published": enabled - len(errors),
+            "published": enabled - len(errors) - len(filtered),
             "quarantined": len(errors),
+            "filtered": len(filtered),
             "warned": len(warned),
         }
     return counts
@@ -82,13 +92,14 @@ def channel_counts(golden: pl.DataFrame, quarantine: pl.DataFrame, channels: lis
 
 def published_prices(golden: pl.DataFrame, quarantine: pl.DataFrame, channels: int) -> pl.DataFrame:
     """sku and list prices of the products published on at least one channel."""
+    kept_off = pl.col("severity").is_in(["error", FILTERED])
     everywhere = (
-        quarantine.filter(pl.col("severity") == "error", pl.col("channel") != ALL_CHANNELS)
+        quarantine.filter(kept_off, pl.col("channel") != ALL_CHANNELS)
         .group_by("sku")
         .agg(pl.col("channel").n_unique())
         .filter(pl.col("channel") == channels)
     )
-    prices = [c for c in golden.columns if c.startswith("list_price_")]
+    prices = list_price_columns(golden.columns)
     return (
         golden.filter(pl.col("enabled"))
         .join(everywhere, on="sku", how="anti")
@@ -199,7 +210,7 @@ def _report(
     reports: ReportStore,
 ) -> QualityReport:
     folder = reports.folder(inputs.snapshot_id)
-    scores = completeness_scores(inputs.golden.lazy(), config.channels, config.locales).collect()
+    scores = inputs.scores
     scores.drop("categories").write_parquet(folder / COMPLETENESS)
     kept_off = inputs.quarantine.filter(
         pl.col("severity") == "error", pl.col("channel") != ALL_CHANNELS
@@ -207,8 +218,8 @@ def _report(
     exports = write_quarantine_exports(inputs.quarantine, folder)
     exports["Completeness per product (Parquet)"] = COMPLETENESS
     exports |= {f"Expectations: {n} (JSON)": results_file(n) for n in config.channels}
-    findings = findings_frame(inputs.quarantine, inputs.golden, config.report_locale)
-    rises, drops = _shown_changes(changes, inputs.golden, config.report_locale)
+    findings = findings_frame(inputs.quarantine, inputs.golden, inputs.names)
+    rises, drops = _shown_changes(changes, inputs.names)
     return QualityReport(
         snapshot_id=inputs.snapshot_id,
         created_at=summary["created_at"],
@@ -220,7 +231,7 @@ def _report(
         rejects=_rejects(findings),
         families=worst_groups(scores, kept_off, "family"),
         categories=worst_groups(scores, kept_off, "categories"),
-        completeness=by_channel_and_locale(scores, config.channels, config.locales),
+        completeness=by_channel_and_locale(scores, inputs.score_keys),
         changes=_changes(old_prices, prices, changes),
         price_rises=rises,
         price_drops=drops,
@@ -248,7 +259,16 @@ def _channels_frame(config: PrismConfig, golden: pl.DataFrame, counts: dict) -> 
             }
             for name, channel in config.channels.items()
         ]
-    ).select("channel", "format", "products", "published", "quarantined", "disabled", "warned")
+    ).select(
+        "channel",
+        "format",
+        "products",
+        "published",
+        "quarantined",
+        "filtered",
+        "disabled",
+        "warned",
+    )
 
 
 def _rejects(findings: pl.DataFrame) -> pl.DataFrame:
@@ -285,7 +305,7 @@ def _changes(
 
 
 def _shown_changes(
-    changes: pl.DataFrame | None, golden: pl.DataFrame, locale: str
+    changes: pl.DataFrame | None, names: pl.DataFrame
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """The biggest rises and the biggest drops (by current / previous), apart: the breaker's
     ``factor`` is the same for x4 and /4, a merchandiser needs the direction."""
@@ -295,7 +315,6 @@ def _shown_changes(
     )
     if changes is None or changes.is_empty():
         return pl.DataFrame(schema=schema), pl.DataFrame(schema=schema)
-    names = golden.select("sku", name=pl.col(localized("name", locale)))
     ratio = (pl.col("current").cast(pl.Float64) / pl.col("previous").cast(pl.Float64)).alias("r")
     signed = changes.with_columns(ratio)
 
@@ -314,21 +333,29 @@ def _shown_changes(
 
 def _trends(reports: ReportStore, summary: dict[str, Any]) -> pl.DataFrame:
     """Per snapshot and channel, the published and quarantined share of enabled products
-    (published + quarantined = enabled, the feeds' accounting identity)."""
+    (published + quarantined + filtered = enabled, the feeds' accounting identity; snapshots
+    from before filters have none)."""
     history = [s for s in reports.history(TRENDS) if s["snapshot_id"] != summary["snapshot_id"]]
     rows = [
         {"snapshot_id": s["snapshot_id"], "channel": name, **counts}
         for s in [*history[-(TRENDS - 1) :], summary]
         for name, counts in s["channels"].items()
     ]
-    enabled = pl.col("published") + pl.col("quarantined")
+    enabled = pl.col("published") + pl.col("quarantined") + pl.col("filtered")
 
     def share(column: str) -> pl.Expr:
         return pl.when(enabled > 0).then(pl.col(column) / enabled)
 
     return (
         pl.DataFrame(rows)
-        .select("snapshot_id", "channel", pl.col("published", "quarantined").cast(pl.Int64))
+        .with_columns(
+            pl.col("filtered").fill_null(0)
+            if any("filtered" in r for r in rows)
+            else pl.lit(0).alias("filtered")
+        )
+        .select(
+            "snapshot_id", "channel", pl.col("published", "quarantined", "filtered").cast(pl.Int64)
+        )
         .with_columns(published_share=share("published"), quarantine_share=share("quarantined"))
     )
 

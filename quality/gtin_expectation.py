@@ -14,7 +14,7 @@ from great_expectations.expectations.metrics.map_metric_provider import (
     column_condition_partial,
 )
 
-from quality.gtin import GTIN_SHAPE, WEIGHTS
+from contracts.gtin import GTIN_SHAPE, WEIGHTS
 
 
 def gtin_valid_pandas(column: pd.Series) -> pd.Series:

@@ -1,8 +1,11 @@
 """The quarantine: every row kept off a channel, with the rule, field, value and source to fix,
-and the warnings that are published but reported (``severity``).
+the warnings that are published but reported, and the products a channel's filters leave out
+(``severity`` error, warn or filtered).
 
 ``channel`` is the channel name, or ``*`` for input rows that never reached the golden record
-(unparseable ERP rows, PIM rows without identifier, ERP rows for unknown skus).
+(unparseable ERP rows, PIM rows without identifier, ERP rows for unknown skus). Per channel the
+findings are the view's (field by field, ``mapping.view``) and the golden rules' (on the
+products the filters let through); one product has one row per rule and field.
 """
 
 from __future__ import annotations
@@ -11,8 +14,9 @@ from collections.abc import Mapping
 
 import polars as pl
 
-from contracts.config import Channel
+from contracts.config import ChannelConfig
 from contracts.golden import REJECTS_SCHEMA
+from mapping.view import FILTERED, ChannelView
 from quality.rules import References, rules_for
 
 ALL_CHANNELS = "*"
@@ -32,12 +36,13 @@ QUARANTINE_SCHEMA = pl.Schema(
 def channel_violations(
     golden: pl.LazyFrame,
     name: str,
-    channel: Channel,
+    channel: ChannelConfig,
     erp_source: str,
     references: References,
 ) -> pl.LazyFrame:
-    """One row per (enabled product, failed rule, column) for one channel."""
-    enabled = golden.filter(pl.col("enabled"))
+    """One row per (product, failed golden rule, column) for one channel; ``golden`` holds
+    the products the channel's filters let through (enabled ones only)."""
+    enabled = golden
     schema = golden.collect_schema()
     parts: list[pl.LazyFrame] = []
     for rule in rules_for(channel):
@@ -82,17 +87,26 @@ def unknown_sku_rows(erp_rows: pl.LazyFrame, golden: pl.LazyFrame) -> pl.LazyFra
 
 
 def build_quarantine(
-    golden: pl.LazyFrame,
-    channels: Mapping[str, Channel],
+    views: Mapping[str, ChannelView],
+    channels: Mapping[str, ChannelConfig],
     rejects: pl.LazyFrame,
     erp_source: str,
     references: References | None = None,
 ) -> pl.LazyFrame:
     """All findings of a run, ordered by channel, sku, rule: ``error`` rows keep the product
-    off the channel (quarantine), ``warn`` rows are reported only."""
+    off the channel (quarantine), ``warn`` rows are reported only, ``filtered`` rows count the
+    products a channel's filters leave out. A rule both the golden rules and a field spec
+    raise (a missing price) is kept once, the golden rule's."""
     refs = references or {}
     parts = [input_rejects(rejects.cast(REJECTS_SCHEMA))]
-    parts += [channel_violations(golden, n, c, erp_source, refs) for n, c in channels.items()]
+    for name, view in views.items():
+        golden = channel_violations(view.golden.lazy(), name, channels[name], erp_source, refs)
+        own = (
+            view.findings.lazy()
+            .cast(QUARANTINE_SCHEMA)
+            .join(golden.select("sku", "rule").unique(), on=["sku", "rule"], how="anti")
+        )
+        parts += [golden, own]
     return pl.concat(parts).cast(QUARANTINE_SCHEMA).sort("channel", "sku", "rule", "field")
 
 
@@ -101,29 +115,34 @@ def quarantined(quarantine: pl.LazyFrame, channel: str) -> pl.LazyFrame:
     return quarantine.filter(pl.col("channel") == channel, pl.col("severity") == "error")
 
 
-def publishable(golden: pl.LazyFrame, quarantine: pl.LazyFrame, channel: str) -> pl.LazyFrame:
-    """Enabled products without an error row for ``channel``, in sku order."""
-    blocked = quarantined(quarantine, channel).select("sku").unique()
-    return golden.filter(pl.col("enabled")).join(blocked, on="sku", how="anti").sort("sku")
+def publishable(view: ChannelView, quarantine: pl.LazyFrame) -> ChannelView:
+    """The view's products without an error row for its channel (frame and golden rows
+    alike, in the view's order: by sku)."""
+    blocked = quarantined(quarantine, view.name).select("sku").unique().collect()
+    keep = ~view.frame["sku"].is_in(blocked["sku"].implode())
+    return ChannelView(view.name, view.frame.filter(keep), view.findings, view.golden.filter(keep))
 
 
 def accounting(
     golden: pl.DataFrame, quarantine: pl.DataFrame, published: Mapping[str, int]
 ) -> pl.DataFrame:
-    """Per channel: products = published + quarantined + disabled (must add up)."""
+    """Per channel: products = published + quarantined + filtered + disabled (must add up)."""
     disabled = golden.filter(~pl.col("enabled")).height
     rows = []
     for channel, published_count in published.items():
-        kept_off = quarantined(quarantine.lazy(), channel).select(pl.col("sku").n_unique())
-        count = kept_off.collect().item()
+        own = quarantine.filter(pl.col("channel") == channel)
+        errors = set(own.filter(pl.col("severity") == "error")["sku"].to_list())
+        filtered = set(own.filter(pl.col("severity") == FILTERED)["sku"].to_list()) - errors
         rows.append(
             {
                 "channel": channel,
                 "products": golden.height,
                 "published": published_count,
-                "quarantined": count,
+                "quarantined": len(errors),
+                "filtered": len(filtered),
                 "disabled": disabled,
-                "balanced": golden.height == published_count + count + disabled,
+                "balanced": golden.height
+                == published_count + len(errors) + len(filtered) + disabled,
             }
         )
     return pl.DataFrame(rows)

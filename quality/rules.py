@@ -1,14 +1,19 @@
-"""Quality rules, declared once per channel format and field.
+"""Golden-record rules: what must hold of a product for *any* channel to get it.
+
+These are the consistency rules of the merged record, the same for every format: a list price
+in every currency the channel publishes (and a plausible one), a family the PIM defines, and an
+availability every channel can express and promise alike (a backorder has its date, in stock
+has stock). What a *format* needs of its fields (a title, a valid GTIN, a length limit) is
+declared by the format itself (``contracts.formats.FieldSpec``) and checked per field in the
+channel's view (``mapping.view``); the great-expectations suite of a channel holds both.
 
 A rule pairs a golden column with a ``Check``; the check knows both of its forms, a polars
 predicate (True = the product may be published) for the row-level quarantine and the
 great-expectations expectations for the suite that validates each feed before it goes live.
-``field`` may name ``{locale}`` and ``{currency}``, filled from the channel's settings (a portal
-gets one column per currency), so one declaration serves every channel of that format.
+``field`` may name ``{currency}``, filled per currency the channel publishes.
 
 Severity: an ``error`` rule keeps a failing product off the channel (quarantine) and a failing
 feed off the air (blocking asset check); a ``warn`` rule publishes the product and reports it.
-Required rules of either severity are the channel's required attributes for completeness.
 """
 
 from __future__ import annotations
@@ -20,9 +25,9 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import polars as pl
 
-from contracts.config import Channel, PortalChannel
+from contracts.config import ChannelConfig
 from contracts.golden import AVAILABILITY_VALUES
-from quality.gtin import gtin_valid
+from contracts.gtin import gtin_valid
 
 if TYPE_CHECKING:
     import great_expectations.expectations as gxe
@@ -38,9 +43,6 @@ def _gxe() -> Any:
 
 Severity = Literal["error", "warn"]
 References = Mapping[str, Collection[str]]
-ALL_FORMATS = frozenset({"jsonld", "csv", "sql", "google_merchant", "bmecat"})
-PUBLIC_FORMATS = frozenset({"jsonld", "csv", "google_merchant"})
-GOOGLE = frozenset({"google_merchant"})
 NOT_SPACE = r"[^\s\x1c-\x1f]"
 """A non-whitespace character as both regex engines read it: Python's ``\\s``
 (great-expectations) also counts the separators U+001C..U+001F, Rust's (polars) does not."""
@@ -96,6 +98,24 @@ class Positive(Check):
 
 
 @dataclass(frozen=True)
+class Above(Check):
+    """Greater than ``bound`` where present (a money field: a value, if any, above zero)."""
+
+    bound: float
+
+    def polars(self, column: pl.Expr, text: bool, references: References) -> pl.Expr:
+        return column.is_null() | (column > pl.lit(self.bound))
+
+    def expectations(
+        self, column: str, text: bool, references: References
+    ) -> list[gxe.Expectation]:
+        gxe = _gxe()
+        return [
+            gxe.ExpectColumnValuesToBeBetween(column=column, min_value=self.bound, strict_min=True)
+        ]
+
+
+@dataclass(frozen=True)
 class Length(Check):
     """Text length in characters within [minimum, maximum]."""
 
@@ -136,6 +156,23 @@ class Pattern(Check):
     ) -> list[gxe.Expectation]:
         gxe = _gxe()
         return [gxe.ExpectColumnValuesToMatchRegex(column=column, regex=self.regex)]
+
+
+@dataclass(frozen=True)
+class NoMatch(Check):
+    """Does not match a regular expression (searched): what a valid value must not contain,
+    such as a second URL scheme inside a URL."""
+
+    regex: str
+
+    def polars(self, column: pl.Expr, text: bool, references: References) -> pl.Expr:
+        return column.is_null() | ~column.str.contains(self.regex)
+
+    def expectations(
+        self, column: str, text: bool, references: References
+    ) -> list[gxe.Expectation]:
+        gxe = _gxe()
+        return [gxe.ExpectColumnValuesToNotMatchRegex(column=column, regex=self.regex)]
 
 
 @dataclass(frozen=True)
@@ -226,17 +263,16 @@ class Rule:
     field: str
     check: Check
     description: str
-    formats: frozenset[str] = ALL_FORMATS
     severity: Severity = "error"
     source: Literal["pim", "erp"] = "pim"
     """Which system holds the value to fix."""
     when: tuple[str, str] | None = None
     """Only rows whose ``when[0]`` column equals ``when[1]`` are checked."""
 
-    def columns(self, channel: Channel) -> list[str]:
+    def columns(self, channel: ChannelConfig) -> list[str]:
         """The golden columns this rule checks for ``channel`` (one per currency if templated)."""
-        currencies = channel_currencies(channel) if "{currency}" in self.field else ("",)
-        return [self.field.format(locale=channel.locale, currency=c) for c in currencies]
+        currencies = channel.all_currencies if "{currency}" in self.field else ("",)
+        return [self.field.format(currency=c) for c in currencies]
 
     def passes(self, column: str, schema: pl.Schema, references: References) -> pl.Expr:
         """True where the product may carry ``column`` to the channel (null-safe)."""
@@ -245,19 +281,7 @@ class Rule:
         return ok if self.when is None else ok | (pl.col(self.when[0]) != self.when[1])
 
 
-def channel_currencies(channel: Channel) -> tuple[str, ...]:
-    """The currencies whose list price a channel needs."""
-    return channel.currencies if isinstance(channel, PortalChannel) else (channel.currency,)
-
-
 RULES: tuple[Rule, ...] = (
-    Rule("name_missing", "name_{locale}", Required(), "a name in the channel's locale"),
-    Rule(
-        "description_missing",
-        "description_{locale}",
-        Required(),
-        "a description in the channel's locale",
-    ),
     Rule(
         "price_missing",
         "list_price_{currency}",
@@ -273,69 +297,7 @@ RULES: tuple[Rule, ...] = (
         severity="warn",
         source="erp",
     ),
-    Rule("gtin_invalid", "gtin", Gtin(), "a GTIN with a correct GS1 check digit"),
-    Rule(
-        "gtin_missing",
-        "gtin",
-        Required(),
-        "a GTIN (Google matches offers by it)",
-        GOOGLE,
-        severity="warn",
-    ),
     Rule("family_unknown", "family", Reference("families"), "a family the PIM defines"),
-    Rule(
-        "category_missing",
-        "category_path_{locale}",
-        Required(),
-        "a category (product_type, navigation)",
-        PUBLIC_FORMATS,
-        severity="warn",
-    ),
-    Rule(
-        "brand_missing",
-        "brand",
-        Required(),
-        "a brand (Google requires one for most products)",
-        PUBLIC_FORMATS,
-        severity="warn",
-    ),
-    Rule("image_missing", "image_url", Required(), "an image (Google: image_link)", GOOGLE),
-    Rule(
-        "image_missing",
-        "image_url",
-        Required(),
-        "an image on the product page",
-        ALL_FORMATS - GOOGLE,
-        severity="warn",
-    ),
-    Rule(
-        "image_url_invalid",
-        "image_url",
-        Pattern(rf"^https?://{NOT_SPACE}+$"),
-        "an absolute http(s) image URL",
-    ),
-    Rule(
-        "title_too_long",
-        "name_{locale}",
-        Length(maximum=150),
-        "a title of at most 150 characters (Google)",
-        GOOGLE,
-    ),
-    Rule(
-        "description_too_long",
-        "description_{locale}",
-        Length(maximum=5000),
-        "a description of at most 5000 characters (Google)",
-        GOOGLE,
-    ),
-    Rule(
-        "description_short",
-        "description_{locale}",
-        Length(minimum=20),
-        "a description of at least 20 characters",
-        PUBLIC_FORMATS,
-        severity="warn",
-    ),
     Rule(
         "availability_invalid",
         "availability",
@@ -374,18 +336,6 @@ def references(pim_families: pl.DataFrame) -> References:
     return {"families": pim_families["code"].drop_nulls().to_list()}
 
 
-def rules_for(channel: Channel) -> list[Rule]:
-    return [r for r in RULES if channel.format in r.formats]
-
-
-def required_columns(channel: Channel, locale: str) -> list[str]:
-    """The channel's required PIM attributes in ``locale`` (completeness counts these; ERP
-    values and conditional requirements are no attributes a merchandiser fills)."""
-    local = channel.model_copy(update={"locale": locale})
-    columns = (
-        c
-        for r in rules_for(local)
-        if isinstance(r.check, Required) and r.source == "pim" and r.when is None
-        for c in r.columns(local)
-    )
-    return list(dict.fromkeys(columns))
+def rules_for(channel: ChannelConfig) -> list[Rule]:
+    """The golden rules of a channel: all of them (they hold for every format)."""
+    return list(RULES)

@@ -1,7 +1,9 @@
 """B2B portal tables in a SQL database (SQLite file or PostgreSQL), swapped atomically per snapshot.
 
 Each snapshot is bulk-loaded into its own tables ``products__<s>``, ``prices__<s>`` and
-``availability__<s>`` (``<s>`` is the snapshot id lower-cased with ``-`` -> ``_``). Portal
+``availability__<s>`` (``<s>`` is the snapshot id lower-cased with ``-`` -> ``_``). The
+products table's columns are the channel's mapping (``sinks.formats.portal``) plus the
+availability columns; prices and availability have fixed columns. Portal
 readers only ever query the views ``products``, ``prices``, ``availability`` and the one-row
 table ``prism_snapshot`` (the live snapshot id); activation re-points all of them in ONE
 transaction, so a reader sees the old snapshot or the new one, never a mix or a half load.
@@ -33,10 +35,9 @@ from typing import Any
 import polars as pl
 import sqlalchemy as sa
 from sqlalchemy import event
+from sqlalchemy.dialects.sqlite import base as sqlite_dialect
 from sqlalchemy.engine import Connection, Dialect, Engine
 
-from contracts.config import PortalChannel
-from contracts.golden import localized
 from contracts.snapshots import check_snapshot_id
 
 log = logging.getLogger(__name__)
@@ -62,15 +63,27 @@ class PortalError(RuntimeError):
     """A portal snapshot cannot be loaded or activated; the live snapshot is untouched."""
 
 
+class DecimalText(sa.types.UserDefinedType[str]):
+    """SQLite's column type for exact money: declared ``DECIMAL_TEXT``, which SQLite stores
+    with TEXT affinity (its name holds "TEXT"), and which reflection maps back to
+    ``ExactDecimal`` (so a reader of a mapped products table gets ``Decimal`` again)."""
+
+    cache_ok = True
+
+    def get_col_spec(self, **kw: Any) -> str:
+        return "DECIMAL_TEXT"
+
+
 class ExactDecimal(sa.types.TypeDecorator[Decimal]):
-    """``NUMERIC(38, 6)``; TEXT on SQLite so no value ever passes through a float."""
+    """``NUMERIC(38, 6)``; ``DECIMAL_TEXT`` on SQLite so no value ever passes through a
+    float."""
 
     impl = sa.Numeric(38, 6)
     cache_ok = True
 
     def load_dialect_impl(self, dialect: Dialect) -> sa.types.TypeEngine[Any]:
         if dialect.name == "sqlite":
-            return dialect.type_descriptor(sa.Text())
+            return dialect.type_descriptor(DecimalText())
         return dialect.type_descriptor(sa.Numeric(38, 6, asdecimal=True))
 
     def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
@@ -82,7 +95,21 @@ class ExactDecimal(sa.types.TypeDecorator[Decimal]):
         return None if value is None else Decimal(value)
 
 
+sqlite_dialect.ischema_names.setdefault("DECIMAL_TEXT", ExactDecimal)
+
+AVAILABILITY_COLUMNS = (
+    "available_qty",
+    "availability",
+    "availability_date",
+    "availability_estimated",
+    "lead_time_days",
+)
+"""The ``availability`` view's columns besides ``sku``; the products table carries them too."""
+
+
 def _columns(view: str) -> list[sa.Column[Any]]:
+    """The fixed columns of the ``prices`` and ``availability`` views (``products``' columns
+    are the channel's mapping: ``product_columns``)."""
     text, integer = sa.Text, sa.BigInteger
     availability: list[sa.Column[Any]] = [
         sa.Column("available_qty", integer, nullable=False),
@@ -93,36 +120,60 @@ def _columns(view: str) -> list[sa.Column[Any]]:
     ]
     if view == "availability":
         return [sa.Column("sku", text, nullable=False), *availability]
-    if view == "prices":
-        return [
-            sa.Column("sku", text, nullable=False),
-            sa.Column("price_type", text, nullable=False),
-            sa.Column("customer_group", text),
-            sa.Column("customer_id", text),
-            sa.Column("currency", text, nullable=False),
-            sa.Column("min_quantity", integer, nullable=False),
-            sa.Column("unit_price", ExactDecimal, nullable=False),
-            sa.Column("valid_from", sa.Date),
-            sa.Column("valid_to", sa.Date),
-        ]
-    names = ("item_group", "parent", "family", "name", "description", "brand", "gtin")
-    more = ("color", "size", "category_path", "image_url")
+    if view != "prices":
+        msg = f"the {view!r} view's columns come from the channel's mapping"
+        raise ValueError(msg)
     return [
         sa.Column("sku", text, nullable=False),
-        *(sa.Column(n, text) for n in names + more),
-        sa.Column("weight", ExactDecimal),
-        sa.Column("weight_unit", text),
-        *availability,
+        sa.Column("price_type", text, nullable=False),
+        sa.Column("customer_group", text),
+        sa.Column("customer_id", text),
+        sa.Column("currency", text, nullable=False),
+        sa.Column("min_quantity", integer, nullable=False),
+        sa.Column("unit_price", ExactDecimal, nullable=False),
+        sa.Column("valid_from", sa.Date),
+        sa.Column("valid_to", sa.Date),
     ]
 
 
-def portal_table(view: str, metadata: sa.MetaData, snapshot_id: str | None = None) -> sa.Table:
+def product_columns(schema: pl.Schema) -> list[sa.Column[Any]]:
+    """The products table's columns for a frame of that schema (the channel's mapped fields):
+    money and decimals exact (``ExactDecimal``), integers, dates and booleans typed, the rest
+    text; ``sku`` is never null."""
+    columns: list[sa.Column[Any]] = []
+    for name, dtype in schema.items():
+        kind: Any = sa.Text
+        if isinstance(dtype, pl.Decimal) or dtype in (pl.Float32, pl.Float64):
+            kind = ExactDecimal
+        elif dtype.is_integer():
+            kind = sa.BigInteger
+        elif dtype == pl.Date:
+            kind = sa.Date
+        elif dtype == pl.Boolean:
+            kind = sa.Boolean
+        columns.append(sa.Column(name, kind, nullable=name != "sku"))
+    return columns
+
+
+def portal_table(
+    view: str,
+    metadata: sa.MetaData,
+    snapshot_id: str | None = None,
+    bind: Engine | Connection | None = None,
+) -> sa.Table:
     """The typed table for a view (``snapshot_id=None``) or for one snapshot's table.
 
-    Readers use it to get exact ``Decimal`` and ``date`` values on every database.
+    Readers use it to get exact ``Decimal`` and ``date`` values on every database. The
+    ``products`` columns are the channel's own: they are read from the database (``bind``),
+    money columns as ``ExactDecimal`` where the database cannot tell (SQLite text).
     """
     name = view if snapshot_id is None else snapshot_table(view, snapshot_id)
-    return sa.Table(name, metadata, *_columns(view))
+    if view != "products":
+        return sa.Table(name, metadata, *_columns(view))
+    if bind is None:
+        msg = "the products table's columns are read from the database: pass bind"
+        raise ValueError(msg)
+    return sa.Table(name, metadata, autoload_with=bind)
 
 
 def snapshot_table(view: str, snapshot_id: str) -> str:
@@ -132,19 +183,22 @@ def snapshot_table(view: str, snapshot_id: str) -> str:
 
 
 def load_portal_snapshot(
-    products: pl.DataFrame, tiers: pl.DataFrame, channel: PortalChannel, snapshot_id: str
+    url: str, products: pl.DataFrame, prices: pl.DataFrame, snapshot_id: str
 ) -> dict[str, int]:
     """Bulk-load one snapshot's tables (not yet visible to readers); return rows per view.
 
-    ``tiers`` are cut to the channel's price types and currencies and to ``products``' skus.
-    Loading the live snapshot again is refused; a failed load leaves no tables behind.
+    ``products``: ``sku``, the channel's mapped fields and the availability columns
+    (``AVAILABILITY_COLUMNS``), one row per product; ``prices``: the tiers the portal carries
+    (the prices view's columns). Loading the live snapshot again is refused; a failed load
+    leaves no tables behind.
     """
     check_snapshot_id(snapshot_id)
-    frames = {
-        "products": _product_rows(products, channel),
-        "prices": _price_rows(tiers, products, channel),
-    }
-    with _engine(channel, create=True) as engine:
+    missing = [c for c in ("sku", *AVAILABILITY_COLUMNS) if c not in products.columns]
+    if missing:
+        msg = f"portal products lack the columns {missing}"
+        raise PortalError(msg)
+    frames = {"products": products, "prices": prices.select(c.name for c in _columns("prices"))}
+    with _engine(url, create=True) as engine:
         if _live(engine) == snapshot_id:
             msg = f"portal snapshot {snapshot_id} is live; refusing to reload it"
             raise PortalError(msg)
@@ -169,7 +223,7 @@ ANY = object()
 
 
 def activate_portal_snapshot(
-    channel: PortalChannel, snapshot_id: str, expected: str | object | None = ANY
+    url: str, snapshot_id: str, expected: str | object | None = ANY
 ) -> None:
     """Point the views and ``prism_snapshot`` at a loaded snapshot, in one transaction.
 
@@ -179,7 +233,7 @@ def activate_portal_snapshot(
     ``LiveSnapshotMoved`` and nothing changes.
     """
     check_snapshot_id(snapshot_id)
-    with _engine(channel) as engine:
+    with _engine(url) as engine:
         missing = [v for v in VIEWS if not _has_table(engine, snapshot_table(v, snapshot_id))]
         if missing:
             msg = f"portal snapshot {snapshot_id} is not loaded (no tables for {missing})"
@@ -191,18 +245,18 @@ def activate_portal_snapshot(
             live.create(conn, checkfirst=True)
             _compare(conn, live, expected, snapshot_id)
             for view in VIEWS:
-                _replace_view(conn, view, portal_table(view, metadata, snapshot_id))
+                _replace_view(conn, view, portal_table(view, metadata, snapshot_id, conn))
             conn.execute(live.delete())
             now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
             conn.execute(live.insert().values(snapshot_id=snapshot_id, activated_at=now))
-    log.info("portal %s: snapshot %s is live", _safe_url(channel), snapshot_id)
+    log.info("portal %s: snapshot %s is live", _safe_url(url), snapshot_id)
 
 
-def deactivate_portal(channel: PortalChannel, expected: str | object | None = ANY) -> None:
+def deactivate_portal(url: str, expected: str | object | None = ANY) -> None:
     """Nothing live: drop the views and the live row (a first publish rolled back)."""
-    if _missing_sqlite_file(channel.url):
+    if _missing_sqlite_file(url):
         return
-    with _engine(channel) as engine, engine.begin() as conn:
+    with _engine(url) as engine, engine.begin() as conn:
         _lock_portal(conn)
         live = _live_table(sa.MetaData())
         live.create(conn, checkfirst=True)
@@ -211,7 +265,7 @@ def deactivate_portal(channel: PortalChannel, expected: str | object | None = AN
         for view in VIEWS:
             conn.exec_driver_sql(f"DROP VIEW IF EXISTS {quote(view)}")
         conn.execute(live.delete())
-    log.info("portal %s: no snapshot is live", _safe_url(channel))
+    log.info("portal %s: no snapshot is live", _safe_url(url))
 
 
 def _compare(conn: Connection, live: sa.Table, expected: object, target: str | None) -> None:
@@ -233,19 +287,19 @@ def _lock_portal(conn: Connection) -> None:
         conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": ADVISORY_KEY})
 
 
-def live_portal_snapshot(channel: PortalChannel) -> str | None:
+def live_portal_snapshot(url: str) -> str | None:
     """The live snapshot id, or None when nothing was ever activated."""
-    if _missing_sqlite_file(channel.url):
+    if _missing_sqlite_file(url):
         return None
-    with _engine(channel) as engine:
+    with _engine(url) as engine:
         return _live(engine)
 
 
-def drop_portal_snapshots(channel: PortalChannel, keep: Collection[str]) -> list[str]:
+def drop_portal_snapshots(url: str, keep: Collection[str]) -> list[str]:
     """Drop the tables of every snapshot not in ``keep``, never the live one; return their ids."""
-    if _missing_sqlite_file(channel.url):
+    if _missing_sqlite_file(url):
         return []
-    with _engine(channel) as engine:
+    with _engine(url) as engine:
         loaded = _loaded_snapshots(engine)
         with engine.begin() as conn:
             _lock_portal(conn)
@@ -254,43 +308,24 @@ def drop_portal_snapshots(channel: PortalChannel, keep: Collection[str]) -> list
             current = conn.execute(sa.select(live.c.snapshot_id).limit(1)).scalar_one_or_none()
             doomed = sorted(set(loaded) - {*keep, current})
             metadata = sa.MetaData()
-            tables = [portal_table(v, metadata, s) for s in doomed for v in VIEWS]
+            tables = [_named(v, metadata, s) for s in doomed for v in VIEWS]
             metadata.drop_all(conn, tables=tables, checkfirst=True)
     if doomed:
-        log.info("portal %s: dropped tables of snapshots %s", _safe_url(channel), doomed)
+        log.info("portal %s: dropped tables of snapshots %s", _safe_url(url), doomed)
     return doomed
 
 
 # --- loading -----------------------------------------------------------------------------------
 
 
-def _product_rows(products: pl.DataFrame, channel: PortalChannel) -> pl.DataFrame:
-    localized_columns = {
-        "name": localized("name", channel.locale),
-        "description": localized("description", channel.locale),
-        "category_path": localized("category_path", channel.locale),
-    }
-    names = [c.name for c in _columns("products")]
-    return products.select(pl.col(localized_columns.get(n, n)).alias(n) for n in names)
-
-
-def _price_rows(
-    tiers: pl.DataFrame, products: pl.DataFrame, channel: PortalChannel
-) -> pl.DataFrame:
-    names = [c.name for c in _columns("prices")]
-    return (
-        tiers.filter(
-            pl.col("price_type").is_in(list(channel.price_types)),
-            pl.col("currency").is_in(list(channel.currencies)),
-        )
-        .join(products.select("sku"), on="sku", how="semi")
-        .select(names)
-    )
-
-
 def _load(conn: Connection, frames: dict[str, pl.DataFrame], snapshot_id: str) -> None:
     metadata = sa.MetaData()
-    tables = {view: portal_table(view, metadata, snapshot_id) for view in VIEWS}
+    name = snapshot_table("products", snapshot_id)
+    tables = {
+        "products": sa.Table(name, metadata, *product_columns(frames["products"].schema)),
+        "prices": portal_table("prices", metadata, snapshot_id),
+        "availability": portal_table("availability", metadata, snapshot_id),
+    }
     metadata.create_all(conn)
     copy = _copy_postgresql if conn.dialect.name == "postgresql" else _insert_many
     for view, frame in frames.items():
@@ -395,9 +430,14 @@ def _drop_tables(engine: Engine, snapshot_ids: Collection[str]) -> None:
     if not snapshot_ids:
         return
     metadata = sa.MetaData()
-    tables = [portal_table(v, metadata, s) for s in snapshot_ids for v in VIEWS]
+    tables = [_named(v, metadata, s) for s in snapshot_ids for v in VIEWS]
     with engine.begin() as conn:
         metadata.drop_all(conn, tables=tables, checkfirst=True)
+
+
+def _named(view: str, metadata: sa.MetaData, snapshot_id: str) -> sa.Table:
+    """A snapshot's table by name only (enough to drop it)."""
+    return sa.Table(snapshot_table(view, snapshot_id), metadata)
 
 
 def _has_table(engine: Engine, name: str) -> bool:
@@ -408,13 +448,14 @@ def _has_table(engine: Engine, name: str) -> bool:
 
 
 @contextmanager
-def _engine(channel: PortalChannel, *, create: bool = False) -> Iterator[Engine]:
+def _engine(url: str, *, create: bool = False) -> Iterator[Engine]:
     """An engine for the portal URL; on SQLite with transactional DDL and WAL (readers never
     block the writer); ``create`` makes the SQLite file's folder."""
-    url = sa.make_url(channel.url)
-    if url.get_backend_name() == "sqlite" and create and url.database not in (None, "", ":memory:"):
-        Path(url.database).parent.mkdir(parents=True, exist_ok=True)
-    engine = sa.create_engine(url)
+    parsed = sa.make_url(url)
+    database = parsed.database
+    if parsed.get_backend_name() == "sqlite" and create and database not in (None, "", ":memory:"):
+        Path(str(database)).parent.mkdir(parents=True, exist_ok=True)
+    engine = sa.create_engine(parsed)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_connect)
         event.listen(engine, "begin", _sqlite_begin)
@@ -452,5 +493,5 @@ def _missing_sqlite_file(url: str) -> bool:
     return not Path(database).exists()
 
 
-def _safe_url(channel: PortalChannel) -> str:
-    return sa.make_url(channel.url).render_as_string(hide_password=True)
+def _safe_url(url: str) -> str:
+    return sa.make_url(url).render_as_string(hide_password=True)

@@ -31,7 +31,6 @@ from pathlib import Path
 from typing import Literal, NoReturn
 
 from contracts import clock
-from contracts.config import PortalChannel
 from contracts.faults import checkpoint
 from contracts.snapshots import Manifest, SnapshotError
 from sinks.portal_sql import (
@@ -48,7 +47,8 @@ log = logging.getLogger(__name__)
 
 JOURNAL = "publish.journal"
 HISTORY = "history.jsonl"
-Portals = Mapping[str, PortalChannel]
+Portals = Mapping[str, str]
+"""channel name -> the portal database's URL"""
 Action = Literal["publish", "rollback"]
 
 
@@ -337,7 +337,7 @@ def recover(store: SnapshotStore, portals: Portals) -> str | None:
     return done
 
 
-def _dropper(portal: PortalChannel, kept: set[str]) -> Callable[[], object]:
+def _dropper(portal: str, kept: set[str]) -> Callable[[], object]:
     return lambda: drop_portal_snapshots(portal, kept)
 
 

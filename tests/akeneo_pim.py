@@ -57,7 +57,7 @@ class Pim:
             AkeneoSource.model_validate(source | changes),
             AkeneoCredentials.model_validate(credentials),
             tuple(locales),
-            scope,
+            (scope,) if isinstance(scope, str) else tuple(scope),
         )
 
     def client(self, settings: AkeneoPull | None = None, **kwargs: Any) -> AkeneoClient:

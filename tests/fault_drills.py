@@ -3,7 +3,8 @@ command in child processes, and check that what channels see stays one complete 
 
 Run them all, one line per drill::
 
-    .venv/bin/python tests/fault_drills.py            # or: pytest tests/test_fault_drills.py
+    .venv/bin/python tests/fault_drills.py
+    # or: pytest tests/test_drills_crash.py tests/test_drills_damage.py
 
 Each drill starts from a published snapshot (a small demo catalog), does its damage, runs the
 next Prism command, and then checks: the files' ``current`` and every portal name the same
@@ -157,12 +158,18 @@ def assert_one_complete_snapshot(workspace: Workspace) -> str:
 
 
 def _records(path: Path) -> int:
+    """Products (or rows) in a published file, counted from the file itself: a JSON-LD line is
+    one ``Product`` or a ``ProductGroup`` holding its variants; a CSV record (header not
+    counted, read with the delimiter its header uses); an RSS ``<item>``; a BMEcat product."""
     text = path.read_text(encoding="utf-8")
     if path.suffix == ".jsonl":
-        return sum(1 for line in text.splitlines() if line.strip())
+        objects = [json.loads(line) for line in text.splitlines() if line.strip()]
+        return sum(len(o["hasVariant"]) if o.get("@type") == "ProductGroup" else 1 for o in objects)
     if path.suffix == ".csv":
-        with path.open(encoding="utf-8", newline="") as handle:
-            return sum(1 for _ in csv.reader(handle)) - 1
+        header = text.lstrip("\ufeff").split("\n", 1)[0]
+        delimiter = max(";,\t|", key=header.count)
+        with path.open(encoding="utf-8-sig", newline="") as handle:
+            return sum(1 for _ in csv.reader(handle, delimiter=delimiter)) - 1
     if "<rss" in text[:500]:
         return text.count("<item>")
     return text.count('<PRODUCT mode="new">')

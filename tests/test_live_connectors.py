@@ -104,7 +104,8 @@ def test_live_akeneo_publishes_what_the_file_drop_publishes(
     assert portal_rows(live_root) == portal_rows(drop_root)
     products = [r for r in state.requests if r.path == "/api/rest/v1/products-uuid"]
     assert products
-    assert all(r.params.get("scope") == "ecommerce" for r in products)
+    # the shipped channels read two Akeneo channels (ecommerce, print): every scope is asked for
+    assert all("scope" not in r.params for r in products)
     assert all(r.params.get("locales") == "de_DE,en_US,fr_FR" for r in products)
 
 

@@ -29,6 +29,8 @@ from pipelines.definitions import JOB_NAME, build_definitions
 from sources.drops import write_marker
 
 AS_OF = dt.date(2026, 11, 22)
+CHANNELS = ("website", "shop", "portal", "marketplace", "social", "quoting")
+"""the shipped prism.yaml's channels"""
 
 
 @pytest.fixture(scope="module")
@@ -127,7 +129,7 @@ def test_a_product_drop_blocks_the_publish_until_a_run_overrides_it(root: Path) 
 def test_a_per_channel_limit_lets_the_others_through(root: Path) -> None:
     assert run(config_for(root)).success
     drop_products(root, keep_share=0.5)
-    lenient = dict.fromkeys(["website", "shop", "portal", "marketplace", "quoting"], 0.6)
+    lenient = dict.fromkeys(CHANNELS, 0.6)
     lenient["marketplace"] = 0.1
     result = run(config_for(root, max_product_drop_by_channel=lenient))
     assert not result.success
@@ -198,9 +200,11 @@ def test_every_run_leaves_a_report_with_exports_and_expectation_results(root: Pa
     quarantine = pl.read_parquet(root / "work" / result.run_id / "quarantine.parquet")
     with (folder / "quarantine.csv").open(encoding="utf-8", newline="") as handle:
         assert len(list(csv.DictReader(handle))) == quarantine.height
-    findings = quarantine.select("sku", "rule", "field", "value", "source").unique()
+    # one sheet row per finding: a finding that is an error on one channel (a required field)
+    # and a warning on others (an optional value dropped) is a row for each severity
+    findings = quarantine.select("sku", "rule", "field", "value", "source", "severity").unique()
     assert xlsx_rows(folder / "quarantine.xlsx") == findings.height + 1
-    for channel in ("website", "shop", "portal", "marketplace", "quoting"):
+    for channel in CHANNELS:
         validated = json.loads((folder / "expectations" / f"{channel}.json").read_text())
         assert validated["results"]
         errors = [

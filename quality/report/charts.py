@@ -17,6 +17,7 @@ SEGMENTS = (
     ("published without findings", "#2e7d32"),
     ("published with warnings", "#f9a825"),
     ("quarantined", "#c62828"),
+    ("filtered out", "#5e35b1"),
     ("disabled", "#9e9e9e"),
 )
 # (key, label, colour) of the trend lines.

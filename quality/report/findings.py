@@ -17,12 +17,11 @@ from __future__ import annotations
 
 import polars as pl
 
-from contracts.golden import localized
 from quality.quarantine import ALL_CHANNELS, QUARANTINE_SCHEMA
 from quality.rules import RULES
 
 ERP_FEEDS = {
-    "prices": ("list_price_",),
+    "prices": ("list_price_", "price"),
     "stock": ("available_qty", "availability"),
     "supply": ("availability", "lead_time_days"),
 }
@@ -45,17 +44,28 @@ def source_file() -> pl.Expr:
 
 
 def fix_in() -> pl.Expr:
-    """``PIM`` or ``ERP``: a declared rule's system, else that of the file the row came from."""
+    """``PIM``, ``ERP`` or ``CONFIG``: a golden rule's system, else that of the file the row
+    came from (a channel mapping's own value: the configuration)."""
     from_erp = source_file().is_in(list(ERP_FEEDS)) | pl.col("source").str.starts_with("ERP ")
-    by_file = pl.when(from_erp.fill_null(False)).then(pl.lit("ERP")).otherwise(pl.lit("PIM"))
+    from_config = pl.col("source").str.starts_with("prism.yaml").fill_null(False)
+    by_file = (
+        pl.when(from_erp.fill_null(False))
+        .then(pl.lit("ERP"))
+        .when(from_config)
+        .then(pl.lit("CONFIG"))
+        .otherwise(pl.lit("PIM"))
+    )
     by_rule = pl.col("rule").replace_strict(RULE_SYSTEMS, default=None, return_dtype=pl.String)
     declared = pl.when(pl.col("channel") != ALL_CHANNELS).then(by_rule)
     return pl.coalesce(declared, by_file)
 
 
-def findings_frame(quarantine: pl.DataFrame, golden: pl.DataFrame, locale: str) -> pl.DataFrame:
-    """Every quarantine row with ``name``, ``uuid``, ``fix_in`` and ``caused_by``."""
-    products = golden.select("sku", "uuid", name=pl.col(localized("name", locale)))
+def findings_frame(
+    quarantine: pl.DataFrame, golden: pl.DataFrame, names: pl.DataFrame
+) -> pl.DataFrame:
+    """Every quarantine row with ``name`` (from ``names``: sku, name), ``uuid``, ``fix_in``
+    and ``caused_by``."""
+    products = golden.select("sku", "uuid").join(names, on="sku", how="left")
     named = quarantine.join(products, on="sku", how="left", maintain_order="left")
     return with_causes(named.with_columns(fix_in=fix_in())).select(FINDINGS_SCHEMA.names())
 

@@ -76,7 +76,8 @@ def channels(frame: pl.DataFrame, numbers: Numbers) -> list[Row]:
     for r in frame.iter_rows(named=True):
         warned = r["warned"] or 0
         clean = max((r["published"] or 0) - warned, 0)
-        counts = [clean, warned, r["quarantined"] or 0, r["disabled"] or 0]
+        filtered = r.get("filtered") or 0
+        counts = [clean, warned, r["quarantined"] or 0, filtered, r["disabled"] or 0]
         cells = {k: numbers.count(r[k]) for k in _CHANNEL_COUNTS}
         rows.append(
             {
@@ -89,7 +90,7 @@ def channels(frame: pl.DataFrame, numbers: Numbers) -> list[Row]:
     return rows
 
 
-_CHANNEL_COUNTS = ("products", "published", "quarantined", "disabled", "warned")
+_CHANNEL_COUNTS = ("products", "published", "quarantined", "filtered", "disabled", "warned")
 LEGEND = [{"label": label, "colour": colour} for label, colour in SEGMENTS]
 
 

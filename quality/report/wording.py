@@ -65,9 +65,71 @@ def channel_label(channel: str | None) -> str:
 @cache
 def needs(rule: str, channel_format: str | None = None) -> str:
     """What a product failing ``rule`` needs, e.g. "Needs a GTIN with a correct GS1 check
-    digit"; a rule declared per format takes that format's words, an unknown code stays as is.
-    """
-    declared = [r for r in RULES if r.code == rule]
-    fitting = [r for r in declared if channel_format in r.formats] or declared
-    description = fitting[0].description if fitting else REASONS.get(rule)
-    return f"Needs {description}" if description else rule
+    digit": a golden rule's own description, an input reject's reason, or for the rules a
+    format's field spec generates (``<field>_missing``, ``_invalid``, ``_too_long``, ...) words
+    from that spec; an unknown code stays as is."""
+    declared = next((r for r in RULES if r.code == rule), None)
+    if declared is not None:
+        return f"Needs {declared.description}"
+    if rule in REASONS:
+        return f"Needs {REASONS[rule]}"
+    if rule == "option_label_missing":
+        return "Needs an option label in the channel's locale (another locale's label or the "
+        "option code was shown)"
+    if rule.startswith("filtered_by_"):
+        return FILTER_REASONS.get(rule.removeprefix("filtered_by_"), "Left out by a filter")
+    return _field_words(rule, channel_format) or rule
+
+
+FILTER_REASONS = {
+    "include": "Left out: not in the channel's include filter",
+    "exclude": "Left out: matched the channel's exclude filter",
+    "completeness": "Left out: less complete than the channel's completeness filter asks",
+}
+_SUFFIXES = ("_missing", "_invalid", "_too_long", "_too_short", "_truncated", "_too_many")
+
+
+def _field_words(rule: str, channel_format: str | None) -> str | None:
+    from sinks.formats import FORMATS
+
+    suffix = next((s for s in _SUFFIXES if rule.endswith(s)), None)
+    if suffix is None:
+        return None
+    name = rule.removesuffix(suffix)
+    spec = FORMATS[channel_format].spec_of(name) if channel_format in FORMATS else None
+    label = name.replace("_", " ")
+    if suffix == "_missing":
+        about = f" ({spec.description})" if spec is not None and spec.description else ""
+        return f"Needs a value for {label}{about}"
+    if suffix == "_invalid":
+        return f"Needs a valid {label}{_validity(spec)}"
+    limit = spec.max_length if spec is not None else None
+    if suffix == "_too_long":
+        return f"Needs a {label} of at most {limit} characters" if limit else f"Shorter {label}"
+    if suffix == "_truncated":
+        return (
+            f"The {label} was cut to {limit} characters, the channel's limit"
+            if limit
+            else (f"The {label} was cut to the channel's limit")
+        )
+    if suffix == "_too_short":
+        least = spec.min_length if spec is not None else None
+        return f"Needs a {label} of at least {least} characters" if least else f"Longer {label}"
+    most = spec.max_items if spec is not None else None
+    return f"Needs at most {most} values for {label}" if most else f"Fewer values for {label}"
+
+
+def _validity(spec: object) -> str:
+    kind = getattr(spec, "kind", None)
+    allowed = getattr(spec, "allowed", None)
+    if kind == "gtin":
+        return " (GTIN-8/12/13/14 with a correct GS1 check digit)"
+    if kind == "url":
+        return " (an absolute http(s) URL)"
+    if kind == "money":
+        return " (an amount above zero)"
+    if allowed:
+        return f" (one of {', '.join(allowed)})"
+    if getattr(spec, "pattern", None):
+        return " (in the format the channel expects)"
+    return ""

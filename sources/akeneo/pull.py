@@ -29,12 +29,18 @@ AKENEO_DATE = "%Y-%m-%d %H:%M:%S"
 @dataclass(frozen=True)
 class AkeneoPull:
     """One PIM to pull and what of it: its settings (``pim:`` in prism.yaml), its secrets, and
-    the locales and scope the channels need."""
+    the locales and scopes (Akeneo channels) the channels need."""
 
     source: AkeneoSource
     credentials: AkeneoCredentials
     locales: tuple[str, ...]
-    scope: str
+    scopes: tuple[str, ...]
+
+    @property
+    def scope(self) -> str | None:
+        """The ``scope`` filter of a product request: the API takes one channel code, so a
+        pull for several Akeneo channels asks for every scope's values (no filter)."""
+        return self.scopes[0] if len(self.scopes) == 1 else None
 
 
 @dataclass(frozen=True)
@@ -76,7 +82,7 @@ def pull_catalog(
     last_full = now() if mode == "full" or state is None else state.last_full_pull
     mark = _high_water_mark(fetched) or (state.high_water_mark if state else None)
     base_url = settings.source.base_url
-    new_state = PullState(mark, last_full, base_url, settings.locales, settings.scope)
+    new_state = PullState(mark, last_full, base_url, settings.locales, settings.scopes)
     generation = publish(store, files, new_state)
     return _result(mode, files, fetched, mark, time.perf_counter() - started, generation)
 
@@ -110,9 +116,9 @@ def _full_pull_reason(settings: AkeneoPull, state: PullState | None, now: dateti
     """Why the stored state cannot be updated incrementally, or None when it can."""
     if state is None or state.high_water_mark is None:
         return "no previous pull"
-    pulled = (state.base_url, state.locales, state.scope)
-    if pulled != (settings.source.base_url, settings.locales, settings.scope):
-        return "base_url, locales or scope changed"
+    pulled = (state.base_url, state.locales, state.scopes)
+    if pulled != (settings.source.base_url, settings.locales, settings.scopes):
+        return "base_url, locales or scopes changed"
     every = settings.source.full_pull_every_hours
     if every is not None and now - state.last_full_pull >= timedelta(hours=every):
         return f"the last full pull is over {every:g} h old; this drops deleted items"
@@ -125,11 +131,9 @@ def _params(stream: Stream, settings: AkeneoPull, since: datetime | None) -> dic
     params = {"limit": str(settings.source.page_size)}
     if not stream.search_after:
         return params
-    params |= {
-        "pagination_type": "search_after",
-        "locales": ",".join(settings.locales),
-        "scope": settings.scope,
-    }
+    params |= {"pagination_type": "search_after", "locales": ",".join(settings.locales)}
+    if settings.scope is not None:
+        params["scope"] = settings.scope
     if since is not None:
         params["search"] = _updated_after(since, settings)
     return params

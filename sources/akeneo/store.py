@@ -33,7 +33,7 @@ class PullState:
     last_full_pull: datetime
     base_url: str
     locales: tuple[str, ...]
-    scope: str
+    scopes: tuple[str, ...]
 
     def to_json(self) -> str:
         mark = self.high_water_mark.isoformat() if self.high_water_mark else None
@@ -42,7 +42,7 @@ class PullState:
             "last_full_pull": self.last_full_pull.isoformat(),
             "base_url": self.base_url,
             "locales": list(self.locales),
-            "scope": self.scope,
+            "scopes": list(self.scopes),
         }
         return json.dumps(data, indent=2) + "\n"
 
@@ -55,7 +55,8 @@ class PullState:
             last_full_pull=datetime.fromisoformat(data["last_full_pull"]),
             base_url=data["base_url"],
             locales=tuple(data["locales"]),
-            scope=data["scope"],
+            # a state written before pulls took several scopes names one
+            scopes=tuple(data["scopes"]) if "scopes" in data else (data["scope"],),
         )
 
 

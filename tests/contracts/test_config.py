@@ -11,23 +11,35 @@ from hypothesis import strategies as st
 
 from contracts.config import ConfigError, load_config, parse_config
 from contracts.text import file_name_for
+from mapping.compile import compile_all
+from mapping.expressions import MappingError
+from mapping.model import PimModel
+from sinks.formats import FORMATS
 
 
 def test_the_shipped_configuration_is_valid() -> None:
     config = load_config(REPO / "prism.yaml")
-    assert list(config.channels) == ["website", "shop", "portal", "marketplace", "quoting"]
+    assert list(config.channels) == [
+        "website",
+        "shop",
+        "portal",
+        "marketplace",
+        "social",
+        "quoting",
+    ]
     assert config.currencies == ("EUR", "USD")
+    compile_all(config, FORMATS, PimModel(), frozenset())  # every mapping compiles
 
 
 @pytest.mark.parametrize(
     ("path", "value", "expected"),
     [
-        (["channels", "shop", "currency"], "EURO", "channels.shop.csv.currency"),
-        (["channels", "shop", "format"], "xlsx", "channels.shop"),
+        (["channels", "shop", "currency"], "EURO", "channels.shop.currency"),
+        (["channels", "shop", "format"], "", "channels.shop.format"),
+        (["channels", "Shop Ä"], {"format": "csv"}, "channels.Shop Ä"),
         (["channels", "website", "locale"], "it_IT", "channels.website.locale"),
         (["publish", "keep"], 0, "publish.keep"),
         (["locales"], ["german"], "locales"),
-        (["channels", "quoting", "customers"], [], "channels.quoting.bmecat.customers"),
         (["unknown_key"], 1, "unknown_key"),
         (["pim"], {"kind": "akeneo", "store": "s"}, "pim.akeneo.base_url"),
         (["erp"], {"kind": "sap", "base_url": "http://h", "root": "r"}, "erp.sap.plants"),
@@ -63,14 +75,30 @@ def test_a_missing_file_and_broken_yaml_fail_clearly(tmp_path: Path) -> None:
         load_config(broken)
 
 
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        ({"format": "pdf"}, "channels.shop.format: unknown format 'pdf' (formats: bmecat, csv"),
+        ({"delimter": ";"}, "channels.shop.delimter: format 'csv' has no option 'delimter'"),
+    ],
+)
+def test_format_errors_name_the_key_path(change: dict[str, str], expected: str) -> None:
+    """The registry is above the contracts: a channel's format and its options are checked
+    when the mappings compile (``prism validate-config`` and the start of every run)."""
+    data = default_config()
+    data["channels"]["shop"] |= change
+    with pytest.raises(MappingError, match=re.escape(expected)):
+        compile_all(parse_config(data), FORMATS, PimModel(), frozenset())
+
+
 def test_customer_ids_that_would_share_a_catalog_file_are_refused() -> None:
     data = default_config()
     data["channels"]["quoting"]["customers"] = [
         {"id": "k1", "name": "Lower"},
         {"id": "K1", "name": "Upper"},
     ]
-    with pytest.raises(ConfigError, match="customers 'k1' and 'K1' would share the catalog file"):
-        parse_config(data)
+    with pytest.raises(MappingError, match=r"channels\.quoting\.customers: .*'k1' and 'K1'"):
+        compile_all(parse_config(data), FORMATS, PimModel(), frozenset())
 
 
 @pytest.mark.parametrize("currency", ["EURO", "EUU", "XAU", "eur"])

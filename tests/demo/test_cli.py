@@ -27,6 +27,17 @@ def test_demo_data_prints_a_readable_summary(tmp_path: Path) -> None:
     assert re.fullmatch(r"60 \(\d+ simple, \d+ variants\)", rows["products"])
     for label in ("product models", "price rows", "stock rows", "supply rows"):
         assert re.fullmatch(r"[\d,]+", rows[label]), label
+    options = r"\d+ \(brand \d+, color \d+, size \d+, material \d+\)"
+    assert re.fullmatch(options, rows["attribute options"])
+    assert rows["channels"] == "ecommerce: tree master; print: tree print_catalog"
+    assert re.fullmatch(r"2 \(master \d+, print_catalog \d+ categories\)", rows["category trees"])
+    assert rows["family variants"].startswith("3 (tshirts_color_size: color > size;")
+    assert rows["main image"] == "image: 6 families; packshot: power_tools, hand_tools"
+    assert re.fullmatch(
+        r"\d+ variants with a mixed-case parent, \d+ option codes in another case, "
+        r"\d+ absolute media URLs",
+        rows["export quirks"],
+    )
     assert rows["defects seeded"].endswith("by kind:")
     for kind in (*DEFECT_RATES, "unknown_sku_prices", "disabled"):
         assert re.fullmatch(r"\d+", rows[kind]), kind

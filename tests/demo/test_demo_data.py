@@ -96,6 +96,10 @@ def test_the_layout_and_summary(jsonl: DemoSummary) -> None:
     ]
     for folder in (jsonl.pim_dir, jsonl.erp_dir):  # every drop is sealed by a ready marker
         verify_drop(folder, "manifest.json")
+    announced = announced_rows(jsonl.pim_dir, "manifest.json")
+    assert set(announced) == {f"{n}.jsonl" for n in PIM_FILES}  # the structure files too
+    for name, rows in announced.items():
+        assert rows == len(json_lines(jsonl.pim_dir / name)), name
     assert announced_rows(jsonl.erp_dir, "manifest.json") == {
         "prices.csv": jsonl.price_rows,
         "stock.csv": jsonl.stock_rows,
@@ -183,23 +187,34 @@ def test_products_have_the_akeneo_rest_shape(jsonl: DemoSummary) -> None:
         assert all(AMOUNT.match(p["amount"]) for p in prices)
 
 
-def test_values_live_where_the_variant_model_puts_them(jsonl: DemoSummary) -> None:
+def held(item: dict[str, Any]) -> set[str]:
+    return {code for code, entries in item["values"].items() if entries}
+
+
+def test_values_live_where_the_family_variants_put_them(jsonl: DemoSummary) -> None:
     products = json_lines(jsonl.pim_dir / "products.jsonl")
-    models = {m["code"]: m for m in json_lines(jsonl.pim_dir / "product_models.jsonl")}
+    # Akeneo codes are case-insensitive: a few variants spell their parent in another case.
+    models = {m["code"].lower(): m for m in json_lines(jsonl.pim_dir / "product_models.jsonl")}
+    levels = {
+        v["code"]: {s["level"]: s for s in v["variant_attribute_sets"]}
+        for v in json_lines(jsonl.pim_dir / "family_variants.jsonl")
+    }
     variants = [p for p in products if p["parent"]]
     assert 0.28 < len(variants) / len(products) < 0.38
     two_level = 0
     for product in variants:
-        assert {k for k, v in product["values"].items() if v} <= {
-            "sku",
-            "ean",
-            "size",
-            "weight",
-            "price",
-        }
-        model = models[product["parent"]]
-        root = models[model["parent"]] if model["parent"] else model
+        model = models[product["parent"].lower()]
+        root = models[model["parent"].lower()] if model["parent"] else model
+        sets = levels[root["family_variant"]]
         two_level += model is not root
+        assert len(sets) == (2 if model is not root else 1)
+        assert held(product) <= set(sets[len(sets)]["attributes"])
+        assert set(sets[len(sets)]["axes"]) <= held(product)  # a variant has its axis value
+        if model is not root:
+            assert model["family_variant"] == root["family_variant"]
+            assert held(model) == set(sets[1]["attributes"])  # color and its image
+        shared = {a for s in sets.values() for a in s["attributes"]}
+        assert not held(root) & shared
         assert root["parent"] is None
         assert value(root, "name", "de_DE")
         assert value(root, "brand")
@@ -239,24 +254,42 @@ def test_jsonl_and_csv_describe_the_same_catalog(
     assert [(r["code"], r["parent"] or None) for r in model_rows] == [
         (m["code"], m["parent"]) for m in models
     ]
-    for name in ("categories", "attributes", "families"):
-        codes = [r["code"] for r in csv_rows(csv_export.pim_dir / f"{name}.csv", ";")]
-        assert codes == [i["code"] for i in json_lines(jsonl.pim_dir / f"{name}.jsonl")]
+    for name in PIM_FILES[2:]:  # the structure: the same items in the same order
+        rows = csv_rows(csv_export.pim_dir / f"{name}.csv", ";")
+        items = json_lines(jsonl.pim_dir / f"{name}.jsonl")
+        assert [r["code"] for r in rows] == [i["code"] for i in items], name
+        for row, item in zip(rows, items, strict=True):
+            for locale in LOCALES:
+                label = (item.get("labels") or {}).get(locale)
+                assert (row.get(f"label-{locale}") or None) == label, (name, row["code"])
+    for row, item in zip(
+        csv_rows(csv_export.pim_dir / "product_models.csv", ";"), models, strict=True
+    ):
+        assert (row["color"] or None) == value(item, "color")
+        assert (row["image"] or None) == value(item, "image")
     assert files(csv_export.erp_dir) == files(jsonl.erp_dir)
 
 
-def test_categories_form_one_three_level_tree(jsonl: DemoSummary) -> None:
+def test_categories_form_two_three_level_trees_one_per_channel(jsonl: DemoSummary) -> None:
     categories = {c["code"]: c for c in json_lines(jsonl.pim_dir / "categories.jsonl")}
-    assert [c for c in categories.values() if c["parent"] is None] == [categories["master"]]
-    assert 25 <= len(categories) <= 35
-    for category in categories.values():
+    roots = [c for c in categories.values() if c["parent"] is None]
+    assert roots == [categories["master"], categories["print_catalog"]]
+    channels = {c["code"]: c for c in json_lines(jsonl.pim_dir / "channels.jsonl")}
+    assert {c: channels[c]["category_tree"] for c in channels} == {
+        "ecommerce": "master",
+        "print": "print_catalog",
+    }
+    assert 35 <= len(categories) <= 45
+    tree = {}
+    for code, category in categories.items():
         assert set(category["labels"]) == set(LOCALES)
         depth, node = 1, category
         while node["parent"]:
             depth, node = depth + 1, categories[node["parent"]]
         assert depth <= 3
-    used = {c for p in json_lines(jsonl.pim_dir / "products.jsonl") for c in p["categories"]}
-    assert used <= set(categories)
+        tree[code] = node["code"]
+    for item in json_lines(jsonl.pim_dir / "products.jsonl"):
+        assert {tree[c] for c in item["categories"]} == {"master", "print_catalog"}
 
 
 def test_erp_files_have_exactly_the_agreed_columns(jsonl: DemoSummary) -> None:
@@ -285,6 +318,8 @@ def test_defects_are_present_in_the_intended_share(jsonl: DemoSummary) -> None:
     found = Counter()
     found["missing_name_de_DE"] = sum(value(p, "name", "de_DE") is None for p in simple)
     found["missing_image"] = sum(value(p, "image") is None for p in simple)
+    missing = [p for p in simple if value(p, "image") is None]
+    assert all(value(p, "packshot") is None for p in missing)  # no image of any kind
     found["missing_ecommerce_description"] = sum(
         any(value(p, "description", lo, "ecommerce") is None for lo in LOCALES) for p in simple
     )

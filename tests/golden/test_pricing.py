@@ -208,21 +208,37 @@ def tiers(*rows: dict[str, Any]) -> pl.LazyFrame:
     return price_tiers(prices(*rows), AS_OF)
 
 
-def test_list_prices_per_currency() -> None:
+def test_list_prices_per_currency_with_the_last_day_they_hold() -> None:
     frame = tiers(
-        price("A", "10", 2),
+        price("A", "10", 2, valid_to=D(2026, 12, 31)),
         price("A", "11", 3, currency="USD"),
-        price("A", "9", 4, min_quantity=10),
-        price("A", "7", 5, price_type="group", customer_group="retail"),
-        price("B", "5", 6, currency="USD"),
+        price("A", "9", 4, min_quantity=10, valid_to=D(2026, 7, 1)),
+        price("A", "7", 5, price_type="group", customer_group="retail", valid_to=AS_OF),
+        price("B", "5", 6, currency="USD", valid_to=AS_OF),
         price("C", "3", 7, currency="CHF"),
         price("D", "2", 8, price_type="customer", customer_id="C1"),
     )
     result = list_prices(frame, ("EUR", "USD")).collect().sort("sku")
     assert result.schema == pl.Schema(
-        {"sku": pl.String, "list_price_EUR": MONEY, "list_price_USD": MONEY}
+        {
+            "sku": pl.String,
+            "list_price_EUR": MONEY,
+            "list_price_valid_to_EUR": pl.Date,
+            "list_price_USD": MONEY,
+            "list_price_valid_to_USD": pl.Date,
+        }
     )
-    assert result.rows() == [("A", Decimal(10), Decimal(11)), ("B", None, Decimal(5))]
+    # The validity is the quantity-1 list tier's own: not another tier's, not another currency's.
+    assert result.rows() == [
+        ("A", Decimal(10), D(2026, 12, 31), Decimal(11), None),
+        ("B", None, None, Decimal(5), AS_OF),
+    ]
+
+
+def test_list_prices_of_no_currency_have_only_the_sku() -> None:
+    result = list_prices(tiers(price("A", "10", 2)), ()).collect()
+    assert result.schema == pl.Schema({"sku": pl.String})
+    assert result.height == 0
 
 
 CUSTOMER = {"price_type": "customer", "customer_id": "C1"}

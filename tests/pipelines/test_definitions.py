@@ -12,11 +12,23 @@ from assets.resources import AkeneoResource, SapResource
 from contracts.config import load_config, parse_config
 from pipelines.definitions import JOB_NAME, build_definitions, job_for
 
+CHANNELS = ("website", "shop", "portal", "marketplace", "social", "quoting")
+STRUCTURE = [
+    "pim_attribute_options",
+    "pim_attributes",
+    "pim_channels",
+    "pim_families",
+    "pim_family_variants",
+]
+"""The PIM's catalog model: every step that compiles the channels' mappings reads it."""
+CHANNEL_STEP = sorted(
+    ["golden_products", *STRUCTURE, "price_tiers", "quarantine", "source_snapshots"]
+)
 GRAPH = {
     "source_snapshots": [],
     "pim_master_data": ["source_snapshots"],
     "pim_rejects": ["source_snapshots"],
-    "pim_families": ["source_snapshots"],
+    **{name: ["source_snapshots"] for name in STRUCTURE},
     "erp_prices": ["source_snapshots"],
     "erp_stock": ["source_snapshots"],
     "erp_supply": ["source_snapshots"],
@@ -29,37 +41,33 @@ GRAPH = {
         "source_snapshots",
     ],
     "price_tiers": ["erp_prices", "erp_stock", "erp_supply", "pim_master_data", "source_snapshots"],
-    "quarantine": [
-        "erp_prices",
-        "erp_rejects",
-        "erp_stock",
-        "erp_supply",
-        "golden_products",
-        "pim_families",
-        "pim_rejects",
-        "source_snapshots",
-    ],
-    **{
-        f"feeds/{c}": ["golden_products", "pim_families", "price_tiers", "quarantine"]
-        for c in ("website", "shop", "portal", "marketplace", "quoting")
-    },
-    "expectation_results": ["golden_products", "pim_families", "price_tiers", "quarantine"],
-    "quality_report": [
-        "erp_prices",
-        "expectation_results",
-        "golden_products",
-        "quarantine",
-        "source_snapshots",
-    ],
-    "published_snapshot": [
-        "feeds/marketplace",
-        "feeds/portal",
-        "feeds/quoting",
-        "feeds/shop",
-        "feeds/website",
-        "quality_report",
-        "source_snapshots",
-    ],
+    "quarantine": sorted(
+        [
+            "erp_prices",
+            "erp_rejects",
+            "erp_stock",
+            "erp_supply",
+            "golden_products",
+            *STRUCTURE,
+            "pim_rejects",
+            "source_snapshots",
+        ]
+    ),
+    **{f"feeds/{c}": CHANNEL_STEP for c in CHANNELS},
+    "expectation_results": CHANNEL_STEP,
+    "quality_report": sorted(
+        [
+            "erp_prices",
+            "expectation_results",
+            "golden_products",
+            *STRUCTURE,
+            "quarantine",
+            "source_snapshots",
+        ]
+    ),
+    "published_snapshot": sorted(
+        [*(f"feeds/{c}" for c in CHANNELS), "quality_report", "source_snapshots"]
+    ),
 }
 
 
@@ -80,7 +88,7 @@ def test_the_asset_graph_is_as_designed() -> None:
         ]
         + [
             f"feeds/{c}:{n}"
-            for c in ("website", "shop", "portal", "marketplace", "quoting")
+            for c in CHANNELS
             for n in ("accounted", "not_empty", "expectations", "warnings")
         ]
     )

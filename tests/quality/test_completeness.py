@@ -1,4 +1,6 @@
-"""Completeness scores per channel and locale, their summary and the worst groups."""
+"""Completeness scores per channel and locale, as a PIM computes them (the required and
+recommended target fields a channel fills from the PIM, compiled in each locale), their summary
+and the worst groups."""
 
 from __future__ import annotations
 
@@ -7,10 +9,10 @@ from typing import Any
 
 import polars as pl
 import pytest
-from factories import LOCALES, default_config, golden_products, product
+from factories import LOCALES, config_with, golden_products, pim, product
 from polars.testing import assert_frame_equal
 
-from contracts.config import PrismConfig, parse_config
+from mapping.plan import compiled_per_locale
 from quality.completeness import (
     WORST,
     by_channel_and_locale,
@@ -18,42 +20,105 @@ from quality.completeness import (
     score_column,
     worst_groups,
 )
-from quality.rules import required_columns
+from sinks.formats import FORMATS
 
 WORST_COLUMNS = ["products", "quarantined", "quarantine_share", "completeness"]
-
-
-def config() -> PrismConfig:
-    data = default_config()
-    data["locales"] = list(LOCALES)
-    data["channels"]["portal"]["currencies"] = ["EUR"]  # the currencies of the factories
-    return parse_config(data)
-
-
-CONFIG = config()
-SCORE_COLUMNS = [score_column(n, loc) for n in CONFIG.channels for loc in CONFIG.locales]
+CONFIG = config_with(
+    {
+        "marketplace": {
+            "format": "google_merchant",
+            "locale": "de_DE",
+            "currency": "EUR",
+            "product_url": "https://www.example.com/p/{sku}",
+        },
+        "shop": {
+            "format": "csv",
+            "locale": "de_DE",
+            "currency": "EUR",
+            "product_url": "https://shop.example.com/p/{sku}",
+        },
+        "portal": {
+            "format": "sql",
+            "url": "sqlite:///var/portal.sqlite",
+            "locale": "de_DE",
+            "currencies": ["EUR"],
+        },
+        "social": {
+            "format": "meta_catalog",
+            "locale": "en_US",
+            "currency": "USD",
+            "product_url": "https://www.example.com/en/p/{sku}",
+        },
+    }
+)
+KEYS = [(n, loc) for n in CONFIG.channels for loc in LOCALES]
+SCORE_COLUMNS = [score_column(n, loc) for n, loc in KEYS]
+COMPILED = compiled_per_locale(CONFIG, FORMATS, pim(), list(golden_products(product("X")).columns))
+COUNTED = {key: set(channel.required_pim_fields()) for key, channel in COMPILED.items()}
+"""(channel, locale) -> the target fields completeness counts there"""
+FILLS = {
+    "name": {"title", "name"},
+    "description": {"description"},
+    "category_path": {"category_path", "product_type"},
+    "gtin": {"gtin"},
+    "brand": {"brand"},
+    "image_url": {"image_link", "image_url"},
+    "color": {"color"},
+    "size": {"size"},
+}
+"""a test product attribute -> the target fields of the presets it fills"""
 
 
 def complete(sku: str, **overrides: Any) -> dict[str, Any]:
-    """A product with every attribute any rule can require, the backorder date included."""
+    """A product with every attribute any preset maps, the backorder date included."""
     row = {"availability": "backorder", "availability_date": dt.date(2026, 12, 1)}
     return product(sku, **(row | overrides))
 
 
 def scores_of(*rows: dict[str, Any]) -> pl.DataFrame:
-    golden = golden_products(*rows).lazy()
-    return completeness_scores(golden, CONFIG.channels, CONFIG.locales).collect()
+    golden = golden_products(*rows)
+    return completeness_scores(golden, COMPILED)
+
+
+LOCALIZED = ("name", "description", "category_path")
+
+
+def lacking(missing: set[str], locale: str) -> set[str]:
+    """The target fields a product without the attributes ``missing`` (short names as
+    ``product()`` takes them: ``name_en_US``, ``gtin``) lacks when compiled in ``locale``."""
+    fields: set[str] = set()
+    for attribute in missing:
+        base = next((b for b in LOCALIZED if attribute.startswith(f"{b}_")), None)
+        if base is None:
+            fields |= FILLS.get(attribute, set())  # ERP values are not counted
+        elif attribute == f"{base}_{locale}":
+            fields |= FILLS[base]
+    return fields
 
 
 def expected_score(channel: str, locale: str, missing: set[str]) -> float:
-    required = required_columns(CONFIG.channels[channel], locale)
-    return 1 - len(missing.intersection(required)) / len(required)
+    counted = COUNTED[(channel, locale)]
+    return 1 - len(lacking(missing, locale) & counted) / len(counted)
 
 
 def mean_score(missing: set[str]) -> float:
     """A product's completeness over every channel and locale (as ``worst_groups`` averages)."""
-    found = [expected_score(n, loc, missing) for n in CONFIG.channels for loc in CONFIG.locales]
+    found = [expected_score(n, loc, missing) for n, loc in KEYS]
     return sum(found) / len(found)
+
+
+def test_the_counted_fields_are_the_required_and_recommended_pim_fields() -> None:
+    """Written out: a format whose requirements change changes completeness."""
+    assert COUNTED[("marketplace", "de_DE")] == {
+        "title", "description", "image_link", "brand", "gtin"
+    }  # fmt: skip
+    assert COUNTED[("social", "en_US")] == {"title", "description", "image_link", "brand"}
+    assert COUNTED[("portal", "de_DE")] == {"name", "description"}
+    # a tabular feed requires nothing: every PIM field it maps counts
+    assert COUNTED[("shop", "de_DE")] == {
+        "name", "description", "brand", "gtin", "color", "size", "category_path", "image_url"
+    }  # fmt: skip
+    assert all(COUNTED[(n, "de_DE")] == COUNTED[(n, "en_US")] for n in CONFIG.channels)
 
 
 # --- completeness_scores ------------------------------------------------------------------
@@ -71,8 +136,8 @@ def test_scores_have_one_float32_column_per_channel_and_locale() -> None:
     [
         {},
         {"gtin": "4006381333932"},  # an invalid GTIN is present: completeness counts presence
-        {"description_de_DE": "short"},  # too short for the shop, but present
-        {"color": None, "size": None, "weight": None},  # no rule requires these
+        {"description_de_DE": "short"},
+        {"weight": None},  # no preset maps it as a required or PIM text field
     ],
 )
 def test_a_complete_product_scores_one_everywhere(overrides: dict[str, Any]) -> None:
@@ -90,7 +155,8 @@ def test_a_complete_in_stock_product_scores_one_everywhere() -> None:
     [
         {"name_en_US"},
         {"name_en_US", "description_en_US"},
-        {"category_path_de_DE"},
+        {"category_path_de_DE"},  # the shop's column only (Google's product type is optional)
+        {"color", "size"},  # the shop's columns only
         {"gtin"},
         {"brand"},
         {"image_url"},
@@ -104,10 +170,9 @@ def test_a_missing_attribute_lowers_only_the_channels_and_locales_that_require_i
 ) -> None:
     scores = scores_of(complete("A", **dict.fromkeys(missing)), complete("B"))
     a = scores.filter(pl.col("sku") == "A").row(0, named=True)
-    for name in CONFIG.channels:
-        for locale in CONFIG.locales:
-            column = score_column(name, locale)
-            assert a[column] == pytest.approx(expected_score(name, locale, missing)), column
+    for name, locale in KEYS:
+        column = score_column(name, locale)
+        assert a[column] == pytest.approx(expected_score(name, locale, missing)), column
     assert scores.filter(pl.col("sku") == "B").select(SCORE_COLUMNS).row(0) == tuple(
         1.0 for _ in SCORE_COLUMNS
     )
@@ -115,26 +180,36 @@ def test_a_missing_attribute_lowers_only_the_channels_and_locales_that_require_i
 
 def test_a_missing_en_us_name_lowers_only_the_en_us_columns() -> None:
     scores = scores_of(complete("A", name_en_US=None)).row(0, named=True)
-    for name, channel in CONFIG.channels.items():
-        required = len(required_columns(channel, "en_US"))
-        assert scores[score_column(name, "en_US")] == pytest.approx((required - 1) / required)
+    for name in CONFIG.channels:
+        counted = len(COUNTED[(name, "en_US")])
+        assert scores[score_column(name, "en_US")] == pytest.approx((counted - 1) / counted)
         assert scores[score_column(name, "de_DE")] == 1.0
 
 
-@pytest.mark.parametrize("blank", [None, "", "   ", "\t\n"])
+@pytest.mark.parametrize("blank", [None, "", "   ", "\t\n", "\x1c"])
 def test_blank_text_counts_as_missing(blank: str | None) -> None:
     scores = scores_of(complete("A", name_en_US=blank)).row(0, named=True)
-    assert scores["website/en_US"] < 1.0
-    assert scores["website/de_DE"] == 1.0
+    assert scores["social/en_US"] == pytest.approx(3 / 4)
+    assert scores["social/de_DE"] == 1.0
 
 
-def test_hand_computed_marketplace_score() -> None:
-    # marketplace (google_merchant) requires in de_DE: name, description, gtin, category path,
-    # brand and image: 6 PIM attributes, 4 of them present (ERP values are not counted).
+def test_hand_computed_scores() -> None:
+    # marketplace (google_merchant) counts in de_DE: title, description, image link, brand
+    # and GTIN, 3 of 5 present (the id, link, price and availability are not the PIM's)
     scores = scores_of(complete("A", gtin=None, brand=None)).row(0, named=True)
-    assert scores["marketplace/de_DE"] == pytest.approx(4 / 6)
-    # the portal (sql) requires neither gtin nor brand
+    assert scores["marketplace/de_DE"] == pytest.approx(3 / 5)
+    # Meta requires a brand, not a GTIN
+    assert scores["social/en_US"] == pytest.approx(3 / 4)
+    # the portal (sql) counts its name and description only
     assert scores["portal/de_DE"] == 1.0
+    # the shop (csv) requires nothing and counts each of its 8 PIM columns
+    assert scores["shop/de_DE"] == pytest.approx(6 / 8)
+
+
+def test_completeness_counts_presence_not_validity() -> None:
+    """A wrong GTIN or an over-long title is there: the quarantine judges it, not the score."""
+    scores = scores_of(complete("A", gtin="1", name_de_DE="x" * 500)).row(0, named=True)
+    assert scores["marketplace/de_DE"] == 1.0
 
 
 def test_disabled_products_are_left_out() -> None:
@@ -156,35 +231,32 @@ def test_no_enabled_product_gives_no_rows() -> None:
 def test_by_channel_and_locale_mean_and_complete_share() -> None:
     missing = [set(), {"name_en_US"}, {"name_en_US", "description_en_US"}, {"gtin"}]
     rows = [complete(f"S{i}", **dict.fromkeys(m)) for i, m in enumerate(missing)]
-    summary = by_channel_and_locale(scores_of(*rows), CONFIG.channels, CONFIG.locales)
+    summary = by_channel_and_locale(scores_of(*rows), KEYS)
     expected = []
-    for name in CONFIG.channels:
-        for locale in CONFIG.locales:
-            found = [expected_score(name, locale, m) for m in missing]
-            expected.append(
-                {
-                    "channel": name,
-                    "locale": locale,
-                    "mean": sum(found) / len(found),
-                    "complete_share": sum(s == 1.0 for s in found) / len(found),
-                }
-            )
+    for name, locale in KEYS:
+        found = [expected_score(name, locale, m) for m in missing]
+        expected.append(
+            {
+                "channel": name,
+                "locale": locale,
+                "mean": sum(found) / len(found),
+                "complete_share": sum(s == 1.0 for s in found) / len(found),
+            }
+        )
     assert_frame_equal(summary, pl.DataFrame(expected), check_exact=False, rel_tol=1e-6)
 
 
 def test_by_channel_and_locale_hand_computed_row() -> None:
     rows = [complete("A"), complete("B", gtin=None)]
-    summary = by_channel_and_locale(scores_of(*rows), CONFIG.channels, CONFIG.locales)
+    summary = by_channel_and_locale(scores_of(*rows), KEYS)
     row = summary.filter(pl.col("channel") == "marketplace", pl.col("locale") == "de_DE")
-    assert row["mean"].item() == pytest.approx((1 + 5 / 6) / 2)
+    assert row["mean"].item() == pytest.approx((1 + 4 / 5) / 2)
     assert row["complete_share"].item() == 0.5
 
 
 def test_by_channel_and_locale_without_products_is_zero() -> None:
-    summary = by_channel_and_locale(
-        scores_of(complete("OFF", enabled=False)), CONFIG.channels, CONFIG.locales
-    )
-    assert summary.height == len(CONFIG.channels) * len(CONFIG.locales)
+    summary = by_channel_and_locale(scores_of(complete("OFF", enabled=False)), KEYS)
+    assert summary.height == len(KEYS)
     assert summary.schema == pl.Schema(
         {
             "channel": pl.String,
@@ -271,3 +343,11 @@ def test_worst_groups_keep_the_worst_fifteen(by: str, key: str) -> None:
     assert worst.height == WORST
     prefix = key[0]
     assert worst[key].to_list()[:3] == [f"{prefix}07", f"{prefix}19", f"{prefix}00"]
+
+
+def test_by_channel_and_locale_follows_the_keys_it_is_given() -> None:
+    scores = scores_of(complete("A", name_en_US=None))
+    keys = [("social", "en_US"), ("marketplace", "de_DE")]
+    summary = by_channel_and_locale(scores, keys)
+    assert summary.select("channel", "locale").rows() == keys
+    assert summary["mean"].to_list() == pytest.approx([3 / 4, 1.0])

@@ -13,14 +13,18 @@ from typing import Any
 import lxml.html
 import polars as pl
 import pytest
-from factories import default_config, golden_products, product
+from factories import default_config, golden_products, pim, product
 
 from contracts.config import PrismConfig, parse_config
 from contracts.snapshots import BASELINE, FeedFile, Manifest
+from mapping.model import BOOLEAN, DATE, NUMBER, Attribute, PimModel
+from mapping.plan import compiled_per_locale, product_names
+from quality.completeness import completeness_scores
 from quality.expectations import RESULTS_SCHEMA
 from quality.gate import Gate, GateInputs, evaluate_gate
 from quality.quarantine import QUARANTINE_SCHEMA
 from quality.report_store import ReportStore
+from sinks.formats import FORMATS
 from sinks.snapshot_store import SnapshotStore
 
 FIRST = "20261121T195600Z-aaaaaaaa"
@@ -37,7 +41,21 @@ def config(**quality: Any) -> PrismConfig:
     return parse_config(data)
 
 
-def inputs(snapshot_id: str, golden: pl.DataFrame, quarantine: pl.DataFrame) -> GateInputs:
+def model() -> PimModel:
+    """The test catalog's PIM model, with the attributes the shipped channels map besides."""
+    catalog = pim()
+    shipped = [("eco_friendly", BOOLEAN), ("warranty_years", NUMBER), ("release_date", DATE)]
+    extra = {code: Attribute(code, kind) for code, kind in shipped}
+    return dataclasses.replace(catalog, attributes=catalog.attributes | extra)
+
+
+def inputs(
+    prism: PrismConfig, snapshot_id: str, golden: pl.DataFrame, quarantine: pl.DataFrame
+) -> GateInputs:
+    """The gate's inputs as the ``quality_report`` asset builds them, with the test catalog's
+    PIM model: product names in the report locale, completeness per channel and locale."""
+    catalog = model()
+    per_locale = compiled_per_locale(prism, FORMATS, catalog, golden.columns)
     sources = pl.DataFrame(
         {
             "source": ["pim", "erp"],
@@ -56,14 +74,18 @@ def inputs(snapshot_id: str, golden: pl.DataFrame, quarantine: pl.DataFrame) -> 
         golden=golden,
         quarantine=quarantine,
         expectations=pl.DataFrame(schema=RESULTS_SCHEMA),
+        names=product_names(prism, catalog, golden, prism.report_locale),
+        scores=completeness_scores(golden, per_locale),
+        score_keys=tuple(per_locale),
     )
 
 
 def gate(root: Path, snapshot_id: str, golden: pl.DataFrame, quarantine: pl.DataFrame,
          prism: PrismConfig | None = None) -> Gate:  # fmt: skip
+    prism = prism or config()
     return evaluate_gate(
-        prism or config(),
-        inputs(snapshot_id, golden, quarantine),
+        prism,
+        inputs(prism, snapshot_id, golden, quarantine),
         SnapshotStore(root / "feeds"),
         ReportStore(root / "feeds" / "reports"),
     )
@@ -207,12 +229,13 @@ def test_the_main_page_stays_short(big: Path) -> None:
 
 def test_every_erp_price_row_is_accounted_for_in_the_report(tmp_path: Path) -> None:
     nothing = pl.DataFrame(schema=QUARANTINE_SCHEMA)
-    judged = inputs(FIRST, golden_products(product("A")), nothing)
+    prism = config()
+    judged = inputs(prism, FIRST, golden_products(product("A")), nothing)
     counted = dataclasses.replace(
         judged, price_rows={"active": 7, "expired": 2, "unpublished_currency": 3}
     )
     result = evaluate_gate(
-        config(), counted, SnapshotStore(tmp_path / "feeds"), ReportStore(tmp_path / "r")
+        prism, counted, SnapshotStore(tmp_path / "feeds"), ReportStore(tmp_path / "r")
     )
     section = page(result.report_path).xpath("//section[@id='rejects']")[0]
     table = section.xpath(".//table[contains(@class, 'price-rows')]")[0]

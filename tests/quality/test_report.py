@@ -92,10 +92,15 @@ def quarantine(rows: list[tuple[str | None, str, str, str, str | None, str]]) ->
 def golden() -> pl.DataFrame:
     skus = ["NONAME-1", "XSS-1", "AB/12 x", "AB_12_x", "BAD-PRICE", "OK-7"]
     rows = [product(sku, name_de_DE=f"Hemd {sku}") for sku in skus]
-    rows[1]["name_de_DE"] = XSS
+    rows[1]["attr.name-de_DE"] = XSS
     rows[2]["uuid"] = None  # e.g. from the CSV export
     rows[4]["uuid"] = "0b1a-ff"
     return golden_products(*rows)
+
+
+def names(locale: str) -> pl.DataFrame:
+    """sku, name: the report's product names in ``locale``."""
+    return golden().select("sku", name=pl.col(f"attr.name-{locale}"))
 
 
 def prices(*rows: tuple[str, str, str]) -> pl.DataFrame:
@@ -120,7 +125,7 @@ def rejects_schema() -> dict[str, Any]:
 
 def sample_report(**overrides: Any) -> QualityReport:
     """A small report touching every section; ``overrides`` replace fields."""
-    findings = findings_frame(quarantine(SAMPLE_QUARANTINE), golden(), "de_DE")
+    findings = findings_frame(quarantine(SAMPLE_QUARANTINE), golden(), names("de_DE"))
     report = QualityReport(
         snapshot_id=SNAPSHOT,
         created_at="2026-11-22T19:56:00+00:00",
@@ -136,14 +141,15 @@ def sample_report(**overrides: Any) -> QualityReport:
         ),
         channels=frame(
             [
-                ("shop", "csv", 1000, 900, 80, 20, 50),
-                ("marketplace", "google_merchant", 1000, 850, 130, 20, 0),
+                ("shop", "csv", 1000, 880, 80, 20, 20, 50),
+                ("marketplace", "google_merchant", 1000, 850, 130, 0, 20, 0),
             ],
             {
                 "channel": pl.String,
                 "format": pl.String,
                 **dict.fromkeys(
-                    ["products", "published", "quarantined", "disabled", "warned"], pl.Int64
+                    ["products", "published", "quarantined", "filtered", "disabled", "warned"],
+                    pl.Int64,
                 ),
             },
         ),
@@ -295,14 +301,15 @@ def test_tripped_breakers_are_highlighted_first() -> None:
 
 def test_channel_summary_has_counts_and_a_stacked_bar() -> None:
     rows = section(parse(sample_report()), "channels").xpath(".//tbody/tr")
-    cells = [c.text_content() for c in rows[0].xpath("td")[:7]]
+    cells = [c.text_content() for c in rows[0].xpath("td")[:8]]
     assert cells[:2] == ["shop", "csv"]
-    assert cells[2:] == ["1,000", "900", "80", "20", "50"]
+    assert cells[2:] == ["1,000", "880", "80", "20", "20", "50"]
     titles = [t.text_content() for t in rows[0].xpath(".//svg//title")]
     assert titles == [
-        "published without findings: 850",
+        "published without findings: 830",
         "published with warnings: 50",
         "quarantined: 80",
+        "filtered out: 20",
         "disabled: 20",
     ]
 
@@ -319,7 +326,7 @@ def test_rules_are_in_plain_words_with_the_system_to_fix_them_in() -> None:
     rows = {r.xpath("string(td[2])"): r for r in tables["marketplace"].xpath(".//tbody/tr")}
     gtin = rows["gtin"]
     assert text(gtin.xpath("td[1]")[0]) == (
-        "Needs a GTIN with a correct GS1 check digit (gtin_invalid)"
+        "Needs a valid gtin (GTIN-8/12/13/14 with a correct GS1 check digit) (gtin_invalid)"
     )
     assert gtin.xpath("string(td[4])") == "PIM"
     assert rows["list_price_EUR"].xpath("string(td[4])") == "ERP"
@@ -383,7 +390,7 @@ def test_main_page_shows_the_first_products_per_rule_each_finding_once() -> None
 def test_a_capped_rule_says_the_rest_is_on_the_lookup_pages() -> None:
     rows = [(f"S{i}", "shop", "name_missing", "name_de_DE", None, "products.jsonl:1")
             for i in range(8)]  # fmt: skip
-    findings = findings_frame(quarantine(rows), golden(), "en_US")
+    findings = findings_frame(quarantine(rows), golden(), names("en_US"))
     report = sample_report(findings=findings, quarantine=findings.head(5))
     (group,) = section(parse(report), "quarantine").xpath(".//h4")
     assert "8 products" in text(group)
@@ -454,7 +461,7 @@ def test_lookup_pages_list_every_product_by_sku_and_the_main_page_indexes_them()
     skus = [f"S{i:04}" for i in range(600)]
     rows = [(sku, "shop", "name_missing", "name_de_DE", None, f"products.jsonl:{i}")
             for i, sku in enumerate(reversed(skus))]  # fmt: skip
-    findings = findings_frame(quarantine(rows), golden(), "en_US")
+    findings = findings_frame(quarantine(rows), golden(), names("en_US"))
     report = sample_report(findings=findings, quarantine=findings.head(5))
     pages = list(lookup_pages(report))
     assert [p for p, _ in pages] == ["quarantine/0001.html", "quarantine/0002.html",
@@ -517,8 +524,8 @@ def test_checks_are_in_plain_words_one_row_per_rule_and_column() -> None:
     assert "expect_" not in text(checks)
     rows = checks.xpath(".//tbody/tr")
     assert [text(r.xpath("td[1]")[0]) for r in rows] == [
-        "Needs a name in the channel's locale (name_missing)",
-        "Needs a GTIN with a correct GS1 check digit (gtin_invalid)",
+        "Needs a value for name (name_missing)",
+        "Needs a valid gtin (GTIN-8/12/13/14 with a correct GS1 check digit) (gtin_invalid)",
     ]
     assert rows[0].get("class") == "bad"
     assert rows[0].xpath("string(td[5])") == "3 / 90"

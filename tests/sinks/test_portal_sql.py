@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import secrets
+import tempfile
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -13,11 +14,11 @@ from typing import Any
 import polars as pl
 import pytest
 import sqlalchemy as sa
-from factories import golden_products, price_tiers, product, tier
+from factories import config_with, golden_products, price_tiers, product, staged_feed, tier
 
-from contracts.config import PortalChannel
 from contracts.snapshots import SnapshotError
 from sinks.portal_sql import (
+    AVAILABILITY_COLUMNS,
     PortalError,
     activate_portal_snapshot,
     drop_portal_snapshots,
@@ -56,14 +57,30 @@ def url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 
 
 @pytest.fixture
-def channel(url: str) -> PortalChannel:
-    return PortalChannel(
-        format="sql",
-        url=url,
-        locale="de_DE",
-        currencies=("EUR", "USD"),
-        price_types=("list", "group"),
-    )
+def channel(url: str) -> str:
+    """The portal database (what the portal functions take)."""
+    return url
+
+
+def load(
+    url: str, snapshot_id: str, *rows: dict[str, Any], prices: pl.DataFrame | None = None
+) -> dict[str, int]:
+    """Load a snapshot the way a run does: the ``sql`` format's mapping (its ``portal``
+    preset) over the golden rows, then its writer; returns rows per table."""
+    portal = {
+        "format": "sql",
+        "url": url,
+        "locale": "de_DE",
+        "currencies": ["EUR", "USD"],
+        "price_types": ["list", "group"],
+    }
+    config = config_with({"portal": portal})
+    tiers_ = tiers() if prices is None else prices
+    with tempfile.TemporaryDirectory() as folder:
+        _, files = staged_feed(
+            config, "portal", golden_products(*rows), Path(folder), tiers_, snapshot_id
+        )
+    return {f.path: f.rows for f in files}
 
 
 @pytest.fixture
@@ -74,8 +91,8 @@ def reader(url: str) -> Iterator[sa.Engine]:
     engine.dispose()
 
 
-def products_of(*skus: str) -> pl.DataFrame:
-    return golden_products(*(product(sku) for sku in skus))
+def products_of(*skus: str) -> list[dict[str, Any]]:
+    return [product(sku) for sku in skus]
 
 
 def tiers() -> pl.DataFrame:
@@ -90,9 +107,9 @@ def tiers() -> pl.DataFrame:
 
 
 def rows(engine: sa.Engine, view: str, *order: str) -> list[dict[str, Any]]:
-    table = portal_table(view, sa.MetaData())
-    query = sa.select(table).order_by(*(table.c[c] for c in order))
     with engine.connect() as conn:
+        table = portal_table(view, sa.MetaData(), bind=conn)
+        query = sa.select(table).order_by(*(table.c[c] for c in order))
         return [dict(row._mapping) for row in conn.execute(query)]
 
 
@@ -100,8 +117,8 @@ def skus(engine: sa.Engine) -> list[str]:
     return [row["sku"] for row in rows(engine, "products", "sku")]
 
 
-def publish(channel: PortalChannel, snapshot_id: str, *product_skus: str) -> None:
-    load_portal_snapshot(products_of(*product_skus), tiers(), channel, snapshot_id)
+def publish(channel: str, snapshot_id: str, *product_skus: str) -> None:
+    load(channel, snapshot_id, *products_of(*product_skus))
     activate_portal_snapshot(channel, snapshot_id)
 
 
@@ -110,7 +127,7 @@ def tables(engine: sa.Engine) -> set[str]:
 
 
 def test_products_prices_and_availability_round_trip_exactly(
-    channel: PortalChannel, reader: sa.Engine
+    channel: str, reader: sa.Engine
 ) -> None:
     variant = product(
         "B2",
@@ -124,7 +141,7 @@ def test_products_prices_and_availability_round_trip_exactly(
         availability_estimated=True,
         available_qty=0,
     )
-    counts = load_portal_snapshot(golden_products(product("A1"), variant), tiers(), channel, FIRST)
+    counts = load(channel, FIRST, product("A1"), variant)
     assert counts == {"products": 2, "prices": 3, "availability": 2}
     assert live_portal_snapshot(channel) is None
     activate_portal_snapshot(channel, FIRST)
@@ -164,7 +181,7 @@ def test_products_prices_and_availability_round_trip_exactly(
 
 
 def test_money_is_stored_as_exact_text_or_numeric_not_float(
-    channel: PortalChannel, reader: sa.Engine
+    channel: str, reader: sa.Engine
 ) -> None:
     publish(channel, FIRST, "A1")
     with reader.connect() as conn:
@@ -173,14 +190,14 @@ def test_money_is_stored_as_exact_text_or_numeric_not_float(
 
 
 def test_snapshots_switch_and_old_ones_are_dropped_but_never_the_live_one(
-    channel: PortalChannel, reader: sa.Engine
+    channel: str, reader: sa.Engine
 ) -> None:
     publish(channel, FIRST, "A1")
-    load_portal_snapshot(products_of("A1", "B2"), tiers(), channel, SECOND)
+    load(channel, SECOND, *products_of("A1", "B2"))
     assert skus(reader) == ["A1"]
     activate_portal_snapshot(channel, SECOND)
     assert skus(reader) == ["A1", "B2"]
-    load_portal_snapshot(products_of("C3"), tiers(), channel, THIRD)
+    load(channel, THIRD, *products_of("C3"))
 
     assert drop_portal_snapshots(channel, keep=[THIRD]) == [FIRST]
     assert drop_portal_snapshots(channel, keep=[]) == [THIRD]
@@ -191,10 +208,10 @@ def test_snapshots_switch_and_old_ones_are_dropped_but_never_the_live_one(
 
 
 def test_reader_sees_the_old_snapshot_until_activation_commits(
-    channel: PortalChannel, reader: sa.Engine
+    channel: str, reader: sa.Engine
 ) -> None:
     publish(channel, FIRST, "A1")
-    load_portal_snapshot(products_of("A1", "B2"), tiers(), channel, SECOND)
+    load(channel, SECOND, *products_of("A1", "B2"))
     seen: list[tuple[str | None, list[str] | None]] = []
 
     def before_commit(conn: sa.Connection) -> None:
@@ -216,7 +233,7 @@ def test_reader_sees_the_old_snapshot_until_activation_commits(
 
 
 def test_failed_load_leaves_live_snapshot_and_no_partial_tables(
-    channel: PortalChannel, reader: sa.Engine
+    channel: str, reader: sa.Engine
 ) -> None:
     publish(channel, FIRST, "A1")
     before = tables(reader)
@@ -224,7 +241,7 @@ def test_failed_load_leaves_live_snapshot_and_no_partial_tables(
         unit_price=pl.when(pl.col("price_type") == "group").then(None).otherwise("unit_price")
     )
     with pytest.raises(PortalError, match=f"loading portal snapshot {SECOND} failed"):
-        load_portal_snapshot(products_of("A1", "B2"), broken, channel, SECOND)
+        load(channel, SECOND, *products_of("A1", "B2"), prices=broken)
     assert tables(reader) == before
     assert live_portal_snapshot(channel) == FIRST
     assert skus(reader) == ["A1"]
@@ -232,17 +249,19 @@ def test_failed_load_leaves_live_snapshot_and_no_partial_tables(
         activate_portal_snapshot(channel, SECOND)
 
 
-def test_live_snapshot_cannot_be_reloaded_and_ids_are_validated(channel: PortalChannel) -> None:
+def test_live_snapshot_cannot_be_reloaded_and_ids_are_validated(channel: str) -> None:
     publish(channel, FIRST, "A1")
     with pytest.raises(PortalError, match="is live"):
-        load_portal_snapshot(products_of("A1"), tiers(), channel, FIRST)
+        load(channel, FIRST, *products_of("A1"))
+    frame = golden_products(product("A1")).select("sku", *AVAILABILITY_COLUMNS)
     with pytest.raises(SnapshotError, match="invalid snapshot id"):
-        load_portal_snapshot(products_of("A1"), tiers(), channel, "x; DROP TABLE products")
+        load_portal_snapshot(channel, frame, tiers(), "x; DROP TABLE products")
+    with pytest.raises(PortalError, match="lack the columns"):
+        load_portal_snapshot(channel, frame.drop("availability"), tiers(), SECOND)
 
 
 def test_unused_sqlite_file_has_no_live_snapshot(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'missing' / 'portal.sqlite'}"
-    channel = PortalChannel(format="sql", url=url, locale="de_DE", currencies=("EUR",))
+    channel = f"sqlite:///{tmp_path / 'missing' / 'portal.sqlite'}"
     assert live_portal_snapshot(channel) is None
     assert drop_portal_snapshots(channel, keep=[]) == []
     assert not (tmp_path / "missing").exists()

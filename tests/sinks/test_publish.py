@@ -12,11 +12,11 @@ import sqlalchemy as sa
 from factories import golden_products, price_tiers, product, tier
 from portals import portal_url
 
-from contracts.config import PortalChannel
 from contracts.faults import VARIABLE
 from contracts.snapshots import FeedFile, Manifest
 from sinks import publish as publish_module
 from sinks.portal_sql import (
+    AVAILABILITY_COLUMNS,
     activate_portal_snapshot,
     live_portal_snapshot,
     load_portal_snapshot,
@@ -38,11 +38,9 @@ S1, S2, S3 = ("20261120T080000Z-0000000a", "20261121T080000Z-0000000b", "2026112
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def portal(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[PortalChannel]:
+def portal(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     with portal_url(request.param, tmp_path) as url:
-        yield PortalChannel(
-            format="sql", url=url, locale="de_DE", currencies=("EUR",), price_types=("list",)
-        )
+        yield url
 
 
 @pytest.fixture
@@ -50,12 +48,12 @@ def store(tmp_path: Path) -> SnapshotStore:
     return SnapshotStore(tmp_path / "feeds")
 
 
-def stage(store: SnapshotStore, portal: PortalChannel, snapshot_id: str) -> Manifest:
+def stage(store: SnapshotStore, portal: str, snapshot_id: str) -> Manifest:
     """A staged snapshot: one shop file and the portal's tables loaded (not live)."""
     folder = store.channel_dir(snapshot_id, "shop")
     (folder / "products.csv").write_text(f"sku\n{snapshot_id}\n", encoding="utf-8")
-    products = golden_products(product(snapshot_id[-1]))
-    load_portal_snapshot(products, price_tiers(tier(snapshot_id[-1], "1")), portal, snapshot_id)
+    products = golden_products(product(snapshot_id[-1])).select("sku", *AVAILABILITY_COLUMNS)
+    load_portal_snapshot(portal, products, price_tiers(tier(snapshot_id[-1], "1")), snapshot_id)
     return Manifest(
         snapshot_id=snapshot_id,
         as_of="2026-11-22",
@@ -69,18 +67,16 @@ def stage(store: SnapshotStore, portal: PortalChannel, snapshot_id: str) -> Mani
     )
 
 
-def publish(
-    store: SnapshotStore, portal: PortalChannel, snapshot_id: str, expected: str | None
-) -> None:
+def publish(store: SnapshotStore, portal: str, snapshot_id: str, expected: str | None) -> None:
     publish_snapshot(store, stage(store, portal, snapshot_id), {"portal": portal}, 5, expected)
 
 
-def live(store: SnapshotStore, portal: PortalChannel) -> tuple[str | None, str | None]:
+def live(store: SnapshotStore, portal: str) -> tuple[str | None, str | None]:
     return store.live_snapshot(), live_portal_snapshot(portal)
 
 
 def test_publishes_files_and_portal_together_and_records_history(
-    store: SnapshotStore, portal: PortalChannel
+    store: SnapshotStore, portal: str
 ) -> None:
     publish(store, portal, S1, None)
     assert live(store, portal) == (S1, S1)
@@ -96,7 +92,7 @@ def test_publishes_files_and_portal_together_and_records_history(
 
 
 def test_a_publish_judged_against_another_snapshot_aborts(
-    store: SnapshotStore, portal: PortalChannel
+    store: SnapshotStore, portal: str
 ) -> None:
     publish(store, portal, S1, None)
     publish(store, portal, S2, S1)
@@ -106,7 +102,7 @@ def test_a_publish_judged_against_another_snapshot_aborts(
 
 
 def test_a_portal_moved_by_someone_else_aborts_the_switch(
-    store: SnapshotStore, portal: PortalChannel
+    store: SnapshotStore, portal: str
 ) -> None:
     publish(store, portal, S1, None)
     publish(store, portal, S2, S1)
@@ -117,7 +113,7 @@ def test_a_portal_moved_by_someone_else_aborts_the_switch(
 
 
 def test_a_failure_after_the_portal_switch_switches_the_portal_back(
-    store: SnapshotStore, portal: PortalChannel, monkeypatch: pytest.MonkeyPatch
+    store: SnapshotStore, portal: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     publish(store, portal, S1, None)
     monkeypatch.setenv(VARIABLE, "publish.after_portal_switch:raise")
@@ -128,13 +124,13 @@ def test_a_failure_after_the_portal_switch_switches_the_portal_back(
 
 
 def test_a_first_publish_that_fails_leaves_nothing_live(
-    store: SnapshotStore, portal: PortalChannel, monkeypatch: pytest.MonkeyPatch
+    store: SnapshotStore, portal: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv(VARIABLE, "publish.after_files_switch:raise")
     with pytest.raises(PublishError, match="nothing stays live"):
         publish(store, portal, S1, None)
     assert live(store, portal) == (None, None)
-    engine = sa.create_engine(portal.url)
+    engine = sa.create_engine(portal)
     try:
         with engine.connect() as conn:
             views = sa.inspect(conn).get_view_names()
@@ -144,7 +140,7 @@ def test_a_first_publish_that_fails_leaves_nothing_live(
 
 
 def test_recovery_rolls_back_a_switch_a_crash_left_half_done(
-    store: SnapshotStore, portal: PortalChannel
+    store: SnapshotStore, portal: str
 ) -> None:
     publish(store, portal, S1, None)
     manifest = store.seal(stage(store, portal, S2))
@@ -164,7 +160,7 @@ def test_recovery_rolls_back_a_switch_a_crash_left_half_done(
 
 
 def test_a_torn_journal_announced_a_switch_that_never_started(
-    store: SnapshotStore, portal: PortalChannel
+    store: SnapshotStore, portal: str
 ) -> None:
     publish(store, portal, S1, None)
     (store.root / JOURNAL).write_text('{"action": "pub', encoding="utf-8")
@@ -172,9 +168,7 @@ def test_a_torn_journal_announced_a_switch_that_never_started(
     assert live(store, portal) == (S1, S1)
 
 
-def test_rollback_makes_the_previous_snapshot_live_again(
-    store: SnapshotStore, portal: PortalChannel
-) -> None:
+def test_rollback_makes_the_previous_snapshot_live_again(store: SnapshotStore, portal: str) -> None:
     publish(store, portal, S1, None)
     publish(store, portal, S2, S1)
     outcome = rollback(store, {"portal": portal})
@@ -189,7 +183,7 @@ def test_rollback_makes_the_previous_snapshot_live_again(
     assert live(store, portal) == (S2, S2)
 
 
-def test_rollback_refuses_a_damaged_snapshot(store: SnapshotStore, portal: PortalChannel) -> None:
+def test_rollback_refuses_a_damaged_snapshot(store: SnapshotStore, portal: str) -> None:
     publish(store, portal, S1, None)
     publish(store, portal, S2, S1)
     (store.snapshot_dir(S1) / "shop" / "products.csv").write_text("tampered\n")
@@ -199,7 +193,7 @@ def test_rollback_refuses_a_damaged_snapshot(store: SnapshotStore, portal: Porta
 
 
 def test_cleanup_failures_do_not_fail_a_publish(
-    store: SnapshotStore, portal: PortalChannel, monkeypatch: pytest.MonkeyPatch
+    store: SnapshotStore, portal: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     publish(store, portal, S1, None)
 

@@ -82,6 +82,20 @@ def test_only_the_channel_locales_and_scope_are_requested(pim: Pim) -> None:
     assert all(r.authorization.startswith("Bearer access-") for r in categories)
 
 
+def test_channels_reading_two_akeneo_channels_get_both_scopes(pim: Pim) -> None:
+    """The API filters by one scope at most: for two, the pull asks for every scope and the
+    store keeps both channels' values (the readers pick each channel's own)."""
+    pim.pull(pim.settings(scope=("ecommerce", "print")))
+    for request in pim.state.api_requests(PRODUCTS):
+        assert "scope" not in request.params
+        assert request.params["locales"] == "de_DE,en_US"
+    products = read_store(pim.store)["products"]
+    scopes = {v["scope"] for p in products for v in p["values"]["description"]}
+    assert scopes == {"ecommerce", "print"}
+    state = json.loads((pim.store / "state.json").read_text())
+    assert state["scopes"] == ["ecommerce", "print"]
+
+
 def test_replays_the_documented_example_products(pim: Pim) -> None:
     example = json.loads((FIXTURES / "GET_products-uuid_200_list_v7.0.json").read_text())
     items = [{k: v for k, v in i.items() if k != "_links"} for i in example["_embedded"]["items"]]
@@ -392,7 +406,7 @@ def test_pull_throughput(
             password=state.password,
         ),
         ("de_DE", "en_US"),
-        "ecommerce",
+        ("ecommerce",),
     )
     result = pull_catalog(settings)
     assert result.counts["products"] == BENCH_PRODUCTS

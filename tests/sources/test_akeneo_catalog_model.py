@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import polars as pl
 import pytest
 from akeneo_pim import Pim, expected, read_store
 from servers.akeneo import AkeneoHandler, AkeneoState, Fault
@@ -394,7 +395,7 @@ def test_products_still_take_one_request_per_page(
         password=state.password,
     )
     source = AkeneoSource(kind="akeneo", base_url=url, store=tmp_path / "store")
-    result = pull_catalog(AkeneoPull(source, credentials, ("de_DE", "en_US"), "ecommerce"))
+    result = pull_catalog(AkeneoPull(source, credentials, ("de_DE", "en_US"), ("ecommerce",)))
     assert result.counts["products"] == 250
     products = state.api_requests(PRODUCTS)
     assert len(products) == 3
@@ -410,16 +411,26 @@ def test_the_file_reader_reads_a_store_with_the_catalog_model_files(pim: Pim) ->
     assert export.products.height == 57
     assert export.families["code"].to_list() == ["family_0", "family_1", "family_2"]
     assert export.families["attribute_as_label"].to_list() == ["attr_00"] * 3
-    assert set(export.rows_read) == {
-        "products.jsonl",
-        "product_models.jsonl",
-        "attributes.jsonl",
-        "families.jsonl",
-        "categories.jsonl",
-    }
-    assert {"attribute_options.jsonl", "channels.jsonl", "family_variants.jsonl"} <= {
-        p.name for p in pim.store.iterdir()
-    }
+    assert {
+        "attribute_options.jsonl",
+        "channels.jsonl",
+        "family_variants.jsonl",
+    } <= set(export.rows_read)
+    options = export.attribute_options.filter(pl.col("attribute") == "color")
+    assert options.height == export.rows_read["attribute_options.jsonl"] - (
+        export.attribute_options.filter(pl.col("attribute") != "color").height
+    )
+    first = options.sort("code").row(0, named=True)
+    assert (first["code"], first["label_de_DE"], first["label_en_US"]) == (
+        "color_00",
+        "Farbe 0",
+        "Color 0",
+    )
+    trees = dict(export.channels.select("code", "category_tree").iter_rows())
+    assert trees["print"] == "category_01"
+    variants = export.family_variants.filter(pl.col("code") == "by_color_size").sort("level")
+    assert variants["family"].to_list() == ["family_0", "family_0"]
+    assert variants["axes"].to_list() == [["color"], ["size"]]
 
 
 def _example(name: str) -> Any:

@@ -6,16 +6,26 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from factories import PIM_FOLDERS, pim_copy, pim_item, put_pim_items
 from polars.testing import assert_frame_equal
 
 from contracts.golden import REJECTS_SCHEMA
-from sources.akeneo_files import PimFileError, read_pim_export
+from sources.akeneo_files import PimFileError, read_pim_export, read_pim_structure
+from sources.akeneo_files.items import MODEL_COLUMNS, PRODUCT_COLUMNS
 from sources.text_files import InputFileError
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"
 CATALOG_JSONL = FIXTURES / "pim" / "catalog_jsonl"
 CATALOG_CSV = FIXTURES / "pim" / "catalog_csv"
 LOCALES = ("de_DE", "en_US")
+STRUCTURE = (
+    "attributes",
+    "attribute_options",
+    "families",
+    "family_variants",
+    "channels",
+    "categories",
+)
 
 
 def write_items(folder: Path, items: list[object], entity: str = "products") -> Path:
@@ -78,7 +88,7 @@ def test_jsonl_and_csv_exports_of_one_catalog_give_the_same_frames() -> None:
     assert_frame_equal(
         from_json.product_models.select(models), from_csv.product_models.select(models)
     )
-    for entity in ("attributes", "families", "categories"):
+    for entity in STRUCTURE:
         assert_frame_equal(getattr(from_json, entity), getattr(from_csv, entity))
 
 
@@ -92,20 +102,20 @@ def test_csv_line_numbers_count_the_header_and_multi_line_cells() -> None:
     ]
 
 
-def test_keeps_only_requested_locales_scope_and_attributes() -> None:
-    export = read_pim_export(CATALOG_JSONL, ("en_US",), "print", attributes={"description", "care"})
-    values = set(export.products.columns) - {
-        "sku",
-        "uuid",
-        "enabled",
-        "family",
-        "parent",
-        "categories",
-        "updated",
-        "pim_source",
-    }
-    assert values == {"description-en_US-print", "care-print"}
+@pytest.mark.parametrize("folder", [CATALOG_JSONL, CATALOG_CSV], ids=["jsonl", "csv"])
+def test_keeps_only_requested_locales_scope_and_attributes(folder: Path) -> None:
+    export = read_pim_export(folder, ("en_US",), "print", attributes={"DESCRIPTION", "care"})
+    values = set(export.products.columns) - set(PRODUCT_COLUMNS)
+    # Asked for (in any case) plus what every read keeps: the image attributes, the families'
+    # label and image attributes and the variant axes, which titles and images are made of.
+    structural = {"name-en_US", "image", "color", "size"}
+    assert values == {"description-en_US-print", "care-print"} | structural
     assert export.products.filter(sku="mug")["description-en_US-print"].item() == "A printed\nmug"
+    assert set(export.product_models.columns) - set(MODEL_COLUMNS) == {
+        "name-en_US",
+        "color",
+        "image",
+    }
 
 
 def test_flattens_metrics_prices_lists_and_booleans_as_the_csv_export_does() -> None:
@@ -188,8 +198,18 @@ def test_missing_identifier_and_duplicate_skus_are_rejected_not_dropped(tmp_path
 def test_missing_optional_entities_are_empty_and_missing_products_fail(tmp_path: Path) -> None:
     folder = write_items(tmp_path / "e", [product("a")])
     export = read_pim_export(folder, LOCALES, "ecommerce")
-    assert export.product_models.height == export.categories.height == 0
+    assert export.product_models.height == 0
+    assert all(getattr(export, entity).height == 0 for entity in STRUCTURE)
     assert export.categories.columns == ["code", "parent", "label_de_DE", "label_en_US"]
+    assert export.attribute_options.columns == [
+        "attribute",
+        "code",
+        "sort_order",
+        "label_de_DE",
+        "label_en_US",
+    ]
+    assert export.channels.columns == ["code", "category_tree", "locales", "currencies"]
+    assert export.family_variants.columns == ["code", "family", "level", "axes", "attributes"]
     with pytest.raises(PimFileError, match=r"no products\.jsonl or products\.csv"):
         read_pim_export(tmp_path, LOCALES, "ecommerce")
 
@@ -200,3 +220,194 @@ def test_both_formats_for_one_entity_is_an_error(tmp_path: Path) -> None:
     shutil.copy(CATALOG_CSV / "products.csv", folder / "products.csv")
     with pytest.raises(PimFileError, match=r"both products\.jsonl and products\.csv"):
         read_pim_export(folder, LOCALES, "ecommerce")
+
+
+# --- the catalog model, read whole, from both export kinds -----------------------------------
+
+ALL_LOCALES = ("de_DE", "en_US", "fr_FR")
+BOTH = pytest.mark.parametrize("folder", [CATALOG_JSONL, CATALOG_CSV], ids=["jsonl", "csv"])
+
+
+@pytest.fixture(params=PIM_FOLDERS)
+def catalog(request: pytest.FixtureRequest, tmp_path: Path) -> Path:
+    """A writable copy of the fixture catalog, once per export kind."""
+    return pim_copy(request.param, tmp_path)
+
+
+@BOTH
+def test_attribute_options_carry_their_labels_per_locale(folder: Path) -> None:
+    options = read_pim_structure(folder, ALL_LOCALES).attribute_options
+    assert options.columns == ["attribute", "code", "sort_order"] + [
+        f"label_{loc}" for loc in ALL_LOCALES
+    ]
+    assert options.rows() == [
+        ("brand", "acme", 1, "ACME GmbH", "ACME Inc.", "ACME SA"),
+        ("color", "blue", 1, "Blau", "Blue", "Bleu"),
+        ("color", "white", 2, "Weiß", "White", None),  # no fr_FR label: null, not ""
+        ("color", "red", 3, "Rot", "Red", "Rouge"),
+        ("size", "m", 1, "M", "Medium", "M"),
+        ("size", "l", 2, "L", "Large", "L"),
+        ("collection", "summer", 1, "Sommer", "Summer", "Été"),
+        ("collection", "kitchen_basics", 2, None, None, None),  # no label in any locale
+    ]
+
+
+@BOTH
+def test_labels_are_found_whatever_the_case_of_the_configured_locale(folder: Path) -> None:
+    structure = read_pim_structure(folder, ("EN_us", "de_de"))
+    options = structure.attribute_options.filter(code="white")
+    assert options.select("label_EN_us", "label_de_de").rows() == [("White", "Weiß")]
+    paths = structure.categories.filter(code="print_shirts")
+    assert paths.select("label_EN_us", "label_de_de").rows() == [
+        ("Printed shirts", "Hemden (Druck)")
+    ]
+
+
+@BOTH
+def test_each_channel_names_its_category_tree(folder: Path) -> None:
+    channels = read_pim_structure(folder, ALL_LOCALES).channels
+    assert channels.rows() == [
+        ("ecommerce", "master", ["de_DE", "en_US", "fr_FR"], ["EUR", "USD"]),
+        ("print", "print_catalog", ["de_DE", "en_US"], ["EUR"]),
+    ]
+    categories = read_pim_structure(folder, ALL_LOCALES).categories
+    roots = categories.filter(pl.col("parent").is_null())["code"].to_list()
+    assert roots == channels["category_tree"].to_list()
+
+
+def test_a_csv_channel_may_name_its_tree_category_tree(tmp_path: Path) -> None:
+    folder = write_items(tmp_path / "e", [product("a")])
+    (folder / "channels.csv").write_text(
+        "code;category_tree;locales;currencies\nweb;Master;de_DE;EUR,CHF\n", encoding="utf-8"
+    )
+    channels = read_pim_structure(folder, LOCALES).channels
+    assert channels.rows() == [("web", "Master", ["de_DE"], ["EUR", "CHF"])]
+
+
+@BOTH
+def test_families_name_their_label_and_image_attributes(folder: Path) -> None:
+    families = read_pim_structure(folder, LOCALES).families
+    assert families.select("code", "attribute_as_label", "attribute_as_image").rows() == [
+        ("clothing", "name", "image"),
+        ("kitchen", "name", "image"),
+    ]
+    assert families.filter(code="kitchen")["attributes"].to_list() == [["sku", "name", "image"]]
+
+
+@BOTH
+def test_family_variants_have_one_row_per_enrichment_level(folder: Path) -> None:
+    variants = read_pim_structure(folder, LOCALES).family_variants
+    assert variants.rows() == [
+        ("clothing_color_size", "clothing", 1, ["color"], ["color", "image"]),
+        ("clothing_color_size", "clothing", 2, ["size"], ["sku", "size", "ean", "weight"]),
+    ]
+
+
+def test_a_one_level_family_variant_has_one_row(catalog: Path) -> None:
+    sets = [{"level": 1, "axes": ["size"], "attributes": ["sku", "size"]}]
+    item = {"code": "clothing_size", "family": "clothing", "variant_attribute_sets": sets}
+    variants = read_pim_structure(put_pim_items(catalog, "family_variants", item), LOCALES)
+    found = variants.family_variants.filter(code="clothing_size")
+    assert found.select("family", "level", "axes").rows() == [("clothing", 1, ["size"])]
+
+
+@BOTH
+def test_the_structure_is_read_once_and_reused_by_the_export(folder: Path) -> None:
+    structure = read_pim_structure(folder, LOCALES)
+    export = read_pim_export(folder, LOCALES, "ecommerce", structure=structure)
+    assert all(getattr(export, e) is getattr(structure, e) for e in STRUCTURE)
+    kind = "jsonl" if folder == CATALOG_JSONL else "csv"
+    counts = {"attributes": 13, "attribute_options": 8, "families": 2, "family_variants": 1}
+    counts |= {"channels": 2, "categories": 7}
+    assert structure.rows_read == {f"{e}.{kind}": n for e, n in counts.items()}
+    assert export.rows_read == structure.rows_read | {
+        f"products.{kind}": 4,
+        f"product_models.{kind}": 3,
+    }
+
+
+def test_attribute_locale_and_channel_codes_in_any_case_are_one_spelling(catalog: Path) -> None:
+    """Akeneo codes are case-insensitive: values keyed ``SIZE``, ``Name`` with locale ``EN_us``
+    or scope ``ECOMMERCE`` are the columns of ``size``, ``name-en_US`` and
+    ``description-de_DE-ecommerce``, spelled as the attributes export and the configuration
+    spell them, in the same column as the products that spell them right."""
+
+    def value(data: str, locale: str | None = None, scope: str | None = None) -> list[object]:
+        return [{"locale": locale, "scope": scope, "data": data}]
+
+    item = pim_item("products", "shirt-blue-m") | {"identifier": "shirt-blue-s", "uuid": None}
+    item["values"] = {
+        "SIZE": value("s"),
+        "Name": value("Small", "EN_us"),
+        "Description": value("Klein", "de_de", "ECOMMERCE"),
+    }
+    products = read_pim_export(put_pim_items(catalog, "products", item), LOCALES, "ecommerce")
+    frame = products.products
+    small = frame.filter(sku="shirt-blue-s").row(0, named=True)
+    assert (small["size"], small["name-en_US"], small["description-de_DE-ecommerce"]) == (
+        "s",
+        "Small",
+        "Klein",
+    )
+    assert frame.filter(sku="shirt-blue-m")["size"].item() == "m"
+    assert {"SIZE", "Name-en_US", "name-EN_us"}.isdisjoint(frame.columns)
+
+
+def test_a_channel_code_shaped_like_a_locale_is_read_as_the_channel(catalog: Path) -> None:
+    """``web_shop`` matches a locale's shape (``xx_XXXX``); the CSV header
+    ``care-web_shop`` is still the web_shop value of ``care``, as in the JSONL."""
+    item = pim_item("products", "mug")
+    item["values"]["care"] = [{"locale": None, "scope": "web_shop", "data": "Hand wash"}]
+    item["values"]["description"] += [
+        {"locale": "de_DE", "scope": "web_shop", "data": "Eine Tasse im Netz"}
+    ]
+    folder = put_pim_items(catalog, "products", item)
+    mug = read_pim_export(folder, LOCALES, ("web_shop",)).products.filter(sku="mug")
+    assert mug.select("care-web_shop", "description-de_DE-web_shop").rows() == [
+        ("Hand wash", "Eine Tasse im Netz")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("entity", "item", "named"),
+    [
+        ("families", {"code": "Kitchen", "attributes": ["sku"]}, "'kitchen'"),
+        ("categories", {"code": "SALE", "parent": "master", "labels": {}}, "'sale'"),
+        (
+            "product_models",
+            {"code": "Shirt_Blue", "parent": "shirt", "categories": []},
+            "'shirt_blue'",
+        ),
+        ("attributes", {"code": "EAN", "type": "pim_catalog_text"}, "'ean'"),
+        ("channels", {"code": "Print", "category_tree": "master"}, "'print'"),
+        ("attribute_options", {"attribute": "COLOR", "code": "Blue", "labels": {}}, "'color.blue'"),
+        (
+            "family_variants",
+            {"code": "Clothing_Color_Size", "family": "kitchen", "variant_attribute_sets": []},
+            "'clothing_color_size'",
+        ),
+    ],
+)
+def test_two_items_with_one_code_in_any_case_are_refused(
+    catalog: Path, entity: str, item: dict[str, object], named: str
+) -> None:
+    """Every join on such a code would repeat the products of that family, category or model,
+    and which of the two the PIM meant cannot be known (the REST pull refuses them too)."""
+    put_pim_items(catalog, entity, item)
+    second = ".".join(str(item[k]) for k in ("attribute", "code") if k in item)
+    where = rf"\({entity}\.(jsonl|csv):\d+\)"
+    with pytest.raises(
+        PimFileError, match=rf"{entity}\.\w+: {named} {where} and '{second}' {where}"
+    ):
+        read_pim_export(catalog, LOCALES, "ecommerce")
+
+
+def test_one_option_code_under_two_attributes_is_two_options(catalog: Path) -> None:
+    put_pim_items(
+        catalog, "attribute_options", {"attribute": "brand", "code": "Blue", "labels": {}}
+    )
+    options = read_pim_structure(catalog, LOCALES).attribute_options
+    assert options.filter(pl.col("code").str.to_lowercase() == "blue")["attribute"].to_list() == [
+        "color",
+        "brand",
+    ]

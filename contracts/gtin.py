@@ -1,5 +1,5 @@
-"""The GS1 GTIN check digit as a polars predicate (the great-expectations twin is in
-``quality.gtin_expectation``, imported only when a suite runs)."""
+"""The GS1 GTIN check digit as a polars predicate, for every layer that checks GTINs (the
+great-expectations twin is ``quality.gtin_expectation``, imported only when a suite runs)."""
 
 from __future__ import annotations
 

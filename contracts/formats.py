@@ -1,0 +1,119 @@
+"""What a channel format declares: its target fields with their spec, its presets, its writer.
+
+A format is one module under ``sinks/formats/`` that builds a ``FormatSpec`` and registers it
+(``sinks.formats.FORMATS``). Everything else follows from the declaration: the mapping checks a
+channel's ``fields:`` against ``fields`` before a run starts, the quality rules of a channel come
+from the field specs (so a format cannot publish unchecked), ``prism formats`` prints them, and
+the writer gets a frame with exactly the target fields, already cleaned.
+
+Field-level before product-level: a value that fails an *optional* (or recommended) field's
+spec is left out of that field and reported as a warning; only a failing *required* field keeps
+the product off the channel. Where the consumer's own spec truncates (``on_too_long="truncate"``),
+Prism truncates too and reports it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from pydantic import BaseModel
+
+from contracts.mapping import Condition
+
+Kind = Literal[
+    "text", "url", "gtin", "money", "integer", "decimal", "date", "boolean", "enum", "list"
+]
+Requirement = Literal["required", "recommended", "optional"]
+KINDS: tuple[Kind, ...] = (
+    "text", "url", "gtin", "money", "integer", "decimal", "date", "boolean", "enum", "list"
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """One target field of a format, as the consumer's specification defines it."""
+
+    name: str
+    kind: Kind = "text"
+    requirement: Requirement = "optional"
+    description: str = ""
+    max_length: int | None = None
+    """characters (of each item, for lists)"""
+    on_too_long: Literal["reject", "truncate"] = "reject"
+    min_length: int | None = None
+    pattern: str | None = None
+    """a regular expression the whole value must match (both polars and great-expectations)"""
+    allowed: tuple[str, ...] | None = None
+    max_items: int | None = None
+    """lists: at most this many items (more are cut and reported)"""
+    required_when: Condition | None = None
+    """required only for products where this holds (e.g. a backorder needs its date)"""
+    severity_when_missing: Literal["error", "warn"] | None = None
+    """overrides: a required field whose absence is only reported (the consumer tolerates it)"""
+    on_invalid: Literal["drop", "reject"] | None = None
+    """an invalid value: ``drop`` it (warn) or ``reject`` the product (error); default: reject
+    for required fields, drop otherwise. Google disapproves an item with a wrong GTIN although
+    the GTIN is optional: ``reject``."""
+    source: Literal["pim", "erp"] = "pim"
+    """which system holds the value to fix"""
+
+    @property
+    def invalid_is_error(self) -> bool:
+        """Whether a present but invalid value keeps the product off the channel."""
+        if self.on_invalid is not None:
+            return self.on_invalid == "reject"
+        return self.requirement == "required"
+
+    @property
+    def required(self) -> bool:
+        return self.requirement == "required" and self.required_when is None
+
+
+@dataclass(frozen=True)
+class WriteContext:
+    """What a writer needs besides the channel's frame of target fields."""
+
+    channel: str
+    """the channel's name (files go under ``folder``, named by the writer)"""
+    settings: Any
+    """the channel's configuration (``contracts.config.ChannelConfig``)"""
+    options: BaseModel | None
+    """the format's own options, validated (``FormatSpec.options``)"""
+    folder: Any
+    """the channel's staging folder (``pathlib.Path``)"""
+    snapshot_id: str
+    created: Any
+    """the snapshot's creation time (``datetime``, UTC)"""
+    tiers: Any
+    """every price tier of the published products (``PRICE_TIERS_SCHEMA``), for B2B formats"""
+    golden: Any
+    """the published products' golden rows (for structural data: item groups, variant axes)"""
+
+
+@dataclass(frozen=True)
+class FormatSpec:
+    name: str
+    description: str
+    fields: tuple[FieldSpec, ...]
+    writer: Callable[[Any, WriteContext], list[Any]]
+    """``writer(frame, context) -> list[FeedFile]``"""
+    presets: Mapping[str, Mapping[str, Any]]
+    """named default mappings (target field -> mapping-language source); the first is the
+    default"""
+    public: bool = True
+    """public channels only ever get list prices (group and customer prices stay in B2B)"""
+    options: type[BaseModel] | None = None
+    """the format's dialect/options model; its fields sit at the channel level of prism.yaml"""
+    target: Literal["files", "sql"] = "files"
+    extensible: bool = False
+    """True: mapped fields the spec does not name are written too (tabular formats, SQL)"""
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    def spec_of(self, name: str) -> FieldSpec | None:
+        return next((f for f in self.fields if f.name == name), None)
+
+    @property
+    def default_preset(self) -> str:
+        return next(iter(self.presets))

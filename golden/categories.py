@@ -1,0 +1,135 @@
+"""Category paths per category tree: each Akeneo channel has its own tree, and a channel's
+category path comes from that tree only.
+
+A product's path in a tree runs from the tree's root to the deepest of the product's categories
+in that tree (ties: the first in its list), labels joined with " > ", a missing label shown as
+the code. A product with no category in the tree has no path there (null: the channel reports
+it and may filter it). ``ANY_TREE`` is the deepest category of any tree, for exports that say
+nothing about trees. Codes are matched case-insensitively.
+
+A category whose parent is not in the export is taken as the top of what is known (its own
+tree); categories whose parents loop belong to no tree (an export cannot be trusted to name the
+root of a loop, and following it would print the loop's labels over and over).
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+PATH_SEPARATOR = " > "
+MAX_DEPTH = 32
+ANY_TREE = "*"
+
+
+def category_table(categories: pl.DataFrame, locales: tuple[str, ...]) -> pl.DataFrame:
+    """Per category: ``key`` (lower-cased code), ``code``, ``tree`` (its root's code; null when
+    its parents loop), ``depth`` (1 = the root), ``lineage`` (the lower-cased codes from the root
+    down to it) and ``path_<locale>`` of labels from the root."""
+    labels = [pl.coalesce(f"label_{loc}", "code").alias(f"path_{loc}") for loc in locales]
+    nodes = categories.select(
+        "code",
+        *labels,
+        key=pl.col("code").str.to_lowercase(),
+        parent_key=pl.col("parent").str.to_lowercase(),
+    )
+    ancestors = nodes.select(
+        pl.col("key").alias("up"),
+        pl.col("parent_key").alias("up_next"),
+        pl.col("code").alias("code_up"),
+        *(pl.col(f"path_{loc}").alias(f"path_{loc}_up") for loc in locales),
+    )
+    paths = nodes.with_columns(
+        depth=pl.lit(1, pl.Int64),
+        tree=pl.col("code"),
+        lineage=pl.concat_list(pl.col("key")),
+        looped=pl.lit(False),
+        up=pl.col("parent_key"),
+    )
+    for _ in range(MAX_DEPTH):
+        if paths["up"].is_null().all():
+            break
+        joined = paths.join(ancestors, on="up", how="left")
+        again = pl.col("lineage").list.contains(pl.col("up")).fill_null(False)
+        found = pl.col("code_up").is_not_null() & ~again
+        paths = joined.select(
+            "key",
+            "code",
+            *(_prepend(f"path_{loc}", found) for loc in locales),
+            depth=pl.col("depth") + found.cast(pl.Int64),
+            tree=pl.when(found).then("code_up").otherwise("tree"),
+            lineage=pl.when(found)
+            .then(pl.concat_list(pl.col("up"), pl.col("lineage")))
+            .otherwise(pl.col("lineage")),
+            looped=pl.col("looped") | again,
+            up=pl.when(found).then(pl.col("up_next")),
+        )
+    paths = paths.with_columns(tree=pl.when(~pl.col("looped")).then("tree"))
+    columns = ("key", "code", "tree", "depth", "lineage", *(f"path_{loc}" for loc in locales))
+    return paths.select(columns)
+
+
+def _prepend(path: str, found: pl.Expr) -> pl.Expr:
+    ancestor = pl.col(f"{path}_up")
+    prefixed = pl.concat_str(ancestor, pl.lit(PATH_SEPARATOR), pl.col(path))
+    return pl.when(found).then(prefixed).otherwise(pl.col(path)).alias(path)
+
+
+def path_column(tree: str, locale: str) -> str:
+    return f"category_path:{tree}:{locale}"
+
+
+def code_column(tree: str) -> str:
+    return f"category_code:{tree}"
+
+
+def with_category_paths(
+    products: pl.LazyFrame, table: pl.DataFrame, trees: tuple[str, ...], locales: tuple[str, ...]
+) -> pl.LazyFrame:
+    """``category_code:<tree>`` and ``category_path:<tree>:<locale>`` for each tree (a tree code
+    as its root category spells it, or ``ANY_TREE``); ``categories`` respelled as the
+    categories export does (an unknown code stays as the product gives it)."""
+    exploded = (
+        products.select("sku", pl.col("categories").alias("category"))
+        .explode("category")
+        .drop_nulls("category")
+        .with_columns(key=pl.col("category").str.to_lowercase())
+        .join(
+            table.lazy().select("key", "code", "tree", "depth", "lineage"),
+            on="key",
+            how="left",
+            maintain_order="left",
+        )
+        # One code in two spellings (own ``SALE``, inherited ``sale``) is one category.
+        .unique(["sku", "key"], keep="first", maintain_order=True)
+    )
+    empty = pl.lit([], pl.List(pl.String))
+    lineage = pl.col("lineage").fill_null(pl.concat_list("key")).explode()
+    spelled = exploded.group_by("sku", maintain_order=True).agg(
+        pl.coalesce("code", "category").alias("_categories"),
+        lineage.unique(maintain_order=True).alias("_lineage"),
+    )
+    frame = products.join(spelled, on="sku", how="left", maintain_order="left").with_columns(
+        pl.col("_categories").fill_null(empty).alias("categories"),
+        pl.col("_lineage").fill_null(empty).alias("category_lineage"),
+    )
+    frame = frame.drop("_categories", "_lineage")
+    labelled = table.lazy().select("code", *(f"path_{loc}" for loc in locales))
+    for tree in trees:
+        # Unknown codes and looping categories are in no tree (``tree`` null).
+        inside = exploded.filter(
+            pl.col("tree").is_not_null()
+            if tree == ANY_TREE
+            else pl.col("tree").str.to_lowercase() == tree.lower()
+        )
+        deepest = (
+            inside.group_by("sku", maintain_order=True)
+            .agg(pl.col("code").get(pl.col("depth").fill_null(1).arg_max()).alias("_deepest"))
+            .join(labelled, left_on="_deepest", right_on="code", how="left")
+            .select(
+                "sku",
+                pl.col("_deepest").alias(code_column(tree)),
+                *(pl.col(f"path_{loc}").alias(path_column(tree, loc)) for loc in locales),
+            )
+        )
+        frame = frame.join(deepest, on="sku", how="left", maintain_order="left")
+    return frame

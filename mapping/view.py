@@ -1,0 +1,212 @@
+"""A channel's view of the golden record: its products (filters applied), its target fields
+(mapped, then checked field by field), and every finding on the way.
+
+``channel_view`` is pure polars over the golden rows; it returns the rows the channel may get
+before product-level rules (golden rules and required fields decide, in ``quality``), the
+field-level findings (QUARANTINE_SCHEMA; ``severity`` error, warn, or ``filtered`` for products
+a filter keeps off), and the golden rows behind the frame for writers that need structure
+(item groups, variant axes, tiers).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import polars as pl
+
+from contracts.formats import FieldSpec
+from mapping.compile import KEY, CompiledChannel
+from mapping.expressions import COMPLETENESS_COLUMN, condition, product_urls
+from mapping.fields import cast_to, present, too_long, truncated, value_checks
+
+FINDINGS_SCHEMA = pl.Schema(
+    {
+        "sku": pl.String(),
+        "channel": pl.String(),
+        "rule": pl.String(),
+        "field": pl.String(),
+        "value": pl.String(),
+        "source": pl.String(),
+        "severity": pl.String(),
+    }
+)
+CONFIG_SOURCE = "prism.yaml (the channel's mapping)"
+FILTERED = "filtered"
+"""The severity of a product a channel's filters keep off (counted, not an error)."""
+
+
+@dataclass(frozen=True)
+class ChannelView:
+    name: str
+    frame: pl.DataFrame
+    """``sku`` + the target fields, cleaned, for every product the filters let through"""
+    findings: pl.DataFrame
+    golden: pl.DataFrame
+    """the golden rows of ``frame``, in the same order"""
+
+
+def channel_view(golden: pl.DataFrame, compiled: CompiledChannel, erp_source: str) -> ChannelView:
+    """``compiled`` applied to the enabled products of ``golden``."""
+    rows = golden.filter(pl.col("enabled"))
+    if compiled.context.product_url is not None:
+        rows = rows.with_columns(product_urls(rows, compiled.context.product_url, compiled.name))
+    rows = rows.with_columns(completeness(compiled).alias(COMPLETENESS_COLUMN))
+    kept, filtered = _filtered(rows, compiled)
+    targets = {n: f for n, f in compiled.fields.items() if n != KEY}
+    mapped = kept.select(KEY, *(cast_to(f.built.expr, f.spec).alias(n) for n, f in targets.items()))
+    cleaned, findings = _checked(mapped, kept, compiled, erp_source)
+    findings = pl.concat([filtered, findings, _label_fallbacks(kept, compiled)])
+    order = [KEY, *targets]
+    return ChannelView(compiled.name, cleaned.select(order), findings.cast(FINDINGS_SCHEMA), kept)
+
+
+def completeness(compiled: CompiledChannel) -> pl.Expr:
+    """Share of the channel's required PIM fields with a value, as a PIM computes it."""
+    names = compiled.required_pim_fields()
+    if not names:
+        return pl.lit(1.0, pl.Float64)
+    filled = [present(compiled.fields[n].built.expr, compiled.fields[n].spec) for n in names]
+    return (pl.sum_horizontal(filled) / len(names)).cast(pl.Float64)
+
+
+def _filtered(rows: pl.DataFrame, compiled: CompiledChannel) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The rows the channel's filters let through, and the others as ``filtered`` findings."""
+    reasons: list[tuple[str, pl.Expr]] = []
+    if compiled.include is not None:
+        reasons.append(("include", ~compiled.include))
+    if compiled.exclude is not None:
+        reasons.append(("exclude", compiled.exclude))
+    if compiled.completeness_min is not None:
+        low = pl.col(COMPLETENESS_COLUMN) < compiled.completeness_min
+        reasons.append(("completeness", low))
+    if not reasons:
+        return rows, pl.DataFrame(schema=FINDINGS_SCHEMA)
+    reason = pl.lit(None, pl.String)
+    for name, test in reversed(reasons):
+        reason = pl.when(test.fill_null(False)).then(pl.lit(name)).otherwise(reason)
+    marked = rows.with_columns(_filter=reason)
+    out = marked.filter(pl.col("_filter").is_not_null()).select(
+        "sku",
+        channel=pl.lit(compiled.name),
+        rule=pl.concat_str(pl.lit("filtered_by_"), pl.col("_filter")),
+        field=pl.lit("filters"),
+        value=pl.when(pl.col("_filter") == "completeness")
+        .then(pl.col(COMPLETENESS_COLUMN).round(3).cast(pl.String))
+        .otherwise(pl.lit(None, pl.String)),
+        source=pl.col("pim_source"),
+        severity=pl.lit(FILTERED),
+    )
+    return marked.filter(pl.col("_filter").is_null()).drop("_filter"), out
+
+
+def _checked(
+    mapped: pl.DataFrame, kept: pl.DataFrame, compiled: CompiledChannel, erp_source: str
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Each field's checks in one pass; invalid optional values dropped, truncations made."""
+    flags: dict[str, pl.Expr] = {}
+    cleaned: list[pl.Expr] = []
+    meta: dict[str, tuple[str, str, str, str]] = {}
+    for name, compiled_field in compiled.fields.items():
+        if name == KEY:
+            continue  # the key: the golden sku itself, checked where it is read
+        spec = compiled_field.spec
+        value = pl.col(name)
+        system = compiled_field.built.system if spec.source == "pim" else "erp"
+        there = present(value, spec)
+        missing = _missing(spec, there, compiled)
+        if missing is not None:
+            key = f"{name}|missing"
+            flags[key], severity = missing
+            meta[key] = (name, f"{name}_missing", severity, system)
+        bad = pl.lit(False)
+        fatal = spec.invalid_is_error
+        for check in value_checks(value, spec):
+            key = f"{name}|{check.rule}"
+            flags[key] = there & check.failed.fill_null(True)
+            meta[key] = (name, check.rule, "error" if fatal else "warn", system)
+            bad = bad | flags[key]
+        long = too_long(value, spec)
+        if long is not None:
+            key = f"{name}|long"
+            flags[key] = there & long
+            if spec.on_too_long == "truncate":
+                meta[key] = (name, f"{name}_truncated", "warn", system)
+                value = pl.when(long).then(truncated(value, spec)).otherwise(value)
+            else:
+                meta[key] = (name, f"{name}_too_long", "error" if fatal else "warn", system)
+                bad = bad | flags[key]
+        keep = value if fatal else pl.when(bad).then(None).otherwise(value)
+        cleaned.append(cast_to(keep, spec).alias(name))
+    frame = mapped.with_columns(_source=kept["pim_source"])
+    wide = frame.with_columns(**{k: v.fill_null(False) for k, v in flags.items()})
+    hits = wide.select(pl.col(list(flags)).sum()) if flags else pl.DataFrame()
+    parts = [pl.DataFrame(schema=FINDINGS_SCHEMA)]
+    for key in (k for k in flags if hits[k][0]):
+        name, rule, severity, system = meta[key]
+        parts.append(
+            wide.filter(pl.col(key)).select(
+                "sku",
+                channel=pl.lit(compiled.name),
+                rule=pl.lit(rule),
+                field=pl.lit(name),
+                value=_as_text(pl.col(name), compiled.fields[name].spec),
+                source=_source(system, erp_source),
+                severity=pl.lit(severity),
+            )
+        )
+    return mapped.select("sku", *cleaned), pl.concat(parts)
+
+
+def _source(system: str, erp_source: str) -> pl.Expr:
+    """Where to fix a finding: the PIM row, the ERP snapshot, or the configuration."""
+    if system in ("pim", "structure"):
+        return pl.col("_source")
+    return pl.lit(erp_source if system == "erp" else CONFIG_SOURCE)
+
+
+def _missing(
+    spec: FieldSpec, there: pl.Expr, compiled: CompiledChannel
+) -> tuple[pl.Expr, str] | None:
+    """Where a missing value is a finding, and its severity: a required field (error, unless
+    the spec says the consumer tolerates it), a field required for some products (error where
+    that holds), a recommended one (warn); an optional field's absence is no finding."""
+    severity = spec.severity_when_missing or "error"
+    if spec.required_when is not None:
+        path = f"formats.{compiled.format.name}.{spec.name}.required_when"
+        return ~there & condition(spec.required_when, compiled.context, path), severity
+    if spec.requirement == "required":
+        return ~there, severity
+    if spec.requirement == "recommended":
+        return ~there, "warn"
+    return None
+
+
+def _as_text(value: pl.Expr, spec: FieldSpec) -> pl.Expr:
+    """A finding's value as text (a list's items joined with ``|``)."""
+    if spec.kind == "list":
+        return value.cast(pl.List(pl.String), strict=False).list.join("|")
+    return value.cast(pl.String, strict=False)
+
+
+def _label_fallbacks(kept: pl.DataFrame, compiled: CompiledChannel) -> pl.DataFrame:
+    """``option_label_missing`` (warn): a select value shown in another locale's label or as
+    its code because the option has no label in the channel's locale."""
+    parts = [pl.DataFrame(schema=FINDINGS_SCHEMA)]
+    seen: set[tuple[str, str]] = set()
+    for name, compiled_field in compiled.fields.items():
+        for attribute, codes, fell_back in compiled_field.built.label_fallbacks:
+            if (name, attribute) in seen:
+                continue
+            seen.add((name, attribute))
+            parts.append(
+                kept.filter(fell_back.fill_null(False)).select(
+                    "sku",
+                    channel=pl.lit(compiled.name),
+                    rule=pl.lit("option_label_missing"),
+                    field=pl.lit(f"{name} ({attribute}, {compiled.context.locale})"),
+                    value=codes.cast(pl.String),
+                    source=pl.col("pim_source"),
+                    severity=pl.lit("warn"),
+                )
+            )
+    return pl.concat(parts)
