@@ -356,17 +356,22 @@ def product_label(ctx: Context, path: str) -> pl.Expr:
 def variant_values(ctx: Context, path: str) -> pl.Expr:
     """The labels of the variant's axes in the channel's locale, ", " joined (e.g. "Blau, M"),
     in the order of the variant's own axes (level 1 first, each level as its family variant
-    lists them), so every source of the same catalog writes the same title."""
-    axes = pl.col("variant_axes").list.eval(pl.element().str.to_lowercase())
-    values = {a.lower(): attribute_value(a, ctx, path).expr.cast(pl.String) for a in ctx.model.axes}
-    if not values:
+    lists them), so every source of the same catalog writes the same title. Each axis' label
+    is computed once; the row's axis order picks them from that list."""
+    axes = [a.lower() for a in ctx.model.axes]
+    if not axes:
         return pl.lit(None, pl.String)
-    parts = []
-    for position in range(len(values)):
-        axis = axes.list.get(position, null_on_oob=True)
-        parts.append(pl.coalesce([pl.when(axis == a).then(v) for a, v in values.items()]))
-    joined = pl.concat_str(parts, separator=", ", ignore_nulls=True)
-    return pl.when(joined.str.len_chars() > 0).then(joined)
+    labels = pl.concat_list(
+        [attribute_value(a, ctx, path).expr.cast(pl.String) for a in ctx.model.axes]
+    )
+    position = {a: i for i, a in enumerate(axes)}
+    order = pl.col("variant_axes").list.eval(
+        pl.element()
+        .str.to_lowercase()
+        .replace_strict(position, default=None, return_dtype=pl.Int64)
+    )
+    shown = labels.list.gather(order.list.drop_nulls()).list.drop_nulls()
+    return shown.list.join(", ").replace("", None)  # one reference: no second evaluation
 
 
 def product_urls(frame: pl.DataFrame, template: str, channel: str) -> pl.Series:
@@ -404,30 +409,22 @@ def _template(source: TemplateSource, ctx: Context, path: str) -> Built:
     tail = rest
     if not values:
         return Built(pl.lit(text), system="config")
-    exprs = [_empty_as_null(v.expr.cast(pl.String)) for v in values]
-    head = literals[0]
-    parts = [exprs[0]] + [
-        pl.concat_str(pl.lit(s), e) for s, e in zip(literals[1:], exprs[1:], strict=True)
-    ]
-    joined = pl.concat_str(parts, ignore_nulls=True)
-    # A value present only after missing ones starts with its separator: strip that one.
-    stripped = pl.lit(None, pl.String)
-    for index in reversed(range(1, len(exprs))):
-        first_present = (
-            pl.all_horizontal(*(e.is_null() for e in exprs[:index])) & exprs[index].is_not_null()
-        )
-        stripped = (
-            pl.when(first_present)
-            .then(joined.str.strip_prefix(literals[index]))
-            .otherwise(stripped)
-        )
-    body = pl.when(exprs[0].is_not_null()).then(joined).otherwise(stripped)
-    rendered = pl.concat_str(pl.lit(head), body, pl.lit(tail))
+    # Each placeholder is referenced once (polars' eager engine would evaluate a repeated
+    # subexpression again): the values go into one list, and each present value takes the
+    # text before it, except the first present one.
+    listed = pl.concat_list([v.expr.cast(pl.String).replace("", None) for v in values])
+    leading = {i: literal for i, literal in enumerate(literals) if i}
+    value = pl.element()
+    first = value.is_not_null() & (value.is_not_null().cast(pl.Int64).cum_sum() == 1)
+    prefix = pl.int_range(pl.len()).replace_strict(leading, default="", return_dtype=pl.String)
+    segment = pl.concat_str(pl.when(first).then(pl.lit("")).otherwise(prefix), value)
+    body = listed.list.eval(segment).list.drop_nulls().list.join("").replace("", None)
+    rendered = pl.concat_str(pl.lit(literals[0]), body, pl.lit(tail))
     attribute = next((v.attribute for v in values if v.attribute), None)
     fallbacks = [f for v in values for f in v.label_fallbacks]
     systems = {v.system for v in values}
     system = next(s for s in ("pim", "erp", "structure", "config") if s in systems)
-    return Built(pl.when(body.is_not_null()).then(rendered), attribute, system, fallbacks)
+    return Built(rendered, attribute, system, fallbacks)
 
 
 def _placeholder(name: str, ctx: Context, path: str) -> Built:

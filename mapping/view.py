@@ -10,6 +10,7 @@ a filter keeps off), and the golden rows behind the frame for writers that need 
 
 from __future__ import annotations
 
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 
 import polars as pl
@@ -45,27 +46,58 @@ class ChannelView:
     """the golden rows of ``frame``, in the same order"""
 
 
+MAPPED = "_target:"
+"""Prefix of the mapped target columns while they travel beside the golden row."""
+
+
 def channel_view(golden: pl.DataFrame, compiled: CompiledChannel, erp_source: str) -> ChannelView:
-    """``compiled`` applied to the enabled products of ``golden``."""
+    """``compiled`` applied to the enabled products of ``golden``.
+
+    Each target field is computed once, for every enabled product: completeness (which a
+    filter may test) is counted on the mapped values, so the field expressions (templates,
+    option labels) are not evaluated a second time for it."""
     rows = golden.filter(pl.col("enabled"))
     if compiled.context.product_url is not None:
         rows = rows.with_columns(product_urls(rows, compiled.context.product_url, compiled.name))
-    rows = rows.with_columns(completeness(compiled).alias(COMPLETENESS_COLUMN))
-    kept, filtered = _filtered(rows, compiled)
     targets = {n: f for n, f in compiled.fields.items() if n != KEY}
-    mapped = kept.select(KEY, *(cast_to(f.built.expr, f.spec).alias(n) for n, f in targets.items()))
-    cleaned, findings = _checked(mapped, kept, compiled, erp_source)
+    scored = {n for n, f in targets.items() if COMPLETENESS_COLUMN in _columns_of(f.built.expr)}
+    first = {n: f for n, f in targets.items() if n not in scored}
+    mapped = rows.select(
+        *(cast_to(f.built.expr, f.spec).alias(MAPPED + n) for n, f in first.items())
+    )
+    score = completeness(compiled, lambda n: pl.col(MAPPED + n), exclude=scored)
+    rows = pl.concat([rows, mapped], how="horizontal").with_columns(
+        score.alias(COMPLETENESS_COLUMN)
+    )
+    kept, filtered = _filtered(rows, compiled)
+    later = [cast_to(targets[n].built.expr, targets[n].spec).alias(MAPPED + n) for n in scored]
+    if later:
+        kept = kept.with_columns(later)
+    mapped_columns = [MAPPED + n for n in targets]
+    selected = kept.select(KEY, *(pl.col(MAPPED + n).alias(n) for n in targets))
+    kept = kept.drop(mapped_columns)
+    cleaned, findings = _checked(selected, kept, compiled, erp_source)
     findings = pl.concat([filtered, findings, _label_fallbacks(kept, compiled)])
     order = [KEY, *targets]
     return ChannelView(compiled.name, cleaned.select(order), findings.cast(FINDINGS_SCHEMA), kept)
 
 
-def completeness(compiled: CompiledChannel) -> pl.Expr:
-    """Share of the channel's required PIM fields with a value, as a PIM computes it."""
-    names = compiled.required_pim_fields()
+def _columns_of(expr: pl.Expr) -> list[str]:
+    return expr.meta.root_names()
+
+
+def completeness(
+    compiled: CompiledChannel,
+    value: Callable[[str], pl.Expr] | None = None,
+    exclude: Collection[str] = (),
+) -> pl.Expr:
+    """Share of the channel's required PIM fields with a value, as a PIM computes it;
+    ``value`` gives a field's value (default: its compiled expression over the golden row)."""
+    names = [n for n in compiled.required_pim_fields() if n not in exclude]
     if not names:
         return pl.lit(1.0, pl.Float64)
-    filled = [present(compiled.fields[n].built.expr, compiled.fields[n].spec) for n in names]
+    of = value or (lambda n: compiled.fields[n].built.expr)
+    filled = [present(of(n), compiled.fields[n].spec) for n in names]
     return (pl.sum_horizontal(filled) / len(names)).cast(pl.Float64)
 
 

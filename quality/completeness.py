@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping
 import polars as pl
 
 from mapping.compile import CompiledChannel
-from mapping.view import completeness
+from mapping.fields import present
 
 WORST = 15
 
@@ -27,14 +27,33 @@ def completeness_scores(
     """sku, family, categories and one Float32 score (0..1) per (channel, locale) of
     ``compiled`` (each channel compiled in each locale).
 
-    Eager on purpose: the channels compiled per locale share many subexpressions, and the lazy
-    engine's common-subexpression search over them grows far faster than the work (18 scores of
-    the shipped config: 0.6 s eager, minutes lazy, on 500 products)."""
+    The channels share most of their fields (the name in de_DE is the website's, the shop's
+    and the marketplace's), so each distinct "field is filled" expression is computed once and
+    the scores are sums of those flags. Eager on purpose: the lazy engine's own
+    common-subexpression search over 18 compiled channels took minutes on 500 products."""
+    rows = golden.filter(pl.col("enabled"))
+    flags: dict[str, pl.Expr] = {}
+    members: dict[str, list[str]] = {}
+    for (name, locale), channel in compiled.items():
+        keys = []
+        for field in channel.required_pim_fields():
+            spec = channel.fields[field].spec
+            filled = present(channel.fields[field].built.expr, spec)
+            key = filled.meta.serialize(format="json")
+            flags.setdefault(key, filled)
+            keys.append(key)
+        members[score_column(name, locale)] = keys
+    aliases = {key: f"_filled{i}" for i, key in enumerate(flags)}
+    flagged = rows.select(
+        "sku", "family", "categories", *(flags[k].fill_null(False).alias(aliases[k]) for k in flags)
+    )
     scores = [
-        completeness(channel).cast(pl.Float32).alias(score_column(name, locale))
-        for (name, locale), channel in compiled.items()
+        (pl.sum_horizontal([pl.col(aliases[k]) for k in keys]) / len(keys) if keys else pl.lit(1.0))
+        .cast(pl.Float32)
+        .alias(column)
+        for column, keys in members.items()
     ]
-    return golden.filter(pl.col("enabled")).select("sku", "family", "categories", *scores)
+    return flagged.select("sku", "family", "categories", *scores)
 
 
 def by_channel_and_locale(scores: pl.DataFrame, keys: Iterable[tuple[str, str]]) -> pl.DataFrame:

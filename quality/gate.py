@@ -215,10 +215,13 @@ def _report(
     kept_off = inputs.quarantine.filter(
         pl.col("severity") == "error", pl.col("channel") != ALL_CHANNELS
     ).select(pl.col("sku").unique())
-    exports = write_quarantine_exports(inputs.quarantine, folder)
+    # Products a channel's filters leave out are the channel's choice, not data to fix: the
+    # channels table counts them; the exports and lookup pages list what someone must fix.
+    to_fix = inputs.quarantine.filter(pl.col("severity") != FILTERED)
+    exports = write_quarantine_exports(to_fix, folder)
     exports["Completeness per product (Parquet)"] = COMPLETENESS
     exports |= {f"Expectations: {n} (JSON)": results_file(n) for n in config.channels}
-    findings = findings_frame(inputs.quarantine, inputs.golden, inputs.names)
+    findings = findings_frame(to_fix, inputs.golden, inputs.names)
     rises, drops = _shown_changes(changes, inputs.names)
     return QualityReport(
         snapshot_id=inputs.snapshot_id,

@@ -206,6 +206,29 @@ def test_the_shop_csv_is_formula_safe(
             assert not re.match(FORMULA, row[column]), row[column]
 
 
+def test_a_wrong_gtin_is_left_out_where_optional_and_refused_where_required(
+    live: Path, golden: pl.DataFrame, quarantine: pl.DataFrame
+) -> None:
+    """Field-level before product-level: the website and the shop publish the product without
+    its GTIN and warn; Google, whose spec requires a valid one, keeps it off."""
+    findings = quarantine.filter(pl.col("rule") == "gtin_invalid")
+    refused = set(findings.filter(pl.col("channel") == "marketplace", severity="error")["sku"])
+    assert refused  # the demo has products with a wrong check digit
+    website = {i["sku"]: i for i in website_products(live)}
+    shop = {r["sku"]: r for r in shop_rows(live)}
+    google = {
+        i.findtext(f"{G}id")
+        for i in etree.parse(str(live / "marketplace" / "google_merchant.xml")).iter("item")
+    }
+    assert not refused & google
+    for channel, published in (("website", website), ("shop", shop)):
+        warned = set(findings.filter(pl.col("channel") == channel, severity="warn")["sku"])
+        assert refused <= warned
+        assert refused & published.keys()  # published, at least those without other errors
+        for sku in refused & published.keys():
+            assert not published[sku].get("gtin"), (channel, sku)
+
+
 def test_the_portal_tables_carry_customer_tiers_of_the_live_snapshot(
     root: Path, manifest: dict, golden: pl.DataFrame, quarantine: pl.DataFrame
 ) -> None:
