@@ -8,7 +8,7 @@ mappings the PIM step checked; the views are pure polars (``mapping.view``).
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
 import polars as pl
@@ -46,12 +46,30 @@ def compiled(
     return compiled_channels(config, FORMATS, structure.model(config), golden.columns)
 
 
-@dataclass(frozen=True)
-class ChannelViews:
-    views: dict[str, ChannelView]
-    seconds: dict[str, float]
-    """wall seconds of each channel's mapping (filters, fields, checks): the bench reports
-    them, so a mapping that stops being vectorized shows up"""
+class ChannelViews(Mapping[str, ChannelView]):
+    """Every channel's view of the golden record, computed when first asked for and not
+    kept: a step that walks the channels holds one view at a time (a view carries the
+    channel's golden rows, a copy of most of the catalog)."""
+
+    def __init__(
+        self, golden: pl.DataFrame, channels: Mapping[str, CompiledChannel], erp_source: str
+    ) -> None:
+        self._golden, self._channels, self._erp_source = golden, channels, erp_source
+        self.seconds: dict[str, float] = {}
+        """wall seconds of each channel's mapping (filters, fields, checks): the bench
+        reports them, so a mapping that stops being vectorized shows up"""
+
+    def __getitem__(self, name: str) -> ChannelView:
+        started = time.perf_counter()
+        view = channel_view(self._golden, self._channels[name], self._erp_source)
+        self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - started
+        return view
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._channels)
+
+    def __len__(self) -> int:
+        return len(self._channels)
 
     def metadata(self) -> dict[str, float]:
         """``mapping_seconds`` (all channels) and ``mapping_seconds/<channel>``."""
@@ -62,13 +80,8 @@ class ChannelViews:
 def views(
     golden: pl.DataFrame, channels: Mapping[str, CompiledChannel], erp_source: str
 ) -> ChannelViews:
-    """Every channel's view of the golden record, timed."""
-    found, seconds = {}, {}
-    for name, channel in channels.items():
-        started = time.perf_counter()
-        found[name] = channel_view(golden, channel, erp_source)
-        seconds[name] = time.perf_counter() - started
-    return ChannelViews(found, seconds)
+    """Every channel's view of the golden record, each computed (and timed) when used."""
+    return ChannelViews(golden, channels, erp_source)
 
 
 def erp_source_of(snapshot_id: str) -> str:

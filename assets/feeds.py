@@ -172,11 +172,10 @@ def build_feed_assets(config: PrismConfig) -> list[dg.AssetsDefinition]:
         refs = references(structure.families)
         channels = compiled(config, structure, golden_products)
         mapped = views(golden_products, channels, erp_source)
-        channel_views = mapped.views
         kept_off = quarantine.lazy()
 
         def stage(name: str) -> tuple[int, list[FeedFile], FeedSuite]:
-            view = publishable(channel_views[name], kept_off)
+            view = publishable(mapped[name], kept_off)
             folder = store.channel_dir(snapshot_id, name)
             files = write_channel_feed(
                 view, channels[name], price_tiers, folder, snapshot_id, created

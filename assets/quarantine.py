@@ -63,7 +63,7 @@ def build_quarantine_assets(config: PrismConfig) -> list[dg.AssetsDefinition]:
             [pim_rejects.lazy(), erp_rejects.lazy(), unknown_sku_rows(erp_rows, golden)]
         )
         frame = build_quarantine(
-            mapped.views,
+            mapped,
             config.channels,
             rejects,
             erp_source=erp_source_of(erp_id),

@@ -106,7 +106,9 @@ def build_quarantine(
             .cast(QUARANTINE_SCHEMA)
             .join(golden.select("sku", "rule").unique(), on=["sku", "rule"], how="anti")
         )
-        parts += [golden, own]
+        # collected per channel, so a view (and its golden rows) is freed before the next
+        found = pl.concat([golden.cast(QUARANTINE_SCHEMA), own]).collect()
+        parts.append(found.lazy())
     return pl.concat(parts).cast(QUARANTINE_SCHEMA).sort("channel", "sku", "rule", "field")
 
 
