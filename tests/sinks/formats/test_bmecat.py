@@ -6,15 +6,14 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import factories
 import polars as pl
 import pytest
 from lxml import etree  # type: ignore[import-untyped]
-from pydantic import TypeAdapter, ValidationError
+from pydantic import ValidationError
 
-from contracts.config import AttributeRoles, ChannelConfig
+from contracts.config import ChannelConfig
 from contracts.formats import WriteContext
-from contracts.golden import GOLDEN_FIELDS, PRICE_TIERS_SCHEMA
-from contracts.mapping import GoldenSource, RoleSource, Source
 from contracts.snapshots import FeedFile
 from sinks.formats import bmecat
 from sinks.formats.bmecat import (
@@ -80,24 +79,11 @@ def products(*rows: dict[str, Any], columns: tuple[str, ...] = COLUMNS) -> pl.Da
 
 
 def tier(sku: str, unit_price: str, **overrides: Any) -> dict[str, Any]:
-    row: dict[str, Any] = {
-        "sku": sku,
-        "price_type": "list",
-        "customer_group": None,
-        "customer_id": None,
-        "currency": "EUR",
-        "min_quantity": 1,
-        "unit_price": Decimal(unit_price),
-        "valid_from": None,
-        "valid_to": None,
-        "erp_source": "prices.csv:2",
-    }
-    row.update(overrides)
-    return row
+    """A tier without a start date unless a test gives one (the writer prints validity)."""
+    return factories.tier(sku, unit_price, **({"valid_from": None} | overrides))
 
 
-def tiers(*rows: dict[str, Any]) -> pl.DataFrame:
-    return pl.DataFrame(list(rows), schema=PRICE_TIERS_SCHEMA)
+tiers = factories.price_tiers
 
 
 def options(**overrides: Any) -> Options:
@@ -804,17 +790,6 @@ def test_spec_declares_the_format() -> None:
     }
 
 
-def test_every_preset_names_known_fields_golden_fields_and_roles() -> None:
-    adapter = TypeAdapter(Source)
-    roles = set(AttributeRoles().names())
-    names = {f.name for f in FIELDS}
-    for preset in PRESETS.values():
-        for target, raw in preset.items():
-            assert target in names, target
-            source = adapter.validate_python(raw)
-            if isinstance(source, GoldenSource):
-                assert source.field in GOLDEN_FIELDS, source.field
-            if isinstance(source, RoleSource):
-                assert source.role in roles, source.role
-        assert {f.name for f in FIELDS if f.required} <= set(preset)
+def test_the_manufacturer_is_the_brand_roles_label() -> None:
+    """The quoting preset writes the brand's label (the option label), not its code."""
     assert PRESETS["quoting"]["manufacturer_name"] == {"role": "brand"}

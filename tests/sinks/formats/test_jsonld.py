@@ -9,12 +9,10 @@ from typing import Any
 
 import polars as pl
 import pytest
-from pydantic import TypeAdapter, ValidationError
+from pydantic import ValidationError
 
-from contracts.config import AttributeRoles, ChannelConfig
+from contracts.config import ChannelConfig
 from contracts.formats import FieldSpec, WriteContext
-from contracts.golden import GOLDEN_FIELDS
-from contracts.mapping import GoldenSource, RoleSource, Source
 from sinks.formats.jsonld import FIELDS, PRESETS, SPEC, Options, write
 from sinks.xml_text import SinkInputError
 
@@ -385,18 +383,3 @@ def test_spec_declares_the_format() -> None:
     assert {f.name for f in FIELDS if f.required} == set(REQUIRED)
     assert spec("image").kind == "url"
     assert spec("availability_date").required_when is not None
-
-
-def test_every_preset_names_known_fields_golden_fields_and_roles() -> None:
-    adapter = TypeAdapter(Source)
-    roles = set(AttributeRoles().names())
-    names = {f.name for f in FIELDS}
-    for preset in PRESETS.values():
-        for target, raw in preset.items():
-            assert target in names, target
-            source = adapter.validate_python(raw)
-            if isinstance(source, GoldenSource):
-                assert source.field in GOLDEN_FIELDS, source.field
-            if isinstance(source, RoleSource):
-                assert source.role in roles, source.role
-        assert {f.name for f in FIELDS if f.required} <= set(preset)
