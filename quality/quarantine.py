@@ -93,7 +93,8 @@ def build_quarantine(
     erp_source: str,
     references: References | None = None,
 ) -> pl.LazyFrame:
-    """All findings of a run, ordered by channel, sku, rule: ``error`` rows keep the product
+    """All findings of a run, ordered by channel, sku, rule (then the other columns, so two
+    runs on the same inputs write them alike): ``error`` rows keep the product
     off the channel (quarantine), ``warn`` rows are reported only, ``filtered`` rows count the
     products a channel's filters leave out. A rule both the golden rules and a field spec
     raise (a missing price) is kept once, the golden rule's."""
@@ -109,7 +110,10 @@ def build_quarantine(
         # collected per channel, so a view (and its golden rows) is freed before the next
         found = pl.concat([golden.cast(QUARANTINE_SCHEMA), own]).collect()
         parts.append(found.lazy())
-    return pl.concat(parts).cast(QUARANTINE_SCHEMA).sort("channel", "sku", "rule", "field")
+    # every column a sort key, so the order (and the exports and report built from it) is the
+    # same on every run: one sku's ``unknown_sku`` rows differ only in their source
+    order = ["channel", "sku", "rule", "field", "source", "value", "severity"]
+    return pl.concat(parts).cast(QUARANTINE_SCHEMA).sort(order, nulls_last=True)
 
 
 def quarantined(quarantine: pl.LazyFrame, channel: str) -> pl.LazyFrame:
