@@ -1,59 +1,90 @@
 """B2B portal tables in a SQL database (SQLite file or PostgreSQL), swapped atomically per snapshot.
 
-Each snapshot is bulk-loaded into its own tables ``products__<s>``, ``prices__<s>`` and
-``availability__<s>`` (``<s>`` is the snapshot id lower-cased with ``-`` -> ``_``). The
-products table's columns are the channel's mapping (``sinks.formats.portal``) plus the
-availability columns; prices and availability have fixed columns. Portal
-readers only ever query the views ``products``, ``prices``, ``availability`` and the one-row
-table ``prism_snapshot`` (the live snapshot id); activation re-points all of them in ONE
+Each snapshot is bulk-loaded into its own tables ``products__<s>`` and ``prices__<s>`` (``<s>``
+is the snapshot id lower-cased with ``-`` -> ``_``). The products table's columns are the
+channel's mapping (``sinks.formats.portal``) plus the availability columns; prices have fixed
+columns. Portal readers only ever query the views ``products``, ``prices``, ``availability``
+(``sku`` and the availability columns of the products table) and the one-row table
+``prism_snapshot`` (the live snapshot id); activation re-points all of them in ONE
 transaction, so a reader sees the old snapshot or the new one, never a mix or a half load.
 
-Money (``unit_price``, ``weight``) is exact: ``NUMERIC(38, 6)`` on PostgreSQL; on SQLite it is
-TEXT (e.g. ``'19.990000'``), because SQLite's NUMERIC affinity would turn it into a float.
-Read it through :func:`portal_table` (which gives ``Decimal``) or with ``Decimal(text)``.
+Money and decimals (``unit_price``, ``weight``, every decimal field) are exact and numeric:
+
+- PostgreSQL: ``NUMERIC(38, 6)``, the golden record's ``Decimal(38, 6)``.
+- SQLite: the snapshot table stores integer micro-units, ``<name>_micros`` (``BIGINT``: the
+  value times 10^6, the golden record's 6 decimals; sums and comparisons on it are exact
+  integer arithmetic). The views expose ``<name>`` = ``<name>_micros / 1000000.0``, a REAL
+  that sorts, filters and aggregates numerically (``max(unit_price)``,
+  ``WHERE unit_price < 10``), and ``<name>_micros`` next to it. SQLite accepts values up to
+  +-999,999,999.999999 (15 significant digits), so the REAL is the exact decimal too:
+  ``Decimal(repr(value))`` gives it back (``Decimal(micros).scaleb(-6)`` in every case); a
+  larger value refuses the load (use PostgreSQL). :func:`portal_table` reads ``Decimal`` on
+  both databases.
+
 Dates are ``DATE`` on PostgreSQL and ISO ``YYYY-MM-DD`` text on SQLite.
 
-Loading is bulk: psycopg ``COPY ... FROM STDIN (FORMAT csv)`` fed with polars-written CSV on
-PostgreSQL, ``executemany`` of plain tuples on SQLite; ``availability`` is filled by the database
-from ``products`` (``INSERT ... SELECT``). A failed load rolls back and leaves no tables behind.
+Keys: ``products`` has the primary key ``sku`` (SQLite: a unique index on the NOT NULL column,
+since SQLite cannot add a primary key to a loaded table); ``prices`` is indexed for the portal's
+lookups: ``(sku, currency, min_quantity)``, ``(customer_group, currency, sku, min_quantity)``
+and ``(customer_id, currency, sku, min_quantity)`` (the last two partial: rows with a group or
+a customer). They are built after the bulk load (one sort instead of a b-tree insert per row),
+inside the load's transaction.
+
+Loading is bulk and in ONE transaction with the keys: PostgreSQL ``COPY ... FROM STDIN (FORMAT
+csv)`` fed with polars-written CSV; SQLite through ADBC's bulk ingest from Arrow, in a child
+process (``sinks.sqlite_ingest``: the driver's SQLite library must not share a process with
+Python's ``sqlite3`` on one file). A failed load leaves no tables behind.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import io
+import json
 import logging
+import os
 import re
-import sqlite3
+import shutil
+import subprocess
+import sys
+import tempfile
 from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from decimal import Decimal
-from itertools import chain
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 import sqlalchemy as sa
 from sqlalchemy import event
+from sqlalchemy.dialects import sqlite as sqlite_dialects
 from sqlalchemy.dialects.sqlite import base as sqlite_dialect
 from sqlalchemy.engine import Connection, Dialect, Engine
 
+from contracts.golden import MONEY
 from contracts.snapshots import check_snapshot_id
 
 log = logging.getLogger(__name__)
 
 VIEWS = ("products", "prices", "availability")
+TABLES = ("products", "prices")
+"""The views with a table of their own per snapshot (``availability`` reads ``products``)."""
 LIVE_TABLE = "prism_snapshot"
 CHUNK_ROWS = 100_000
 ADVISORY_KEY = 0x5052_4953_4D00  # "PRISM": one advisory lock per database for switches
-_ROWS_PER_INSERT = 500
-_SQLITE_MAX_VARIABLES = 32_766 if sqlite3.sqlite_version_info >= (3, 32) else 999
+MICROS = "_micros"
+"""Suffix of SQLite's stored money columns (integer micro-units)."""
+SCALE = 1_000_000
+SQLITE_MAX_MONEY = Decimal("999999999.999999")
+"""The largest magnitude SQLite holds: 15 significant digits, so the views' REAL is exact."""
+_MICRO = Decimal("0.000001")
 _SQLITE_PRAGMAS = (
     "PRAGMA journal_mode=WAL",
     "PRAGMA synchronous=NORMAL",
     "PRAGMA busy_timeout=30000",
     "PRAGMA cache_size=-65536",
 )
+_INGEST = Path(__file__).with_name("sqlite_ingest.py")
 _SNAPSHOT_TABLE = re.compile(
     r"^(?P<view>products|prices|availability)__(?P<day>\d{8})t(?P<time>\d{6})z_(?P<run>[0-9a-f]{8})$"
 )
@@ -64,9 +95,9 @@ class PortalError(RuntimeError):
 
 
 class DecimalText(sa.types.UserDefinedType[str]):
-    """SQLite's column type for exact money: declared ``DECIMAL_TEXT``, which SQLite stores
-    with TEXT affinity (its name holds "TEXT"), and which reflection maps back to
-    ``ExactDecimal`` (so a reader of a mapped products table gets ``Decimal`` again)."""
+    """Money of snapshots loaded before money became numeric on SQLite: declared
+    ``DECIMAL_TEXT`` (TEXT affinity); reflection maps it back to ``ExactDecimal``, so such a
+    snapshot can still be activated (a rollback) and read as ``Decimal``."""
 
     cache_ok = True
 
@@ -75,24 +106,29 @@ class DecimalText(sa.types.UserDefinedType[str]):
 
 
 class ExactDecimal(sa.types.TypeDecorator[Decimal]):
-    """``NUMERIC(38, 6)``; ``DECIMAL_TEXT`` on SQLite so no value ever passes through a
-    float."""
+    """Money and decimals as ``Decimal``: ``NUMERIC(38, 6)`` on PostgreSQL; on SQLite the views'
+    REAL (``<name>_micros / 1000000.0``, exact up to ``SQLITE_MAX_MONEY``), read back through
+    its shortest round-trip text and bound as a float (comparing with the REAL)."""
 
     impl = sa.Numeric(38, 6)
     cache_ok = True
 
     def load_dialect_impl(self, dialect: Dialect) -> sa.types.TypeEngine[Any]:
         if dialect.name == "sqlite":
-            return dialect.type_descriptor(DecimalText())
+            return dialect.type_descriptor(sa.Float())
         return dialect.type_descriptor(sa.Numeric(38, 6, asdecimal=True))
 
     def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
         if value is None or dialect.name != "sqlite":
             return value
-        return f"{Decimal(value):.6f}"
+        return float(Decimal(value))
 
     def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
-        return None if value is None else Decimal(value)
+        if value is None:
+            return None
+        if isinstance(value, float):
+            return Decimal(repr(value)).quantize(_MICRO)
+        return Decimal(value)
 
 
 sqlite_dialect.ischema_names.setdefault("DECIMAL_TEXT", ExactDecimal)
@@ -104,7 +140,7 @@ AVAILABILITY_COLUMNS = (
     "availability_estimated",
     "lead_time_days",
 )
-"""The ``availability`` view's columns besides ``sku``; the products table carries them too."""
+"""The ``availability`` view's columns besides ``sku``; the products table carries them."""
 
 
 def _columns(view: str) -> list[sa.Column[Any]]:
@@ -137,13 +173,13 @@ def _columns(view: str) -> list[sa.Column[Any]]:
 
 
 def product_columns(schema: pl.Schema) -> list[sa.Column[Any]]:
-    """The products table's columns for a frame of that schema (the channel's mapped fields):
+    """The products view's columns for a frame of that schema (the channel's mapped fields):
     money and decimals exact (``ExactDecimal``), integers, dates and booleans typed, the rest
     text; ``sku`` is never null."""
     columns: list[sa.Column[Any]] = []
     for name, dtype in schema.items():
         kind: Any = sa.Text
-        if isinstance(dtype, pl.Decimal) or dtype in (pl.Float32, pl.Float64):
+        if _is_money(dtype):
             kind = ExactDecimal
         elif dtype.is_integer():
             kind = sa.BigInteger
@@ -161,19 +197,31 @@ def portal_table(
     snapshot_id: str | None = None,
     bind: Engine | Connection | None = None,
 ) -> sa.Table:
-    """The typed table for a view (``snapshot_id=None``) or for one snapshot's table.
+    """The typed table of a view (``snapshot_id=None``), or one snapshot's stored table.
 
     Readers use it to get exact ``Decimal`` and ``date`` values on every database. The
     ``products`` columns are the channel's own: they are read from the database (``bind``),
-    money columns as ``ExactDecimal`` where the database cannot tell (SQLite text).
+    money columns typed ``ExactDecimal`` where the database cannot tell (SQLite's REAL). With
+    a SQLite ``bind`` the ``prices`` view also has ``unit_price_micros``. Stored tables are
+    read from the database (pass ``bind``); on SQLite their money is ``<name>_micros``.
     """
-    name = view if snapshot_id is None else snapshot_table(view, snapshot_id)
+    if snapshot_id is not None:
+        if bind is None:
+            msg = "a snapshot's stored table is read from the database: pass bind"
+            raise ValueError(msg)
+        return sa.Table(snapshot_table(view, snapshot_id), metadata, autoload_with=bind)
+    sqlite = bind is not None and bind.dialect.name == "sqlite"
+    if view == "prices":
+        extra = [sa.Column(f"unit_price{MICROS}", sa.BigInteger, nullable=False)] if sqlite else []
+        return sa.Table(view, metadata, *_columns(view), *extra)
     if view != "products":
-        return sa.Table(name, metadata, *_columns(view))
+        return sa.Table(view, metadata, *_columns(view))
     if bind is None:
         msg = "the products table's columns are read from the database: pass bind"
         raise ValueError(msg)
-    return sa.Table(name, metadata, autoload_with=bind)
+    names = [c["name"] for c in sa.inspect(bind).get_columns(view)]
+    money = [sa.Column(n, ExactDecimal) for n in names if sqlite and f"{n}{MICROS}" in names]
+    return sa.Table(view, metadata, *money, autoload_with=bind)
 
 
 def snapshot_table(view: str, snapshot_id: str) -> str:
@@ -185,7 +233,8 @@ def snapshot_table(view: str, snapshot_id: str) -> str:
 def load_portal_snapshot(
     url: str, products: pl.DataFrame, prices: pl.DataFrame, snapshot_id: str
 ) -> dict[str, int]:
-    """Bulk-load one snapshot's tables (not yet visible to readers); return rows per view.
+    """Bulk-load one snapshot's tables with their keys (not yet visible to readers); return
+    rows per view.
 
     ``products``: ``sku``, the channel's mapped fields and the availability columns
     (``AVAILABILITY_COLUMNS``), one row per product; ``prices``: the tiers the portal carries
@@ -203,13 +252,18 @@ def load_portal_snapshot(
             msg = f"portal snapshot {snapshot_id} is live; refusing to reload it"
             raise PortalError(msg)
         _drop_tables(engine, [snapshot_id])
-        try:
-            with engine.begin() as conn:
-                _load(conn, frames, snapshot_id)
-        except Exception as error:
+        sqlite = engine.dialect.name == "sqlite"
+    try:
+        if sqlite:
+            _load_sqlite(_sqlite_file(url), frames, snapshot_id)
+        else:
+            with _engine(url) as engine, engine.begin() as conn:
+                _load_postgresql(conn, frames, snapshot_id)
+    except Exception as error:
+        with _engine(url) as engine:
             _drop_tables(engine, [snapshot_id])
-            msg = f"loading portal snapshot {snapshot_id} failed: {error}"
-            raise PortalError(msg) from error
+        msg = f"loading portal snapshot {snapshot_id} failed: {error}"
+        raise PortalError(msg) from error
     rows = {view: frame.height for view, frame in frames.items()}
     return {**rows, "availability": rows["products"]}
 
@@ -234,18 +288,17 @@ def activate_portal_snapshot(
     """
     check_snapshot_id(snapshot_id)
     with _engine(url) as engine:
-        missing = [v for v in VIEWS if not _has_table(engine, snapshot_table(v, snapshot_id))]
+        missing = [v for v in TABLES if not _has_table(engine, snapshot_table(v, snapshot_id))]
         if missing:
             msg = f"portal snapshot {snapshot_id} is not loaded (no tables for {missing})"
             raise PortalError(msg)
-        metadata = sa.MetaData()
-        live = _live_table(metadata)
+        live = _live_table(sa.MetaData())
         with engine.begin() as conn:
             _lock_portal(conn)
             live.create(conn, checkfirst=True)
             _compare(conn, live, expected, snapshot_id)
             for view in VIEWS:
-                _replace_view(conn, view, portal_table(view, metadata, snapshot_id, conn))
+                _replace_view(conn, view, _view_query(conn, view, snapshot_id))
             conn.execute(live.delete())
             now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
             conn.execute(live.insert().values(snapshot_id=snapshot_id, activated_at=now))
@@ -318,55 +371,60 @@ def drop_portal_snapshots(url: str, keep: Collection[str]) -> list[str]:
 # --- loading -----------------------------------------------------------------------------------
 
 
-def _load(conn: Connection, frames: dict[str, pl.DataFrame], snapshot_id: str) -> None:
+def _is_money(dtype: pl.DataType) -> bool:
+    return isinstance(dtype, pl.Decimal) or dtype in (pl.Float32, pl.Float64)
+
+
+def _stored_table(
+    view: str, metadata: sa.MetaData, snapshot_id: str, schema: pl.Schema, *, sqlite: bool
+) -> sa.Table:
+    """A snapshot's table for a frame of ``schema``; on SQLite money as ``<name>_micros``."""
+    columns = product_columns(schema) if view == "products" else _columns(view)
+    if sqlite:
+        columns = [
+            sa.Column(f"{c.name}{MICROS}", sa.BigInteger, nullable=c.nullable)
+            if isinstance(c.type, ExactDecimal)
+            else c
+            for c in columns
+        ]
+    return sa.Table(snapshot_table(view, snapshot_id), metadata, *columns)
+
+
+def _keys(products: sa.Table, prices: sa.Table, *, sqlite: bool) -> list[sa.ExecutableDDLElement]:
+    """The products key and the prices indexes of the portal's lookups (built after the load).
+
+    A price lookup names the sku (a product page), or the customer or the customer group (a
+    customer's price list), then the currency and the quantity break; the group and customer
+    indexes hold only the rows that have one."""
+    key: sa.ExecutableDDLElement
+    if sqlite:
+        key = sa.schema.CreateIndex(sa.Index(f"pk_{products.name}", products.c.sku, unique=True))
+    else:
+        primary = sa.PrimaryKeyConstraint(products.c.sku, name=f"pk_{products.name}")
+        key = sa.schema.AddConstraint(primary)
+    c = prices.c
+    indexes = [sa.Index(f"ix_{prices.name}_sku", c.sku, c.currency, c.min_quantity)]
+    for who in ("customer_group", "customer_id"):
+        present = c[who].is_not(None)
+        columns = (c[who], c.currency, c.sku, c.min_quantity)
+        name = f"ix_{prices.name}_{who}"
+        indexes.append(sa.Index(name, *columns, sqlite_where=present, postgresql_where=present))
+    return [key, *(sa.schema.CreateIndex(index) for index in indexes)]
+
+
+def _load_postgresql(conn: Connection, frames: dict[str, pl.DataFrame], snapshot_id: str) -> None:
     metadata = sa.MetaData()
-    name = snapshot_table("products", snapshot_id)
     tables = {
-        "products": sa.Table(name, metadata, *product_columns(frames["products"].schema)),
-        "prices": portal_table("prices", metadata, snapshot_id),
-        "availability": portal_table("availability", metadata, snapshot_id),
+        view: _stored_table(view, metadata, snapshot_id, frames[view].schema, sqlite=False)
+        for view in TABLES
     }
     metadata.create_all(conn)
-    copy = _copy_postgresql if conn.dialect.name == "postgresql" else _insert_many
-    for view, frame in frames.items():
-        copy(conn, tables[view], frame)
-    _fill_availability(conn, tables["products"], tables["availability"])
     for view, table in tables.items():
-        columns = ["sku"] if view != "prices" else ["sku", "currency", "price_type"]
-        unique = view != "prices"
-        sa.Index(f"ix_{table.name}", *(table.c[c] for c in columns), unique=unique).create(conn)
-
-
-def _insert_many(conn: Connection, table: sa.Table, frame: pl.DataFrame) -> None:
-    """Multi-row ``INSERT ... VALUES (..), (..)`` run with ``executemany``.
-
-    Binding plain text/int/None (money and dates as text) many rows per statement costs about
-    half the CPU of one statement per row; the last rows of a chunk go one per statement.
-    """
-    width = len(table.columns)
-    per_statement = max(1, min(_ROWS_PER_INSERT, _SQLITE_MAX_VARIABLES // width))
-    many, one = _values_insert(conn, table, per_statement), _values_insert(conn, table, 1)
-    plain = frame.select(c.name for c in table.columns).with_columns(
-        pl.col(pl.Decimal).cast(pl.String), pl.col(pl.Date).dt.to_string("%Y-%m-%d")
-    )
-    step = per_statement * width
-    for chunk in plain.iter_slices(CHUNK_ROWS):
-        rows = zip(*(column.to_list() for column in chunk.iter_columns()), strict=True)
-        values = list(chain.from_iterable(rows))
-        full = len(values) // step * step
-        if full:
-            conn.exec_driver_sql(many, [tuple(values[i : i + step]) for i in range(0, full, step)])
-        if full < len(values):
-            rest = range(full, len(values), width)
-            conn.exec_driver_sql(one, [tuple(values[i : i + width]) for i in rest])
-
-
-def _values_insert(conn: Connection, table: sa.Table, rows: int) -> str:
-    """``INSERT INTO t (..) VALUES`` with ``rows`` groups of positional parameters, row-major."""
-    groups: list[dict[str, Any]] = [
-        {c.name: sa.bindparam(f"{c.name}_{i}") for c in table.columns} for i in range(rows)
-    ]
-    return str(sa.insert(table).values(groups).compile(dialect=conn.dialect))
+        _copy_postgresql(conn, table, frames[view])
+    for ddl in _keys(tables["products"], tables["prices"], sqlite=False):
+        conn.execute(ddl)
+    for table in tables.values():
+        conn.exec_driver_sql(f"ANALYZE {conn.dialect.identifier_preparer.quote(table.name)}")
 
 
 def _copy_postgresql(conn: Connection, table: sa.Table, frame: pl.DataFrame) -> None:
@@ -383,10 +441,88 @@ def _copy_postgresql(conn: Connection, table: sa.Table, frame: pl.DataFrame) -> 
             copy.write(buffer.getvalue())
 
 
-def _fill_availability(conn: Connection, products: sa.Table, availability: sa.Table) -> None:
-    names = [c.name for c in availability.columns]
-    source = sa.select(*(products.c[n] for n in names))
-    conn.execute(sa.insert(availability).from_select(names, source))
+def _load_sqlite(path: Path, frames: dict[str, pl.DataFrame], snapshot_id: str) -> None:
+    """Tables, rows and keys in one transaction of a child process (``sinks.sqlite_ingest``),
+    fed with Arrow IPC files in a scratch folder (RAM-backed where ``/dev/shm`` exists)."""
+    dialect = sqlite_dialects.dialect()
+    metadata = sa.MetaData()
+    tables = {
+        view: _stored_table(view, metadata, snapshot_id, frames[view].schema, sqlite=True)
+        for view in TABLES
+    }
+    before = [str(sa.schema.CreateTable(t).compile(dialect=dialect)) for t in tables.values()]
+    keys = _keys(tables["products"], tables["prices"], sqlite=True)
+    after = [str(ddl.compile(dialect=dialect)) for ddl in keys]
+    needed = int(sum(frame.estimated_size() for frame in frames.values()))
+    with tempfile.TemporaryDirectory(prefix="prism-portal-", dir=_scratch(needed)) as folder:
+        files: dict[str, str] = {}
+        for view, table in tables.items():
+            files[table.name] = str(Path(folder, f"{view}.arrow"))
+            stored = _sqlite_frame(frames[view])
+            stored.write_ipc(files[table.name], compat_level=pl.CompatLevel.newest())
+            del stored
+        plan = Path(folder, "plan.json")
+        text = {"database": str(path), "before": before, "tables": files, "after": after}
+        plan.write_text(json.dumps(text), encoding="utf-8")
+        command = [sys.executable, str(_INGEST), str(plan)]
+        done = subprocess.run(command, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        lines = done.stderr.strip().splitlines() or [f"exit status {done.returncode}"]
+        msg = f"the SQLite bulk load failed: {lines[-1]}"
+        raise PortalError(msg)
+
+
+def _sqlite_frame(frame: pl.DataFrame) -> pl.DataFrame:
+    """``frame`` as SQLite stores it: money as integer micro-units ``<name>_micros`` (after a
+    range check), dates as ISO text, booleans as 0/1, anything else not text as text."""
+    reserved = [name for name in frame.columns if name.endswith(MICROS)]
+    if reserved:
+        msg = f"columns ending in {MICROS!r} are reserved for money on SQLite: {reserved}"
+        raise PortalError(msg)
+    money = [name for name, dtype in frame.schema.items() if _is_money(dtype)]
+    _check_sqlite_range(frame, money)
+    columns: list[pl.Expr] = []
+    for name, dtype in frame.schema.items():
+        column = pl.col(name)
+        if name in money:
+            columns.append((column.cast(MONEY) * SCALE).cast(pl.Int64).alias(f"{name}{MICROS}"))
+        elif dtype.is_integer() or dtype == pl.Boolean:
+            columns.append(column.cast(pl.Int64))
+        elif dtype != pl.String:
+            columns.append(column.cast(pl.String))
+        else:
+            columns.append(column)
+    return frame.select(columns)
+
+
+def _check_sqlite_range(frame: pl.DataFrame, money: list[str]) -> None:
+    limit = float(SQLITE_MAX_MONEY)
+    for name in money:
+        beyond = frame.filter(pl.col(name).cast(pl.Float64).abs() > limit)
+        if beyond.height:
+            example = beyond.row(0, named=True)
+            msg = (
+                f"{name} {example[name]} (sku {example['sku']}, {beyond.height} row(s)) is beyond "
+                f"+-{SQLITE_MAX_MONEY}, more than a SQLite portal holds exactly; use PostgreSQL"
+            )
+            raise PortalError(msg)
+
+
+def _scratch(needed: int) -> str | None:
+    """RAM-backed ``/dev/shm`` when it has room for twice ``needed`` bytes (containers often
+    give it 64 MiB), else the system's temporary folder."""
+    shm = Path("/dev/shm")
+    if shm.is_dir() and os.access(shm, os.W_OK) and shutil.disk_usage(shm).free > 2 * needed:
+        return str(shm)
+    return None
+
+
+def _sqlite_file(url: str) -> Path:
+    database = sa.make_url(url).database
+    if database in (None, "", ":memory:") or str(database).startswith("file:"):
+        msg = f"a SQLite portal is a database file, not {database!r}"
+        raise PortalError(msg)
+    return Path(str(database))
 
 
 # --- activation and housekeeping ---------------------------------------------------------------
@@ -401,10 +537,30 @@ def _live_table(metadata: sa.MetaData) -> sa.Table:
     )
 
 
-def _replace_view(conn: Connection, view: str, table: sa.Table) -> None:
-    """Drop and recreate ``view`` over ``table`` (identifiers quoted by the dialect)."""
+def _view_query(conn: Connection, view: str, snapshot_id: str) -> sa.Select[Any]:
+    """The view's SELECT over the snapshot's stored table: its columns as stored, and on SQLite
+    each ``<name>_micros`` also as the numeric ``<name>``. ``availability`` reads the products
+    table (snapshots loaded before it did have an ``availability`` table of their own)."""
+    inspector = sa.inspect(conn)
+    source = snapshot_table(view, snapshot_id)
+    names = None
+    if view == "availability" and not inspector.has_table(source):
+        source, names = snapshot_table("products", snapshot_id), ["sku", *AVAILABILITY_COLUMNS]
+    names = names or [column["name"] for column in inspector.get_columns(source)]
+    table = sa.table(source, *(sa.column(name) for name in names))
+    exposed: list[Any] = []
+    for name in names:
+        if name.endswith(MICROS) and conn.dialect.name == "sqlite":
+            number = table.c[name] / sa.literal_column(f"{SCALE}.0")
+            exposed.append(number.label(name.removesuffix(MICROS)))
+        exposed.append(table.c[name])
+    return sa.select(*exposed)
+
+
+def _replace_view(conn: Connection, view: str, query: sa.Select[Any]) -> None:
+    """Drop and recreate ``view`` as ``query`` (identifiers quoted by the dialect)."""
     name = conn.dialect.identifier_preparer.quote(view)
-    select = sa.select(*table.columns).compile(dialect=conn.dialect)
+    select = query.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True})
     conn.exec_driver_sql(f"DROP VIEW IF EXISTS {name}")
     conn.exec_driver_sql(f"CREATE VIEW {name} AS {select}")
 

@@ -3,7 +3,9 @@
 Format ``sql``. The products table holds ``sku``, every mapped field (the columns are the
 mapping: ``extensible``) and the availability columns; ``prices`` every tier the portal may
 carry (its ``price_types`` and ``currencies``: list, customer-group and customer prices with
-their quantity breaks and validity); ``availability`` one row per product. Loading goes into the
+their quantity breaks and validity); ``availability`` one row per product (a view of the
+products table). Money and decimal fields are exact and numeric (``sinks.portal_sql``: NUMERIC
+on PostgreSQL, integer micro-units plus a numeric view column on SQLite). Loading goes into the
 snapshot's own tables; the publish switches the views to them in one transaction
 (``sinks.portal_sql``), so readers never see a half load. List fields are stored as text joined
 with ``" | "``.

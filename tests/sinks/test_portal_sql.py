@@ -19,12 +19,14 @@ from factories import config_with, golden_products, price_tiers, product, staged
 from contracts.snapshots import SnapshotError
 from sinks.portal_sql import (
     AVAILABILITY_COLUMNS,
+    SQLITE_MAX_MONEY,
     PortalError,
     activate_portal_snapshot,
     drop_portal_snapshots,
     live_portal_snapshot,
     load_portal_snapshot,
     portal_table,
+    snapshot_table,
 )
 
 POSTGRES = os.environ.get(
@@ -36,6 +38,9 @@ FIRST, SECOND, THIRD = (
     "20261122T080000Z-0000000c",
 )
 HUGE = Decimal("12345678901234567890123456789012.123456")
+"""NUMERIC(38, 6)'s range: PostgreSQL holds it; SQLite refuses it (``SQLITE_MAX_MONEY``)."""
+PRICES = ("535.68", "99.99", "9.5", "0.000001", "1234.5678", "12.34567", "7.123456", "10")
+"""4 to 6 decimals; as text, "99.990000" would sort last and "0.000001" below "10" only by luck."""
 TRICKY = 'Größe "XL", weiß\nzweite Zeile\r\n\\N ; \tEnde'
 
 
@@ -106,6 +111,11 @@ def tiers() -> pl.DataFrame:
     )
 
 
+def biggest(url: str) -> Decimal:
+    """The largest money value the database holds exactly."""
+    return SQLITE_MAX_MONEY if url.startswith("sqlite") else HUGE
+
+
 def rows(engine: sa.Engine, view: str, *order: str) -> list[dict[str, Any]]:
     with engine.connect() as conn:
         table = portal_table(view, sa.MetaData(), bind=conn)
@@ -135,7 +145,7 @@ def test_products_prices_and_availability_round_trip_exactly(
         parent="TSHIRT-blue",
         brand="",
         description_de_DE=TRICKY,
-        weight=HUGE,
+        weight=biggest(channel),
         availability="backorder",
         availability_date=dt.date(2026, 12, 24),
         availability_estimated=True,
@@ -155,7 +165,7 @@ def test_products_prices_and_availability_round_trip_exactly(
         "TSHIRT-blue",
         "",
     )
-    assert products[1]["weight"] == HUGE
+    assert products[1]["weight"] == biggest(channel)
     assert products[1]["description"] == TRICKY
     assert products[1]["category_path"] == "Clothing (de) > Tops (de)"
 
@@ -180,13 +190,93 @@ def test_products_prices_and_availability_round_trip_exactly(
     }
 
 
-def test_money_is_stored_as_exact_text_or_numeric_not_float(
+def test_money_is_numeric_in_sql_and_exact(channel: str, reader: sa.Engine) -> None:
+    """Plain SQL on the views sorts, filters and aggregates prices as numbers; every value is
+    still the exact decimal (SQLite: the REAL's shortest text, or ``unit_price_micros``)."""
+    tiers_ = price_tiers(*(tier("A1", p, min_quantity=i + 1) for i, p in enumerate(PRICES)))
+    load(channel, FIRST, product("A1"), prices=tiers_)
+    activate_portal_snapshot(channel, FIRST)
+    exact = sorted(Decimal(p) for p in PRICES)
+
+    def query(sql: str) -> list[Decimal]:
+        with reader.connect() as conn:
+            return [Decimal(str(value)) for value in conn.execute(sa.text(sql)).scalars()]
+
+    assert query("SELECT max(unit_price) FROM prices") == [Decimal("1234.5678")]
+    assert query("SELECT min(unit_price) FROM prices") == [Decimal("0.000001")]
+    cheap = query("SELECT unit_price FROM prices WHERE unit_price < 10 ORDER BY unit_price")
+    assert cheap == [Decimal("0.000001"), Decimal("7.123456"), Decimal("9.5")]
+    assert query("SELECT unit_price FROM prices ORDER BY unit_price DESC") == exact[::-1]
+    assert query("SELECT count(*) FROM prices WHERE unit_price BETWEEN 9.5 AND 99.99") == [4]
+    if channel.startswith("sqlite"):
+        micros = query("SELECT unit_price_micros FROM prices ORDER BY unit_price_micros")
+        assert [m.scaleb(-6) for m in micros] == exact
+        assert query("SELECT sum(unit_price_micros) FROM prices") == [sum(exact) * 10**6]
+    else:
+        assert query("SELECT sum(unit_price) FROM prices") == [sum(exact)]
+
+    read = rows(reader, "prices", "unit_price")
+    assert [str(row["unit_price"]) for row in read] == [f"{price:.6f}" for price in exact]
+    with reader.connect() as conn:
+        table = portal_table("prices", sa.MetaData(), bind=conn)
+        below = sa.select(table.c.unit_price).where(table.c.unit_price < Decimal("9.5"))
+        assert conn.execute(below.order_by(table.c.unit_price)).scalars().all() == exact[:2]
+
+
+def test_money_beyond_what_sqlite_holds_exactly_refuses_the_load(
     channel: str, reader: sa.Engine
 ) -> None:
     publish(channel, FIRST, "A1")
+    before = tables(reader)
+    beyond = SQLITE_MAX_MONEY + Decimal("0.000001")
+    if not channel.startswith("sqlite"):
+        load(channel, SECOND, product("B2", weight=beyond), prices=price_tiers(tier("B2", "1")))
+        return
+    with pytest.raises(PortalError, match=r"weight 1000000000\.000000 \(sku B2"):
+        load(channel, SECOND, product("B2", weight=beyond))
+    with pytest.raises(PortalError, match=r"unit_price .* beyond"):
+        load(channel, SECOND, product("B2"), prices=price_tiers(tier("B2", str(-beyond))))
+    assert tables(reader) == before
+    assert live_portal_snapshot(channel) == FIRST
+
+
+def test_products_are_keyed_by_sku_and_prices_indexed_for_lookups(
+    channel: str, reader: sa.Engine
+) -> None:
+    publish(channel, FIRST, "A1", "B2")
+    products, prices = snapshot_table("products", FIRST), snapshot_table("prices", FIRST)
+    inspector = sa.inspect(reader)
+    indexes = {i["name"]: (i["column_names"], i["unique"]) for i in inspector.get_indexes(prices)}
+    lookup = ["currency", "sku", "min_quantity"]
+    assert indexes == {
+        f"ix_{prices}_sku": (["sku", "currency", "min_quantity"], False),
+        f"ix_{prices}_customer_group": (["customer_group", *lookup], False),
+        f"ix_{prices}_customer_id": (["customer_id", *lookup], False),
+    }
+    if not channel.startswith("sqlite"):
+        key = inspector.get_pk_constraint(products)
+        assert (key["name"], key["constrained_columns"]) == (f"pk_{products}", ["sku"])
+        return
+    keys = {i["name"]: (i["column_names"], i["unique"]) for i in inspector.get_indexes(products)}
+    assert keys == {f"pk_{products}": (["sku"], True)}
     with reader.connect() as conn:
-        raw = conn.execute(sa.text("SELECT unit_price FROM prices ORDER BY unit_price")).scalars()
-        assert [Decimal(str(value)) for value in raw] == [Decimal("0.000001"), Decimal("9.5")]
+        for where, index in (
+            ("sku = 'A1' AND currency = 'EUR'", "sku"),
+            ("customer_group = 'retail' AND currency = 'EUR'", "customer_group"),
+            ("customer_id = 'C1000' AND currency = 'EUR' AND min_quantity <= 10", "customer_id"),
+        ):
+            plan = conn.exec_driver_sql(f"EXPLAIN QUERY PLAN SELECT * FROM prices WHERE {where}")
+            assert f"ix_{prices}_{index}" in " ".join(str(row[-1]) for row in plan), where
+
+
+def test_a_duplicate_sku_fails_the_load_with_nothing_left(channel: str, reader: sa.Engine) -> None:
+    publish(channel, FIRST, "A1")
+    before = tables(reader)
+    frame = golden_products(product("A1")).select("sku", *AVAILABILITY_COLUMNS)
+    with pytest.raises(PortalError, match=f"loading portal snapshot {SECOND} failed"):
+        load_portal_snapshot(channel, pl.concat([frame, frame]), tiers(), SECOND)
+    assert tables(reader) == before
+    assert skus(reader) == ["A1"]
 
 
 def test_snapshots_switch_and_old_ones_are_dropped_but_never_the_live_one(
@@ -204,7 +294,7 @@ def test_snapshots_switch_and_old_ones_are_dropped_but_never_the_live_one(
     assert live_portal_snapshot(channel) == SECOND
     assert skus(reader) == ["A1", "B2"]
     assert not any(FIRST.lower()[:8] in name for name in tables(reader) if "__" in name)
-    assert len([name for name in tables(reader) if "__" in name]) == 3
+    assert len([name for name in tables(reader) if "__" in name]) == 2  # products, prices
 
 
 def test_reader_sees_the_old_snapshot_until_activation_commits(

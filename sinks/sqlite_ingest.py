@@ -1,0 +1,69 @@
+"""Bulk-load Arrow IPC files into a SQLite database in ONE transaction, in a process of its own.
+
+``python sinks/sqlite_ingest.py PLAN.json`` (started by ``sinks.portal_sql``): PLAN names the
+database file, the statements that create the tables, the Arrow IPC file of each table
+(appended by ADBC's bulk ingest: one prepared INSERT bound from Arrow in C, no Python per row)
+and the statements run after the load (keys and indexes). ``BEGIN IMMEDIATE`` ... ``COMMIT``
+around all of it: a failure or a kill leaves nothing behind (WAL: an uncommitted transaction
+is never seen).
+
+Why a separate process: the ADBC driver carries its own SQLite library, while Prism's other
+connections use Python's ``sqlite3``. Two SQLite libraries in one process must not open the
+same file at once: POSIX advisory locks belong to the process, so one library closing its
+file descriptor silently drops the other's locks ("How To Corrupt An SQLite Database File",
+section 2.2.1). Here the ADBC library is alone in its process, so locking between it, Prism and
+the portal's readers is the ordinary cross-process kind.
+
+This module imports nothing of Prism (it runs as a script) and stays small.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import adbc_driver_sqlite.dbapi as adbc
+import pyarrow as pa
+
+PRAGMAS = (
+    "PRAGMA busy_timeout=30000",
+    "PRAGMA journal_mode=WAL",
+    "PRAGMA synchronous=NORMAL",
+    "PRAGMA cache_size=-262144",
+)
+"""WAL as the portal's other connections use it (readers keep reading the live snapshot);
+``synchronous=NORMAL`` is WAL's crash-safe level; a 256 MiB page cache for the load."""
+
+
+def ingest(plan: dict[str, Any]) -> None:
+    """Run ``plan`` in one transaction (see the module docstring)."""
+    with adbc.connect(plan["database"], autocommit=True) as conn, conn.cursor() as cursor:
+        for pragma in PRAGMAS:
+            cursor.execute(pragma)
+        cursor.execute("BEGIN IMMEDIATE")
+        try:
+            for statement in plan["before"]:
+                cursor.execute(statement)
+            for table, path in plan["tables"].items():
+                with pa.memory_map(path) as source:
+                    cursor.adbc_ingest(table, pa.ipc.open_file(source).read_all(), mode="append")
+            for statement in plan["after"]:
+                cursor.execute(statement)
+        except BaseException:
+            cursor.execute("ROLLBACK")
+            raise
+        cursor.execute("COMMIT")
+
+
+def main(argv: list[str]) -> int:
+    if len(argv) != 1:
+        sys.stderr.write("usage: sqlite_ingest.py PLAN.json\n")
+        return 2
+    ingest(json.loads(Path(argv[0]).read_text(encoding="utf-8")))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
