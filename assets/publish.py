@@ -5,6 +5,7 @@ from pathlib import Path
 import dagster as dg
 import polars as pl
 
+from assets.catalog import link, publish_kinds, spec_args
 from assets.feeds import feed_key, portals_of, snapshot_id_of_run
 from assets.metadata import frame_metadata
 from assets.resources import FeedStoreResource, prune_run_folders
@@ -22,7 +23,12 @@ def build_publish_assets(config: PrismConfig) -> list[dg.AssetsDefinition]:
     ins["source_snapshots"] = dg.AssetIn()
     ins["quality_report"] = dg.AssetIn()
 
-    @dg.asset(group_name=PUBLISH_GROUP, ins=ins, pool=PUBLISH_POOL)
+    @dg.asset(
+        group_name=PUBLISH_GROUP,
+        ins=ins,
+        pool=PUBLISH_POOL,
+        **spec_args(config, "publish", publish_kinds(config)),
+    )
     def published_snapshot(
         context: dg.AssetExecutionContext,
         feed_store: FeedStoreResource,
@@ -86,6 +92,8 @@ def build_publish_assets(config: PrismConfig) -> list[dg.AssetsDefinition]:
         for error in errors:
             context.log.warning("published %s; cleanup failed: %s", snapshot_id, error)
         files = pl.DataFrame([vars(f) for f in sealed.files])
+        manifest_path = store.snapshot_dir(snapshot_id) / "manifest.json"
+        report_path = feed_store.reports().folder(snapshot_id) / "index.html"
         return dg.MaterializeResult(
             value=files,
             metadata={
@@ -93,12 +101,10 @@ def build_publish_assets(config: PrismConfig) -> list[dg.AssetsDefinition]:
                 "snapshot_id": snapshot_id,
                 "previous_snapshot": outcome.previous or "nothing live",
                 "cleanup_errors": errors,
-                "manifest": dg.MetadataValue.path(
-                    str(store.snapshot_dir(snapshot_id) / "manifest.json")
-                ),
-                "report": dg.MetadataValue.path(
-                    str(feed_store.reports().folder(snapshot_id) / "index.html")
-                ),
+                "manifest": dg.MetadataValue.path(str(manifest_path)),
+                "report": dg.MetadataValue.path(str(report_path)),
+                "manifest_link": link(config, manifest_path),
+                "report_link": link(config, report_path),
             },
         )
 

@@ -12,6 +12,7 @@ import dagster as dg
 import polars as pl
 from pydantic import Field
 
+from assets.catalog import link, spec_args
 from assets.channels import PimStructureFrames
 from assets.feeds import PUBLISH_KEY, later_in_run, snapshot_id_of_run
 from assets.metadata import frame_metadata
@@ -50,6 +51,7 @@ def overridden(context: dg.AssetExecutionContext, parameters: GateParameters) ->
 def build_quality_report_assets(prism: PrismConfig) -> list[dg.AssetsDefinition]:
     @dg.asset(
         group_name=QUALITY_GROUP,
+        **spec_args(prism, "quality", {"html", "polars"}),
         check_specs=[
             dg.AssetCheckSpec(
                 CIRCUIT_BREAKERS,
@@ -155,6 +157,7 @@ def build_quality_report_assets(prism: PrismConfig) -> list[dg.AssetsDefinition]
                 "verdict": gate.verdict,
                 "tripped": tripped["name"].to_list(),
                 "report": dg.MetadataValue.path(str(gate.report_path)),
+                "report_link": link(prism, gate.report_path),
             },
         )
         yield dg.AssetCheckResult(

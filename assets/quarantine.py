@@ -5,6 +5,7 @@ from collections.abc import Iterator
 import dagster as dg
 import polars as pl
 
+from assets.catalog import spec_args
 from assets.channels import PimStructureFrames, compiled, erp_source_of, views
 from assets.metadata import frame_metadata
 from assets.sources import run_as_of, snapshot_field
@@ -20,6 +21,7 @@ ERP_ROWS_ACCOUNTED = "erp_rows_accounted"
 def build_quarantine_assets(config: PrismConfig) -> list[dg.AssetsDefinition]:
     @dg.asset(
         group_name=QUALITY_GROUP,
+        **spec_args(config, "quality", {"polars", "parquet"}),
         check_specs=[
             dg.AssetCheckSpec(
                 ERP_ROWS_ACCOUNTED,

@@ -14,6 +14,7 @@ import dagster as dg
 import polars as pl
 from pydantic import Field, field_validator
 
+from assets.catalog import source_kinds, spec_args
 from assets.metadata import frame_metadata
 from assets.resources import SnapshotSource
 from contracts import clock
@@ -27,7 +28,20 @@ from sources.drops import announced_rows, check_rows
 from sources.erp_files import read_erp_snapshot
 
 SOURCES_GROUP = "sources"
-ERP_OUTPUTS = ("erp_prices", "erp_stock", "erp_supply", "erp_rejects")
+ERP_OUTPUTS = {
+    "erp_prices": "ERP price rows, typed: sku, price type (list, group, customer), currency, "
+    "exact decimal amount per quantity, validity dates",
+    "erp_stock": "ERP stock per sku and warehouse: quantity on hand",
+    "erp_supply": "ERP supply per sku: expected receipts and lead times (availability dates)",
+    "erp_rejects": "ERP rows that could not be typed (bad amount, currency, quantity, dates), "
+    "each with its file, line and reason; they reach the quarantine",
+}
+PIM_OUTPUTS = {
+    "pim_master_data": "The PIM's products with the attributes the mappings use, flattened per "
+    "locale and scope (`attr.<code>-<locale>-<scope>`), variant values inherited",
+    "pim_rejects": "PIM rows that could not be read or whose variant lineage is broken, each "
+    "with its source and reason; they reach the quarantine",
+}
 PIM_STRUCTURE = {
     "pim_families": "families: label and image attributes, labels (the family_unknown reference)",
     "pim_attributes": "attributes: code, type, localizable, scopable",
@@ -89,7 +103,9 @@ def modified_at(folder: Path) -> dt.datetime:
 
 
 def build_source_assets(prism: PrismConfig) -> list[dg.AssetsDefinition]:
-    @dg.asset(group_name=SOURCES_GROUP)
+    pim_kinds, erp_kinds = source_kinds(prism, "pim"), source_kinds(prism, "erp")
+
+    @dg.asset(group_name=SOURCES_GROUP, **spec_args(prism, "sources", pim_kinds | erp_kinds))
     def source_snapshots(
         context: dg.AssetExecutionContext,
         config: RunParameters,
@@ -123,9 +139,11 @@ def build_source_assets(prism: PrismConfig) -> list[dg.AssetsDefinition]:
     @dg.multi_asset(
         group_name=SOURCES_GROUP,
         outs={
-            "pim_master_data": dg.AssetOut(),
-            "pim_rejects": dg.AssetOut(),
-            **{name: dg.AssetOut(description=text) for name, text in PIM_STRUCTURE.items()},
+            name: dg.AssetOut(
+                description=text,
+                **spec_args(prism, "sources", {"polars", *pim_kinds}, sides=("pim",)),
+            )
+            for name, text in (PIM_OUTPUTS | PIM_STRUCTURE).items()
         },
     )
     def pim_master_data(
@@ -162,12 +180,18 @@ def build_source_assets(prism: PrismConfig) -> list[dg.AssetsDefinition]:
 
     @dg.multi_asset(
         group_name=SOURCES_GROUP,
-        outs={name: dg.AssetOut() for name in ERP_OUTPUTS},
+        outs={
+            name: dg.AssetOut(
+                description=text,
+                **spec_args(prism, "sources", {"polars", *erp_kinds}, sides=("erp",)),
+            )
+            for name, text in ERP_OUTPUTS.items()
+        },
     )
     def erp_snapshot(
         context: dg.AssetExecutionContext, source_snapshots: pl.DataFrame
     ) -> Iterator[dg.Output]:
-        """ERP prices, stock and supply, typed; unparseable rows go to erp_rejects."""
+        """ERP prices, stock and supply, typed; unparseable rows go to `erp_rejects`."""
         folder = Path(snapshot_field(source_snapshots, "erp"))
         snapshot = read_erp_snapshot(folder)
         check_announced_rows(prism.erp, folder, snapshot.rows_read)

@@ -1,19 +1,24 @@
 """Prism's one configuration file (``prism.yaml``), validated with pydantic.
 
 Every key is documented in ``prism.yaml`` at the repo root. An invalid file fails at load time
-with the key path and the reason (``ConfigError``), before any data is read.
+(``ConfigError``), before any data is read, with every problem on a line of its own:
+``prism.yaml:57: channels.shop.currency: 'EURO' is not an ISO 4217 currency code like 'EUR'``,
+and for a misspelt key or value the nearest valid one ("did you mean 'currency'?").
+``read_config`` keeps where each key is, so the checks after loading (``prism validate-config``:
+inputs, credentials, channel mappings) name the line of the key they are about too.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import yaml
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -25,9 +30,12 @@ from pydantic import (
     model_validator,
 )
 
+from contracts.config_problems import Loc, Problem, from_validation, render
 from contracts.currencies import is_currency
-from contracts.mapping import Filters, Source
+from contracts.mapping import Filters, LookupFile, Source
 from contracts.paths import LocalPath
+from contracts.suggestions import nearest
+from contracts.yaml_lines import YamlDocument, YamlFileError, read_yaml
 
 PriceType = Literal["list", "group", "customer"]
 PUBLIC_PRICE_TYPES: tuple[PriceType, ...] = ("list",)
@@ -36,7 +44,8 @@ _LOCALE = re.compile(r"^[a-z]{2,3}_[A-Z]{2}$")
 
 
 class ConfigError(ValueError):
-    """The configuration file is invalid; the message names the key path and the reason."""
+    """The configuration file is invalid; the message names the file, and for each problem on
+    a line of its own the line, the key path and the reason."""
 
 
 class _Strict(BaseModel):
@@ -138,6 +147,20 @@ def _pim_url(value: str) -> str:
 
 HttpOrigin = Annotated[str, AfterValidator(_http_origin)]
 TimeZoneName = Annotated[str, AfterValidator(_time_zone)]
+
+
+_OWNER = re.compile(r"team:[\w.-]+|[^@\s]+@[^@\s]+\.[^@\s]+")
+
+
+def _owner(value: str) -> str:
+    """An owner as the Dagster UI shows it: an e-mail address or ``team:<name>``."""
+    if not _OWNER.fullmatch(value):
+        msg = f"{value!r}: give an e-mail address or a team as team:<name> (e.g. team:pim)"
+        raise ValueError(msg)
+    return value
+
+
+Owner = Annotated[str, AfterValidator(_owner)]
 PimUrl = Annotated[str, AfterValidator(_pim_url)]
 
 
@@ -165,6 +188,15 @@ class AkeneoSource(_Strict):
     server_timezone: TimeZoneName = Field(
         default="UTC", description="the time zone the PIM reads search dates in"
     )
+
+    def credential_variables(self) -> dict[str, str]:
+        """Credential -> the environment variable holding it (secrets are never in the file)."""
+        return {
+            "client_id": "AKENEO_CLIENT_ID",
+            "client_secret": "AKENEO_CLIENT_SECRET",
+            "username": "AKENEO_USERNAME",
+            "password": "AKENEO_PASSWORD",
+        }
 
 
 PimSource = Annotated[FileSource | AkeneoSource, Field(discriminator="kind")]
@@ -207,6 +239,12 @@ class SapSource(_Strict):
     file_format: Literal["csv", "parquet"] = Field(
         default="csv", description="format of the snapshot files the pull writes"
     )
+
+    def credential_variables(self) -> dict[str, str]:
+        """Credential -> the environment variable holding it, for this ``auth``."""
+        if self.auth == "bearer":
+            return {"token": "SAP_TOKEN"}
+        return {"user": "SAP_USER", "password": "SAP_PASSWORD"}
 
     @field_validator("condition_types")
     @classmethod
@@ -283,6 +321,9 @@ class ChannelConfig(BaseModel):
     fields: dict[str, Source | None] = Field(default_factory=dict)
     """target field -> source, over the preset's; ``null`` removes a preset's field"""
     filters: Filters = Filters()
+    owners: tuple[Owner, ...] = ()
+    """who answers for this channel's feed (e-mail or ``team:<name>``), shown on its asset in
+    the Dagster UI next to the top-level ``owners``"""
 
     _locale = field_validator("locale")(_check_locale)
 
@@ -300,6 +341,10 @@ class ChannelConfig(BaseModel):
     def _has_a_currency(self) -> ChannelConfig:
         if self.currency is None and not self.currencies:
             msg = "a channel needs a currency (or currencies)"
+            misspelt = nearest("currency", self.options(), limit=1)
+            misspelt += nearest("currencies", self.options(), limit=1)
+            if misspelt:
+                msg += f" (is {misspelt[0]!r} a misspelling of it?)"
             raise ValueError(msg)
         return self
 
@@ -339,6 +384,11 @@ class PublishConfig(_Strict):
         default=120.0,
         ge=5,
         description="a lock not renewed for this long is free (its run died); steps renew it",
+    )
+    base_url: HttpOrigin | None = Field(
+        default=None,
+        description="where a web server serves ``directory`` (e.g. https://feeds.example.com); "
+        "the Dagster UI links reports, manifests and feeds there; null = file:// links",
     )
 
 
@@ -395,9 +445,24 @@ class QualityConfig(_Strict):
         " ({sku} and {uuid} are filled in); null = the report links to no PIM",
     )
     keep_reports: int = Field(default=30, ge=1, description="quality reports kept")
+    max_warning_share: float = Field(
+        default=0.01,
+        ge=0,
+        le=1,
+        description="a feed's ``warnings`` check (WARN, never blocks) fails once a warn rule "
+        "hits more than this share of its rows; below it the findings are reported as metadata",
+    )
 
     def max_drop(self, channel: str) -> float:
         return self.max_product_drop_by_channel.get(channel, self.max_product_drop)
+
+
+class ScheduleConfig(_Strict):
+    """When the scheduled run starts: a cron expression read in ``timezone`` (Dagster keeps the
+    local time across daylight-saving changes)."""
+
+    cron: str = Field(default="0 6 * * *", description="cron expression, e.g. 0 6 * * 1-5")
+    timezone: TimeZoneName = Field(default="UTC", description="IANA time zone of ``cron``")
 
 
 class PrismConfig(_Strict):
@@ -413,6 +478,12 @@ class PrismConfig(_Strict):
     publish: PublishConfig = PublishConfig()
     quality: QualityConfig = QualityConfig()
     channels: dict[str, ChannelConfig] = Field(min_length=1)
+    schedule: ScheduleConfig = ScheduleConfig()
+    owners: tuple[Owner, ...] = Field(
+        default=(),
+        description="who answers for the pipeline (e-mail or ``team:<name>``): every asset's "
+        "owners in the Dagster UI",
+    )
 
     @field_validator("locales")
     @classmethod
@@ -475,32 +546,76 @@ class PrismConfig(_Strict):
         found = [self.scope, *(self.scope_of(c) for c in self.channels.values())]
         return tuple(dict.fromkeys(found))
 
+    def lookup_files(self) -> Iterator[tuple[Loc, Path]]:
+        """(key path, file) of every lookup table the channels' mappings read."""
+        for name, channel in self.channels.items():
+            yield from _lookup_files(channel.fields, ("channels", name, "fields"))
 
-def _describe(error: ValidationError) -> str:
-    lines = []
-    for item in error.errors():
-        path = ".".join(str(p) for p in item["loc"]) or "(top level)"
-        lines.append(f"{path}: {item['msg']}")
-    return "; ".join(lines)
+
+def _lookup_files(value: object, loc: Loc) -> Iterator[tuple[Loc, Path]]:
+    if isinstance(value, LookupFile):
+        yield (*loc, "file"), value.file
+    elif isinstance(value, BaseModel):
+        for name, info in type(value).model_fields.items():
+            yield from _lookup_files(getattr(value, name), (*loc, info.alias or name))
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _lookup_files(item, (*loc, key))
+    elif isinstance(value, tuple):
+        for index, item in enumerate(value):
+            yield from _lookup_files(item, (*loc, index))
+
+
+@dataclass(frozen=True)
+class ConfigFile:
+    """A configuration and the file it came from with where each key is: checks that run
+    after loading (inputs, credentials, mappings) report their problems at their keys' lines."""
+
+    config: PrismConfig
+    document: YamlDocument
+
+    @property
+    def path(self) -> Path:
+        return self.document.path
+
+    def error(self, problems: Sequence[Problem]) -> ConfigError:
+        """All ``problems`` as one error, each on its line: ``file:line: key.path: reason``."""
+        return ConfigError(render(problems, str(self.path), self.document))
 
 
 def parse_config(data: object, origin: str = "<config>", base: Path | None = None) -> PrismConfig:
     """Validate ``data``; relative paths are anchored at ``base`` (None: left relative)."""
+    return _validate(data, origin, base, None)
+
+
+def read_config(path: Path) -> ConfigFile:
+    """Load and validate ``path``, keeping where each key is; relative paths inside are
+    relative to its folder."""
     try:
-        return PrismConfig.model_validate(data, context={"base": base})
-    except ValidationError as error:
-        msg = f"{origin}: {_describe(error)}"
-        raise ConfigError(msg) from None
+        document = read_yaml(path)
+    except YamlFileError as error:
+        raise ConfigError(str(error)) from None
+    data = document.data
+    if data is None:
+        msg = f"{path}: the file is empty; it holds the settings as `key: value` lines"
+        raise ConfigError(msg + " (see prism.yaml in the repository)")
+    if not isinstance(data, dict):
+        kind = "a list" if isinstance(data, list) else f"a single value ({type(data).__name__})"
+        msg = f"{document.where(())}: the top level is {kind}, not a mapping of settings"
+        raise ConfigError(msg + " (`key: value` lines)")
+    return ConfigFile(_validate(data, str(path), path.parent, document), document)
 
 
 def load_config(path: Path) -> PrismConfig:
     """Load and validate ``path``; relative paths inside are relative to its folder."""
+    return read_config(path).config
+
+
+def _validate(
+    data: object, origin: str, base: Path | None, document: YamlDocument | None
+) -> PrismConfig:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        msg = f"{path}: configuration file not found"
-        raise ConfigError(msg) from None
-    except yaml.YAMLError as error:
-        msg = f"{path}: not valid YAML: {error}"
-        raise ConfigError(msg) from None
-    return parse_config(data, origin=str(path), base=path.parent)
+        return PrismConfig.model_validate(data, context={"base": base})
+    except ValidationError as error:
+        problems = from_validation(error, PrismConfig, data)
+        raise ConfigError(render(problems, origin, document)) from None

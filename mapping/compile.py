@@ -27,6 +27,7 @@ from contracts.mapping import (
     RoleSource,
     Source,
 )
+from contracts.suggestions import hint
 from golden.categories import ANY_TREE
 from mapping import model as pim
 from mapping.expressions import Built, Context, MappingError, compile_source, condition
@@ -100,6 +101,7 @@ def merged_fields(name: str, channel: ChannelConfig, spec: FormatSpec) -> dict[s
         known = ", ".join(spec.presets)
         raise MappingError(
             f"channels.{name}.preset: format {spec.name!r} has no preset {preset!r} ({known})"
+            + hint(preset, spec.presets)
         )
     merged: dict[str, Any] = dict(spec.presets[preset])
     for target, value in channel.fields.items():
@@ -116,7 +118,11 @@ def format_options(name: str, channel: ChannelConfig, spec: FormatSpec) -> BaseM
     if spec.options is None:
         if extra:
             keys = ", ".join(sorted(extra))
-            raise MappingError(f"channels.{name}: format {spec.name!r} has no option(s) {keys}")
+            first = sorted(extra)[0]
+            raise MappingError(
+                f"channels.{name}.{first}: format {spec.name!r} has no option(s) {keys}"
+                + hint(first, ChannelConfig.model_fields)
+            )
         return None
     try:
         return spec.options.model_validate(extra)
@@ -128,8 +134,9 @@ def format_options(name: str, channel: ChannelConfig, spec: FormatSpec) -> BaseM
             reason = item["msg"]
             if item["type"] == "extra_forbidden" and len(item["loc"]) == 1:
                 reason = f"format {spec.name!r} has no option {where!r} (options: {known})"
+                reason += hint(where, [*spec.options.model_fields, *ChannelConfig.model_fields])
             problems.append(f"channels.{name}.{where}: {reason}")
-        raise MappingError("; ".join(problems)) from None
+        raise MappingError("\n".join(problems)) from None  # one problem a line
 
 
 def compile_channel(
@@ -174,6 +181,7 @@ def compile_channel(
                 known = ", ".join(f.name for f in spec.fields)
                 raise MappingError(
                     f"{path}: format {spec.name!r} has no field {target!r} ({known})"
+                    + hint(target, [f.name for f in spec.fields])
                 )
             target_spec = FieldSpec(target, inferred_kind(source, model))
         _check_type(source, target_spec, model, path)
@@ -305,6 +313,7 @@ def compile_all(
             known = ", ".join(sorted(formats))
             raise MappingError(
                 f"channels.{name}.format: unknown format {channel.format!r} (formats: {known})"
+                + hint(channel.format, formats)
             )
         found[name] = compile_channel(name, config, spec, model, columns)
     return found

@@ -40,6 +40,7 @@ from contracts.mapping import (
     Test,
     ValueMap,
 )
+from contracts.suggestions import hint
 from golden.categories import code_column, path_column
 from golden.media import media_url
 from mapping import model as pim
@@ -130,7 +131,8 @@ def _base(source: Source, ctx: Context, path: str) -> Built:
         attribute = ctx.roles.attribute(source.role)
         if source.role not in ctx.roles.names():
             known = ", ".join(ctx.roles.names())
-            raise MappingError(f"{path}: unknown role {source.role!r} (roles: {known})")
+            close = hint(source.role, ctx.roles.names())
+            raise MappingError(f"{path}: unknown role {source.role!r} (roles: {known}){close}")
         if attribute is None:
             return Built(pl.lit(None, pl.String))
         return attribute_value(
@@ -193,7 +195,8 @@ def attribute_value(
     """An attribute's value in the channel's locale and scope, typed by the attribute."""
     known = ctx.model.attribute(code)
     if known is None and ctx.model.known:
-        raise MappingError(f"{path}: the PIM has no attribute {code!r}")
+        close = hint(code, ctx.model.attributes)
+        raise MappingError(f"{path}: the PIM has no attribute {code!r}{close}")
     spelled = known.code if known else code
     ctx.requested.add(spelled)
     kind = known.type if known else ""
@@ -305,7 +308,8 @@ def golden_field(name: str, ctx: Context, path: str, currency: str | None = None
     """A golden-record field as the channel sees it (its locale, tree, currency)."""
     if name not in GOLDEN_FIELDS:
         known = ", ".join(sorted(GOLDEN_FIELDS))
-        raise MappingError(f"{path}: unknown golden-record field {name!r} (fields: {known})")
+        close = hint(name, GOLDEN_FIELDS)
+        raise MappingError(f"{path}: unknown golden-record field {name!r} (fields: {known}){close}")
     money = currency or ctx.currency
     if name == "price":
         return _column(list_price(money), ctx, MONEY)

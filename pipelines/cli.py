@@ -6,22 +6,22 @@ import datetime as dt
 import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 import click
 
-from contracts.config import PrismConfig
-from contracts.snapshots import SnapshotError, new_snapshot_id
+from contracts.config import ConfigError, PrismConfig
+from contracts.config_problems import from_message
+from contracts.snapshots import SnapshotError
 from mapping.expressions import MappingError
 from pipelines import publishing
 from pipelines.cli_mapping import check_mappings, formats, inspect_pim, preview
-from pipelines.cli_options import CONFIG_OPTION, load
-from pipelines.publishing import release_run_lock
+from pipelines.cli_options import CONFIG_OPTION, load, read
+from pipelines.cli_run import run
+from pipelines.exit_codes import ExitCode
 from sinks.publish import PublishError
 from sinks.publish_lock import PublishLockHeld
-
-if TYPE_CHECKING:
-    import dagster as dg
+from sources.preflight import input_problems
 
 T = TypeVar("T")
 
@@ -30,111 +30,52 @@ def _load(config_file: Path) -> PrismConfig:
     return load(config_file)
 
 
-def _instance() -> dg.DagsterInstance:
-    """The persistent instance of ``dagster.yaml`` in the working directory, so `dagster dev`
-    shows CLI runs; an ephemeral one when there is none."""
-    import dagster as dg
+EPILOG = """\b
+Exit codes:
+  0  OK        the snapshot was published (or the command did what it said)
+  1  INTERNAL  an unexpected error; --verbose shows the stack trace
+  2  USAGE     an unknown option or a bad argument
+  3  CONFIG    the configuration file is missing, not YAML, or not valid
+  4  INPUT     an input (PIM or ERP drop, live source) is missing, damaged or refused
+  5  BREAKER   a circuit breaker (or a blocking feed check) stopped the publish;
+               the previous snapshot stays live
+  6  LOCK      another run or operation holds the publish lock
+  7  PUBLISH   the publish itself failed; the previous snapshot stays live
+"""
 
-    if "DAGSTER_HOME" not in os.environ and Path("dagster.yaml").is_file():
-        os.environ["DAGSTER_HOME"] = str(Path.cwd())
-    if "DAGSTER_HOME" in os.environ:
-        Path(os.environ["DAGSTER_HOME"]).mkdir(parents=True, exist_ok=True)
-        return dg.DagsterInstance.get()
-    return dg.DagsterInstance.ephemeral()
+
+class PrismGroup(click.Group):
+    """Gives configuration problems their exit code, whichever command loads the file."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except ConfigError as error:
+            raise ConfigProblem(str(error)) from None
+        except click.ClickException as error:
+            if isinstance(error.__context__, ConfigError | MappingError):
+                raise ConfigProblem(error.format_message()) from None
+            raise
 
 
-@click.group()
+class ConfigProblem(click.ClickException):
+    exit_code = ExitCode.CONFIG
+
+
+class LockProblem(click.ClickException):
+    exit_code = ExitCode.LOCK
+
+
+class PublishProblem(click.ClickException):
+    exit_code = ExitCode.PUBLISH
+
+
+@click.group(
+    cls=PrismGroup, epilog=EPILOG, context_settings={"help_option_names": ["-h", "--help"]}
+)
+@click.version_option(package_name="prism", prog_name="prism", message="%(prog)s %(version)s")
 def main() -> None:
     """Prism: PIM + ERP -> golden records -> validated, versioned channel feeds."""
-
-
-@main.command()
-@CONFIG_OPTION
-@click.option(
-    "--as-of", type=click.DateTime(["%Y-%m-%d"]), help="Price/stock date (default today)."
-)
-@click.option(
-    "--full-pull", is_flag=True, help="Live sources pull everything (picks up deletions)."
-)
-@click.option(
-    "--override-breakers",
-    is_flag=True,
-    help="Publish even if circuit breakers trip (this run only; recorded in the report).",
-)
-def run(
-    config_file: Path, as_of: dt.datetime | None, full_pull: bool, override_breakers: bool
-) -> None:
-    """Run the whole pipeline once and publish a snapshot."""
-    config = _load(config_file)
-    import dagster as dg  # only a run needs Dagster: status, recover and rollback start fast
-
-    job = dg.build_reconstructable_job(
-        "pipelines.definitions", "job_for", reconstructable_args=(str(config_file.resolve()),)
-    )
-    with _instance() as instance:
-        result = dg.execute_job(
-            job,
-            instance=instance,
-            run_config=run_config(as_of.date() if as_of else None, full_pull, override_breakers),
-        )
-        report = _report_of(result)
-        snapshot_id = _snapshot_of(instance, result.run_id)
-    release_run_lock(config, result.run_id)
-    _tell_outcome(config, result, snapshot_id, report)
-
-
-def _snapshot_of(instance: dg.DagsterInstance, run_id: str) -> str | None:
-    record = instance.get_run_record_by_id(run_id)
-    return new_snapshot_id(record.create_timestamp, run_id) if record else None
-
-
-def _tell_outcome(
-    config: PrismConfig, result: dg.ExecutionResult, snapshot_id: str | None, report: str | None
-) -> None:
-    """Say what is live now, from the publish directory itself, not from the run's status: a
-    run can fail after its switch (the publish stands) or before it (the previous one stays)."""
-    state = publishing.status(config).state
-    published = snapshot_id is not None and state.files == snapshot_id
-    cleanup = _cleanup_errors(result)
-    if published:
-        click.echo(f"published {snapshot_id} (run {result.run_id})")
-        for error in cleanup:
-            click.echo(f"cleanup failed: {error}", err=True)
-    if state.journal is not None:
-        click.echo(f"a switch to {state.journal.target} is pending; run `prism recover`", err=True)
-    if report:
-        click.echo(f"quality report: {report}")
-    if published:
-        return
-    live = state.files or "nothing"
-    raise click.ClickException(f"run {result.run_id} did not publish; {live} stays live")
-
-
-def _cleanup_errors(result: dg.ExecutionResult) -> list[str]:
-    for materialization in result.asset_materializations_for_node("published_snapshot"):
-        value = materialization.metadata.get("cleanup_errors")
-        return list(value.value) if value is not None else []
-    return []
-
-
-def run_config(as_of: dt.date | None, full_pull: bool, override_breakers: bool) -> dict[str, Any]:
-    """The job's run config for the CLI's flags: the run parameters, in-process execution."""
-    parameters = {"as_of": as_of.isoformat() if as_of else None, "full_pull": full_pull}
-    return {
-        "ops": {
-            "source_snapshots": {"config": parameters},
-            "quality_report": {"config": {"override_breakers": override_breakers}},
-        },
-        "execution": {"config": {"in_process": {}}},
-        "loggers": {"console": {"config": {"log_level": "INFO"}}},
-    }
-
-
-def _report_of(result: dg.ExecutionResult) -> str | None:
-    """The report path from the quality_report materialization, if the run got that far."""
-    for materialization in result.asset_materializations_for_node("quality_report"):
-        return str(materialization.metadata["report"].value)
-    return None
 
 
 @main.command()
@@ -190,21 +131,34 @@ def rollback(config_file: Path, snapshot: str | None) -> None:
 def _publish_operation(action: Callable[[], T]) -> T:
     try:
         return action()
-    except (PublishError, PublishLockHeld, SnapshotError) as error:
-        raise click.ClickException(str(error)) from None
+    except PublishLockHeld as error:
+        raise LockProblem(str(error)) from None
+    except (PublishError, SnapshotError) as error:
+        raise PublishProblem(str(error)) from None
 
 
 @main.command("validate-config")
 @CONFIG_OPTION
 def validate_config(config_file: Path) -> None:
-    """Check the configuration file; exit 1 with the key path and reason when invalid."""
-    config = _load(config_file)
+    """Check the configuration file, the inputs it names (file-drop folders holding a
+    snapshot, lookup files), the credentials the live sources need in the environment and the
+    channels' mappings. Lists every problem with its file, line and key path (exit 3)."""
+    loaded = read(config_file)
+    config = loaded.config
+    problems = input_problems(config, os.environ)
     try:
         against = check_mappings(config)
     except MappingError as error:
-        raise click.ClickException(f"{config_file}: {error}") from None
+        found = [from_message(line) for line in str(error).splitlines()]
+        known = {p.loc for p in problems}  # e.g. a missing lookup file: once, not twice
+        problems += [p for p in found if p.loc not in known]
+    if problems:
+        raise loaded.error(problems)
     channels = ", ".join(f"{n} ({c.format})" for n, c in config.channels.items())
-    click.echo(f"{config_file}: valid; channels: {channels}; mappings checked against {against}")
+    click.echo(
+        f"{config_file}: valid; channels: {channels}; inputs and credentials present; "
+        f"mappings checked against {against}"
+    )
 
 
 @main.command("demo-data")
@@ -268,6 +222,7 @@ def demo_data(
     click.echo(summary.describe())
 
 
+main.add_command(run)
 main.add_command(preview)
 main.add_command(formats)
 main.add_command(inspect_pim)

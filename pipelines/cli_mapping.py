@@ -52,7 +52,13 @@ def check_mappings(config: PrismConfig) -> str:
 @click.argument("channel")
 @CONFIG_OPTION
 @click.option("--sku", "skus", multiple=True, help="Show only these products (repeatable).")
-@click.option("--limit", type=click.IntRange(min=0), default=20, show_default=True)
+@click.option(
+    "--limit",
+    type=click.IntRange(min=0),
+    default=20,
+    show_default=True,
+    help="Show at most this many mapped rows.",
+)
 @click.option(
     "--format",
     "output",

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import dagster as dg
 
@@ -35,6 +36,26 @@ from pipelines.sensors import build_source_sensor
 
 JOB_NAME = "syndicate"
 CONFIG_VARIABLE = "PRISM_CONFIG"
+QUEUE_TAG = "prism/queue"
+"""Every run of the job carries ``prism/queue: publish``; ``dagster.yaml`` lets one such run
+run at a time (``concurrency.runs.tag_concurrency_limits``), so a second launch, schedule tick
+or sensor request queues instead of failing on the publish lock."""
+EXECUTOR = dg.multi_or_in_process_executor.configured(
+    lambda config: config,
+    name="in_process_by_default",
+    config_schema=dg.Field(
+        dg.multi_or_in_process_executor.config_schema.as_field().config_type,
+        default_value={"in_process": {}},
+    ),
+)
+"""Every run of the code location (the job, its schedule and sensor, a launch from the UI, an
+asset materialized from the asset graph) executes its steps in the run's one process, as
+`prism run` does, unless the launchpad asks for ``execution: {config: {multiprocess: {}}}``.
+Dagster's default (a process per step) starts a Python process per step that imports polars,
+great-expectations and the code location again and re-reads every input from Parquet; the
+steps form a chain (only the PIM and ERP reads could overlap), so it bought no parallelism
+(README, "Dagster UI", has the measurements). Same config shape as Dagster's default executor,
+so `prism run`'s ``in_process`` run config stays valid."""
 
 
 def build_definitions(config: PrismConfig) -> dg.Definitions:
@@ -50,6 +71,7 @@ def build_definitions(config: PrismConfig) -> dg.Definitions:
         JOB_NAME,
         selection=dg.AssetSelection.all(),
         description="Pull PIM + ERP, build golden records, validate, publish one snapshot.",
+        tags={QUEUE_TAG: "publish"},
     )
     resources = {
         "pim": pim_resource(config),
@@ -66,10 +88,18 @@ def build_definitions(config: PrismConfig) -> dg.Definitions:
         assets=assets,
         jobs=[job],
         schedules=[
-            dg.ScheduleDefinition(name="daily_syndication", job=job, cron_schedule="0 6 * * *")
+            dg.ScheduleDefinition(
+                name="daily_syndication",
+                job=job,
+                cron_schedule=config.schedule.cron,
+                execution_timezone=config.schedule.timezone,
+                description=f"`{config.schedule.cron}` in {config.schedule.timezone} "
+                "(`schedule:` in prism.yaml)",
+            )
         ],
         sensors=[build_source_sensor(JOB_NAME, config)] if _drops(config) else [],
         resources=resources,
+        executor=EXECUTOR,
     )
 
 
@@ -80,21 +110,19 @@ def _drops(config: PrismConfig) -> bool:
 def pim_resource(config: PrismConfig) -> SnapshotSource:
     if isinstance(config.pim, FileSource):
         return FileDropResource(side="pim")
-    return AkeneoResource(
-        client_id=dg.EnvVar("AKENEO_CLIENT_ID"),
-        client_secret=dg.EnvVar("AKENEO_CLIENT_SECRET"),
-        username=dg.EnvVar("AKENEO_USERNAME"),
-        password=dg.EnvVar("AKENEO_PASSWORD"),
-    )
+    return AkeneoResource(**_from_environment(config.pim.credential_variables()))
 
 
 def erp_resource(config: PrismConfig) -> SnapshotSource:
-    erp = config.erp
-    if isinstance(erp, FileSource):
+    if isinstance(config.erp, FileSource):
         return FileDropResource(side="erp")
-    if erp.auth == "bearer":
-        return SapResource(token=dg.EnvVar("SAP_TOKEN"))
-    return SapResource(user=dg.EnvVar("SAP_USER"), password=dg.EnvVar("SAP_PASSWORD"))
+    return SapResource(**_from_environment(config.erp.credential_variables()))
+
+
+def _from_environment(variables: dict[str, str]) -> dict[str, Any]:
+    """Each credential bound to its environment variable (the names: ``contracts.config``,
+    which ``prism validate-config`` checks too)."""
+    return {credential: dg.EnvVar(name) for credential, name in variables.items()}
 
 
 def default_config_path() -> Path:

@@ -220,7 +220,7 @@ def _report(
     to_fix = inputs.quarantine.filter(pl.col("severity") != FILTERED)
     exports = write_quarantine_exports(to_fix, folder)
     exports["Completeness per product (Parquet)"] = COMPLETENESS
-    exports |= {f"Expectations: {n} (JSON)": results_file(n) for n in config.channels}
+    exports |= {f"Checks of the staged feed: {n} (JSON)": results_file(n) for n in config.channels}
     findings = findings_frame(to_fix, inputs.golden, inputs.names)
     rises, drops = _shown_changes(changes, inputs.names)
     return QualityReport(
@@ -246,6 +246,8 @@ def _report(
         erp_price_rows=inputs.price_rows,
         locale=config.report_locale,
         pim_url=config.quality.pim_url,
+        filtered=filtered_by_reason(inputs.quarantine),
+        channel_filters={name: channel.filters for name, channel in config.channels.items()},
     )
 
 
@@ -271,6 +273,21 @@ def _channels_frame(config: PrismConfig, golden: pl.DataFrame, counts: dict) -> 
         "filtered",
         "disabled",
         "warned",
+    )
+
+
+def filtered_by_reason(quarantine: pl.DataFrame) -> pl.DataFrame:
+    """channel, rule, products: the products each channel's filters leave out, by reason; a
+    product quarantined on the channel counts as quarantined there (as in ``channel_counts``),
+    so a channel's reasons add up to its ``filtered``."""
+    errors = quarantine.filter(pl.col("severity") == "error").select("channel", "sku")
+    return (
+        quarantine.filter(pl.col("severity") == FILTERED)
+        .join(errors, on=["channel", "sku"], how="anti")
+        .group_by("channel", "rule")
+        .agg(products=pl.col("sku").n_unique())
+        .cast({"products": pl.Int64})
+        .sort("channel", "rule")
     )
 
 

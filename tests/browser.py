@@ -49,9 +49,11 @@ def visit(
     screenshot: Path,
     check: Callable[[Page], None],
     width: int = DESKTOP,
+    full_page: bool = True,
 ) -> list[str]:
     """Open ``page_file`` in a ``width`` px wide viewport, run ``check`` on the page, save a
-    full-page PNG; return the console errors and uncaught page errors seen."""
+    full-page PNG (or of the viewport where ``check`` left it: a long page takes seconds);
+    return the console errors and uncaught page errors seen."""
     errors: list[str] = []
     page = browser.new_page(viewport={"width": width, "height": 900})
     try:
@@ -59,7 +61,7 @@ def visit(
         page.on("pageerror", lambda e: errors.append(str(e)))
         page.goto(page_file.as_uri())
         check(page)
-        page.screenshot(path=screenshot, full_page=True)
+        page.screenshot(path=screenshot, full_page=full_page)
     finally:
         page.close()
     return errors

@@ -24,6 +24,7 @@ from contracts.config import PrismConfig, parse_config
 from demo import generate_demo_data
 from pipelines.cli import main
 from pipelines.definitions import JOB_NAME, build_definitions
+from pipelines.exit_codes import ExitCode
 from sinks.formats.tabular import FORMULA
 
 AS_OF = dt.date(2026, 11, 22)
@@ -315,5 +316,5 @@ def test_the_cli_validates_config_and_runs(root: Path, tmp_path: Path, monkeypat
     config["channels"]["shop"]["currency"] = "euro"
     (tmp_path / "prism.yaml").write_text(json.dumps(config), encoding="utf-8")
     invalid = runner.invoke(main, ["validate-config"])
-    assert invalid.exit_code == 1
+    assert invalid.exit_code == ExitCode.CONFIG
     assert "channels.shop.currency" in invalid.output

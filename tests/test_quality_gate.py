@@ -26,6 +26,7 @@ from contracts.config import PrismConfig, parse_config
 from demo import generate_demo_data
 from pipelines.cli import main
 from pipelines.definitions import JOB_NAME, build_definitions
+from pipelines.exit_codes import ExitCode
 from sources.drops import write_marker
 
 AS_OF = dt.date(2026, 11, 22)
@@ -178,10 +179,12 @@ def test_the_cli_reports_a_block_and_publishes_with_override_breakers(
     assert runner.invoke(main, ["run", "--config", str(config)]).exit_code == 0
     drop_products(root, keep_share=0.5)
     blocked = runner.invoke(main, ["run", "--config", str(config)])
-    assert blocked.exit_code == 1
+    assert blocked.exit_code == ExitCode.BREAKER, blocked.output
     assert "did not publish" in blocked.output
     assert "stays live" in blocked.output
-    assert "quality report:" in blocked.output
+    assert "product_drop" in blocked.output
+    assert "report: " in blocked.output
+    assert "--override-breakers" in blocked.output
     forced = runner.invoke(main, ["run", "--config", str(config), "--override-breakers"])
     assert forced.exit_code == 0, forced.output
     assert "quality report:" in forced.output

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import polars as pl
+
+from contracts.mapping import Filters
+
+FILTERED_SCHEMA = pl.Schema({"channel": pl.String(), "rule": pl.String(), "products": pl.Int64()})
 
 
 @dataclass(frozen=True)
@@ -49,3 +54,9 @@ class QualityReport:
     """numbers, money and product names are in this locale"""
     pim_url: str | None = None
     """``quality.pim_url``: the PIM's product page with ``{sku}``/``{uuid}``"""
+    filtered: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=FILTERED_SCHEMA))
+    """channel, rule (``filtered_by_include``, ``_exclude``, ``_completeness``), products:
+    enabled products a channel's filters leave out, by reason. They are the channel's choice,
+    not defects: counted here, not listed per product (``findings`` leaves them out)."""
+    channel_filters: Mapping[str, Filters] = field(default_factory=dict)
+    """channel -> its ``filters`` from prism.yaml, to say what each filter asks"""

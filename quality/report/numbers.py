@@ -61,6 +61,12 @@ class Numbers:
         rounded = float(f"{value:.4g}")
         return format_decimal(rounded, format="#,##0.######", locale=self._locale)
 
+    def hours(self, value: float | None) -> str:
+        """A duration in hours with one decimal, e.g. "0.2 h" or "36,5 h"."""
+        if value is None or not math.isfinite(value):
+            return MISSING
+        return f"{format_decimal(round(value, 1), format='#,##0.0', locale=self._locale)} h"
+
     def share(self, value: float | None, places: int = 1) -> str:
         """A share of 0..1 as a percentage, e.g. "3.1 %" or "3,1 %" with one decimal."""
         if value is None or not math.isfinite(value):

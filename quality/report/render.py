@@ -100,6 +100,7 @@ def _sections(report: QualityReport, lookup: Lookup) -> dict[str, Any]:
         "breakers": s.breakers(report.breakers, numbers),
         "channels": s.channels(report.channels, numbers),
         "channel_legend": s.LEGEND,
+        "filtered": s.filtered(report.filtered, report.channel_filters, numbers),
         "rejects": s.rejects(report.rejects, numbers, anchors, kinds),
         "price_rows": s.price_rows(report.erp_price_rows, numbers),
         "families": s.worst(report.families, "family", numbers),

@@ -7,6 +7,7 @@ place text (autoescaped) and draw the charts from ``charts``' geometry.
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 import math
 from collections.abc import Iterator, Mapping
@@ -14,6 +15,7 @@ from typing import Any
 
 import polars as pl
 
+from contracts.mapping import Filters
 from quality.report.charts import (
     SEGMENTS,
     TREND_SERIES,
@@ -23,8 +25,15 @@ from quality.report.charts import (
     stacked_bar,
 )
 from quality.report.model import QualityReport
-from quality.report.numbers import Numbers
-from quality.report.wording import BREAKERS, VERDICT_NOTES, channel_label, needs
+from quality.report.numbers import MISSING, Numbers
+from quality.report.wording import (
+    BREAKERS,
+    SHARE_BREAKERS,
+    VERDICT_NOTES,
+    channel_label,
+    filter_setting,
+    needs,
+)
 
 Row = dict[str, Any]
 
@@ -45,13 +54,24 @@ def header(report: QualityReport) -> Row:
     return {
         "snapshot_id": report.snapshot_id,
         "as_of": report.as_of,
-        "created_at": report.created_at,
+        "created_at": utc_minute(report.created_at),
         "verdict": report.verdict,
         "verdict_class": report.verdict if known else "unknown",
         "previous_snapshot": report.previous_snapshot,
         "exports": list(report.exports.items()),
         "note": VERDICT_NOTES.get(report.verdict),
     }
+
+
+def utc_minute(timestamp: str) -> str:
+    """An ISO timestamp as "2026-11-22 19:56 UTC"; anything else as it is."""
+    try:
+        moment = dt.datetime.fromisoformat(timestamp)
+    except ValueError:
+        return timestamp
+    if moment.tzinfo is None:
+        return timestamp
+    return f"{moment.astimezone(dt.UTC):%Y-%m-%d %H:%M} UTC"
 
 
 def breakers(frame: pl.DataFrame, numbers: Numbers) -> list[Row]:
@@ -62,13 +82,25 @@ def breakers(frame: pl.DataFrame, numbers: Numbers) -> list[Row]:
             "name": r["name"],
             "words": BREAKERS.get(r["name"], r["name"]),
             "channel": channel_label(r["channel"]),
-            "value": numbers.number(r["value"]),
-            "limit": numbers.number(r["limit"]),
+            "value": breaker_value(r["name"], r["value"], numbers),
+            "limit": breaker_value(r["name"], r["limit"], numbers),
             "tripped": bool(r["tripped"]),
             "detail": r["detail"],
         }
         for r in ordered.iter_rows(named=True)
     ]
+
+
+def breaker_value(name: str, value: float | None, numbers: Numbers) -> str:
+    """A breaker's value or limit in its unit: shares as percentages, ages in hours; the
+    baseline breaker has none (its status and detail say it all)."""
+    if name in SHARE_BREAKERS:
+        return numbers.share(value)
+    if name == "freshness":
+        return numbers.hours(value)
+    if name == "baseline":
+        return MISSING
+    return numbers.number(value)
 
 
 def channels(frame: pl.DataFrame, numbers: Numbers) -> list[Row]:
@@ -92,6 +124,22 @@ def channels(frame: pl.DataFrame, numbers: Numbers) -> list[Row]:
 
 _CHANNEL_COUNTS = ("products", "published", "quarantined", "filtered", "disabled", "warned")
 LEGEND = [{"label": label, "colour": colour} for label, colour in SEGMENTS]
+
+
+def filtered(frame: pl.DataFrame, filters: Mapping[str, Filters], numbers: Numbers) -> list[Row]:
+    """Per channel and reason, the products its filters leave out, with the filter in words."""
+    return [
+        {
+            "channel": r["channel"],
+            "reason": needs(r["rule"]),
+            "rule": r["rule"],
+            "setting": filter_setting(
+                filters.get(r["channel"]), r["rule"].removeprefix("filtered_by_"), numbers
+            ),
+            "products": numbers.count(r["products"]),
+        }
+        for r in frame.sort("channel", "rule").iter_rows(named=True)
+    ]
 
 
 def rejects(

@@ -7,9 +7,12 @@ Merchandisers read the report, not the code: a finding is shown as what the prod
 
 from __future__ import annotations
 
+import json
 from functools import cache
 
+from contracts.mapping import Filters, Selection
 from quality.quarantine import ALL_CHANNELS
+from quality.report.numbers import MISSING, Numbers
 from quality.rules import RULES
 
 SECTIONS = {
@@ -30,11 +33,14 @@ VERDICT_NOTES = {
     "this snapshot was published anyway.",
 }
 BREAKERS = {
+    "baseline": "The live snapshot's counts and prices, to compare this run with",
     "product_drop": "Share of the channel's products lost since the live snapshot",
     "quarantine_share": "Share of enabled products kept off the channel",
     "price_change": "Share of prices that moved by more than the allowed factor",
     "freshness": "Age of the source snapshot, in hours",
 }
+SHARE_BREAKERS = frozenset({"product_drop", "quarantine_share", "price_change"})
+"""breakers whose value and limit are shares (0..1), written as percentages"""
 INPUT_CHANNEL = "input files (before any channel)"
 REASONS = {
     "missing_sku": "a sku in every ERP row",
@@ -74,8 +80,10 @@ def needs(rule: str, channel_format: str | None = None) -> str:
     if rule in REASONS:
         return f"Needs {REASONS[rule]}"
     if rule == "option_label_missing":
-        return "Needs an option label in the channel's locale (another locale's label or the "
-        "option code was shown)"
+        return (
+            "Needs an option label in the channel's locale (another locale's label or the "
+            "option code was shown)"
+        )
     if rule.startswith("filtered_by_"):
         return FILTER_REASONS.get(rule.removeprefix("filtered_by_"), "Left out by a filter")
     return _field_words(rule, channel_format) or rule
@@ -86,6 +94,37 @@ FILTER_REASONS = {
     "exclude": "Left out: matched the channel's exclude filter",
     "completeness": "Left out: less complete than the channel's completeness filter asks",
 }
+AVAILABILITY = {"in_stock": "in stock", "backorder": "on backorder", "out_of_stock": "out of stock"}
+
+
+def filter_setting(filters: Filters | None, reason: str, numbers: Numbers) -> str:
+    """The filter behind ``reason`` (include, exclude, completeness) as prism.yaml sets it, in
+    words: "categories clothing (and below)", "at least 80 % complete"."""
+    if filters is None:
+        return MISSING
+    if reason == "completeness":
+        least = filters.completeness
+        return MISSING if least is None else f"at least {numbers.share(least, 0)} complete"
+    selection = filters.include if reason == "include" else filters.exclude
+    return MISSING if selection is None else _selection(selection)
+
+
+def _selection(selection: Selection) -> str:
+    parts = []
+    if selection.categories:
+        parts.append(f"categories {', '.join(selection.categories)} (and below)")
+    if selection.families:
+        parts.append(f"families {', '.join(selection.families)}")
+    if selection.brands:
+        parts.append(f"brands {', '.join(selection.brands)}")
+    if selection.availability:
+        parts.append(", ".join(AVAILABILITY[a] for a in selection.availability))
+    if selection.where is not None:
+        condition = selection.where.model_dump(by_alias=True, exclude_defaults=True, mode="json")
+        parts.append(f"where {json.dumps(condition, ensure_ascii=False)}")
+    return "; ".join(parts) or MISSING
+
+
 _SUFFIXES = ("_missing", "_invalid", "_too_long", "_too_short", "_truncated", "_too_many")
 
 

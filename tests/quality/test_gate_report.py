@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import os
+import re
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -13,7 +15,9 @@ from typing import Any
 import lxml.html
 import polars as pl
 import pytest
+from browser import chromium, overflow, visit
 from factories import default_config, golden_products, pim, product
+from playwright.sync_api import Page
 
 from contracts.config import PrismConfig, parse_config
 from contracts.snapshots import BASELINE, FeedFile, Manifest
@@ -22,7 +26,7 @@ from mapping.plan import compiled_per_locale, product_names
 from quality.completeness import completeness_scores
 from quality.expectations import RESULTS_SCHEMA
 from quality.gate import Gate, GateInputs, evaluate_gate
-from quality.quarantine import QUARANTINE_SCHEMA
+from quality.quarantine import ALL_CHANNELS, QUARANTINE_SCHEMA
 from quality.report_store import ReportStore
 from sinks.formats import FORMATS
 from sinks.snapshot_store import SnapshotStore
@@ -31,6 +35,7 @@ FIRST = "20261121T195600Z-aaaaaaaa"
 SECOND = "20261122T195600Z-bbbbbbbb"
 NOW = dt.datetime(2026, 11, 22, 20, 0, tzinfo=dt.UTC)
 ERP = "ERP snapshot 20261122T060000Z, prices"
+PIM_URL = "https://pim.example.com/#/enrich/product/{uuid}"
 
 
 def config(**quality: Any) -> PrismConfig:
@@ -179,15 +184,23 @@ def test_every_report_file_is_readable_by_others(tmp_path: Path) -> None:
 @pytest.fixture(scope="module")
 def big(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A gate run on 5,200 products, each quarantined on the marketplace (more than
-    ``quality.report_rows``); one also has a rejected ERP price row behind it."""
+    ``quality.report_rows``); one also has a rejected ERP price row behind it, the next one
+    the wide values a real catalog has (a select attribute's field, a long GTIN)."""
     root = tmp_path_factory.mktemp("big")
     skus = [f"P{i:05}" for i in range(5200)]
     golden = golden_products(*(product(s, list_price_EUR=None, name_de_DE=f"Leuchte {s}")
                                for s in skus))  # fmt: skip
     rows = [("P05000", "*", "invalid_amount", "amount", "32,90", "prices.csv:5002")]
-    rows += [(s, c, "price_missing", "list_price_EUR", None, ERP)
+    erp = "ERP snapshot 20261122T060000Z-20261122T061502118343Z, prices"  # as a run names it
+    rows += [(s, c, "price_missing", "list_price_EUR", None, erp)
              for s in skus for c in ("marketplace", "shop")]  # fmt: skip
-    return gate(root, FIRST, golden, findings(*rows)).report_path
+    everywhere = ("marketplace", "portal", "quoting", "shop", "social", "website")
+    rows += [("P05001", c, "option_label_missing", "material (material, de_DE)", "zinc,nylon",
+              "products.jsonl:5002") for c in everywhere]  # fmt: skip
+    rows += [("P05001", c, "gtin_invalid", "gtin", "4000000001297", "products.jsonl:5002")
+             for c in everywhere]  # fmt: skip
+    prism = config(pim_url=PIM_URL)
+    return gate(root, FIRST, golden, findings(*rows), prism).report_path
 
 
 def test_the_5001st_quarantined_product_is_two_clicks_away(big: Path) -> None:
@@ -200,6 +213,9 @@ def test_the_5001st_quarantined_product_is_two_clicks_away(big: Path) -> None:
     lookup = page(big.parent / href)
     (body,) = [b for b in lookup.xpath("//tbody") if b.xpath("string(tr[1]/th//code)") == sku]
     assert "Leuchte P05000" in text(body)  # click two: on the page, by sku
+    assert body.xpath(".//a[text()='Open in the PIM']/@href") == [
+        "https://pim.example.com/#/enrich/product/uuid-P05000"
+    ]
     cause, effect = body.xpath("tr")
     assert "32,90" in text(cause)
     assert "prices.csv:5002" in text(cause)
@@ -220,10 +236,11 @@ def test_every_quarantined_product_is_on_exactly_one_lookup_page(big: Path) -> N
 def test_the_main_page_stays_short(big: Path) -> None:
     index = page(big)
     groups = index.xpath("//section[@id='quarantine']//h4")
-    assert [g.get("id") for g in groups] == ["rule-invalid_amount", "rule-price_missing"]
+    rules = ["invalid_amount", "price_missing", "gtin_invalid", "option_label_missing"]
+    assert [g.get("id") for g in groups] == [f"rule-{r}" for r in rules]
     rows = [len(g.getnext().xpath(".//tbody/tr")) for g in groups]
-    assert rows == [1, 5]  # the first five products, each finding once with its channels
-    assert "10.401 rows" in text(index)  # de_DE, the first locale
+    assert rows == [1, 5, 1, 1]  # the first five products, each finding once with its channels
+    assert "10.413 rows" in text(index)  # de_DE, the first locale
     assert big.stat().st_size < 200_000
 
 
@@ -248,3 +265,107 @@ def test_every_erp_price_row_is_accounted_for_in_the_report(tmp_path: Path) -> N
     summary = ReportStore(tmp_path / "r").summary(FIRST)
     assert summary is not None
     assert summary["erp_price_rows"] == {"active": 7, "expired": 2, "unpublished_currency": 3}
+
+
+def test_products_left_out_by_filters_are_counted_by_reason_not_listed(tmp_path: Path) -> None:
+    """The shipped channels' filters: social includes clothing and wants 80 % complete
+    products, marketplace excludes what is out of stock. Left out is not a defect."""
+    golden = golden_products(*(product(sku) for sku in "ABCDE"))
+    left_out = [
+        ("A", "social", "filtered_by_include", "filters", None, "products.jsonl:1", "filtered"),
+        ("B", "social", "filtered_by_include", "filters", None, "products.jsonl:2", "filtered"),
+        ("C", "social", "filtered_by_completeness", "filters", "0.5", "products.jsonl:3",
+         "filtered"),
+        ("D", "marketplace", "filtered_by_exclude", "filters", None, "products.jsonl:4",
+         "filtered"),
+        ("E", "social", "filtered_by_include", "filters", None, "products.jsonl:5", "filtered"),
+        ("E", "social", "price_missing", "list_price_USD", None, ERP, "error"),
+    ]  # fmt: skip
+    quarantine = pl.DataFrame(left_out, schema=QUARANTINE_SCHEMA, orient="row")
+    result = gate(tmp_path, FIRST, golden, quarantine)
+
+    index = page(result.report_path)
+    (heading,) = index.xpath("//section[@id='channels']//h3[@id='filtered']")
+    explanation, table = heading.getnext(), heading.getnext().getnext()
+    assert "not defects" in text(explanation)
+    assert "not listed" in text(explanation)
+    rows = [[text(c) for c in r.xpath("td")] for r in table.xpath(".//tbody/tr")]
+    assert rows == [
+        ["marketplace", "Left out: matched the channel's exclude filter (filtered_by_exclude)",
+         "out of stock", "1"],
+        ["social", "Left out: less complete than the channel's completeness filter asks "
+         "(filtered_by_completeness)", "at least 80 % complete", "1"],
+        ["social", "Left out: not in the channel's include filter (filtered_by_include)",
+         "categories clothing (and below)", "2"],
+    ]  # fmt: skip
+    channels = {
+        r.xpath("string(td[1])"): r.xpath("string(td[6])")
+        for r in index.xpath("(//section[@id='channels']//table)[1]/tbody/tr")
+    }
+    assert (channels["social"], channels["marketplace"]) == ("3", "1")  # the reasons add up
+    find = index.xpath("//h3[@id='find-a-product']")[0].getnext()
+    assert "#filtered" in find.xpath(".//a/@href")
+
+    listed = page(result.report_path.parent / "quarantine" / "0001.html").xpath(
+        "//table[@class='lookup']/tbody/tr[1]/th//code/text()"
+    )
+    assert listed == ["E"]  # the quarantined one only
+    exported = pl.read_csv(result.report_path.parent / "quarantine.csv")
+    assert exported["rule"].to_list() == ["price_missing"]
+
+
+def test_the_page_names_the_system_to_fix_in_and_no_check_library(tmp_path: Path) -> None:
+    golden = golden_products(product("A"), product("B", list_price_EUR=None))
+    rows = [
+        ("B", ALL_CHANNELS, "invalid_amount", "amount", "32,90", "prices.csv:7"),
+        ("B", "shop", "price_missing", "list_price_EUR", None, ERP),
+        ("A", "shop", "gtin_invalid", "gtin", "123", "products.jsonl:1"),
+    ]
+    result = gate(tmp_path, FIRST, golden, findings(*rows))
+    documents = [result.report_path, result.report_path.parent / "quarantine" / "0001.html"]
+    for path in documents:
+        words = text(page(path))
+        systems = set(re.findall(r"Fix in: (\S+)", words))
+        assert systems == {"ERP", "PIM"}, path
+        # great-expectations' names (expect_column_values_to_...) stay in its JSON results
+        assert not re.search("expect_|expectation", words, re.IGNORECASE), path
+        assert "Fix in: input" not in words
+
+
+SCROLLING_TABLES = """() => [...document.querySelectorAll('.scroll')].map(s => ({
+    scrolls: s.scrollWidth > s.clientWidth,
+    inside: s.getBoundingClientRect().right <= window.innerWidth,
+}))"""
+
+
+def test_the_report_a_run_writes_fits_a_desktop_and_a_phone(big: Path, tmp_path: Path) -> None:
+    """Headless Chromium on the folder the gate wrote for 5,200 quarantined products: no
+    horizontal page scrolling at 1280 or 390 px; on a phone wide tables scroll inside their
+    own box, on a desktop the lookup table shows every column (Fix in too). Screenshots are
+    saved in the test's temporary folder as ``<page>-<width>.png``."""
+    sku = "P05000"  # the 5,001st quarantined product, on the 21st lookup page
+
+    def index(page: Page, width: int) -> None:
+        assert overflow(page) == 0
+        assert page.get_by_role("heading", name="Find a product").is_visible()
+        assert page.evaluate("document.documentElement.scrollHeight") < 20_000  # was 157k px
+        assert all(t["inside"] for t in page.evaluate(SCROLLING_TABLES))
+
+    def lookup(page: Page, width: int) -> None:
+        assert overflow(page) == 0
+        entry = page.locator(f"#sku-{sku}")
+        entry.scroll_into_view_if_needed()  # the screenshot shows it
+        assert entry.is_visible()
+        (table,) = page.evaluate(SCROLLING_TABLES)
+        # a phone scrolls the table in its box; a desktop shows all of it, Fix in included
+        assert table == {"scrolls": width < 600, "inside": True}
+
+    pages = (("index", big, index, True),
+             ("lookup", big.parent / "quarantine" / "0021.html", lookup, False))  # fmt: skip
+    with chromium() as browser:
+        for width in (1280, 390):
+            for name, page_file, check, full_page in pages:
+                screenshot = tmp_path / f"{name}-{width}.png"
+                checked = functools.partial(check, width=width)
+                assert visit(browser, page_file, screenshot, checked, width, full_page) == []
+                assert screenshot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -18,11 +18,14 @@ from factories import REPO, golden_products, product
 from playwright.sync_api import Page
 
 from contracts.golden import MONEY
+from contracts.mapping import Filters, Selection
 from quality.breakers import BREAKERS_SCHEMA
 from quality.expectations import RESULTS_SCHEMA
 from quality.quarantine import QUARANTINE_SCHEMA
 from quality.report import QualityReport, render_pages, render_report, write_report
 from quality.report.findings import findings_frame
+from quality.report.model import FILTERED_SCHEMA
+from quality.report.wording import needs
 
 SNAPSHOT = "20261122T195600Z-ab12cd34"
 PREVIOUS = "20261121T195600Z-99ff00ee"
@@ -205,7 +208,7 @@ def sample_report(**overrides: Any) -> QualityReport:
         exports={
             "Quarantine (CSV)": "quarantine.csv",
             "Quarantine (Excel)": "quarantine.xlsx",
-            "Expectation results (JSON)": "expectations.json",
+            "Checks of the staged feed: shop (JSON)": "expectations.json",
         },
         locale="en_US",
         pim_url="https://pim.example.com/#/enrich/product/{uuid}",
@@ -277,10 +280,11 @@ def test_header_names_snapshot_previous_and_exports() -> None:
     header = parse(sample_report()).xpath("//header")[0]
     assert SNAPSHOT in text(header)
     assert PREVIOUS in text(header)
-    assert "2026-11-22" in text(header)
+    facts = dict(zip(header.xpath(".//dt/text()"), map(text, header.xpath(".//dd")), strict=True))
+    assert facts["Created"] == "2026-11-22 19:56 UTC"
     links = {a.text_content(): a.get("href") for a in header.xpath(".//a")}
     assert links["Quarantine (Excel)"] == "quarantine.xlsx"
-    assert links["Expectation results (JSON)"] == "expectations.json"
+    assert links["Checks of the staged feed: shop (JSON)"] == "expectations.json"
 
 
 def test_sections_come_in_order() -> None:
@@ -297,6 +301,31 @@ def test_tripped_breakers_are_highlighted_first() -> None:
     assert rows[0].get("class") == "bad"
     assert "TRIPPED" in text(rows[0])
     assert rows[1].get("class") is None
+    # shares as percentages, in the report locale
+    assert [[r.xpath("string(td[3])"), r.xpath("string(td[4])")] for r in rows] == [
+        ["31.0%", "20.0%"],
+        ["2.0%", "5.0%"],
+    ]
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "limit", "shown"),
+    [
+        ("freshness", 0.1654, 48.0, ["Age of the source snapshot, in hours", "0,2 h", "48,0 h"]),
+        ("baseline", 0.0, 0.0, ["The live snapshot's counts and prices", "—", "—"]),
+        ("price_change", 0.0012, 0.05, ["Share of prices that moved", "0,1 %", "5,0 %"]),
+    ],
+)
+def test_breakers_are_in_words_and_their_units(
+    name: str, value: float, limit: float, shown: list[str]
+) -> None:
+    breakers = frame([(name, None, False, value, limit, "detail")], BREAKERS_SCHEMA)
+    report = sample_report(breakers=breakers, locale="de_DE")
+    (row,) = section(parse(report), "breakers").xpath(".//tbody/tr")
+    cells = [text(td) for td in row.xpath("td")]
+    assert cells[0].startswith(shown[0])
+    assert cells[0].endswith(f"({name})")
+    assert cells[2:4] == shown[1:]
 
 
 def test_channel_summary_has_counts_and_a_stacked_bar() -> None:
@@ -334,6 +363,41 @@ def test_rules_are_in_plain_words_with_the_system_to_fix_them_in() -> None:
     amount = tables["input files (before any channel)"].xpath(".//tbody/tr")[0]
     assert "plain decimal" in text(amount)
     assert "input" not in [r.xpath("string(td[4])") for r in rejects.xpath(".//tbody/tr")]
+
+
+@pytest.mark.parametrize(
+    ("rule", "words"),
+    [
+        ("option_label_missing", "Needs an option label in the channel's locale (another "
+         "locale's label or the option code was shown)"),
+        ("invalid_amount", "Needs an amount written as a plain decimal such as 12.50 (no "
+         "decimal comma, no thousands separator)"),
+        ("filtered_by_include", "Left out: not in the channel's include filter"),
+    ],
+)  # fmt: skip
+def test_a_rule_is_said_in_whole_words(rule: str, words: str) -> None:
+    assert needs(rule) == words
+
+
+def test_products_left_out_by_filters_are_counted_with_the_filter_in_words() -> None:
+    filtered = frame(
+        [("shop", "filtered_by_exclude", 1200), ("social", "filtered_by_completeness", 3)],
+        FILTERED_SCHEMA,
+    )
+    filters = {
+        "shop": Filters(exclude=Selection(categories=("sale",), availability=("out_of_stock",))),
+        "social": Filters(completeness=0.8),
+    }
+    report = sample_report(filtered=filtered, channel_filters=filters)
+    channels = section(parse(report), "channels")
+    rows = channels.xpath(".//table[contains(@class, 'filtered')]//tbody/tr")
+    assert [[text(td) for td in r.xpath("td")] for r in rows] == [
+        ["shop", "Left out: matched the channel's exclude filter (filtered_by_exclude)",
+         "categories sale (and below); out of stock", "1,200"],
+        ["social", "Left out: less complete than the channel's completeness filter asks "
+         "(filtered_by_completeness)", "at least 80% complete", "3"],
+    ]  # fmt: skip
+    assert section(parse(sample_report()), "channels").xpath(".//h3") == []  # none left out
 
 
 def test_rule_rows_link_to_their_first_rows() -> None:

@@ -1,0 +1,74 @@
+"""What a run needs before it starts, checked without reading any data: every input the
+configuration names exists (file-drop folders holding a complete snapshot, lookup tables) and
+every credential the live sources need is set in the environment.
+
+Each problem names its key path (``pim.path``, ``erp.auth``,
+``channels.<name>.fields.<target>.map.file``) so ``prism validate-config`` can point at the
+line; a secret's value is never part of a message, only its variable's name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+from contracts.config import AkeneoSource, FileSource, PrismConfig, SapSource
+from contracts.config_problems import Problem
+from sources.drops import DropError, Side, newest_drop
+
+
+def input_problems(config: PrismConfig, environ: Mapping[str, str]) -> list[Problem]:
+    """Every missing input and unset credential of ``config``, in the order of the file."""
+    return [
+        *_source_problems("pim", config.pim, environ),
+        *_source_problems("erp", config.erp, environ),
+        *_lookup_problems(config),
+    ]
+
+
+def drop_problem(root: Path, side: Side, ready_marker: str | None) -> str | None:
+    """Why the file drop at ``root`` has no snapshot to read, or None when it has one."""
+    if not root.exists():
+        return f"folder {root.absolute()} does not exist"
+    if not root.is_dir():
+        return f"{root.absolute()} is a file, not a folder of snapshots"
+    if not any(root.iterdir()):
+        return f"folder {root.absolute()} is empty: no snapshot has been dropped there yet"
+    try:
+        newest_drop(root, side, ready_marker)
+    except DropError as error:
+        return str(error)
+    return None
+
+
+def _source_problems(
+    side: Side, source: FileSource | AkeneoSource | SapSource, environ: Mapping[str, str]
+) -> list[Problem]:
+    if isinstance(source, FileSource):
+        problem = drop_problem(source.path, side, source.ready_marker)
+        return [] if problem is None else [Problem((side, "path"), problem)]
+    variables = list(source.credential_variables().values())
+    if isinstance(source, SapSource):
+        loc, what = (side, "auth"), f"auth {source.auth}"
+    else:
+        loc, what = (side, "kind"), f"kind {source.kind}"
+    unusable = {name: state for name in variables if (state := _state(environ.get(name)))}
+    if not unusable:
+        return []
+    states = [f"{name} is {state}" for name, state in unusable.items()]
+    reason = f"{what} reads its credentials from the environment ({', '.join(variables)}): "
+    return [Problem(loc, reason + ", ".join(states))]
+
+
+def _state(value: str | None) -> str:
+    """Why a credential cannot be used ("" when it can); never the value itself."""
+    return "not set" if value is None else "empty" if not value.strip() else ""
+
+
+def _lookup_problems(config: PrismConfig) -> list[Problem]:
+    problems = []
+    for loc, path in config.lookup_files():
+        if not path.is_file():
+            what = "is a folder" if path.is_dir() else "does not exist"
+            problems.append(Problem(loc, f"lookup file {path.absolute()} {what}"))
+    return problems
