@@ -24,7 +24,9 @@ from contracts.golden import REJECTS_SCHEMA
 from quality.expectations import (
     GOLDEN,
     KEY,
+    NAMED_ROWS,
     FeedSuite,
+    blank_free_columns,
     channel_suite,
     results_file,
     results_frame,
@@ -34,7 +36,7 @@ from quality.expectations import (
     validation_sample,
 )
 from quality.quarantine import build_quarantine
-from quality.rules import RULES, References
+from quality.rules import NOT_SPACE, RULES, References
 
 Engines = Callable[..., Any]
 REFERENCES: References = {"families": ["shirts", "shoes"]}
@@ -396,3 +398,45 @@ def test_large_feeds_are_sampled_the_same_way_every_time() -> None:
     assert sample.equals(validation_sample(feed, 100))
     assert sample["sku"].is_sorted()
     assert sample["sku"].n_unique() == 100
+
+
+def test_a_run_counts_every_expectation_and_names_the_rows_of_the_failed_ones() -> None:
+    """Naming unexpected rows costs as much again per expectation: a run's result names them
+    (by sku, at most ``NAMED_ROWS``) only where an expectation failed."""
+    skus = [f"N{i:02}" for i in range(NAMED_ROWS + 5)]
+    golden = golden_products(product("A"), *(product(s, brand=None) for s in skus))
+    result = validate_feeds({"m": feed_suite("marketplace", golden)}, REFERENCES)["m"]
+    complete = validate_feeds({"m": feed_suite("marketplace", golden)}, REFERENCES, "COMPLETE")
+    assert result["statistics"] == complete["m"]["statistics"]
+    for item, audit in zip(result["results"], complete["m"]["results"], strict=True):
+        config = item["expectation_config"]
+        assert {**config, "id": None} == {**audit["expectation_config"], "id": None}
+        assert item["success"] == audit["success"]
+        outcome = item["result"]
+        for count in ("element_count", "unexpected_count"):
+            assert outcome[count] == audit["result"][count]
+        if item["success"]:
+            assert "partial_unexpected_index_list" not in outcome
+            continue
+        assert (config["meta"]["rule"], config["kwargs"]["column"]) == ("brand_missing", "brand")
+        named = [row[KEY] for row in outcome["partial_unexpected_index_list"]]
+        assert named == skus[:NAMED_ROWS]
+    assert result["success"] is False
+    assert result["statistics"]["unsuccessful_expectations"] == 1
+
+
+def test_a_blank_value_is_missing_by_the_null_check_alone() -> None:
+    """The validation frame has made every blank text value null: a "has a non-blank
+    character" regex could never fail there, and each expectation costs great-expectations
+    the same time whatever the rows."""
+    golden = golden_products(product("A"), product("BLANK", name_de_DE=" \x1c"))
+    feed = feed_suite("marketplace", golden)
+    blank_free = blank_free_columns(feed.fields, feed.frame.schema)
+    assert {"title", "brand", "gtin", "link"} <= set(blank_free)
+    assert KEY not in blank_free
+    suite = channel_suite("marketplace", feed, REFERENCES)
+    regexes = {e.column for e in suite.expectations if getattr(e, "regex", "") == NOT_SPACE}
+    assert regexes.isdisjoint(blank_free)
+    results = results_frame(validate_feeds({"marketplace": feed}, REFERENCES))
+    failed = results.filter(~pl.col("success")).select("rule", "column", "unexpected_count")
+    assert failed.rows() == [("title_missing", "title", 1)]
