@@ -210,6 +210,17 @@ def default_config() -> dict[str, Any]:
     return data
 
 
+def workspace_config(root: Path, drops: Path | None = None) -> dict[str, Any]:
+    """The shipped prism.yaml as data, reading the demo drops under ``drops`` (default
+    ``root/data``) and publishing under ``root``: feeds, work folder and a SQLite portal."""
+    data = default_config()
+    data["pim"]["path"] = str((drops or root / "data") / "pim")
+    data["erp"]["path"] = str((drops or root / "data") / "erp")
+    data["publish"] = {"directory": str(root / "feeds"), "work_directory": str(root / "work")}
+    data["channels"]["portal"]["url"] = f"sqlite:///{root / 'portal.sqlite'}"
+    return data
+
+
 def _anchor_lookups(node: Any) -> None:
     """Every ``{file, from, to}`` value map's relative ``file`` made absolute, in place."""
     if isinstance(node, dict):

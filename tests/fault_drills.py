@@ -38,7 +38,7 @@ TESTS = Path(__file__).parent
 # the packages they test: the repository goes first, tests/ after it for the test helpers.
 sys.path[:0] = [str(TESTS.parent), str(TESTS)]
 
-from factories import default_config  # noqa: E402
+from factories import workspace_config  # noqa: E402
 from portals import POSTGRES  # noqa: E402
 from servers.tcp_proxy import tcp_proxy  # noqa: E402
 
@@ -108,11 +108,9 @@ def prepare(root: Path, portal_url: str | None = None) -> Workspace:
     """Demo drops and a first published snapshot under ``root``."""
     root.mkdir(parents=True, exist_ok=True)
     generate_demo_data(root / "data", products=150, seed=5, as_of=dt.date.fromisoformat(AS_OF))
-    data = default_config()
-    data["pim"]["path"] = str(root / "data" / "pim")
-    data["erp"]["path"] = str(root / "data" / "erp")
-    data["publish"] = {"directory": str(root / "feeds"), "work_directory": str(root / "work")}
-    data["channels"]["portal"]["url"] = portal_url or f"sqlite:///{root / 'portal.sqlite'}"
+    data = workspace_config(root)
+    if portal_url:
+        data["channels"]["portal"]["url"] = portal_url
     data["quality"] = {"freshness_hours": {"pim": None, "erp": None}}
     workspace = Workspace(root)
     workspace.write_settings(data)

@@ -15,7 +15,7 @@ import dagster as dg
 import polars as pl
 import pytest
 import sqlalchemy as sa
-from factories import REPO, default_config
+from factories import REPO, workspace_config
 from lxml import etree
 
 from contracts.config import parse_config
@@ -36,12 +36,8 @@ def read_csv(path: Path) -> list[dict[str, str]]:
 def root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("akeneo_csv")
     generate_demo_data(root / "data", products=300, seed=7, as_of=AS_OF, pim_format="csv")
-    data = default_config()
+    data = workspace_config(root)
     data["as_of"] = AS_OF.isoformat()
-    data["pim"]["path"] = str(root / "data" / "pim")
-    data["erp"]["path"] = str(root / "data" / "erp")
-    data["publish"] = {"directory": str(root / "feeds"), "work_directory": str(root / "work")}
-    data["channels"]["portal"]["url"] = f"sqlite:///{root / 'portal.sqlite'}"
     config = parse_config(data, base=REPO)
     with dg.DagsterInstance.ephemeral() as instance:
         job = build_definitions(config).resolve_job_def(JOB_NAME)

@@ -14,7 +14,7 @@ import dagster as dg
 import polars as pl
 import pytest
 import sqlalchemy as sa
-from factories import default_config
+from factories import workspace_config
 from servers.akeneo import TOKEN_PATH, AkeneoState, Fault, akeneo_handler, load_catalog
 from servers.running import serve
 from servers.sap import CONDITIONS, SapService, from_snapshot, serve_sap
@@ -38,12 +38,10 @@ PLANTS = {"1010": "DE-HAM", "1020": "DE-MUC", "1030": "AT-VIE"}
 
 
 def config_for(root: Path, pim: dict, erp: dict) -> PrismConfig:
-    data = default_config()
+    data = workspace_config(root)
     data["as_of"] = AS_OF.isoformat()
     data["pim"] = pim
     data["erp"] = erp
-    data["publish"] = {"directory": str(root / "feeds"), "work_directory": str(root / "work")}
-    data["channels"]["portal"]["url"] = f"sqlite:///{root / 'portal.sqlite'}"
     return parse_config(data)
 
 

@@ -18,7 +18,7 @@ import polars as pl
 import pytest
 from browser import render
 from click.testing import CliRunner
-from factories import default_config
+from factories import workspace_config
 from playwright.sync_api import Page
 
 from assets.quality_report import OVERRIDE_TAG
@@ -49,12 +49,8 @@ def root(demo: Path, tmp_path: Path) -> Path:
 
 
 def config_for(root: Path, **quality: object) -> PrismConfig:
-    data = default_config()
+    data = workspace_config(root)
     data["as_of"] = AS_OF.isoformat()
-    data["pim"]["path"] = str(root / "data" / "pim")
-    data["erp"]["path"] = str(root / "data" / "erp")
-    data["publish"] = {"directory": str(root / "feeds"), "work_directory": str(root / "work")}
-    data["channels"]["portal"]["url"] = f"sqlite:///{root / 'portal.sqlite'}"
     data["quality"] = quality
     return parse_config(data)
 

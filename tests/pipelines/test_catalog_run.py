@@ -12,7 +12,7 @@ from typing import Any
 import dagster as dg
 import polars as pl
 import pytest
-from factories import REPO, default_config
+from factories import REPO, workspace_config
 
 from assets.catalog import link
 from assets.feeds import expectation_checks, feed_key
@@ -25,12 +25,8 @@ CHANNELS = ("website", "shop", "portal", "marketplace", "social", "quoting")
 
 
 def config_for(root: Path) -> PrismConfig:
-    data = default_config()
+    data = workspace_config(root)
     data["as_of"] = AS_OF.isoformat()
-    data["pim"]["path"] = str(root / "data" / "pim")
-    data["erp"]["path"] = str(root / "data" / "erp")
-    data["publish"] = {"directory": str(root / "feeds"), "work_directory": str(root / "work")}
-    data["channels"]["portal"]["url"] = f"sqlite:///{root / 'portal.sqlite'}"
     return parse_config(data, base=REPO)
 
 

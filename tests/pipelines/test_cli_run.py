@@ -18,7 +18,7 @@ from typing import Any
 import click
 import pytest
 from click.testing import CliRunner
-from factories import default_config
+from factories import workspace_config
 from fault_drills import AS_OF, Workspace, copy_of
 
 from contracts import clock
@@ -45,11 +45,7 @@ def published(tmp_path_factory: pytest.TempPathFactory) -> Published:
     root = tmp_path_factory.mktemp("cli") / "template"
     root.mkdir()
     generate_demo_data(root / "data", products=150, seed=5, as_of=dt.date.fromisoformat(AS_OF))
-    data = default_config()
-    data["pim"]["path"] = str(root / "data" / "pim")
-    data["erp"]["path"] = str(root / "data" / "erp")
-    data["publish"] = {"directory": str(root / "feeds"), "work_directory": str(root / "work")}
-    data["channels"]["portal"]["url"] = f"sqlite:///{root / 'portal.sqlite'}"
+    data = workspace_config(root)
     data["quality"] = {"freshness_hours": {"pim": None, "erp": None}}
     workspace = Workspace(root)
     workspace.write_settings(data)

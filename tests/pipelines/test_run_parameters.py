@@ -13,7 +13,7 @@ import dagster as dg
 import polars as pl
 import pytest
 import yaml
-from factories import default_config
+from factories import workspace_config
 
 from contracts import clock
 from contracts.config import parse_config
@@ -31,11 +31,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def config_data(demo: Path, root: Path) -> dict[str, object]:
-    data = default_config()
-    data["pim"]["path"] = str(demo / "pim")
-    data["erp"]["path"] = str(demo / "erp")
-    data["publish"] = {"directory": str(root / "feeds"), "work_directory": str(root / "work")}
-    data["channels"]["portal"]["url"] = f"sqlite:///{root / 'portal.sqlite'}"
+    data = workspace_config(root, drops=demo)
     data["quality"] = {"freshness_hours": {"pim": None, "erp": None}}
     return data
 
