@@ -148,3 +148,35 @@ def test_a_missing_credential_fails_without_showing_any_secret(
     passed, _ = _validate(folder, text)
     assert passed.exit_code == 0, passed.output
     assert SECRET not in passed.output
+
+
+HAND_TYPED = """    customers:
+      - {id: C1000, name: Baumarkt Nord GmbH, group: retail}
+      - {id: C2000, name: Industriebedarf Süd AG, group: wholesale}
+"""
+
+
+def test_the_quoting_customers_can_come_from_the_erp(folder: Path) -> None:
+    text = _changed(HAND_TYPED, "    customers: {from: erp, groups: [retail], active_only: true}\n")
+    result, _ = _validate(folder, text)
+    assert result.exit_code == 0, result.output
+
+
+@pytest.mark.parametrize(
+    ("customers", "where", "reason"),
+    [
+        ("{from: erp, group: [retail]}", "customers.group", "Extra inputs are not permitted"),
+        ("{from: sap}", "customers.from", "Input should be 'erp'"),
+        ("{from: erp, active_only: maybe}", "customers.active_only", "valid boolean"),
+        ("all", "customers", "give a list of customers ({id, name, group}) or a selection"),
+    ],
+)
+def test_a_bad_customer_selection_names_its_line_and_key_path(
+    folder: Path, customers: str, where: str, reason: str
+) -> None:
+    text = _changed(HAND_TYPED, f"    customers: {customers}\n")
+    result, path = _validate(folder, text)
+    assert result.exit_code == ExitCode.CONFIG, result.output
+    line = _line(text, f"customers: {customers}")
+    assert f"{path}:{line}: channels.quoting.{where}: " in result.output
+    assert reason in result.output
