@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import shutil
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
 
 import dagster as dg
+import polars as pl
 import pytest
 from factories import REPO, default_config
 from lxml import etree
@@ -18,6 +20,7 @@ from lxml import etree
 from contracts.config import parse_config
 from demo import generate_demo_data
 from pipelines.definitions import JOB_NAME, build_definitions
+from sources.drops import write_marker
 
 AS_OF = dt.date(2026, 11, 22)
 NS = {"b": "http://www.bmecat.org/bmecat/2005"}
@@ -39,6 +42,12 @@ def instance() -> Any:
 
 def publish(data: Path, root: Path, customers: object, instance: Any) -> Path:
     """Run the pipeline with only the quoting channel; return its live folder."""
+    result = run(data, root, customers, instance)
+    assert result.success
+    return root / "feeds" / "current" / "quoting"
+
+
+def run(data: Path, root: Path, customers: object, instance: Any) -> Any:
     config = default_config()
     config["as_of"] = AS_OF.isoformat()
     config["pim"]["path"] = str(data / "pim")
@@ -46,9 +55,24 @@ def publish(data: Path, root: Path, customers: object, instance: Any) -> Path:
     config["publish"] = {"directory": str(root / "feeds"), "work_directory": str(root / "work")}
     config["channels"] = {"quoting": config["channels"]["quoting"] | {"customers": customers}}
     job = build_definitions(parse_config(config, base=REPO)).resolve_job_def(JOB_NAME)
-    result = job.execute_in_process(instance=instance, raise_on_error=False)
-    assert result.success
-    return root / "feeds" / "current" / "quoting"
+    return job.execute_in_process(instance=instance, raise_on_error=False)
+
+
+def records(path: Path) -> int:
+    with path.open(encoding="utf-8", newline="") as handle:
+        return sum(1 for _ in csv.DictReader(handle))
+
+
+def drop_copy(data: Path, target: Path, customers: str | None) -> Path:
+    """``data`` with its ERP drop's customers.csv replaced (None: removed), resealed."""
+    shutil.copytree(data, target)
+    erp = next((target / "erp").iterdir())
+    (erp / "customers.csv").unlink()
+    if customers is not None:
+        (erp / "customers.csv").write_text(customers, encoding="utf-8")
+    rows = {path.name: records(path) for path in erp.glob("*.csv")}
+    write_marker(erp, rows)
+    return target
 
 
 def catalog(path: Path) -> dict[str, dict[tuple[str, int], Decimal]]:
@@ -119,3 +143,48 @@ def test_a_group_selection_writes_only_that_groups_customers(
     expected = group_prices(data, "wholesale")
     prices = catalog(live / "C4000.xml")
     assert all(prices[s][("net_customer", 1)] == expected[s] for s in prices if s in expected)
+
+
+def test_bad_customer_rows_are_rejected_and_reported(
+    data: Path, tmp_path: Path, instance: Any
+) -> None:
+    customers = (
+        "customer_id,customer_group,name,currency,active\n"
+        "C1000,retail,Baumarkt Nord GmbH,EUR,true\n"
+        "c1000,wholesale,Again,EUR,true\n"
+        "C2000,wholesale,Industriebedarf Süd AG,EURO,true\n"
+        "C3000,retail,Werkzeughandel West KG,EUR,perhaps\n"
+        ",retail,Nobody,EUR,true\n"
+    )
+    copy = drop_copy(data, tmp_path / "data", customers)
+    result = run(copy, tmp_path, {"from": "erp"}, instance)
+    assert result.success
+    assert sorted(p.name for p in (tmp_path / "feeds" / "current" / "quoting").iterdir()) == [
+        "C1000.xml"
+    ]
+    quarantine = pl.read_parquet(tmp_path / "work" / result.run_id / "quarantine.parquet")
+    rejects = quarantine.filter(pl.col("source").str.starts_with("customers.csv"))
+    assert sorted(rejects.select("source", "rule").rows()) == [
+        ("customers.csv:3", "duplicate_customer_id"),
+        ("customers.csv:4", "invalid_currency"),
+        ("customers.csv:5", "invalid_active"),
+        ("customers.csv:6", "missing_customer_id"),
+    ]
+    report = next((tmp_path / "feeds" / "reports").glob("*/index.html")).read_text("utf-8")
+    assert "duplicate_customer_id" in report
+    assert "customers.csv:3" in report
+
+
+def test_a_drop_without_customers_fails_when_the_channel_asks(
+    data: Path, tmp_path: Path, instance: Any
+) -> None:
+    copy = drop_copy(data, tmp_path / "data", None)
+    result = run(copy, tmp_path, {"from": "erp"}, instance)
+    assert not result.success
+    failure = next(e for e in result.all_events if e.is_step_failure)
+    error, message = failure.step_failure_data.error, ""
+    while error is not None:  # Dagster wraps the reader's error: read the chain
+        message, error = message + error.message, error.cause
+    assert "customers.csv or customers.parquet is missing" in message
+    assert str(next((copy / "erp").iterdir())) in message
+    assert "quoting" in message
