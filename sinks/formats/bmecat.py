@@ -69,7 +69,7 @@ _ORDER_DETAILS = (
     "</PRODUCT_ORDER_DETAILS>"
 )
 _FOOTER = "</T_NEW_CATALOG>\n</BMECAT>\n"
-_MAX_SUPPLIER_PID, _MAX_CATALOG_ID, _MAX_MIME_SOURCE = 32, 20, 255
+_MAX_SUPPLIER_PID, _MAX_MIME_SOURCE = 32, 255  # CATALOG_ID's 20: contracts.customers
 _ROW = "_row"
 TIER_COLUMNS = ("sku", "min_quantity", "unit_price", "price_type", "valid_from", "valid_to")
 
@@ -106,7 +106,10 @@ class Options(BaseModel):
             custom_error_message="give a list of customers ({id, name, group}) or a selection "
             "from the ERP ({from: erp, groups: [...], ids: [...], active_only: true})",
         ),
-    ]
+    ] = Field(
+        description="[{id, name, group}, ...] typed by hand, or {from: erp, groups, ids, "
+        "active_only}: the ERP customer master's customers with their price groups"
+    )
     """a hand-typed list (id, name, group), or ``{from: erp, ...}``: the ERP's customer master,
     resolved when the channel is written (``golden.customers.select_customers``)"""
     catalog_version: str = Field(default="1.0", pattern=r"^[0-9]{1,3}\.[0-9]{1,3}$")
