@@ -13,7 +13,8 @@ the ERP writes them (both come from the same ERP).
 
 from __future__ import annotations
 
-from typing import Literal
+from collections.abc import Mapping
+from typing import Any, Literal
 
 import polars as pl
 from pydantic import BaseModel, ConfigDict, Field
@@ -65,3 +66,9 @@ class ErpCustomers(BaseModel):
 
 CustomerList = tuple[Customer, ...] | ErpCustomers
 """A channel's ``customers:`` option: a hand-typed list or a selection from the ERP."""
+
+
+def from_erp(options: Mapping[str, Any]) -> bool:
+    """Whether a channel's format options (as written) take its customers from the ERP."""
+    customers = options.get("customers")
+    return isinstance(customers, Mapping) and customers.get("from") == "erp"
