@@ -8,10 +8,13 @@ import datetime as dt
 from pathlib import Path
 
 import polars as pl
+from pydantic import BaseModel
 
 from contracts.config import ChannelConfig
+from contracts.customers import ErpCustomers
 from contracts.formats import FormatSpec, WriteContext
 from contracts.snapshots import FeedFile
+from golden.customers import CustomerSelectionError, select_customers
 from mapping.compile import CompiledChannel
 from mapping.view import ChannelView
 
@@ -42,6 +45,33 @@ def channel_tiers(tiers: pl.DataFrame, channel: ChannelConfig, spec: FormatSpec)
     )
 
 
+class ChannelCustomersError(ValueError):
+    """A channel's customers from the ERP cannot be resolved; the message names the channel's
+    key and the reason."""
+
+
+def resolved_options(
+    name: str, options: BaseModel | None, customers: pl.DataFrame | None
+) -> BaseModel | None:
+    """The format's options with ``customers: {from: erp, ...}`` replaced by the customers it
+    selects from the ERP's customer master ``customers`` (each with its ERP price group)."""
+    selection = getattr(options, "customers", None)
+    if options is None or not isinstance(selection, ErpCustomers):
+        return options
+    if customers is None:
+        msg = f"channels.{name}.customers: the ERP snapshot has no customer master"
+        raise ChannelCustomersError(msg)
+    try:
+        chosen = select_customers(customers, selection)
+    except CustomerSelectionError as error:
+        raise ChannelCustomersError(f"channels.{name}.{error}") from None
+    if not chosen:
+        msg = f"channels.{name}.customers: the selection {selection.model_dump(by_alias=True)}"
+        msg += f" matches no customer of the ERP customer master ({customers.height} customers)"
+        raise ChannelCustomersError(msg)
+    return options.model_copy(update={"customers": chosen})
+
+
 def write_channel_feed(
     view: ChannelView,
     compiled: CompiledChannel,
@@ -49,9 +79,11 @@ def write_channel_feed(
     folder: Path,
     snapshot_id: str,
     created: dt.datetime,
+    customers: pl.DataFrame | None = None,
 ) -> list[FeedFile]:
     """Write the channel's publishable ``view`` into ``folder`` (its staging folder); return
-    its files (a SQL format's tables as ``kind="table"``). ``tiers`` are all valid tiers."""
+    its files (a SQL format's tables as ``kind="table"``). ``tiers`` are all valid tiers,
+    ``customers`` the ERP's customer master (for ``customers: {from: erp}``)."""
     spec = compiled.format
     own = channel_tiers(tiers, compiled.channel, spec).join(
         view.frame.select("sku"), on="sku", how="semi"
@@ -59,7 +91,7 @@ def write_channel_feed(
     context = WriteContext(
         channel=view.name,
         settings=compiled.channel,
-        options=compiled.options,
+        options=resolved_options(view.name, compiled.options, customers),
         folder=folder,
         snapshot_id=snapshot_id,
         created=created,

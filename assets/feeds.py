@@ -197,6 +197,7 @@ def build_feed_assets(config: PrismConfig) -> list[dg.AssetsDefinition]:
         price_tiers: pl.DataFrame,
         quarantine: pl.DataFrame,
         source_snapshots: pl.DataFrame,
+        erp_customers: pl.DataFrame,
         pim_families: pl.DataFrame,
         pim_attributes: pl.DataFrame,
         pim_attribute_options: pl.DataFrame,
@@ -228,6 +229,7 @@ def build_feed_assets(config: PrismConfig) -> list[dg.AssetsDefinition]:
                 quarantine,
                 structure,
                 erp_source_of(erp_id),
+                erp_customers,
             )
 
     def _stage_and_check(
@@ -238,6 +240,7 @@ def build_feed_assets(config: PrismConfig) -> list[dg.AssetsDefinition]:
         quarantine: pl.DataFrame,
         structure: PimStructureFrames,
         erp_source: str,
+        erp_customers: pl.DataFrame,
     ) -> Iterator[dg.Output | dg.AssetCheckResult]:
         store = feed_store.store()
         if done := recover(store, portals_of(config)):
@@ -254,7 +257,7 @@ def build_feed_assets(config: PrismConfig) -> list[dg.AssetsDefinition]:
             view = publishable(mapped[name], kept_off)
             folder = store.channel_dir(snapshot_id, name)
             files = write_channel_feed(
-                view, channels[name], price_tiers, folder, snapshot_id, created
+                view, channels[name], price_tiers, folder, snapshot_id, created, erp_customers
             )
             if not any(folder.iterdir()):
                 folder.rmdir()  # a SQL channel writes tables, no files

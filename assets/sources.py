@@ -21,7 +21,7 @@ from contracts import clock
 from contracts.config import ErpSource, FileSource, PimSource, PrismConfig
 from golden.lineage import split_broken_lineage
 from golden.master_data import golden_master_data
-from mapping.plan import master_needs, pim_model
+from mapping.plan import erp_customer_channels, master_needs, pim_model
 from sinks.formats import FORMATS
 from sources.akeneo_files import read_pim_export, read_pim_structure
 from sources.drops import announced_rows, check_rows
@@ -33,8 +33,10 @@ ERP_OUTPUTS = {
     "exact decimal amount per quantity, validity dates",
     "erp_stock": "ERP stock per sku and warehouse: quantity on hand",
     "erp_supply": "ERP supply per sku: expected receipts and lead times (availability dates)",
-    "erp_rejects": "ERP rows that could not be typed (bad amount, currency, quantity, dates), "
-    "each with its file, line and reason; they reach the quarantine",
+    "erp_customers": "The ERP's customer master: customer id, price group, name, currency, "
+    "active (empty when the drop has none); a quoting channel can take its customers from it",
+    "erp_rejects": "ERP rows that could not be typed (bad amount, currency, quantity, dates, "
+    "customer rows), each with its file, line and reason; they reach the quarantine",
 }
 PIM_OUTPUTS = {
     "pim_master_data": "The PIM's products with the attributes the mappings use, flattened per "
@@ -191,9 +193,10 @@ def build_source_assets(prism: PrismConfig) -> list[dg.AssetsDefinition]:
     def erp_snapshot(
         context: dg.AssetExecutionContext, source_snapshots: pl.DataFrame
     ) -> Iterator[dg.Output]:
-        """ERP prices, stock and supply, typed; unparseable rows go to `erp_rejects`."""
+        """ERP prices, stock, supply and customers, typed; unparseable rows go to
+        `erp_rejects`."""
         folder = Path(snapshot_field(source_snapshots, "erp"))
-        snapshot = read_erp_snapshot(folder)
+        snapshot = read_erp_snapshot(folder, erp_customer_channels(prism, FORMATS))
         check_announced_rows(prism.erp, folder, snapshot.rows_read)
         for name in ERP_OUTPUTS:
             frame = getattr(snapshot, name.removeprefix("erp_"))

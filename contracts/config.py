@@ -209,6 +209,18 @@ DEFAULT_CONDITION_TYPES: dict[str, PriceType] = {
 _CONDITION_KEY = re.compile(r"^[A-Z0-9]{1,4}(/[A-Z0-9]{1,3})?$")
 
 
+_SAP_CODE = r"^[A-Za-z0-9]+$"
+
+
+class SalesArea(_Strict):
+    """An SAP sales area (sales organization, distribution channel, division): a customer's
+    price group and currency are kept per sales area (``A_CustomerSalesArea``)."""
+
+    sales_organization: str = Field(default="1010", max_length=4, pattern=_SAP_CODE)
+    distribution_channel: str = Field(default="10", max_length=2, pattern=_SAP_CODE)
+    division: str = Field(default="00", max_length=2, pattern=_SAP_CODE)
+
+
 class SapSource(_Strict):
     """A live SAP S/4HANA (OData V2), pulled into a new snapshot folder under ``root`` per run
     (incremental after the first). Credentials come from the environment: SAP_USER and
@@ -238,6 +250,12 @@ class SapSource(_Strict):
     concurrency: int = Field(default=4, ge=1, le=16)
     file_format: Literal["csv", "parquet"] = Field(
         default="csv", description="format of the snapshot files the pull writes"
+    )
+    customer_sales_area: SalesArea | None = Field(
+        default_factory=SalesArea,
+        description="the sales area whose customers are pulled (API_BUSINESS_PARTNER "
+        "A_CustomerSalesArea: price group, currency; names from A_Customer) into the snapshot's "
+        "customers file; null = no customer master pulled",
     )
 
     def credential_variables(self) -> dict[str, str]:

@@ -14,6 +14,7 @@ import polars as pl
 
 from contracts import clock
 from demo.blocks import Catalog, draw_catalog
+from demo.customers import write_customers
 from demo.defects import defect_counts
 from demo.erp import ERP_ONLY_FIRST
 from demo.layout import SNAPSHOT_NAME, new_snapshot_id, prune, publish, staging_folder
@@ -112,6 +113,7 @@ def _generate(
         name: write_chunked(erp_frames, erp_dir / f"{name}.csv", partial(render, as_of=as_of))
         for name, render in renderers.items()
     }
+    counts["customers"] = write_customers(erp_dir / "customers.csv")
     write_marker(pim_dir, _records(pim_dir, ";"))
     write_marker(erp_dir, {f"{name}.csv": rows for name, rows in counts.items()})
     return DemoSummary(

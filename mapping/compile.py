@@ -130,13 +130,28 @@ def format_options(name: str, channel: ChannelConfig, spec: FormatSpec) -> BaseM
         problems = []
         known = ", ".join(spec.options.model_fields)
         for item in error.errors():
-            where = ".".join(str(p) for p in item["loc"])
+            where = ".".join(str(p) for p in _input_path(extra, item["loc"]))
             reason = item["msg"]
             if item["type"] == "extra_forbidden" and len(item["loc"]) == 1:
                 reason = f"format {spec.name!r} has no option {where!r} (options: {known})"
                 reason += hint(where, [*spec.options.model_fields, *ChannelConfig.model_fields])
             problems.append(f"channels.{name}.{where}: {reason}")
         raise MappingError("\n".join(problems)) from None  # one problem a line
+
+
+def _input_path(data: Any, loc: tuple[str | int, ...]) -> tuple[str | int, ...]:
+    """``loc`` without the parts the input does not have (a tagged union's tag, e.g. the
+    ``erp`` of ``customers.erp.groups``), so the path is the one written in the file; a key
+    the input lacks is kept when it is the last part (a missing or unknown key)."""
+    kept: list[str | int] = []
+    for index, part in enumerate(loc):
+        in_list = isinstance(data, list) and isinstance(part, int) and part < len(data)
+        if in_list or (isinstance(data, dict) and part in data):
+            data = data[part]
+            kept.append(part)
+        elif index == len(loc) - 1 and isinstance(data, dict):
+            kept.append(part)
+    return tuple(kept)
 
 
 def compile_channel(

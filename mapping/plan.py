@@ -13,10 +13,11 @@ from collections.abc import Mapping
 import polars as pl
 
 from contracts.config import PrismConfig
+from contracts.customers import ErpCustomers
 from contracts.formats import FormatSpec
 from golden.categories import ANY_TREE
 from golden.master_data import MasterNeeds
-from mapping.compile import CompiledChannel, compile_all, compile_channel
+from mapping.compile import CompiledChannel, compile_all, compile_channel, format_options
 from mapping.expressions import Context, product_label
 from mapping.model import PimModel
 
@@ -50,6 +51,20 @@ def master_needs(
         image_role=config.attributes.image,
         media_base_url=config.media_base_url,
     )
+
+
+def erp_customer_channels(
+    config: PrismConfig, formats: Mapping[str, FormatSpec]
+) -> tuple[str, ...]:
+    """The channels whose ``customers:`` come from the ERP's customer master (the ERP drop must
+    then hold it)."""
+    found = []
+    for name, channel in config.channels.items():
+        spec = formats.get(channel.format)
+        options = format_options(name, channel, spec) if spec is not None else None
+        if isinstance(getattr(options, "customers", None), ErpCustomers):
+            found.append(name)
+    return tuple(found)
 
 
 def compiled_channels(

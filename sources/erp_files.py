@@ -1,8 +1,8 @@
-"""Read an ERP file-drop snapshot (prices, stock, supply) into typed polars frames.
+"""Read an ERP file-drop snapshot (prices, stock, supply, customers) into typed polars frames.
 
 A snapshot is a folder named for its time (e.g. ``20261122T060000Z``) holding ``prices``,
-``stock`` and optionally ``supply``, each as ``<name>.csv`` (UTF-8, header, comma) or
-``<name>.parquet`` with the same columns (extra columns are ignored; prices may omit
+``stock`` and optionally ``supply`` and ``customers``, each as ``<name>.csv`` (UTF-8, header,
+comma) or ``<name>.parquet`` with the same columns (extra columns are ignored; prices may omit
 per_quantity, min_quantity, valid_from and valid_to, every other column is required). Every
 cell is read as text (an empty cell is null; cells are not trimmed), then parsed column-wise;
 a row that fails goes to ``rejects`` (REJECTS_SCHEMA) with the first failing field in column
@@ -25,18 +25,27 @@ Parsing rules (the reason code of a failure in brackets):
   ``reserved`` an integer >= 0, empty = 0 [invalid_quantity]; ``warehouse`` may be empty.
 - supply: ``lead_time_days`` an integer >= 0 [invalid_lead_time], ``next_receipt_date`` a date
   [invalid_date]; either may be empty.
+- customers (``contracts.customers.CUSTOMERS_SCHEMA``; optional unless a channel takes its
+  customers from the ERP): ``customer_id`` present [missing_customer_id], at most 20 characters
+  (BMEcat's catalog id) [invalid_customer_id] and not a repeat of an earlier row's id compared
+  case-insensitively [duplicate_customer_id: the later row is rejected]; ``currency`` empty or
+  an ISO 4217 code [invalid_currency]; ``active`` one of true/false, yes/no, 1/0, x/-
+  (case-insensitive; SAP-style ``X`` flags) [invalid_active]. ``customer_group`` and ``name``
+  may be empty. Ids are kept as written: leading zeros stay, nothing is trimmed. A customer
+  reject has no sku; it is counted with the ERP rejects like any other.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 
 from contracts.currencies import ISO_4217
+from contracts.customers import CUSTOMERS_SCHEMA, MAX_CUSTOMER_ID
 from contracts.golden import MONEY, REJECTS_SCHEMA
 from sources.text_files import InputFileError, check_csv_fields, scan_text
 
@@ -99,6 +108,8 @@ class ErpSnapshot:
     rejects: pl.DataFrame
     rows_read: dict[str, int]
     """records read per file (e.g. ``{"prices.csv": 3850}``), rejects included"""
+    customers: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=CUSTOMERS_SCHEMA))
+    """the customer master (empty when the drop has no customers file)"""
 
 
 @dataclass(frozen=True)
@@ -120,13 +131,16 @@ class _FileSpec:
     checks: Callable[[], list[_Check]]
 
 
-def read_erp_snapshot(folder: Path) -> ErpSnapshot:
-    """Read and type one snapshot folder; prices and stock are required, supply is optional."""
+def read_erp_snapshot(folder: Path, customers_for: tuple[str, ...] = ()) -> ErpSnapshot:
+    """Read and type one snapshot folder; prices and stock are required, supply is optional,
+    and so are customers unless ``customers_for`` names channels that take their customers
+    from the ERP (then a drop without the file fails, naming the folder and the channels)."""
     typed: dict[str, pl.DataFrame] = {}
     rows: dict[str, int] = {}
     rejects = []
-    for spec in (_PRICES, _STOCK, _SUPPLY):
-        path = _find_file(folder, spec.name, required=spec is not _SUPPLY)
+    for spec in (_PRICES, _STOCK, _SUPPLY, _CUSTOMERS):
+        required = spec in (_PRICES, _STOCK) or (spec is _CUSTOMERS and bool(customers_for))
+        path = _find_file(folder, spec.name, required=required, needed_by=customers_for)
         if path is None:
             typed[spec.name] = pl.DataFrame(schema=spec.schema)
             continue
@@ -141,16 +155,22 @@ def read_erp_snapshot(folder: Path) -> ErpSnapshot:
         supply=typed["supply"],
         rejects=pl.concat(rejects) if rejects else pl.DataFrame(schema=REJECTS_SCHEMA),
         rows_read=rows,
+        customers=typed["customers"],
     )
 
 
-def _find_file(folder: Path, name: str, *, required: bool) -> Path | None:
+def _find_file(
+    folder: Path, name: str, *, required: bool, needed_by: tuple[str, ...] = ()
+) -> Path | None:
     found = [p for p in (folder / f"{name}.csv", folder / f"{name}.parquet") if p.is_file()]
     if len(found) > 1:
         msg = f"ERP snapshot {folder}: both {name}.csv and {name}.parquet exist; keep one"
         raise ErpFileError(msg)
     if not found and required:
         msg = f"ERP snapshot {folder}: {name}.csv or {name}.parquet is missing"
+        if name == "customers":
+            channels = ", ".join(needed_by)
+            msg += f" (channel(s) {channels} take their customers from the ERP)"
         raise ErpFileError(msg)
     return found[0] if found else None
 
@@ -245,7 +265,7 @@ def _rejects(failed: pl.DataFrame, checks: list[_Check]) -> pl.DataFrame:
     for i, check in enumerate(checks[1:], start=1):
         value = value.when(index == i).then(pl.col(check.field))
     return failed.select(
-        "sku",
+        pl.col("sku") if "sku" in failed.columns else pl.lit(None, pl.String).alias("sku"),
         field=index.replace_strict(
             {i: c.field for i, c in enumerate(checks)}, return_dtype=pl.String
         ),
@@ -349,6 +369,34 @@ def _supply_checks() -> list[_Check]:
     ]
 
 
+_ACTIVE = {
+    "true": True, "yes": True, "1": True, "x": True,
+    "false": False, "no": False, "0": False, "-": False,
+}  # fmt: skip
+
+
+def _customer_parse() -> dict[str, pl.Expr]:
+    flag = pl.col("active").str.to_lowercase()
+    return {"active": flag.replace_strict(_ACTIVE, default=None, return_dtype=pl.Boolean)}
+
+
+def _customer_checks() -> list[_Check]:
+    customer_id = pl.col("customer_id")
+    currency_ok = pl.col("currency").is_in(sorted(ISO_4217)).fill_null(False)
+    repeated = ~customer_id.str.to_lowercase().is_first_distinct()
+    return [
+        _Check("customer_id", "missing_customer_id", _missing("customer_id")),
+        _Check(
+            "customer_id",
+            "invalid_customer_id",
+            customer_id.str.len_chars() > MAX_CUSTOMER_ID,
+        ),
+        _Check("customer_id", "duplicate_customer_id", repeated & customer_id.is_not_null()),
+        _Check("currency", "invalid_currency", pl.col("currency").is_not_null() & ~currency_ok),
+        _Check("active", "invalid_active", pl.col("_active").is_null()),
+    ]
+
+
 _PRICES = _FileSpec(
     "prices",
     required=("sku", "price_type", "customer_group", "customer_id", "currency", "amount"),
@@ -372,4 +420,12 @@ _SUPPLY = _FileSpec(
     schema=SUPPLY_SCHEMA,
     parse=_supply_parse,
     checks=_supply_checks,
+)
+_CUSTOMERS = _FileSpec(
+    "customers",
+    required=("customer_id", "customer_group", "name", "currency", "active"),
+    optional=(),
+    schema=CUSTOMERS_SCHEMA,
+    parse=_customer_parse,
+    checks=_customer_checks,
 )

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from contracts.config import AkeneoSource, FileSource, PrismConfig, SapSource
 from contracts.config_problems import Problem
+from contracts.customers import from_erp
 from sources.drops import DropError, Side, newest_drop
 
 
@@ -22,6 +23,7 @@ def input_problems(config: PrismConfig, environ: Mapping[str, str]) -> list[Prob
     return [
         *_source_problems("pim", config.pim, environ),
         *_source_problems("erp", config.erp, environ),
+        *_customer_problems(config),
         *_lookup_problems(config),
     ]
 
@@ -63,6 +65,28 @@ def _source_problems(
 def _state(value: str | None) -> str:
     """Why a credential cannot be used ("" when it can); never the value itself."""
     return "not set" if value is None else "empty" if not value.strip() else ""
+
+
+def _customer_problems(config: PrismConfig) -> list[Problem]:
+    """Channels taking their customers from the ERP need its customer master: a SAP pull with
+    a sales area, or a newest file drop holding ``customers.csv|parquet``."""
+    asking = [name for name, c in config.channels.items() if from_erp(c.options())]
+    erp = config.erp
+    if not asking:
+        return []
+    if isinstance(erp, SapSource):
+        if erp.customer_sales_area is not None:
+            return []
+        reason = f"null, but channel(s) {', '.join(asking)} take their customers from the ERP"
+        return [Problem(("erp", "customer_sales_area"), reason)]
+    try:
+        folder = newest_drop(erp.path, "erp", erp.ready_marker)
+    except DropError:
+        return []  # reported at erp.path
+    if any((folder / f"customers.{suffix}").is_file() for suffix in ("csv", "parquet")):
+        return []
+    reason = f"from the ERP, but the ERP drop {folder.absolute()} has no customers.csv or "
+    return [Problem(("channels", n, "customers"), reason + "customers.parquet") for n in asking]
 
 
 def _lookup_problems(config: PrismConfig) -> list[Problem]:

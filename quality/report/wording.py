@@ -49,7 +49,11 @@ REASONS = {
     "duplicate_sku": "a sku only once in the PIM export (a later duplicate is dropped)",
     "invalid_price_type": "a price type list, group or customer",
     "missing_customer_group": "a customer group on a group price",
-    "missing_customer_id": "a customer id on a customer price",
+    "missing_customer_id": "a customer id on a customer price or customer master row",
+    "invalid_customer_id": "a customer id of at most 20 characters (the catalog id's limit)",
+    "duplicate_customer_id": "a customer id only once in the customer master (letter case "
+    "ignored; the later row is dropped)",
+    "invalid_active": "an active flag true/false (yes/no, 1/0, X/-) on a customer",
     "invalid_currency": "a three-letter currency code such as EUR",
     "invalid_amount": "an amount written as a plain decimal such as 12.50 "
     "(no decimal comma, no thousands separator)",

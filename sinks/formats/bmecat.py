@@ -23,10 +23,12 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Iterator
+from typing import Annotated
 
 import polars as pl
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator
 
+from contracts.customers import Customer, CustomerList, ErpCustomers
 from contracts.formats import FieldSpec, FormatSpec, WriteContext
 from contracts.golden import PRICE_TIERS_SCHEMA
 from contracts.snapshots import FeedFile
@@ -67,7 +69,7 @@ _ORDER_DETAILS = (
     "</PRODUCT_ORDER_DETAILS>"
 )
 _FOOTER = "</T_NEW_CATALOG>\n</BMECAT>\n"
-_MAX_SUPPLIER_PID, _MAX_CATALOG_ID, _MAX_MIME_SOURCE = 32, 20, 255
+_MAX_SUPPLIER_PID, _MAX_MIME_SOURCE = 32, 255  # CATALOG_ID's 20: contracts.customers
 _ROW = "_row"
 TIER_COLUMNS = ("sku", "min_quantity", "unit_price", "price_type", "valid_from", "valid_to")
 
@@ -83,15 +85,11 @@ class Supplier(BaseModel):
     """``SUPPLIER_NAME`` (cut to 50 characters)"""
 
 
-class Customer(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-    id: str = Field(min_length=1, max_length=_MAX_CATALOG_ID)
-    """the ERP's customer id: ``CATALOG_ID`` and ``BUYER_ID``, names the file; its tiers are
-    the ``customer`` tiers with this ``customer_id``"""
-    name: str = Field(min_length=1)
-    """``BUYER_NAME`` (cut to 50 characters)"""
-    group: str | None = None
-    """the customer's price group: its ``group`` tiers apply where the customer has none"""
+def _customers_kind(value: object) -> str | None:
+    """``customers:`` is a list (typed by hand) or a mapping (a selection from the ERP)."""
+    if isinstance(value, dict | ErpCustomers):
+        return "erp"
+    return "list" if isinstance(value, list | tuple) else None
 
 
 class Options(BaseModel):
@@ -99,16 +97,32 @@ class Options(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
     supplier: Supplier
-    customers: tuple[Customer, ...] = Field(min_length=1)
+    customers: Annotated[
+        Annotated[tuple[Customer, ...], Field(min_length=1), Tag("list")]
+        | Annotated[ErpCustomers, Tag("erp")],
+        Discriminator(
+            _customers_kind,
+            custom_error_type="customers",
+            custom_error_message="give a list of customers ({id, name, group}) or a selection "
+            "from the ERP ({from: erp, groups: [...], ids: [...], active_only: true})",
+        ),
+    ] = Field(
+        description="[{id, name, group}, ...] typed by hand, or {from: erp, groups, ids, "
+        "active_only}: the ERP customer master's customers with their price groups"
+    )
+    """a hand-typed list (id, name, group), or ``{from: erp, ...}``: the ERP's customer master,
+    resolved when the channel is written (``golden.customers.select_customers``)"""
     catalog_version: str = Field(default="1.0", pattern=r"^[0-9]{1,3}\.[0-9]{1,3}$")
     """``CATALOG_VERSION``, ``major.minor``; every snapshot is a complete ``T_NEW_CATALOG``
     and ``GENERATION_DATE`` tells them apart"""
 
     @field_validator("customers")
     @classmethod
-    def _one_file_per_customer(cls, customers: tuple[Customer, ...]) -> tuple[Customer, ...]:
+    def _one_file_per_customer(cls, customers: CustomerList) -> CustomerList:
         """Each customer's catalog is its own file, also on case-insensitive file systems, and
         no customer id (matched case-insensitively, as ERPs often do) stands for two."""
+        if isinstance(customers, ErpCustomers):
+            return customers
         ids: dict[str, str] = {}
         files: dict[str, str] = {}
         for customer in customers:
@@ -187,6 +201,9 @@ def write(frame: pl.DataFrame, context: WriteContext) -> list[FeedFile]:
     options = context.options
     if not isinstance(options, Options):
         msg = "bmecat: the channel needs its supplier and customers (format options)"
+        raise SinkInputError(msg)
+    if isinstance(options.customers, ErpCustomers):
+        msg = "bmecat: the customers from the ERP were not resolved before writing"
         raise SinkInputError(msg)
     settings = context.settings
     language, currency = _language(settings.locale), settings.main_currency

@@ -1,4 +1,5 @@
-"""SAP S/4HANA OData V2 connector: pulls prices, stock and lead times into an ERP snapshot folder.
+"""SAP S/4HANA OData V2 connector: pulls prices, stock, lead times and customers into an ERP
+snapshot folder.
 
 The snapshot it writes is the ERP file-drop format (``prices``, ``stock``, ``supply``; every column
 a string, money as exact decimal text), so the rest of the pipeline cannot tell a pull from a drop.
@@ -37,6 +38,14 @@ Services and entity sets (property names from the published EDMX in ``specs/sap/
   ``lead_time_days = PlannedDeliveryDurationInDays + GoodsReceiptDuration``
   (A_ProductSupplyPlanning), the smallest over mapped plants; 0 (not maintained in SAP) is
   written empty. No API here carries a next receipt date, so ``next_receipt_date`` is empty.
+
+- Customers (with ``SapSource.customer_sales_area``, default 1010/10/00; null = none):
+  ``API_BUSINESS_PARTNER/A_CustomerSalesArea`` filtered to that sales area (keys Customer,
+  SalesOrganization, DistributionChannel, Division): the price group from ``group_field``
+  (``CustomerPriceGroup``, the field the group prices are keyed by) and ``Currency``; names from
+  ``A_Customer`` (``CustomerName``). Inactive = ``DeletionIndicator`` or
+  ``OrderIsBlockedForCustomer`` in the sales area or on ``A_Customer``. No change date: read
+  whole on every pull into the snapshot's ``customers`` file.
 
 Deltas (``full=False``): ``state.json`` beside the snapshots keeps high-water marks. The pricing
 EDMX has no last-change property, so prices use ``CreationDate ge`` (a date): records created

@@ -194,3 +194,30 @@ def _lead_time(plant: Record, what: str) -> Decimal:
         if planning.get(name) not in (None, ""):
             total += parse_decimal(planning[name], f"{what} plant {plant['Plant']} {name}")
     return total
+
+
+def map_customers(
+    areas: Iterable[Record], customers: Iterable[Record], group_field: str
+) -> list[Row]:
+    """One customer master row per customer of the sales area: its price group (the field the
+    group prices are keyed by), currency and name (A_Customer's ``CustomerName``, empty when
+    A_Customer lacks it). Active unless flagged for deletion or blocked for orders, in the
+    sales area or centrally."""
+    central = {c["Customer"]: c for c in customers}
+    rows = []
+    for area in areas:
+        customer = central.get(area["Customer"], {})
+        blocked = any(
+            record.get("DeletionIndicator") or record.get("OrderIsBlockedForCustomer")
+            for record in (area, customer)
+        )
+        rows.append(
+            {
+                "customer_id": area["Customer"],
+                "customer_group": area.get(group_field) or "",
+                "name": customer.get("CustomerName") or "",
+                "currency": area.get("Currency") or "",
+                "active": "false" if blocked else "true",
+            }
+        )
+    return rows

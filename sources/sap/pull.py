@@ -1,5 +1,6 @@
-"""``pull_erp_snapshot``: fetch the three entity sets, map them, merge a delta over the previous
-snapshot and commit a new snapshot folder and its high-water marks."""
+"""``pull_erp_snapshot``: fetch the entity sets (prices, stock, products and, with a customer
+sales area, the customer master), map them, merge a delta over the previous snapshot and commit
+a new snapshot folder and its high-water marks."""
 
 from __future__ import annotations
 
@@ -17,8 +18,14 @@ import httpx
 from contracts.config import SapSource
 from sources.sap.client import BasicAuth, BearerAuth, ODataClient
 from sources.sap.edm import Record, parse_date, plain
-from sources.sap.mapping import PRICE_KEY, map_prices, map_stock, map_supply
-from sources.sap.queries import price_query, stock_query, supply_query
+from sources.sap.mapping import PRICE_KEY, map_customers, map_prices, map_stock, map_supply
+from sources.sap.queries import (
+    customer_area_query,
+    customer_query,
+    price_query,
+    stock_query,
+    supply_query,
+)
 from sources.sap.snapshot import Row, Tables, commit_snapshot, load_state, read_table, save_state
 from sources.secrets import logger
 
@@ -38,6 +45,8 @@ class PullResult:
     skipped_conditions: int
     unmapped_plants: dict[str, Decimal]
     seconds: float
+    customers: int | None = None
+    """customer master rows written; None = not pulled (no ``customer_sales_area``)"""
 
     @property
     def records_per_second(self) -> float:
@@ -49,10 +58,13 @@ class Fetched:
     prices: list[Record]
     stock: list[Record]
     products: list[Record]
+    customer_areas: list[Record] | None = None
+    customers: list[Record] | None = None
 
     @property
     def count(self) -> int:
-        return len(self.prices) + len(self.stock) + len(self.products)
+        parts = (self.prices, self.stock, self.products, self.customer_areas, self.customers)
+        return sum(len(records or ()) for records in parts)
 
 
 def pull_erp_snapshot(
@@ -85,12 +97,23 @@ def pull_erp_snapshot(
     save_state(root, {"snapshot": name, "marks": _advance(marks, fetched)})
     counts = (len(tables.prices), len(tables.stock), len(tables.supply))
     seconds = time.perf_counter() - started
-    result = PullResult(target, not incremental, *counts, fetched.count, skipped, unmapped, seconds)
+    result = PullResult(
+        target,
+        not incremental,
+        *counts,
+        fetched.count,
+        skipped,
+        unmapped,
+        seconds,
+        None if tables.customers is None else len(tables.customers),
+    )
     log.info(
-        "sap: wrote %s (%s): %s price/stock/supply rows; %d records in %.1f s (%.0f/s)",
+        "sap: wrote %s (%s): %s price/stock/supply rows, %s customers; %d records in %.1f s"
+        " (%.0f/s)",
         target,
         "full" if result.full else "delta",
         counts,
+        "no" if result.customers is None else result.customers,
         result.records,
         result.seconds,
         result.records_per_second,
@@ -105,26 +128,29 @@ def _fetch(
     marks: dict[str, str],
     sleep: Callable[[float], None],
 ) -> Fetched:
-    """The three entity sets, concurrently (requests in flight bounded by ``concurrency``)."""
+    """The entity sets, concurrently (requests in flight bounded by ``concurrency``); the
+    customer master (sales area + A_Customer) is read whole on every pull: no change date."""
     own = client is None
     http = client or httpx.Client(
         timeout=settings.timeout, limits=httpx.Limits(max_connections=settings.concurrency)
     )
-    queries = (
+    queries = [
         price_query(settings, _mark(marks, "prices")),
         stock_query(),
         supply_query(_mark(marks, "supply")),
-    )
+    ]
+    if settings.customer_sales_area is not None:
+        queries += [customer_area_query(settings), customer_query()]
     try:
         with (
             ODataClient(settings, auth, http, sleep) as odata,
             ThreadPoolExecutor(len(queries)) as pool,
         ):
-            prices, stock, products = pool.map(odata.fetch_all, queries)
+            results = list(pool.map(odata.fetch_all, queries))
     finally:
         if own:
             http.close()
-    return Fetched(prices, stock, products)
+    return Fetched(*results)
 
 
 def _mark(marks: dict[str, str], name: str) -> datetime | None:
@@ -164,7 +190,12 @@ def _tables(
         ] + prices
         changed = {product["Product"] for product in fetched.products}
         supply = [r for r in read_table(previous, "supply") if r["sku"] not in changed] + supply
-    return Tables(prices, stock, supply), skipped, unmapped
+    customers = None
+    if fetched.customer_areas is not None:
+        customers = map_customers(
+            fetched.customer_areas, fetched.customers or [], settings.group_field
+        )
+    return Tables(prices, stock, supply, customers), skipped, unmapped
 
 
 def _price_key(row: Row) -> tuple[str, ...]:

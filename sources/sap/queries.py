@@ -12,6 +12,8 @@ from sources.sap.edm import datetime_literal, datetimeoffset_literal
 PRICING = "API_SLSPRICINGCONDITIONRECORD_SRV"
 STOCK = "API_MATERIAL_STOCK_SRV"
 PRODUCT = "API_PRODUCT_SRV"
+PARTNER = "API_BUSINESS_PARTNER"
+SALES_AREA_KEY = ("Customer", "SalesOrganization", "DistributionChannel", "Division")
 VALIDITY = "to_SlsPrcgCndnRecdValidity"
 SCALE = "to_SlsPrcgCndnRecordScale"
 STOCK_KEY = (
@@ -89,3 +91,28 @@ def supply_query(since: datetime | None) -> Query:
     )
     flt = None if since is None else f"LastChangeDateTime ge {datetimeoffset_literal(since)}"
     return Query(PRODUCT, "A_Product", ("Product",), select, ("to_Plant", planning), flt)
+
+
+def customer_area_query(settings: SapSource) -> Query:
+    """The customers of the configured sales area with their price group (``group_field``,
+    the field the group prices are keyed by), currency and blocks."""
+    area = settings.customer_sales_area
+    assert area is not None, "customers are pulled only with a sales area"
+    flt = (
+        f"SalesOrganization eq '{area.sales_organization}' and "
+        f"DistributionChannel eq '{area.distribution_channel}' and Division eq '{area.division}'"
+    )
+    select = (
+        *SALES_AREA_KEY,
+        settings.group_field,
+        "Currency",
+        "DeletionIndicator",
+        "OrderIsBlockedForCustomer",
+    )
+    return Query(PARTNER, "A_CustomerSalesArea", SALES_AREA_KEY, select, filter=flt)
+
+
+def customer_query() -> Query:
+    """Every customer's name and blocks (A_Customer; no change date, always read whole)."""
+    select = ("Customer", "CustomerName", "DeletionIndicator", "OrderIsBlockedForCustomer")
+    return Query(PARTNER, "A_Customer", ("Customer",), select)

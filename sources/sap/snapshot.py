@@ -16,6 +16,7 @@ from typing import Any
 
 import polars as pl
 
+from contracts.customers import CUSTOMER_COLUMNS
 from contracts.folders import new_folder
 from sources.erp_files import PRICE_COLUMNS, STOCK_COLUMNS, SUPPLY_COLUMNS
 from sources.http import SourceError
@@ -29,6 +30,8 @@ class Tables:
     prices: list[Row] = field(default_factory=list)
     stock: list[Row] = field(default_factory=list)
     supply: list[Row] = field(default_factory=list)
+    customers: list[Row] | None = None
+    """the customer master; None = not pulled (no customers file)"""
 
 
 def write_table(
@@ -66,6 +69,8 @@ def commit_snapshot(root: Path, name: str, tables: Tables, fmt: str) -> Path:
         write_table(folder, "prices", PRICE_COLUMNS, tables.prices, fmt)
         write_table(folder, "stock", STOCK_COLUMNS, tables.stock, fmt)
         write_table(folder, "supply", SUPPLY_COLUMNS, tables.supply, fmt)
+        if tables.customers is not None:
+            write_table(folder, "customers", CUSTOMER_COLUMNS, tables.customers, fmt)
     return target
 
 

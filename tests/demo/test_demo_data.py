@@ -33,6 +33,7 @@ ERP_HEADERS = {
     "min_quantity,valid_from,valid_to",
     "stock": "sku,warehouse,on_hand,reserved",
     "supply": "sku,lead_time_days,next_receipt_date",
+    "customers": "customer_id,customer_group,name,currency,active",
 }
 
 
@@ -89,6 +90,7 @@ def test_the_layout_and_summary(jsonl: DemoSummary) -> None:
         [*(f"{n}.jsonl" for n in PIM_FILES), "manifest.json"]
     )
     assert sorted(p.name for p in jsonl.erp_dir.iterdir()) == [
+        "customers.csv",
         "manifest.json",
         "prices.csv",
         "stock.csv",
@@ -101,6 +103,7 @@ def test_the_layout_and_summary(jsonl: DemoSummary) -> None:
     for name, rows in announced.items():
         assert rows == len(json_lines(jsonl.pim_dir / name)), name
     assert announced_rows(jsonl.erp_dir, "manifest.json") == {
+        "customers.csv": len(csv_rows(jsonl.erp_dir / "customers.csv")),
         "prices.csv": jsonl.price_rows,
         "stock.csv": jsonl.stock_rows,
         "supply.csv": jsonl.supply_rows,
@@ -367,6 +370,23 @@ def test_prices_cover_validity_tiers_and_price_types(jsonl: DemoSummary) -> None
     started = {r["sku"] for r in prices if r["valid_from"] == today}
     assert len(ended & started) > 0.02 * PRODUCTS
     assert all(r["valid_from"] for r in prices)
+
+
+def test_customers_match_the_erp_price_rows(jsonl: DemoSummary) -> None:
+    """Every customer and group of the price rows is in the customer master, with the group its
+    group prices are for; an inactive customer, one without a group and one with SAP's leading
+    zeros are in there too."""
+    customers = {r["customer_id"]: r for r in csv_rows(jsonl.erp_dir / "customers.csv")}
+    prices = csv_rows(jsonl.erp_dir / "prices.csv")
+    assert {r["customer_id"] for r in prices} - {""} <= set(customers)
+    assert customers["C1000"]["customer_group"] == "retail"
+    assert customers["C2000"]["customer_group"] == "wholesale"
+    assert {r["customer_group"] for r in prices} - {""} == {
+        c["customer_group"] for c in customers.values()
+    } - {""}
+    assert {c["active"] for c in customers.values()} == {"true", "false"}
+    assert any(not c["customer_group"] for c in customers.values())
+    assert any(i.startswith("0") for i in customers)
 
 
 def test_stock_and_supply_cover_every_availability_case(jsonl: DemoSummary) -> None:

@@ -27,7 +27,14 @@ STRUCTURE = [
 ]
 """The PIM's catalog model: every step that compiles the channels' mappings reads it."""
 CHANNEL_STEP = sorted(
-    ["golden_products", *STRUCTURE, "price_tiers", "quarantine", "source_snapshots"]
+    [
+        "erp_customers",  # a quoting channel's customers can come from the ERP
+        "golden_products",
+        *STRUCTURE,
+        "price_tiers",
+        "quarantine",
+        "source_snapshots",
+    ]
 )
 GRAPH = {
     "source_snapshots": [],
@@ -38,6 +45,7 @@ GRAPH = {
     "erp_stock": ["source_snapshots"],
     "erp_supply": ["source_snapshots"],
     "erp_rejects": ["source_snapshots"],
+    "erp_customers": ["source_snapshots"],
     "golden_products": [
         "erp_prices",
         "erp_stock",

@@ -148,3 +148,63 @@ def test_a_missing_credential_fails_without_showing_any_secret(
     passed, _ = _validate(folder, text)
     assert passed.exit_code == 0, passed.output
     assert SECRET not in passed.output
+
+
+HAND_TYPED = """    customers:
+      - {id: C1000, name: Baumarkt Nord GmbH, group: retail}
+      - {id: C2000, name: Industriebedarf Süd AG, group: wholesale}
+"""
+
+
+def test_the_quoting_customers_can_come_from_the_erp(folder: Path) -> None:
+    drop = folder / "var" / "demo" / "erp" / "20261201T060000Z"
+    (drop / "customers.csv").write_text("customer_id,customer_group,name,currency,active\n")
+    text = _changed(HAND_TYPED, "    customers: {from: erp, groups: [retail], active_only: true}\n")
+    result, _ = _validate(folder, text)
+    assert result.exit_code == 0, result.output
+
+
+@pytest.mark.parametrize(
+    ("customers", "where", "reason"),
+    [
+        ("{from: erp, group: [retail]}", "customers.group", "Extra inputs are not permitted"),
+        ("{from: sap}", "customers.from", "Input should be 'erp'"),
+        ("{from: erp, active_only: maybe}", "customers.active_only", "valid boolean"),
+        ("all", "customers", "give a list of customers ({id, name, group}) or a selection"),
+    ],
+)
+def test_a_bad_customer_selection_names_its_line_and_key_path(
+    folder: Path, customers: str, where: str, reason: str
+) -> None:
+    text = _changed(HAND_TYPED, f"    customers: {customers}\n")
+    result, path = _validate(folder, text)
+    assert result.exit_code == ExitCode.CONFIG, result.output
+    line = _line(text, f"customers: {customers}")
+    assert f"{path}:{line}: channels.quoting.{where}: " in result.output
+    assert reason in result.output
+
+
+def test_customers_from_the_erp_need_the_drops_customer_file(folder: Path) -> None:
+    text = _changed(HAND_TYPED, "    customers: {from: erp}\n")
+    result, path = _validate(folder, text)  # the fixture's drop has no customers file
+    assert result.exit_code == ExitCode.CONFIG, result.output
+    line = _line(text, "customers: {from: erp}")
+    drop = folder / "var" / "demo" / "erp" / "20261201T060000Z"
+    assert f"{path}:{line}: channels.quoting.customers: from the ERP, but the ERP drop {drop}" in (
+        result.output
+    )
+    (drop / "customers.csv").write_text("customer_id,customer_group,name,currency,active\n")
+    result, _ = _validate(folder, text)
+    assert result.exit_code == 0, result.output
+
+
+def test_customers_from_sap_need_a_sales_area(folder: Path) -> None:
+    live = LIVE + "  customer_sales_area: null\n"
+    text = _changed(PIM_AND_ERP, live)
+    text = _changed(HAND_TYPED, "    customers: {from: erp}\n", text)
+    result, path = _validate(folder, text)
+    assert result.exit_code == ExitCode.CONFIG, result.output
+    line = _line(text, "customer_sales_area: null")
+    assert f"{path}:{line}: erp.customer_sales_area: null, but channel(s) quoting take" in (
+        result.output
+    )

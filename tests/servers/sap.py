@@ -3,7 +3,8 @@
 Serves the entity sets the connector reads, under ``/sap/opu/odata/sap/<SERVICE>/``:
 ``API_SLSPRICINGCONDITIONRECORD_SRV/A_SlsPrcgConditionRecord`` (expandable validity and scales),
 ``API_MATERIAL_STOCK_SRV/A_MatlStkInAcctMod`` and ``API_PRODUCT_SRV/A_Product`` (expandable
-``to_Plant/to_ProductSupplyPlanning``). Query options: ``$top``, ``$skip``, ``$skiptoken``
+``to_Plant/to_ProductSupplyPlanning``), ``API_BUSINESS_PARTNER/A_CustomerSalesArea`` and
+``API_BUSINESS_PARTNER/A_Customer``. Query options: ``$top``, ``$skip``, ``$skiptoken``
 (server-driven paging, ``__next``, page size ``SapService.page_size``), ``$inlinecount=allpages``
 (``__count`` as a string), ``$select`` (nested paths), ``$expand``, ``$filter`` (``eq ne gt ge lt
 le``, ``and or not``, parentheses, ``'text'``, ``datetime'...'``, ``datetimeoffset'...'``,
@@ -41,7 +42,16 @@ PREFIX = "/sap/opu/odata/sap/"
 CONDITIONS = "API_SLSPRICINGCONDITIONRECORD_SRV/A_SlsPrcgConditionRecord"
 STOCK = "API_MATERIAL_STOCK_SRV/A_MatlStkInAcctMod"
 PRODUCTS = "API_PRODUCT_SRV/A_Product"
-KEYS = {CONDITIONS: "ConditionRecord", STOCK: "Material", PRODUCTS: "Product"}
+SALES_AREAS = "API_BUSINESS_PARTNER/A_CustomerSalesArea"
+CUSTOMERS = "API_BUSINESS_PARTNER/A_Customer"
+KEYS = {
+    CONDITIONS: "ConditionRecord",
+    STOCK: "Material",
+    PRODUCTS: "Product",
+    SALES_AREAS: "Customer",
+    CUSTOMERS: "Customer",
+}
+SALES_AREA = {"SalesOrganization": "1010", "DistributionChannel": "10", "Division": "00"}
 OFFSET_FIELDS = frozenset({"LastChangeDateTime"})
 FAULTS = frozenset(
     {
@@ -423,10 +433,13 @@ def from_snapshot(
     created: date = date(2026, 11, 1),
     changed: datetime = datetime(2026, 11, 1, 6, tzinfo=UTC),
 ) -> dict[str, list[Record]]:
-    """SAP entities equivalent to a file drop (prices/stock/supply CSV).
+    """SAP entities equivalent to a file drop (prices/stock/supply CSV, customers CSV if any).
 
     Limits of the SAP side, enforced here: amounts with at most 3 decimals, ``reserved`` 0,
     ``next_receipt_date`` empty, ``lead_time_days`` not 0 (0 means "not maintained" in SAP).
+    Each customer is in the default sales area (1010/10/00), an inactive one flagged for
+    deletion there; a second sales area per customer (another division, another price group)
+    must be filtered out by the pull.
     """
     rows = {name: _read(folder / f"{name}.csv") for name in ("prices", "stock", "supply")}
     warehouses = {warehouse: plant for plant, warehouse in plants.items()}
@@ -436,7 +449,43 @@ def from_snapshot(
     supplied = {row["sku"]: row for row in rows["supply"]}
     skus = sorted({r["sku"] for table in rows.values() for r in table})
     products = [product(sku, supplied.get(sku), first_plant, changed) for sku in skus]
-    return {CONDITIONS: conditions, STOCK: stock, PRODUCTS: products}
+    customers = _read(folder / "customers.csv") if (folder / "customers.csv").exists() else []
+    areas = [r for row in customers for r in sales_areas(row)]
+    central = [customer(row) for row in customers]
+    data = {CONDITIONS: conditions, STOCK: stock, PRODUCTS: products}
+    return data | {SALES_AREAS: sorted(areas, key=_area_key), CUSTOMERS: central}
+
+
+def sales_areas(row: dict[str, str]) -> list[Record]:
+    """A_CustomerSalesArea: the default area with the row's price group, and one in division 99
+    with another group (to be filtered out)."""
+    own = {
+        "Customer": row["customer_id"],
+        **SALES_AREA,
+        "CustomerPriceGroup": row["customer_group"],
+        "CustomerGroup": "",
+        "Currency": row["currency"],
+        "DeletionIndicator": row["active"].lower() not in {"true", "1", "yes", "x"},
+        "OrderIsBlockedForCustomer": "",
+    }
+    other = own | {"Division": "99", "CustomerPriceGroup": "ZZ", "DeletionIndicator": False}
+    return [own, other]
+
+
+def customer(row: dict[str, str]) -> Record:
+    """A_Customer: the name (nothing here for a customer without one) and no central block."""
+    return {
+        "Customer": row["customer_id"],
+        "CustomerName": row["name"],
+        "DeletionIndicator": False,
+        "OrderIsBlockedForCustomer": "",
+    }
+
+
+def _area_key(record: Record) -> tuple[str, ...]:
+    return tuple(
+        record[k] for k in ("Customer", "SalesOrganization", "DistributionChannel", "Division")
+    )
 
 
 def _read(path: Path) -> list[dict[str, str]]:

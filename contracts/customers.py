@@ -1,0 +1,74 @@
+"""Customers: the ERP's customer master (schema) and who a B2B channel writes catalogs for.
+
+A channel's ``customers:`` is either a hand-typed list (``Customer``: id, name, price group)
+or a selection from the ERP's customer master (``ErpCustomers``: ``{from: erp, groups: [...],
+ids: [...], active_only: true}``), resolved when the channel is written, so each customer's
+price group comes from the ERP instead of being typed twice.
+
+Customer ids and groups are text exactly as the ERP writes them: leading zeros are kept
+(SAP's ``0000100042`` stays that), nothing is trimmed or padded. Selections and duplicate checks
+compare them case-insensitively (``casefold``); price rows match a customer's id and group as
+the ERP writes them (both come from the same ERP).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Literal
+
+import polars as pl
+from pydantic import BaseModel, ConfigDict, Field
+
+CUSTOMERS_SCHEMA = pl.Schema(
+    {
+        "customer_id": pl.String(),
+        "customer_group": pl.String(),
+        "name": pl.String(),
+        "currency": pl.String(),
+        "active": pl.Boolean(),
+        "erp_source": pl.String(),
+    }
+)
+"""The ERP customer master, typed: ``customer_id`` unique (case-insensitively) and never null;
+``customer_group`` the price group its ``group`` prices are keyed by (null: none); ``name``
+(null: not maintained); ``currency`` an ISO 4217 code or null; ``erp_source`` "file:line"."""
+CUSTOMER_COLUMNS = tuple(c for c in CUSTOMERS_SCHEMA if c != "erp_source")
+"""The columns of ``customers.csv|parquet`` in an ERP drop, in order."""
+MAX_CUSTOMER_ID = 20
+"""BMEcat's ``CATALOG_ID`` limit, the tightest place a customer id goes."""
+
+
+class Customer(BaseModel):
+    """One customer a B2B channel writes for."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    id: str = Field(min_length=1, max_length=MAX_CUSTOMER_ID)
+    """the ERP's customer id; its ``customer`` prices are the rows with this ``customer_id``"""
+    name: str = Field(min_length=1)
+    group: str | None = None
+    """the customer's price group: its ``group`` prices apply where the customer has none"""
+
+
+class ErpCustomers(BaseModel):
+    """The channel's customers from the ERP customer master (``customers.csv|parquet`` of the
+    ERP drop, or the SAP pull's). ``groups`` and ``ids`` add up: a customer is taken when its
+    group is in ``groups`` or its id in ``ids`` (both compared case-insensitively); neither
+    given = every customer. ``active_only`` (default) leaves inactive customers out: they get
+    no catalog. An id in ``ids`` the master does not hold fails the run (a typo would else go
+    unnoticed)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    source: Literal["erp"] = Field(alias="from")
+    groups: tuple[str, ...] = ()
+    ids: tuple[str, ...] = ()
+    active_only: bool = True
+
+
+CustomerList = tuple[Customer, ...] | ErpCustomers
+"""A channel's ``customers:`` option: a hand-typed list or a selection from the ERP."""
+
+
+def from_erp(options: Mapping[str, Any]) -> bool:
+    """Whether a channel's format options (as written) take its customers from the ERP."""
+    customers = options.get("customers")
+    return isinstance(customers, Mapping) and customers.get("from") == "erp"
