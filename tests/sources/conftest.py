@@ -1,5 +1,5 @@
-"""The local Akeneo the REST connector's tests pull from: one server per test module, a fresh
-catalog and store per test."""
+"""The local Akeneo and SAP servers the connectors' tests pull from: one server per test
+module, a fresh catalog and store per test."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from akeneo_pim import Pim
 from servers.akeneo import AkeneoHandler, AkeneoState, akeneo_handler, load_catalog, write_catalog
 from servers.akeneo_catalog import make_catalog
 from servers.running import serve
+from servers.sap import SapHandler, SapService, handler_for
 
 
 @pytest.fixture(scope="module")
@@ -30,3 +31,12 @@ def pim(akeneo_server: tuple[type[AkeneoHandler], str], tmp_path: Path) -> Pim:
     pim = Pim(handler.state, url, tmp_path / "stores" / "akeneo")
     handler.state.now = lambda: pim.clock[0]
     return pim
+
+
+@pytest.fixture(scope="module")
+def sap_server() -> Iterator[tuple[type[SapHandler], str]]:
+    """One local SAP OData server for the module (shutting one down takes ~0.5 s); each test
+    binds its data."""
+    handler = handler_for(SapService({}))
+    with serve(handler) as url:
+        yield handler, url

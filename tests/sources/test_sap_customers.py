@@ -4,13 +4,11 @@ read back by the file-drop reader; paged, and retried through a transient fault.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from servers.running import serve
-from servers.sap import CUSTOMERS, SALES_AREAS, SapHandler, SapService, from_snapshot, handler_for
+from servers.sap import CUSTOMERS, SALES_AREAS, SapHandler, SapService, from_snapshot
 
 from contracts.config import SapSource
 from sources.erp_files import read_erp_snapshot
@@ -35,23 +33,16 @@ CUSTOMERS_CSV = """customer_id,customer_group,name,currency,active
 """
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[tuple[type[SapHandler], str]]:
-    handler = handler_for(SapService({}))
-    with serve(handler) as url:
-        yield handler, url
-
-
 @pytest.fixture
-def service(tmp_path: Path, server: tuple[type[SapHandler], str]) -> SapService:
+def service(tmp_path: Path, sap_server: tuple[type[SapHandler], str]) -> SapService:
     folder = tmp_path / "drop"
     folder.mkdir()
     (folder / "prices.csv").write_text(PRICES, encoding="utf-8")
     (folder / "stock.csv").write_text("sku,warehouse,on_hand,reserved\nSKU-1,Main,1,0\n")
     (folder / "supply.csv").write_text("sku,lead_time_days,next_receipt_date\n")
     (folder / "customers.csv").write_text(CUSTOMERS_CSV, encoding="utf-8")
-    server[0].service = SapService(from_snapshot(folder, PLANTS), page_size=2)
-    return server[0].service
+    sap_server[0].service = SapService(from_snapshot(folder, PLANTS), page_size=2)
+    return sap_server[0].service
 
 
 def settings(base_url: str, root: Path, **overrides: object) -> SapSource:
@@ -60,9 +51,9 @@ def settings(base_url: str, root: Path, **overrides: object) -> SapSource:
 
 
 def test_the_sales_areas_customers_land_in_the_snapshot_with_their_price_group(
-    service: SapService, server: tuple[type[SapHandler], str], tmp_path: Path
+    service: SapService, sap_server: tuple[type[SapHandler], str], tmp_path: Path
 ) -> None:
-    result = pull_erp_snapshot(settings(server[1], tmp_path / "erp"), AUTH, full=True, now=NOW)
+    result = pull_erp_snapshot(settings(sap_server[1], tmp_path / "erp"), AUTH, full=True, now=NOW)
     assert result.customers == 5
     snapshot = read_erp_snapshot(result.snapshot, customers_for=("quoting",))
     assert snapshot.rejects.is_empty()
@@ -81,31 +72,33 @@ def test_the_sales_areas_customers_land_in_the_snapshot_with_their_price_group(
 
 
 def test_a_transient_fault_on_the_customers_is_retried(
-    service: SapService, server: tuple[type[SapHandler], str], tmp_path: Path
+    service: SapService, sap_server: tuple[type[SapHandler], str], tmp_path: Path
 ) -> None:
     service.fail("503", SALES_AREAS, 2)
     waits: list[float] = []
     result = pull_erp_snapshot(
-        settings(server[1], tmp_path / "erp"), AUTH, full=True, now=NOW, sleep=waits.append
+        settings(sap_server[1], tmp_path / "erp"), AUTH, full=True, now=NOW, sleep=waits.append
     )
     assert len(waits) == 1
     assert result.customers == 5
 
 
 def test_a_lasting_fault_fails_the_pull_and_leaves_no_snapshot(
-    service: SapService, server: tuple[type[SapHandler], str], tmp_path: Path
+    service: SapService, sap_server: tuple[type[SapHandler], str], tmp_path: Path
 ) -> None:
     service.fail("503", CUSTOMERS, 0, times=10)
     root = tmp_path / "erp"
     with pytest.raises(SourceError, match=r"A_Customer.*HTTP 503"):
-        pull_erp_snapshot(settings(server[1], root), AUTH, full=True, sleep=lambda _: None)
+        pull_erp_snapshot(settings(sap_server[1], root), AUTH, full=True, sleep=lambda _: None)
     assert not [p for p in root.iterdir() if p.is_dir()]
 
 
 def test_without_a_sales_area_no_customers_are_pulled(
-    service: SapService, server: tuple[type[SapHandler], str], tmp_path: Path
+    service: SapService, sap_server: tuple[type[SapHandler], str], tmp_path: Path
 ) -> None:
-    config = settings(server[1], tmp_path / "erp", customer_sales_area=None, file_format="parquet")
+    config = settings(
+        sap_server[1], tmp_path / "erp", customer_sales_area=None, file_format="parquet"
+    )
     result = pull_erp_snapshot(config, AUTH, full=True, now=NOW)
     assert result.customers is None
     assert not (result.snapshot / "customers.parquet").exists()

@@ -6,7 +6,6 @@ import json
 import logging
 import time
 from collections import Counter
-from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -16,7 +15,6 @@ import httpx
 import polars as pl
 import pytest
 import servers.sap as sap
-from servers.running import serve
 from servers.sap import (
     CONDITIONS,
     PRODUCTS,
@@ -24,7 +22,6 @@ from servers.sap import (
     SapHandler,
     SapService,
     from_snapshot,
-    handler_for,
     serve_sap,
 )
 
@@ -66,23 +63,15 @@ def drop(tmp_path: Path) -> Path:
     return folder
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[tuple[type[SapHandler], str]]:
-    """One server for the module (shutting one down takes ~0.5 s); each test binds its data."""
-    handler = handler_for(SapService({}))
-    with serve(handler) as url:
-        yield handler, url
+@pytest.fixture
+def service(drop: Path, sap_server: tuple[type[SapHandler], str]) -> SapService:
+    sap_server[0].service = SapService(from_snapshot(drop, PLANTS), page_size=2)
+    return sap_server[0].service
 
 
 @pytest.fixture
-def service(drop: Path, server: tuple[type[SapHandler], str]) -> SapService:
-    server[0].service = SapService(from_snapshot(drop, PLANTS), page_size=2)
-    return server[0].service
-
-
-@pytest.fixture
-def base_url(service: SapService, server: tuple[type[SapHandler], str]) -> str:
-    return server[1]
+def base_url(service: SapService, sap_server: tuple[type[SapHandler], str]) -> str:
+    return sap_server[1]
 
 
 AUTH = BasicAuth(user="PRISM", password="s3cret")
@@ -194,9 +183,9 @@ def test_select_expand_filter_and_paging_are_sent(
 
 
 def test_bearer_token_auth(
-    drop: Path, server: tuple[type[SapHandler], str], tmp_path: Path
+    drop: Path, sap_server: tuple[type[SapHandler], str], tmp_path: Path
 ) -> None:
-    handler, url = server
+    handler, url = sap_server
     handler.service = SapService(
         from_snapshot(drop, PLANTS), token="tok-123", user=None, password=None
     )
@@ -510,11 +499,11 @@ ECHO_TOKEN = "tok-echo-42"
 def test_credentials_echoed_by_the_server_are_masked_in_errors_and_logs(
     kind: str,
     drop: Path,
-    server: tuple[type[SapHandler], str],
+    sap_server: tuple[type[SapHandler], str],
     tmp_path: Path,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    handler, url = server
+    handler, url = sap_server
     if kind == "basic":
         handler.service = SapService(from_snapshot(drop, PLANTS), page_size=2)
         auth: BasicAuth | BearerAuth = AUTH
