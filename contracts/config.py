@@ -410,6 +410,68 @@ class PublishConfig(_Strict):
     )
 
 
+SHA256_HEX = re.compile(r"[0-9a-f]{64}")
+
+
+def _sha256_hex(value: str) -> str:
+    if not SHA256_HEX.fullmatch(value):
+        msg = "expected a sha256 hex digest (64 lower-case hex digits), never the token itself"
+        raise ValueError(msg)
+    return value
+
+
+Sha256Hex = Annotated[str, AfterValidator(_sha256_hex)]
+EnvName = Annotated[str, Field(pattern=r"^[A-Z_][A-Z0-9_]*$")]
+
+
+class ChannelAccess(_Strict):
+    """Who may read one channel's feeds through ``prism serve``: bearer tokens given as the
+    sha256 of the token (``token_sha256``; the plaintext stays with the channel's team) or as
+    the names of environment variables holding the plaintext (``token_env``; read when the
+    service starts, a missing one fails naming it). The file never holds a token."""
+
+    token_sha256: tuple[Sha256Hex, ...] = ()
+    token_env: tuple[EnvName, ...] = ()
+
+
+class OidcConfig(_Strict):
+    """Single sign-on for ``prism serve``: bearer JWTs signed RS256 or ES256 by ``issuer``, for
+    ``audience``; keys from ``jwks_url`` or ``jwks_file``. ``channels_claim`` lists the channels
+    a token may read (a list, or a space-separated string like a scope); a token whose
+    ``roles_claim`` holds ``operator_role`` may read every channel."""
+
+    issuer: str = Field(min_length=1)
+    audience: str = Field(min_length=1)
+    jwks_url: HttpOrigin | None = None
+    jwks_file: LocalPath | None = None
+    channels_claim: str = "prism_channels"
+    roles_claim: str = "roles"
+    operator_role: str = "prism-operator"
+    algorithms: tuple[Literal["RS256", "ES256"], ...] = ("RS256", "ES256")
+    leeway_seconds: float = Field(default=30.0, ge=0, le=300)
+
+    @model_validator(mode="after")
+    def _one_key_source(self) -> OidcConfig:
+        if (self.jwks_url is None) == (self.jwks_file is None):
+            msg = "give exactly one of jwks_url and jwks_file"
+            raise ValueError(msg)
+        return self
+
+
+class ServeConfig(_Strict):
+    """``prism serve``: the HTTP feed service over ``publish.directory``."""
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=0, le=65535)
+    poll_seconds: float = Field(
+        default=2.0, gt=0, description="how often the service looks for a newly live snapshot"
+    )
+    channels: dict[str, ChannelAccess] = Field(
+        default_factory=dict, description="channel -> its bearer tokens"
+    )
+    oidc: OidcConfig | None = None
+
+
 Share = Annotated[float, Field(ge=0, le=1)]
 
 
@@ -497,6 +559,7 @@ class PrismConfig(_Strict):
     quality: QualityConfig = QualityConfig()
     channels: dict[str, ChannelConfig] = Field(min_length=1)
     schedule: ScheduleConfig = ScheduleConfig()
+    serve: ServeConfig = ServeConfig()
     owners: tuple[Owner, ...] = Field(
         default=(),
         description="who answers for the pipeline (e-mail or ``team:<name>``): every asset's "
@@ -530,6 +593,10 @@ class PrismConfig(_Strict):
         for name in self.quality.max_product_drop_by_channel:
             if name not in self.channels:
                 msg = f"quality.max_product_drop_by_channel.{name}: no such channel"
+                raise ValueError(msg)
+        for name in self.serve.channels:
+            if name not in self.channels:
+                msg = f"serve.channels.{name}: no such channel"
                 raise ValueError(msg)
         if self.quality.report_locale not in (None, *self.locales):
             known = list(self.locales)

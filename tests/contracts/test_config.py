@@ -56,6 +56,11 @@ def test_the_shipped_configuration_is_valid() -> None:
         (["quality"], {"pim_url": "https://pim.example.com/{id}"}, "quality.pim_url"),
         (["quality"], {"pim_url": "javascript:alert('{sku}')"}, "quality.pim_url"),
         (["quality"], {"pim_url": "https://pim.example.com/{sku"}, "quality.pim_url"),
+        (["serve"], {"channels": {"blog": {}}}, "serve.channels.blog"),
+        (["serve"], {"channels": {"shop": {"token_sha256": ["secret"]}}}, "serve.channels.shop"),
+        (["serve"], {"channels": {"shop": {"token_env": ["lower"]}}}, "serve.channels.shop"),
+        (["serve"], {"oidc": {"issuer": "i", "audience": "a"}}, "serve.oidc"),
+        (["serve"], {"port": 70000}, "serve.port"),
     ],
 )
 def test_an_invalid_file_names_the_key_path(path: list[str], value: object, expected: str) -> None:
