@@ -18,6 +18,7 @@ from pipelines import publishing
 from pipelines.cli_mapping import check_mappings, formats, inspect_pim, preview
 from pipelines.cli_options import CONFIG_OPTION, load, read
 from pipelines.cli_run import run
+from pipelines.cli_serve import serve
 from pipelines.exit_codes import ExitCode
 from sinks.publish import PublishError
 from sinks.publish_lock import PublishLockHeld
@@ -223,6 +224,7 @@ def demo_data(
 
 
 main.add_command(run)
+main.add_command(serve)
 main.add_command(preview)
 main.add_command(formats)
 main.add_command(inspect_pim)
