@@ -172,7 +172,13 @@ def _feed(request: Request, snapshot: Snapshot, channel: str, kinds: tuple[str, 
 
 
 def _serve(request: Request, snapshot: Snapshot, feed: FeedFile) -> Response:
-    return file_response(request, snapshot.folder / feed.path, feed.sha256, snapshot.snapshot_id)
+    try:
+        return file_response(
+            request, snapshot.folder / feed.path, feed.sha256, snapshot.snapshot_id
+        )
+    except FileNotFoundError:  # pruned since it was resolved (a pinned, no longer kept one)
+        message = f"snapshot {snapshot.snapshot_id} is no longer kept; fetch the live feed"
+        return error(410, message, snapshot.snapshot_id)
 
 
 def _delta(request: Request, snapshot: Snapshot, channel: str, since: str) -> Response:

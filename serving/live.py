@@ -54,6 +54,7 @@ class LiveSnapshots:
         self._live: Snapshot | None = None
         self._failed: str | None = None
         self._lock = threading.Lock()
+        self._pinned_lock = threading.Lock()  # a slow live load never holds up pinned requests
         self._pinned: OrderedDict[str, Snapshot] = OrderedDict()
         self._pinned_cache = pinned_cache
         self.load_failures = 0
@@ -95,10 +96,10 @@ class LiveSnapshots:
             return live
         if not SNAPSHOT_ID.fullmatch(snapshot_id):
             return None
-        with self._lock:
-            found = self._pinned.get(snapshot_id)
-            if found is not None:
-                self._pinned.move_to_end(snapshot_id)
+        with self._pinned_lock:
+            found = self._pinned.pop(snapshot_id, None)
+            if found is not None and (found.folder / MANIFEST).is_file():  # not pruned since
+                self._pinned[snapshot_id] = found
                 return found
             try:
                 found = load_snapshot(self.store, snapshot_id)

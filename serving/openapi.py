@@ -29,6 +29,7 @@ def _errors(*statuses: int) -> dict[str, Any]:
         403: "the token may not read this channel",
         404: "no such snapshot, channel or file",
         409: "no delta from `since` to the live snapshot: fetch the full feed",
+        410: "the snapshot is no longer kept",
         416: "the Range cannot be satisfied",
         503: "no snapshot is live yet",
     }
@@ -51,7 +52,7 @@ def _file_responses() -> dict[str, Any]:
             "content": {"*/*": {"schema": {"type": "string", "format": "binary"}}},
         },
         "304": {"description": "unchanged (If-None-Match matched the ETag)"},
-        **_errors(300, 400, 401, 403, 404, 416),
+        **_errors(300, 400, 401, 403, 404, 410, 416),
     }
 
 

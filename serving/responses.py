@@ -69,7 +69,7 @@ def file_response(request: Request, path: Path, sha256: str, snapshot_id: str) -
         "Cache-Control": "no-cache",
         "Vary": "Accept-Encoding, Authorization",
     }
-    if etag_matches(request.headers.get("if-none-match"), sha256):
+    if _not_modified(request, sha256, stat.st_mtime):
         return Response(status_code=304, headers={**headers, "ETag": f'"{sha256}"'})
     gzip_it = accepts_gzip(request.headers.get("accept-encoding"))
     if gzip_it and "range" not in request.headers and path.suffix not in COMPRESSED:
@@ -78,6 +78,20 @@ def file_response(request: Request, path: Path, sha256: str, snapshot_id: str) -
         return StreamingResponse(_gzipped(handle), headers=headers, media_type=media_type(path))
     headers["ETag"] = f'"{sha256}"'
     return FileResponse(path, headers=headers, media_type=media_type(path), stat_result=stat)
+
+
+def _not_modified(request: Request, sha256: str, mtime: float) -> bool:
+    """``If-None-Match`` decides when given; else ``If-Modified-Since`` (RFC 9110 13.2.2)."""
+    if_none_match = request.headers.get("if-none-match")
+    if if_none_match is not None:
+        return etag_matches(if_none_match, sha256)
+    since = request.headers.get("if-modified-since")
+    if since is None:
+        return False
+    try:
+        return int(mtime) <= email.utils.parsedate_to_datetime(since).timestamp()
+    except (TypeError, ValueError):
+        return False  # an unparsable date is ignored
 
 
 def _gzipped(handle: IO[bytes]) -> Iterator[bytes]:

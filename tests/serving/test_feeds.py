@@ -78,6 +78,11 @@ def test_etag_is_the_manifest_sha256_and_a_match_answers_304(
     assert again.headers["x-prism-snapshot"] == FIRST
     stale = get(service, "/v1/channels/shop/feed", **SHOP, **{"If-None-Match": '"other"'})
     assert stale.status_code == 200
+    modified = ok.headers["last-modified"]
+    dated = get(service, "/v1/channels/shop/feed", **SHOP, **{"If-Modified-Since": modified})
+    assert dated.status_code == 304
+    older = "Mon, 01 Jan 2024 00:00:00 GMT"
+    assert get(service, "/v1/channels/shop/feed", **SHOP, **{"If-Modified-Since": older}).is_success
 
 
 def test_a_range_is_served_from_the_file(service: Running) -> None:
@@ -138,6 +143,9 @@ def test_pinned_snapshots_and_manifests(store: SnapshotStore, service: Running) 
     cached = get(service, f"/v1/snapshots/{FIRST}/manifest", **SHOP, **{"If-None-Match": etag})
     assert cached.status_code == 304
     assert get(service, f"/v1/snapshots/{FIRST}/manifest").status_code == 401
+    shutil.rmtree(store.snapshot_dir(FIRST))  # pruned: gone, though it was loaded before
+    assert get(service, f"/v1/snapshots/{FIRST}/channels/shop/feed", **SHOP).status_code == 404
+    assert get(service, f"/v1/snapshots/{FIRST}/manifest", **SHOP).status_code == 404
 
 
 def test_deltas_are_served_when_they_apply_to_since(store: SnapshotStore, service: Running) -> None:
