@@ -176,8 +176,8 @@ def _serve(request: Request, snapshot: Snapshot, feed: FeedFile) -> Response:
         return file_response(
             request, snapshot.folder / feed.path, feed.sha256, snapshot.snapshot_id
         )
-    except FileNotFoundError:  # pruned since it was resolved (a pinned, no longer kept one)
-        message = f"snapshot {snapshot.snapshot_id} is no longer kept; fetch the live feed"
+    except FileNotFoundError:  # removed since the snapshot was resolved (pruned)
+        message = f"snapshot {snapshot.snapshot_id} is no longer kept; ask again for the feed"
         return error(410, message, snapshot.snapshot_id)
 
 

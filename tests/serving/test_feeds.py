@@ -235,3 +235,12 @@ def test_a_token_variable_that_is_not_set_fails_naming_it(store: SnapshotStore) 
 
     with pytest.raises(AccessConfigError, match="PRISM_B2B_TOKEN is not set"):
         create_app(store.root, serve_config(), ["shop", "b2b"], {})
+
+
+def test_a_file_removed_under_a_resolved_snapshot_answers_410(
+    store: SnapshotStore, service: Running
+) -> None:
+    shutil.rmtree(store.snapshot_dir(FIRST))  # by hand: the service still holds FIRST
+    gone = get(service, "/v1/channels/shop/feed", **SHOP)
+    assert gone.status_code == 410
+    assert "no longer kept" in gone.json()["error"]
