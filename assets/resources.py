@@ -9,7 +9,7 @@ environment variables (``dg.EnvVar``).
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -129,6 +129,16 @@ class FeedStoreResource(dg.ConfigurableResource):
 
     def reports(self) -> ReportStore:
         return ReportStore(Path(self.directory) / "reports")
+
+
+class DeliveryResource(dg.ConfigurableResource):
+    """The push targets' credentials: environment variable name -> value, each bound with
+    ``dg.EnvVar`` (the names come from ``channels.<name>.deliver`` in prism.yaml)."""
+
+    secrets: dict[str, str]
+
+    def environ(self) -> Mapping[str, str]:
+        return dict(self.secrets)
 
 
 class PolarsParquetIOManager(dg.ConfigurableIOManager):

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from pathlib import Path, PurePosixPath
 
 from contracts.clock import utc_now
@@ -59,6 +59,31 @@ def pending(
         for channel, targets in deliveries.items()
         for index in range(len(targets))
         if not ((r := last.get((channel, index))) and r.ok and r.snapshot_id == snapshot_id)
+    ]
+
+
+def deliver_live(
+    store: SnapshotStore,
+    deliveries: Mapping[str, tuple[DeliveryTarget, ...]],
+    environ: Mapping[str, str],
+    selected: Collection[tuple[str, int]] | None = None,
+    force: bool = False,
+    sleep: Sleep = time.sleep,
+) -> list[Receipt]:
+    """Push the live snapshot to every target still owed it (``force``: to every target),
+    of ``selected`` (channel, index) pairs if given; the receipts, in order. A run does this
+    after its publish, ``prism deliver`` when asked."""
+    snapshot_id = store.live_snapshot()
+    if snapshot_id is None:
+        msg = "nothing is live: there is no snapshot to deliver"
+        raise DeliveryError(msg)
+    manifest = store.manifest(snapshot_id)
+    every = [(c, i) for c, targets in deliveries.items() for i in range(len(targets))]
+    owed = every if force else pending(store, snapshot_id, deliveries)
+    chosen = [key for key in owed if selected is None or key in selected]
+    return [
+        deliver(store, manifest, channel, index, deliveries[channel][index], environ, sleep)
+        for channel, index in chosen
     ]
 
 
