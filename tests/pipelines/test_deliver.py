@@ -20,10 +20,12 @@ from assets.resources import DeliveryResource, FeedStoreResource
 from contracts.config import PrismConfig, parse_config
 from contracts.snapshots import FeedFile, Manifest
 from pipelines.cli import main
+from pipelines.definitions import build_definitions
 from pipelines.exit_codes import ExitCode
 from sinks.delivery import read_receipts
 from sinks.publish import publish_snapshot
 from sinks.snapshot_store import SnapshotStore
+from sources.preflight import input_problems
 
 SNAPSHOT = "20261120T080000Z-0000000a"
 TOKEN = "cli-t0ken-secret"
@@ -125,3 +127,26 @@ def test_the_deliveries_asset_reports_a_failed_push_without_failing(
 
 def test_no_deliveries_asset_without_targets(tmp_path: Path) -> None:
     assert build_delivery_assets(parse_config(workspace_config(tmp_path))) == []
+
+
+def test_the_code_location_delivers_after_the_publish_with_credentials_from_the_environment(
+    config_file: Path,
+) -> None:
+    definitions = build_definitions(config_of(config_file))
+    graph = definitions.resolve_asset_graph()
+    deliveries = dg.AssetKey("deliveries")
+    assert graph.get(deliveries).parent_keys == {dg.AssetKey("published_snapshot")}
+    delivery = definitions.resources["delivery"]
+    assert isinstance(delivery, DeliveryResource)
+    assert delivery.secrets == {"FEED_TOKEN": dg.EnvVar("FEED_TOKEN")}
+
+
+def test_validate_config_names_an_unset_delivery_variable_never_its_value(
+    config_file: Path,
+) -> None:
+    config = config_of(config_file)
+    found = [p for p in input_problems(config, {}) if p.loc[0] == "channels"]
+    assert [(p.loc, p.reason) for p in found] == [
+        (("channels", "shop", "deliver", 0, "token_env"), "FEED_TOKEN is not set")
+    ]
+    assert not [p for p in input_problems(config, {"FEED_TOKEN": TOKEN}) if p.loc[0] == "channels"]
