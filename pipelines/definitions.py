@@ -88,8 +88,7 @@ def build_definitions(config: PrismConfig) -> dg.Definitions:
         "io_manager": PolarsParquetIOManager(base_dir=str(config.publish.work_directory)),
     }
     if config.deliveries():
-        variables = {name: name for name in delivery_variables(config)}
-        resources["delivery"] = DeliveryResource(secrets=_from_environment(variables))
+        resources["delivery"] = DeliveryResource(variables=delivery_variables(config))
     return dg.Definitions(
         assets=assets,
         jobs=[job],

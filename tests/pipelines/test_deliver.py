@@ -101,13 +101,14 @@ def test_prism_deliver_refuses_an_unknown_channel_or_target(config_file: Path) -
 
 
 def test_the_deliveries_asset_reports_a_failed_push_without_failing(
-    config_file: Path, receiver: Receiver
+    config_file: Path, receiver: Receiver, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setenv("FEED_TOKEN", TOKEN)
     config = config_of(config_file)
     (asset,) = build_delivery_assets(config)
     resources = {
         "feed_store": FeedStoreResource(directory=str(config.publish.directory)),
-        "delivery": DeliveryResource(secrets={"FEED_TOKEN": TOKEN}),
+        "delivery": DeliveryResource(variables=["FEED_TOKEN"]),
     }
     receiver.script = [503, 503]
 
@@ -138,7 +139,7 @@ def test_the_code_location_delivers_after_the_publish_with_credentials_from_the_
     assert graph.get(deliveries).parent_keys == {dg.AssetKey("published_snapshot")}
     delivery = definitions.resources["delivery"]
     assert isinstance(delivery, DeliveryResource)
-    assert delivery.secrets == {"FEED_TOKEN": dg.EnvVar("FEED_TOKEN")}
+    assert delivery.variables == ["FEED_TOKEN"]  # read when the deliveries run
 
 
 def test_validate_config_names_an_unset_delivery_variable_never_its_value(
@@ -150,3 +151,21 @@ def test_validate_config_names_an_unset_delivery_variable_never_its_value(
         (("channels", "shop", "deliver", 0, "token_env"), "FEED_TOKEN is not set")
     ]
     assert not [p for p in input_problems(config, {"FEED_TOKEN": TOKEN}) if p.loc[0] == "channels"]
+
+
+def test_an_unset_delivery_variable_fails_the_delivery_not_the_run(
+    config_file: Path, receiver: Receiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("FEED_TOKEN", raising=False)
+    config = config_of(config_file)
+    definitions = build_definitions(config)
+    (asset,) = build_delivery_assets(config)
+    resources = {"feed_store": definitions.resources["feed_store"]}
+    resources["delivery"] = definitions.resources["delivery"]
+
+    result = dg.materialize([asset], resources=resources)
+    assert result.success
+    (receipt,) = read_receipts(config.publish.directory)
+    assert not receipt.ok
+    assert "FEED_TOKEN" in (receipt.error or "")
+    assert receiver.received == []
