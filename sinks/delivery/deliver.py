@@ -10,6 +10,7 @@ log record, error and receipt.
 
 from __future__ import annotations
 
+import json
 import random
 import time
 from collections.abc import Callable, Collection, Mapping
@@ -107,7 +108,7 @@ def deliver(
     except DeliveryError as problem:
         error = str(problem)
     else:
-        with Secrets(*credentials.values()):
+        with Secrets(*_secret_values(credentials)):
             attempts, error = _push(target, files, manifest.snapshot_id, credentials, sleep, rng)
     receipt = Receipt(
         channel=channel,
@@ -148,6 +149,19 @@ def _push(
     except OSError as error:  # e.g. a snapshot file pruned meanwhile
         return 0, str(DeliveryError(f"{target.label()}: {type(error).__name__}: {error}"))
     return sent, None
+
+
+def _secret_values(credentials: Mapping[str, str]) -> list[str]:
+    """Every value to mask: the credentials, and each value of a JSON headers credential (a
+    server echoing one header would show that value alone)."""
+    values = list(credentials.values())
+    try:
+        headers = json.loads(credentials.get("headers", "null"))
+    except ValueError:
+        headers = None
+    if isinstance(headers, dict):
+        values += [v for v in headers.values() if isinstance(v, str)]
+    return values
 
 
 def _credentials(target: DeliveryTarget, environ: Mapping[str, str]) -> dict[str, str]:

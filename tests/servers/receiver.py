@@ -48,7 +48,8 @@ def http_receiver(receiver: Receiver) -> Iterator[Receiver]:
             self.send_response(int(answer))
             if answer == 429:
                 self.send_header("Retry-After", "0")
-            payload = f"answer {answer}; you sent {self.headers.get('Authorization')}".encode()
+            sent = f"{self.headers.get('Authorization')} {self.headers.get('X-Api-Key')}"
+            payload = f"answer {answer}; you sent {sent}".encode()
             self.send_header("Content-Length", str(len(payload)))
             self.end_headers()
             self.wfile.write(payload)

@@ -319,6 +319,20 @@ def test_http_4xx_is_not_retried_and_the_echoed_token_is_masked(
     assert_no_secret(caplog, store)
 
 
+def test_header_values_from_the_environment_are_masked_too(
+    store: SnapshotStore, manifest: Manifest, receiver: Receiver
+) -> None:
+    receiver.script = [400]
+    target = http_target(receiver.base_url, token_env=None, headers_env="FEED_HEADERS")
+    env = {"FEED_HEADERS": json.dumps({"X-Api-Key": "k3y-v4lue"})}
+    receipt = deliver(store, manifest, "shop", 0, target, env)
+
+    assert receiver.received[0].headers["X-Api-Key"] == "k3y-v4lue"
+    assert receipt.error is not None
+    assert "k3y-v4lue" not in receipt.error
+    assert "k3y-v4lue" not in (store.root / RECEIPTS).read_text(encoding="utf-8")
+
+
 def test_a_missing_credential_fails_naming_the_variable(
     store: SnapshotStore, manifest: Manifest, receiver: Receiver
 ) -> None:
