@@ -8,8 +8,9 @@ environment variables (``dg.EnvVar``).
 
 from __future__ import annotations
 
+import os
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -129,6 +130,22 @@ class FeedStoreResource(dg.ConfigurableResource):
 
     def reports(self) -> ReportStore:
         return ReportStore(Path(self.directory) / "reports")
+
+
+class DeliveryResource(dg.ConfigurableResource):
+    """The push targets' credentials, read from the environment variables ``variables``
+    (the names come from ``channels.<name>.deliver`` in prism.yaml) when the deliveries run.
+
+    Unlike the sources' credentials these are not bound with ``dg.EnvVar``: Dagster resolves
+    an ``EnvVar`` when it validates the run's configuration, before any step, so one unset
+    push credential would stop the publish itself. Read at delivery time, an unset variable is
+    a failed receipt naming it (and ``prism validate-config`` names it before a run); the value
+    is never part of the run's configuration either way."""
+
+    variables: list[str]
+
+    def environ(self) -> Mapping[str, str]:
+        return {name: os.environ[name] for name in self.variables if name in os.environ}
 
 
 class PolarsParquetIOManager(dg.ConfigurableIOManager):

@@ -32,6 +32,7 @@ from pydantic import (
 
 from contracts.config_problems import Loc, Problem, from_validation, render
 from contracts.currencies import is_currency
+from contracts.delivery_config import DeliveryTarget
 from contracts.mapping import Filters, LookupFile, Source
 from contracts.paths import LocalPath
 from contracts.suggestions import nearest
@@ -342,6 +343,9 @@ class ChannelConfig(BaseModel):
     owners: tuple[Owner, ...] = ()
     """who answers for this channel's feed (e-mail or ``team:<name>``), shown on its asset in
     the Dagster UI next to the top-level ``owners``"""
+    deliver: tuple[DeliveryTarget, ...] = ()
+    """where the channel's files are pushed after each publish (SFTP, HTTP); ``--target N`` of
+    ``prism deliver`` is the index in this list"""
 
     _locale = field_validator("locale")(_check_locale)
 
@@ -630,6 +634,10 @@ class PrismConfig(_Strict):
         """Every Akeneo channel some Prism channel reads, the default first."""
         found = [self.scope, *(self.scope_of(c) for c in self.channels.values())]
         return tuple(dict.fromkeys(found))
+
+    def deliveries(self) -> dict[str, tuple[DeliveryTarget, ...]]:
+        """Channels with push targets: name -> targets."""
+        return {n: c.deliver for n, c in self.channels.items() if c.deliver}
 
     def lookup_files(self) -> Iterator[tuple[Loc, Path]]:
         """(key path, file) of every lookup table the channels' mappings read."""

@@ -20,6 +20,7 @@ from pipelines.cli_options import CONFIG_OPTION, load, read
 from pipelines.cli_run import run
 from pipelines.cli_serve import serve
 from pipelines.exit_codes import ExitCode
+from sinks.delivery import DeliveryError, Receipt
 from sinks.publish import PublishError
 from sinks.publish_lock import PublishLockHeld
 from sources.preflight import input_problems
@@ -42,6 +43,8 @@ Exit codes:
                the previous snapshot stays live
   6  LOCK      another run or operation holds the publish lock
   7  PUBLISH   the publish itself failed; the previous snapshot stays live
+  8  DELIVERY  a push to a channel's target failed; the snapshot stays live
+               (the next run or `prism deliver` retries it)
 """
 
 
@@ -69,6 +72,10 @@ class LockProblem(click.ClickException):
 
 class PublishProblem(click.ClickException):
     exit_code = ExitCode.PUBLISH
+
+
+class DeliveryProblem(click.ClickException):
+    exit_code = ExitCode.DELIVERY
 
 
 @click.group(
@@ -104,10 +111,59 @@ def status(config_file: Path, verify: bool) -> None:
     click.echo(f"kept snapshots: {', '.join(found.snapshots) or 'none'}")
     for entry in found.history[-5:]:
         click.echo(f"history: {entry.get('at')} {entry.get('action')} {entry.get('snapshot')}")
+    for (channel, index), receipt in found.deliveries.items():
+        click.echo(f"delivery {channel}[{index}]: {describe_receipt(receipt)}")
     for problem in found.problems:
         click.echo(f"verification failed: {problem}", err=True)
     if not state.consistent or found.problems:
         raise click.ClickException("files and portals do not name one complete snapshot")
+
+
+def describe_receipt(receipt: Receipt | None) -> str:
+    """One line for a receipt: where, which snapshot, how it ended (never a credential)."""
+    if receipt is None:
+        return "never delivered"
+    what = f"{receipt.destination} {receipt.outcome} {receipt.snapshot_id}"
+    size = f"{len(receipt.files)} file(s), {receipt.bytes} bytes"
+    line = f"{what} at {receipt.finished_at} ({size}, {receipt.attempts} attempt(s))"
+    return f"{line}: {receipt.error}" if receipt.error else line
+
+
+@main.command()
+@CONFIG_OPTION
+@click.argument("channel")
+@click.option(
+    "--target",
+    "target",
+    type=click.IntRange(min=0),
+    help="Only the channel's target N (its index under channels.CHANNEL.deliver, from 0).",
+)
+@click.option("--force", is_flag=True, help="Send again to targets that already have it.")
+def deliver(config_file: Path, channel: str, target: int | None, force: bool) -> None:
+    """Push the live snapshot to CHANNEL's delivery targets that do not have it yet (after a
+    failed delivery); each attempt's receipt is recorded and shown by `prism status`.
+    Exit 8 if a target still failed; the snapshot stays live either way."""
+    config = _load(config_file)
+    targets = config.deliveries().get(channel)
+    if not targets:
+        known = ", ".join(config.deliveries()) or "none"
+        msg = f"channel {channel!r} has no delivery targets (channels with targets: {known})"
+        raise click.BadParameter(msg, param_hint="CHANNEL")
+    if target is not None and target >= len(targets):
+        msg = f"channel {channel!r} has {len(targets)} target(s): 0 to {len(targets) - 1}"
+        raise click.BadParameter(msg, param_hint="--target")
+    try:
+        receipts = publishing.deliver_now(config, channel, target, os.environ, force)
+    except DeliveryError as error:
+        raise DeliveryProblem(str(error)) from None
+    if not receipts:
+        click.echo(f"{channel}: every target has the live snapshot (--force sends it again)")
+    for receipt in receipts:
+        click.echo(f"delivery {channel}[{receipt.target}]: {describe_receipt(receipt)}")
+    failed = [r for r in receipts if not r.ok]
+    if failed:
+        msg = f"{len(failed)} of {len(receipts)} deliveries failed; the snapshot stays live"
+        raise DeliveryProblem(msg)
 
 
 @main.command()

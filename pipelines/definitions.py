@@ -17,6 +17,7 @@ from typing import Any
 
 import dagster as dg
 
+from assets.delivery import build_delivery_assets, delivery_variables
 from assets.feeds import build_feed_assets
 from assets.golden import build_golden_assets
 from assets.publish import build_publish_assets
@@ -24,6 +25,7 @@ from assets.quality_report import build_quality_report_assets
 from assets.quarantine import build_quarantine_assets
 from assets.resources import (
     AkeneoResource,
+    DeliveryResource,
     FeedStoreResource,
     FileDropResource,
     PolarsParquetIOManager,
@@ -66,6 +68,7 @@ def build_definitions(config: PrismConfig) -> dg.Definitions:
         *build_feed_assets(config),
         *build_quality_report_assets(config),
         *build_publish_assets(config),
+        *build_delivery_assets(config),
     ]
     job = dg.define_asset_job(
         JOB_NAME,
@@ -73,7 +76,7 @@ def build_definitions(config: PrismConfig) -> dg.Definitions:
         description="Pull PIM + ERP, build golden records, validate, publish one snapshot.",
         tags={QUEUE_TAG: "publish"},
     )
-    resources = {
+    resources: dict[str, Any] = {
         "pim": pim_resource(config),
         "erp": erp_resource(config),
         "feed_store": FeedStoreResource(
@@ -84,6 +87,8 @@ def build_definitions(config: PrismConfig) -> dg.Definitions:
         ),
         "io_manager": PolarsParquetIOManager(base_dir=str(config.publish.work_directory)),
     }
+    if config.deliveries():
+        resources["delivery"] = DeliveryResource(variables=delivery_variables(config))
     return dg.Definitions(
         assets=assets,
         jobs=[job],

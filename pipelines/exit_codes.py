@@ -25,3 +25,6 @@ class ExitCode(IntEnum):
     PUBLISH = 7
     """the publish itself failed (a target could not be written): the previous snapshot stays
     live"""
+    DELIVERY = 8
+    """a push delivery to a channel's target failed: the snapshot stays live and published,
+    the target is retried by the next run or ``prism deliver``"""

@@ -8,9 +8,11 @@ with a publish.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from contracts.config import PrismConfig
+from sinks.delivery import Receipt, deliver_live, last_receipts
 from sinks.publish import LiveState, PublishOutcome, live_state, read_history, recover, rollback
 from sinks.publish_lock import LockRecord, PublishLock
 from sinks.snapshot_store import SnapshotStore
@@ -24,6 +26,8 @@ class Status:
     history: list[dict[str, object]]
     problems: list[str]
     """the live snapshot's files or manifest failing verification, if asked to verify"""
+    deliveries: dict[tuple[str, int], Receipt | None]
+    """the last receipt per channel and push target (None: never delivered)"""
 
 
 def portals(config: PrismConfig) -> dict[str, str]:
@@ -55,7 +59,33 @@ def status(config: PrismConfig, verify: bool = False) -> Status:
         except Exception as error:
             problems.append(f"{state.files}: {error}")
     holder = _lock(config, "status").holder()
-    return Status(state, holder, store.snapshots(), read_history(store, 10), problems)
+    history = read_history(store, 10)
+    return Status(state, holder, store.snapshots(), history, problems, _deliveries(config))
+
+
+def _deliveries(config: PrismConfig) -> dict[tuple[str, int], Receipt | None]:
+    last = last_receipts(config.publish.directory)
+    return {
+        (channel, index): last.get((channel, index))
+        for channel, targets in config.deliveries().items()
+        for index in range(len(targets))
+    }
+
+
+def deliver_now(
+    config: PrismConfig,
+    channel: str,
+    target: int | None,
+    environ: Mapping[str, str],
+    force: bool = False,
+) -> list[Receipt]:
+    """Push the live snapshot to ``channel``'s targets still owed it (``force``: all), or to
+    target ``target`` only. No publish lock: a push never changes what is live, and a long
+    retry must not hold up a run; the files pushed are the sealed snapshot's."""
+    targets = config.deliveries()[channel]
+    indexes = range(len(targets)) if target is None else [target]
+    selected = [(channel, index) for index in indexes]
+    return deliver_live(store_of(config), config.deliveries(), environ, selected, force)
 
 
 def recover_now(config: PrismConfig) -> str | None:

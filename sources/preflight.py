@@ -1,6 +1,6 @@
 """What a run needs before it starts, checked without reading any data: every input the
 configuration names exists (file-drop folders holding a complete snapshot, lookup tables) and
-every credential the live sources need is set in the environment.
+every credential the live sources and the push deliveries need is set in the environment.
 
 Each problem names its key path (``pim.path``, ``erp.auth``,
 ``channels.<name>.fields.<target>.map.file``) so ``prism validate-config`` can point at the
@@ -25,7 +25,21 @@ def input_problems(config: PrismConfig, environ: Mapping[str, str]) -> list[Prob
         *_source_problems("erp", config.erp, environ),
         *_customer_problems(config),
         *_lookup_problems(config),
+        *_delivery_problems(config, environ),
     ]
+
+
+def _delivery_problems(config: PrismConfig, environ: Mapping[str, str]) -> list[Problem]:
+    """Push targets whose credentials are not in the environment (a delivery without them
+    would fail after the publish; better said before the run)."""
+    problems = []
+    for name, targets in config.deliveries().items():
+        for index, target in enumerate(targets):
+            for credential, variable in target.credential_variables().items():
+                if state := _state(environ.get(variable)):
+                    loc = ("channels", name, "deliver", index, f"{credential}_env")
+                    problems.append(Problem(loc, f"{variable} is {state}"))
+    return problems
 
 
 def drop_problem(root: Path, side: Side, ready_marker: str | None) -> str | None:
