@@ -16,14 +16,15 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from contracts.snapshots import FeedFile, Manifest
-from sinks.deltas import delimited, google_merchant, jsonlines, portal
+from sinks.deltas import bmecat, delimited, google_merchant, jsonlines, portal
 from sinks.deltas.delimited import DelimitedDeltaError
 from sinks.deltas.jsonlines import JsonLinesDeltaError
 
-FULL_ONLY = {
-    "bmecat": "full catalog only: one BMEcat per customer, each priced for that customer; a "
-    "T_UPDATE_PRODUCTS / T_UPDATE_PRICES transaction is not offered yet",
-}
+BMECAT_NOTE = (
+    "<customer>.update.xml: a BMEcat T_UPDATE_PRODUCTS (prev_version 0: applies to the full "
+    "catalog of delta_of) per customer catalog that changed; a customer new in this snapshot "
+    "takes its full catalog"
+)
 MARKETPLACE_NOTE = (
     "supplemental.xml overrides price/availability of existing items; delta_items.xml holds "
     "items added or otherwise changed, delta_removed.txt the ids removed (a supplemental feed "
@@ -52,30 +53,30 @@ def write_deltas(
     notes: dict[str, str] = {}
     for channel, name in formats.items():
         old, fresh = _full_files(previous, channel), _full_files(new, channel)
-        if name in FULL_ONLY:
-            notes[channel] = FULL_ONLY[name]
-        elif name == "sql" and channel in portals:
-            try:
-                counts = portal.write_delta(
-                    portals[channel], previous.snapshot_id, new.snapshot_id, new_dir / channel
-                )
-            except sa.exc.NoSuchTableError as error:
-                notes[channel] = f"full tables only: the previous snapshot's table {error} is gone"
-                continue
-            files += [
-                FeedFile(channel, f"{channel}/{n}", c, kind="delta") for n, c in counts.items()
-            ]
-        elif len(old) != 1 or len(fresh) != 1 or name not in _WRITERS:
-            notes[channel] = f"full feed only (no delta format for {name})"
-        else:
-            try:
+        try:
+            if name == "sql" and channel in portals:
+                files += _portal(channel, portals[channel], previous, new, new_dir)
+            elif name == "bmecat":
+                files += _bmecat(channel, previous_dir, old, new_dir, fresh)
+                notes[channel] = BMECAT_NOTE
+            elif len(old) == 1 and len(fresh) == 1 and name in _WRITERS:
                 files += _WRITERS[name](channel, previous_dir / old[0], new_dir / fresh[0])
-            except (JsonLinesDeltaError, DelimitedDeltaError) as error:
-                notes[channel] = f"full feed only: {error}"
-                continue
-            if name == "google_merchant":
-                notes[channel] = MARKETPLACE_NOTE
+                if name == "google_merchant":
+                    notes[channel] = MARKETPLACE_NOTE
+            else:
+                notes[channel] = f"full feed only (no delta format for {name})"
+        except (JsonLinesDeltaError, DelimitedDeltaError) as error:
+            notes[channel] = f"full feed only: {error}"
+        except sa.exc.NoSuchTableError as error:
+            notes[channel] = f"full tables only: the previous snapshot's table {error} is gone"
     return Deltas(files, notes)
+
+
+def _portal(
+    channel: str, url: str, previous: Manifest, new: Manifest, new_dir: Path
+) -> list[FeedFile]:
+    counts = portal.write_delta(url, previous.snapshot_id, new.snapshot_id, new_dir / channel)
+    return [FeedFile(channel, f"{channel}/{n}", c, kind="delta") for n, c in counts.items()]
 
 
 def _full_files(manifest: Manifest, channel: str) -> list[str]:
@@ -109,6 +110,20 @@ def _delimited(channel: str, old: Path, new: Path) -> list[FeedFile]:
 def _google(channel: str, old: Path, new: Path) -> list[FeedFile]:
     counts = google_merchant.write_delta(old, new, new.parent)
     return [FeedFile(channel, f"{channel}/{name}", n, kind="delta") for name, n in counts.items()]
+
+
+def _bmecat(
+    channel: str, previous_dir: Path, old: list[str], new_dir: Path, fresh: list[str]
+) -> list[FeedFile]:
+    """One update per customer catalog present in both snapshots and changed."""
+    files = []
+    for path in sorted(set(old) & set(fresh)):
+        target = new_dir / path.removesuffix(".xml")
+        target = target.with_name(target.name + bmecat.SUFFIX)
+        count = bmecat.write_delta(previous_dir / path, new_dir / path, target)
+        if count:
+            files.append(FeedFile(channel, _relative(target, channel), count, kind="delta"))
+    return files
 
 
 def _relative(path: Path, channel: str) -> str:
