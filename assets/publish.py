@@ -1,5 +1,6 @@
 """The publish asset: the one step that changes what channels see."""
 
+from dataclasses import replace
 from pathlib import Path
 
 import dagster as dg
@@ -11,8 +12,10 @@ from assets.metadata import frame_metadata
 from assets.resources import FeedStoreResource, prune_run_folders
 from assets.sources import run_as_of, snapshot_field
 from contracts.config import PrismConfig
-from contracts.snapshots import BASELINE, FeedFile, Manifest
+from contracts.snapshots import BASELINE, FeedFile, Manifest, SnapshotError
+from sinks.deltas import write_deltas
 from sinks.publish import publish_snapshot
+from sinks.snapshot_store import SnapshotStore
 
 PUBLISH_GROUP = "publish"
 PUBLISH_POOL = "prism_publish"
@@ -78,12 +81,15 @@ def build_publish_assets(config: PrismConfig) -> list[dg.AssetsDefinition]:
             channels=channels,
         )
         store = feed_store.store()
+        formats = {name: channel.format for name, channel in config.channels.items()}
+        live = gate["compared_with"][0]
+        manifest = _with_deltas(context, store, manifest, live, formats, portals_of(config))
         sealed, outcome = publish_snapshot(
             store,
             manifest,
             portals_of(config),
             feed_store.keep,
-            expected_live=gate["compared_with"][0],
+            expected_live=live,  # what the deltas were computed against
             run_id=context.run.run_id,
         )
         context.log.info("snapshot %s is live at %s", snapshot_id, store.current_link)
@@ -100,6 +106,7 @@ def build_publish_assets(config: PrismConfig) -> list[dg.AssetsDefinition]:
                 **frame_metadata(files),
                 "snapshot_id": snapshot_id,
                 "previous_snapshot": outcome.previous or "nothing live",
+                "delta_of": sealed.delta_of or "none (no deltas)",
                 "cleanup_errors": errors,
                 "manifest": dg.MetadataValue.path(str(manifest_path)),
                 "report": dg.MetadataValue.path(str(report_path)),
@@ -109,6 +116,37 @@ def build_publish_assets(config: PrismConfig) -> list[dg.AssetsDefinition]:
         )
 
     return [published_snapshot]
+
+
+def _with_deltas(
+    context: dg.AssetExecutionContext,
+    store: SnapshotStore,
+    manifest: Manifest,
+    live: str | None,
+    formats: dict[str, str],
+    portals: dict[str, str],
+) -> Manifest:
+    """The manifest with each channel's delta from ``live`` (the snapshot the breakers compared
+    with, which the switch replaces or refuses to: ``delta_of`` is always what it replaces)."""
+    if live is None:
+        return manifest
+    try:
+        previous = store.manifest(live)
+    except (OSError, SnapshotError) as error:
+        context.log.warning("no deltas: the live snapshot %s is unreadable (%s)", live, error)
+        return manifest
+    deltas = write_deltas(
+        previous,
+        store.snapshot_dir(live),
+        manifest,
+        store.staging_dir(manifest.snapshot_id),
+        formats,
+        portals,
+    )
+    context.log.info("deltas against %s: %d files", live, len(deltas.files))
+    return replace(
+        manifest, files=[*manifest.files, *deltas.files], delta_of=live, delta_notes=deltas.notes
+    )
 
 
 def _file_rows(feeds: pl.DataFrame) -> list[dict[str, object]]:

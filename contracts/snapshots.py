@@ -59,7 +59,8 @@ class FeedFile:
 @dataclass(frozen=True)
 class Manifest:
     """``channels``: products published per channel (what the drop breaker compares);
-    ``delta_of``: the snapshot the ``kind="delta"`` files apply to (None: no deltas)."""
+    ``delta_of``: the snapshot the ``kind="delta"`` files apply to (None: no deltas);
+    ``delta_notes``: per channel, how its delta travels or why it has none (full feed only)."""
 
     snapshot_id: str
     as_of: str
@@ -68,6 +69,7 @@ class Manifest:
     files: list[FeedFile]
     channels: dict[str, int] = field(default_factory=dict)
     delta_of: str | None = None
+    delta_notes: dict[str, str] = field(default_factory=dict)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2, sort_keys=True)
@@ -88,6 +90,9 @@ class Manifest:
 
     def rows(self, channel: str) -> FeedFile | None:
         return next((f for f in self.files if f.kind == "rows" and f.channel == channel), None)
+
+    def deltas(self, channel: str) -> list[FeedFile]:
+        return [f for f in self.files if f.kind == "delta" and f.channel == channel]
 
     def baseline(self) -> FeedFile | None:
         return next((f for f in self.files if f.kind == "baseline"), None)

@@ -651,3 +651,30 @@ def _missing_sqlite_file(url: str) -> bool:
 
 def _safe_url(url: str) -> str:
     return sa.make_url(url).render_as_string(hide_password=True)
+
+
+# --- reading a snapshot back -------------------------------------------------------------------
+
+
+def read_portal_snapshot(url: str, view: str, snapshot_id: str) -> pl.DataFrame:
+    """One snapshot's stored ``products`` or ``prices`` table (loaded, live or not yet
+    dropped) as a frame, money exact: SQLite's ``<name>_micros`` become ``<name>`` as
+    ``Decimal(38, 6)``. What a delta compares; raises ``sqlalchemy.exc.NoSuchTableError``
+    for a snapshot whose tables are gone."""
+    with _engine(url) as engine, engine.connect() as conn:
+        table = portal_table(view, sa.MetaData(), snapshot_id, bind=conn)
+        rows = conn.execute(sa.select(table)).all()
+        frame = pl.DataFrame(
+            [tuple(r) for r in rows],
+            schema=list(table.columns.keys()),
+            orient="row",
+            infer_schema_length=None,
+        )
+    micros = [c for c in frame.columns if c.endswith(MICROS)]
+    exact = [
+        (pl.col(c).cast(pl.Decimal(38, 0)) * pl.lit(_MICRO))
+        .cast(pl.Decimal(38, 6))
+        .alias(c.removesuffix(MICROS))
+        for c in micros
+    ]
+    return frame.with_columns(exact).drop(micros)

@@ -1,0 +1,139 @@
+"""Delta feeds: per channel, the items added, changed and removed since the snapshot a publish
+replaces, in the channel's delta format, staged next to the full feed.
+
+A consumer ends in the same state taking the delta (applied to the previous snapshot's full
+feed, see each module's ``apply_delta``) or the new full feed. Channels whose format has no
+delta format get none; ``Manifest.delta_notes`` says why (and how the marketplace's removals
+travel).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from contracts.snapshots import FeedFile, Manifest
+from sinks.deltas import bmecat, delimited, google_merchant, jsonlines, portal
+from sinks.deltas.delimited import DelimitedDeltaError
+from sinks.deltas.jsonlines import JsonLinesDeltaError
+
+BMECAT_NOTE = (
+    "<customer>.update.xml: a BMEcat T_UPDATE_PRODUCTS (prev_version 0: applies to the full "
+    "catalog of delta_of) per customer catalog that changed; a customer new in this snapshot "
+    "takes its full catalog"
+)
+MARKETPLACE_NOTE = (
+    "supplemental.xml overrides price/availability of existing items; delta_items.xml holds "
+    "items added or otherwise changed, delta_removed.txt the ids removed (a supplemental feed "
+    "cannot add or remove products: use the Merchant API, or the full feed)"
+)
+
+
+@dataclass(frozen=True)
+class Deltas:
+    files: list[FeedFile]
+    notes: dict[str, str]
+
+
+def write_deltas(
+    previous: Manifest,
+    previous_dir: Path,
+    new: Manifest,
+    new_dir: Path,
+    formats: Mapping[str, str],
+    portals: Mapping[str, str],
+) -> Deltas:
+    """Each channel's delta from ``previous`` (sealed in ``previous_dir``; on a portal its
+    tables) to ``new`` (staged in ``new_dir``, its portal tables loaded); ``formats``: channel
+    -> format name, ``portals``: SQL channel -> database URL."""
+    files: list[FeedFile] = []
+    notes: dict[str, str] = {}
+    for channel, name in formats.items():
+        old, fresh = _full_files(previous, channel), _full_files(new, channel)
+        try:
+            if name == "sql" and channel in portals:
+                files += _portal(channel, portals[channel], previous, new, new_dir)
+            elif name == "bmecat":
+                files += _bmecat(channel, previous_dir, old, new_dir, fresh)
+                notes[channel] = BMECAT_NOTE
+            elif len(old) == 1 and len(fresh) == 1 and name in _WRITERS:
+                files += _WRITERS[name](channel, previous_dir / old[0], new_dir / fresh[0])
+                if name == "google_merchant":
+                    notes[channel] = MARKETPLACE_NOTE
+            else:
+                notes[channel] = f"full feed only (no delta format for {name})"
+        except (JsonLinesDeltaError, DelimitedDeltaError) as error:
+            notes[channel] = f"full feed only: {error}"
+        except sa.exc.NoSuchTableError as error:
+            notes[channel] = f"full tables only: the previous snapshot's table {error} is gone"
+    return Deltas(files, notes)
+
+
+def _portal(
+    channel: str, url: str, previous: Manifest, new: Manifest, new_dir: Path
+) -> list[FeedFile]:
+    counts = portal.write_delta(url, previous.snapshot_id, new.snapshot_id, new_dir / channel)
+    return [FeedFile(channel, f"{channel}/{n}", c, kind="delta") for n, c in counts.items()]
+
+
+def _full_files(manifest: Manifest, channel: str) -> list[str]:
+    return [f.path for f in manifest.channel_files(channel) if f.kind == "file"]
+
+
+def _jsonl(channel: str, old: Path, new: Path) -> list[FeedFile]:
+    target = new.parent / jsonlines.FILE
+    return [
+        FeedFile(
+            channel,
+            _relative(target, channel),
+            jsonlines.write_delta(old, new, target),
+            kind="delta",
+        )
+    ]
+
+
+def _delimited(channel: str, old: Path, new: Path) -> list[FeedFile]:
+    target = new.parent / f"delta{new.suffix}"
+    return [
+        FeedFile(
+            channel,
+            _relative(target, channel),
+            delimited.write_delta(old, new, target),
+            kind="delta",
+        )
+    ]
+
+
+def _google(channel: str, old: Path, new: Path) -> list[FeedFile]:
+    counts = google_merchant.write_delta(old, new, new.parent)
+    return [FeedFile(channel, f"{channel}/{name}", n, kind="delta") for name, n in counts.items()]
+
+
+def _bmecat(
+    channel: str, previous_dir: Path, old: list[str], new_dir: Path, fresh: list[str]
+) -> list[FeedFile]:
+    """One update per customer catalog present in both snapshots and changed."""
+    files = []
+    for path in sorted(set(old) & set(fresh)):
+        target = new_dir / path.removesuffix(".xml")
+        target = target.with_name(target.name + bmecat.SUFFIX)
+        count = bmecat.write_delta(previous_dir / path, new_dir / path, target)
+        if count:
+            files.append(FeedFile(channel, _relative(target, channel), count, kind="delta"))
+    return files
+
+
+def _relative(path: Path, channel: str) -> str:
+    return f"{channel}/{path.name}"
+
+
+_WRITERS = {
+    "jsonld": _jsonl,
+    "csv": _delimited,
+    "tsv": _delimited,
+    "meta_catalog": _delimited,
+    "google_merchant": _google,
+}

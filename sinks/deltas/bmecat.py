@@ -1,0 +1,87 @@
+"""Quoting (BMEcat 2005) delta: per customer catalog ``<name>.xml`` an update transaction
+``<name>.update.xml`` (``T_UPDATE_PRODUCTS``), valid against ``bmecat_2005.xsd``.
+
+The update carries the new catalog's ``HEADER`` and ``T_UPDATE_PRODUCTS prev_version="0"``:
+the transaction applies to the full catalog (``T_NEW_CATALOG``) of the snapshot named in the
+manifest's ``delta_of``, never to an earlier update (deltas do not chain). Its ``PRODUCT``
+elements: ``mode="new"`` a product added, ``mode="update"`` a product changed in anything
+(texts, features, prices: the whole new ``PRODUCT``), ``mode="delete"`` a product gone (its
+previous ``PRODUCT``, as the schema requires the full element). Products are keyed by
+``SUPPLIER_PID``. A catalog without changes gets no update file (the schema needs at least one
+``PRODUCT``); a customer new in this snapshot takes its full catalog.
+
+Applying: per ``PRODUCT`` of the update, ``delete`` removes it by ``SUPPLIER_PID``, ``new``
+and ``update`` put it in place.
+"""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import polars as pl
+from lxml import etree
+
+from sinks.deltas.changes import ADDED, CHANGED, REMOVED, keys_of, row_changes
+
+NS = "http://www.bmecat.org/bmecat/2005"
+SUFFIX = ".update.xml"
+MODES = {ADDED: "new", CHANGED: "update", REMOVED: "delete"}
+
+
+def _q(name: str) -> str:
+    return f"{{{NS}}}{name}"
+
+
+def products(path: Path) -> dict[str, etree._Element]:
+    """Every ``PRODUCT`` of a catalog or update by its ``SUPPLIER_PID``."""
+    tree = etree.parse(str(path), etree.XMLParser(huge_tree=True))
+    return {str(p.findtext(_q("SUPPLIER_PID"))): p for p in tree.iter(_q("PRODUCT"))}
+
+
+def content(product: etree._Element) -> bytes:
+    """A ``PRODUCT`` serialized without its ``mode`` (what the catalogs compare)."""
+    bare = copy.deepcopy(product)
+    bare.attrib.pop("mode", None)
+    bare.tail = None
+    return bytes(etree.tostring(bare, method="c14n"))
+
+
+def _records(found: dict[str, etree._Element]) -> pl.DataFrame:
+    return pl.DataFrame(
+        {"pid": list(found), "product": [content(p) for p in found.values()]},
+        schema={"pid": pl.String, "product": pl.Binary},
+    )
+
+
+def write_delta(previous: Path, new: Path, target: Path) -> int:
+    """The update from catalog ``previous`` to ``new`` into ``target`` (none without changes);
+    its ``PRODUCT`` count."""
+    old, fresh = products(previous), products(new)
+    changes = row_changes(_records(old), _records(fresh), "pid")
+    if changes.is_empty():
+        return 0
+    document = etree.parse(str(new))
+    header = document.getroot().find(_q("HEADER"))
+    root = etree.Element(_q("BMECAT"), nsmap={None: NS}, version="2005")
+    root.append(copy.deepcopy(header))
+    update = etree.SubElement(root, _q("T_UPDATE_PRODUCTS"), prev_version="0")
+    for change, mode in MODES.items():
+        source = old if change == REMOVED else fresh
+        for pid in keys_of(changes, "pid", change):
+            product = copy.deepcopy(source[pid])
+            product.set("mode", mode)
+            update.append(product)
+    etree.ElementTree(root).write(str(target), xml_declaration=True, encoding="UTF-8")
+    return changes.height
+
+
+def apply_delta(full: dict[str, bytes], update: dict[str, etree._Element]) -> dict[str, bytes]:
+    """A catalog's products (``SUPPLIER_PID`` -> ``content``) after an update's products."""
+    result = dict(full)
+    for pid, product in update.items():
+        if product.get("mode") == "delete":
+            result.pop(pid, None)
+        else:
+            result[pid] = content(product)
+    return result

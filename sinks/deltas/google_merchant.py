@@ -1,0 +1,109 @@
+"""Marketplace (Google Merchant RSS) delta: three files next to ``google_merchant.xml``.
+
+Google's supplemental feed (matched to the primary feed by ``g:id``) can only override
+attributes of products the primary feed already has; only a primary feed adds or removes
+products (Merchant Center help, "Updates to feeds in Merchant Center"). So:
+
+- ``supplemental.xml``: a supplemental feed (RSS 2.0, ``g:`` namespace) with ``g:id`` plus the
+  new ``g:price``, ``g:availability``, ``g:sale_price``, ``g:availability_date`` (those the
+  item has) of every item whose only changes are in those attributes;
+- ``delta_items.xml``: items added or changed in any other attribute, whole, as in the full
+  feed (for the Merchant API's ``products.insert``, which replaces an item by its id);
+- ``delta_removed.txt``: the ``g:id`` of every item gone, one per line (for the Merchant API's
+  ``products.delete``; a feed-file consumer needs the full feed to remove them).
+
+Applying: drop the removed ids, replace the items of ``delta_items.xml``, then override the
+supplemental attributes.
+"""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import polars as pl
+from lxml import etree
+
+from sinks.deltas.changes import ADDED, CHANGED, REMOVED, keys_of, row_changes
+
+G = "http://base.google.com/ns/1.0"
+ID = f"{{{G}}}id"
+SUPPLEMENTAL = tuple(
+    f"{{{G}}}{name}" for name in ("price", "availability", "sale_price", "availability_date")
+)
+SUPPLEMENTAL_FILE = "supplemental.xml"
+ITEMS_FILE = "delta_items.xml"
+REMOVED_FILE = "delta_removed.txt"
+
+Item = dict[str, bytes]
+"""an item's children: tag -> the child serialized (without its tail)"""
+
+
+def read_items(path: Path) -> dict[str, etree._Element]:
+    """Every ``item`` of an RSS feed by its ``g:id``."""
+    tree = etree.parse(str(path), etree.XMLParser(huge_tree=True))
+    return {str(item.findtext(ID)): item for item in tree.iter("item")}
+
+
+def fields(item: etree._Element) -> Item:
+    return {str(c.tag): etree.tostring(c, with_tail=False) for c in item}
+
+
+def _records(items: dict[str, etree._Element]) -> pl.DataFrame:
+    return pl.DataFrame(
+        {"id": list(items), "item": [b"".join(sorted(fields(i).values())) for i in items.values()]},
+        schema={"id": pl.String, "item": pl.Binary},
+    )
+
+
+def _supplemental_only(old: Item, new: Item) -> bool:
+    changed = {t for t in old.keys() | new.keys() if old.get(t) != new.get(t)}
+    kept = all(t in new for t in SUPPLEMENTAL if t in old)  # nothing to clear
+    return changed <= set(SUPPLEMENTAL) and kept
+
+
+def _document(header: etree._Element, items: list[etree._Element]) -> bytes:
+    rss = etree.Element("rss", nsmap={"g": G}, version="2.0")
+    channel = etree.SubElement(rss, "channel")
+    for child in header:
+        if child.tag != "item":
+            channel.append(copy.deepcopy(child))
+    channel.extend(items)
+    return etree.tostring(rss, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+
+
+def write_delta(previous: Path, new: Path, folder: Path) -> dict[str, int]:
+    """The delta from ``previous`` to ``new`` into ``folder``: file name -> its items."""
+    old, fresh = read_items(previous), read_items(new)
+    changes = row_changes(_records(old), _records(fresh), "id")
+    header = etree.parse(str(new)).find("channel")
+    supplemental, whole = [], []
+    for key in keys_of(changes, "id", ADDED, CHANGED):
+        item = fresh[key]
+        if key in old and _supplemental_only(fields(old[key]), fields(item)):
+            slim = etree.Element("item")
+            slim.extend(copy.deepcopy(c) for c in item if c.tag == ID or c.tag in SUPPLEMENTAL)
+            supplemental.append(slim)
+        else:
+            whole.append(copy.deepcopy(item))
+    removed = keys_of(changes, "id", REMOVED)
+    assert header is not None
+    (folder / SUPPLEMENTAL_FILE).write_bytes(_document(header, supplemental))
+    (folder / ITEMS_FILE).write_bytes(_document(header, whole))
+    (folder / REMOVED_FILE).write_text("".join(f"{k}\n" for k in removed), encoding="utf-8")
+    return {
+        SUPPLEMENTAL_FILE: len(supplemental),
+        ITEMS_FILE: len(whole),
+        REMOVED_FILE: len(removed),
+    }
+
+
+def apply_delta(
+    full: dict[str, Item], supplemental: dict[str, Item], items: dict[str, Item], removed: set[str]
+) -> dict[str, Item]:
+    """The items of a full feed (``g:id`` -> ``fields``) after the three delta files."""
+    result = {k: v for k, v in full.items() if k not in removed}
+    result.update(items)
+    for key, override in supplemental.items():
+        result[key] = {**result[key], **override}
+    return result

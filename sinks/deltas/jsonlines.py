@@ -1,0 +1,82 @@
+"""Website (JSON-LD, one object per line) delta: ``delta.jsonl`` next to ``products.jsonl``.
+
+A line is keyed by its ``@type`` and identifier: a ``Product`` by its ``sku``, a
+``ProductGroup`` by its ``productGroupID``. A line of ``delta.jsonl`` is either a line of the
+new full feed (an item added or changed, byte for byte as in the full feed: a ``ProductGroup``
+is re-sent whole with all its variants when any of it changed) or a removal record naming a
+line of the previous feed that is gone::
+
+    {"@type": "Product", "sku": "P0000001", "prism:removed": true}
+    {"@type": "ProductGroup", "productGroupID": "M0000007", "prism:removed": true}
+
+Applying: drop every line whose key the delta names, then add the delta's non-removal lines.
+A feed whose lines lack their identifier (a mapping without ``sku``) gets no delta.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import polars as pl
+
+from sinks.deltas.changes import ADDED, CHANGED, REMOVED, keys_of, row_changes
+
+KEY = "key"
+IDS = {"Product": "sku", "ProductGroup": "productGroupID"}
+REMOVED_FLAG = "prism:removed"
+FILE = "delta.jsonl"
+
+
+class JsonLinesDeltaError(ValueError):
+    """A line of the feed has no identifier to key it by."""
+
+
+def key_of(item: dict[str, object]) -> tuple[object, object]:
+    """A parsed line's key: its ``@type`` and identifier."""
+    kind = item.get("@type")
+    return kind, item.get(IDS.get(str(kind), "sku"))
+
+
+def records(path: Path) -> pl.DataFrame:
+    """The key (``@type`` + tab + identifier) and the line of every item of the feed."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    line = pl.col("line")
+    kind = line.str.json_path_match("$['@type']")
+    ident = (
+        pl.when(kind == "ProductGroup")
+        .then(line.str.json_path_match("$.productGroupID"))
+        .otherwise(line.str.json_path_match("$.sku"))
+    )
+    frame = pl.DataFrame({"line": lines}, schema={"line": pl.String}).select(
+        pl.concat_str(kind, pl.lit("\t"), ident).alias(KEY), "line"
+    )
+    if frame[KEY].null_count():
+        msg = f"{path.name}: a line without @type or identifier (sku, productGroupID)"
+        raise JsonLinesDeltaError(msg)
+    return frame
+
+
+def _removal(key: str) -> str:
+    kind, ident = key.split("\t", 1)
+    return json.dumps(
+        {"@type": kind, IDS.get(kind, "sku"): ident, REMOVED_FLAG: True}, ensure_ascii=False
+    )
+
+
+def write_delta(previous: Path, new: Path, target: Path) -> int:
+    """The delta from the feed ``previous`` to ``new`` into ``target``; its line count."""
+    old, fresh = records(previous), records(new)
+    changes = row_changes(old, fresh, KEY)
+    upserts = fresh.filter(pl.col(KEY).is_in(keys_of(changes, KEY, ADDED, CHANGED)))["line"]
+    removals = [_removal(k) for k in keys_of(changes, KEY, REMOVED)]
+    lines = [*upserts.to_list(), *removals]
+    target.write_text("".join(f"{line}\n" for line in lines), encoding="utf-8")
+    return len(lines)
+
+
+def apply_delta(full: list[dict[str, object]], delta: list[dict[str, object]]) -> list[dict]:
+    """The items of a full feed (parsed lines) after a delta (parsed lines)."""
+    touched = {key_of(item) for item in delta}
+    kept = [item for item in full if key_of(item) not in touched]
+    return kept + [item for item in delta if not item.get(REMOVED_FLAG)]
