@@ -17,11 +17,13 @@ and ``update`` put it in place.
 from __future__ import annotations
 
 import copy
+import re
 from pathlib import Path
 
 import polars as pl
 from lxml import etree
 
+from sinks.deltas import xml_records
 from sinks.deltas.changes import ADDED, CHANGED, REMOVED, keys_of, row_changes
 
 NS = "http://www.bmecat.org/bmecat/2005"
@@ -54,22 +56,31 @@ def _records(found: dict[str, etree._Element]) -> pl.DataFrame:
     )
 
 
+_PRODUCT = re.compile(rb"<PRODUCT[ >].*?</PRODUCT>", re.DOTALL)
+_PID = re.compile(rb"<SUPPLIER_PID[^>]*>(.*?)</SUPPLIER_PID>", re.DOTALL)
+_MODE = re.compile(rb'(?<=^<PRODUCT) mode="[^"]*"')
+_WRAP = (f'<BMECAT xmlns="{NS}">'.encode(), b"</BMECAT>")
+
+
 def write_delta(previous: Path, new: Path, target: Path) -> int:
     """The update from catalog ``previous`` to ``new`` into ``target`` (none without changes);
-    its ``PRODUCT`` count."""
-    old, fresh = products(previous), products(new)
-    changes = row_changes(_records(old), _records(fresh), "pid")
+    its ``PRODUCT`` count. Products are compared as the bytes the writer wrote (their ``mode``
+    aside); only those the update carries are parsed."""
+    old = xml_records.split(previous, _PRODUCT, _PID)
+    fresh = xml_records.split(new, _PRODUCT, _PID)
+    changes = row_changes(
+        xml_records.frame(old, "pid", _MODE), xml_records.frame(fresh, "pid", _MODE), "pid"
+    )
     if changes.is_empty():
         return 0
-    document = etree.parse(str(new))
-    header = document.getroot().find(_q("HEADER"))
+    header = xml_records.head(new, b"<T_NEW_CATALOG", b"</BMECAT>").find(_q("HEADER"))
     root = etree.Element(_q("BMECAT"), nsmap={None: NS}, version="2005")
     root.append(copy.deepcopy(header))
     update = etree.SubElement(root, _q("T_UPDATE_PRODUCTS"), prev_version="0")
     for change, mode in MODES.items():
         source = old if change == REMOVED else fresh
         for pid in keys_of(changes, "pid", change):
-            product = copy.deepcopy(source[pid])
+            product = xml_records.parse(source[pid], *_WRAP)
             product.set("mode", mode)
             update.append(product)
     etree.ElementTree(root).write(str(target), xml_declaration=True, encoding="UTF-8")

@@ -19,11 +19,13 @@ supplemental attributes.
 from __future__ import annotations
 
 import copy
+import re
 from pathlib import Path
 
 import polars as pl
 from lxml import etree
 
+from sinks.deltas import xml_records
 from sinks.deltas.changes import ADDED, CHANGED, REMOVED, keys_of, row_changes
 
 G = "http://base.google.com/ns/1.0"
@@ -72,20 +74,28 @@ def _document(header: etree._Element, items: list[etree._Element]) -> bytes:
     return etree.tostring(rss, xml_declaration=True, encoding="UTF-8", pretty_print=True)
 
 
+_ITEM = re.compile(rb"<item>.*?</item>", re.DOTALL)
+_ITEM_ID = re.compile(rb"<g:id>(.*?)</g:id>", re.DOTALL)
+_WRAP = (f'<rss xmlns:g="{G}">'.encode(), b"</rss>")
+
+
 def write_delta(previous: Path, new: Path, folder: Path) -> dict[str, int]:
-    """The delta from ``previous`` to ``new`` into ``folder``: file name -> its items."""
-    old, fresh = read_items(previous), read_items(new)
-    changes = row_changes(_records(old), _records(fresh), "id")
-    header = etree.parse(str(new)).find("channel")
+    """The delta from ``previous`` to ``new`` into ``folder``: file name -> its items. Items
+    are compared as the bytes the writer wrote; only the changed ones are parsed."""
+    old = xml_records.split(previous, _ITEM, _ITEM_ID)
+    fresh = xml_records.split(new, _ITEM, _ITEM_ID)
+    changes = row_changes(xml_records.frame(old, "id"), xml_records.frame(fresh, "id"), "id")
+    header = xml_records.head(new, b"<item>", b"</channel></rss>").find("channel")
     supplemental, whole = [], []
     for key in keys_of(changes, "id", ADDED, CHANGED):
-        item = fresh[key]
-        if key in old and _supplemental_only(fields(old[key]), fields(item)):
+        item = xml_records.parse(fresh[key], *_WRAP)
+        before = xml_records.parse(old[key], *_WRAP) if key in old else None
+        if before is not None and _supplemental_only(fields(before), fields(item)):
             slim = etree.Element("item")
-            slim.extend(copy.deepcopy(c) for c in item if c.tag == ID or c.tag in SUPPLEMENTAL)
+            slim.extend(c for c in list(item) if c.tag == ID or c.tag in SUPPLEMENTAL)
             supplemental.append(slim)
         else:
-            whole.append(copy.deepcopy(item))
+            whole.append(item)
     removed = keys_of(changes, "id", REMOVED)
     assert header is not None
     (folder / SUPPLEMENTAL_FILE).write_bytes(_document(header, supplemental))
