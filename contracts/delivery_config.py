@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from contracts.paths import LocalPath
+from contracts.retry import RetryPolicy
 
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _HOST = re.compile(r"[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?|\[[0-9A-Fa-f:.]+\]")
@@ -85,6 +86,10 @@ class DeliveryRetry(_Strict):
     timeout_seconds: float = Field(
         default=60.0, gt=0, le=3600, description="per connection attempt and per read"
     )
+
+    def policy(self) -> RetryPolicy:
+        """These settings as the retry policy the HTTP and SFTP pushes share."""
+        return RetryPolicy(self.attempts, self.backoff_seconds, self.max_backoff_seconds)
 
 
 class SftpTarget(_Strict):

@@ -21,7 +21,7 @@ from pathlib import Path
 import httpx
 
 from contracts.delivery_config import FILE_PLACEHOLDER, HttpTarget
-from contracts.retry import RETRY_STATUS, RetryPolicy, safe_url
+from contracts.retry import RETRY_STATUS, safe_url
 from contracts.secrets import logger, quoted
 from sinks.delivery.errors import DeliveryError, PermanentError
 from sinks.delivery.receipts import DeliveredFile
@@ -44,11 +44,6 @@ def content_type(name: str) -> str:
     suffix = Path(name).suffix.lower()
     guessed = mimetypes.guess_type(name)[0]
     return CONTENT_TYPES.get(suffix) or guessed or "application/octet-stream"
-
-
-def policy_of(target: HttpTarget) -> RetryPolicy:
-    retry = target.retry
-    return RetryPolicy(retry.attempts, retry.backoff_seconds, retry.max_backoff_seconds)
 
 
 def push_http(
@@ -133,7 +128,7 @@ def _send(
 ) -> None:
     """Send a fresh request from ``build`` (a streamed body is read once) until it succeeds,
     counting each in ``sent[0]``."""
-    policy = policy_of(target)
+    policy = target.retry.policy()
     problem = ""
     for attempt in range(1, policy.attempts + 1):
         request = build()

@@ -25,7 +25,6 @@ from pathlib import Path
 import asyncssh
 
 from contracts.delivery_config import SftpTarget
-from contracts.retry import RetryPolicy
 from contracts.secrets import logger
 from sinks.delivery.errors import DeliveryError, PermanentError
 from sinks.delivery.receipts import DeliveredFile
@@ -56,8 +55,7 @@ def push_sftp(
     rng: random.Random,
 ) -> int:
     """Upload every file and the ready marker; the number of connection attempts made."""
-    retry = target.retry
-    policy = RetryPolicy(retry.attempts, retry.backoff_seconds, retry.max_backoff_seconds)
+    policy = target.retry.policy()
     progress = _Progress()
     problem = ""
     for attempt in range(1, policy.attempts + 1):
