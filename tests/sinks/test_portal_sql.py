@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
-import secrets
 import tempfile
 from collections.abc import Iterator
 from decimal import Decimal
@@ -15,6 +13,7 @@ import polars as pl
 import pytest
 import sqlalchemy as sa
 from factories import config_with, golden_products, price_tiers, product, staged_feed, tier
+from portals import portal_url
 
 from contracts.snapshots import SnapshotError
 from sinks.portal_sql import (
@@ -29,9 +28,6 @@ from sinks.portal_sql import (
     snapshot_table,
 )
 
-POSTGRES = os.environ.get(
-    "PRISM_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
 FIRST, SECOND, THIRD = (
     "20261120T080000Z-0000000a",
     "20261121T080000Z-0000000b",
@@ -46,19 +42,8 @@ TRICKY = 'Größe "XL", weiß\nzweite Zeile\r\n\\N ; \tEnde'
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'portal.sqlite'}"
-        return
-    schema = f"prism_test_{secrets.token_hex(4)}"
-    admin = sa.create_engine(POSTGRES)
-    try:
-        with admin.begin() as conn:
-            conn.execute(sa.schema.CreateSchema(schema))
-        yield f"{POSTGRES}?options=-csearch_path%3D{schema}"
-    finally:
-        with admin.begin() as conn:
-            conn.execute(sa.schema.DropSchema(schema, cascade=True, if_exists=True))
-        admin.dispose()
+    with portal_url(request.param, tmp_path) as found:
+        yield found
 
 
 @pytest.fixture
