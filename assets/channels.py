@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
 import polars as pl
 
@@ -49,19 +50,34 @@ def compiled(
 class ChannelViews(Mapping[str, ChannelView]):
     """Every channel's view of the golden record, computed when first asked for and not
     kept: a step that walks the channels holds one view at a time (a view carries the
-    channel's golden rows, a copy of most of the catalog)."""
+    channel's golden rows, a copy of most of the catalog).
+
+    With a ``store``, a view is mapped once per run: the quarantine step maps each channel
+    and keeps the view there, the feed step of the same run reads it back instead of mapping
+    again (reading is a fraction of the mapping's cost; the mapping is deterministic, so
+    both steps see the same rows). A view not in the store is mapped (a channel staged in a
+    run of its own)."""
 
     def __init__(
-        self, golden: pl.DataFrame, channels: Mapping[str, CompiledChannel], erp_source: str
+        self,
+        golden: pl.DataFrame,
+        channels: Mapping[str, CompiledChannel],
+        erp_source: str,
+        store: ViewStore | None = None,
     ) -> None:
         self._golden, self._channels, self._erp_source = golden, channels, erp_source
+        self._store = store
         self.seconds: dict[str, float] = {}
         """wall seconds of each channel's mapping (filters, fields, checks): the bench
         reports them, so a mapping that stops being vectorized shows up"""
 
     def __getitem__(self, name: str) -> ChannelView:
         started = time.perf_counter()
-        view = channel_view(self._golden, self._channels[name], self._erp_source)
+        view = self._store.load(name, self._golden) if self._store else None
+        if view is None:
+            view = channel_view(self._golden, self._channels[name], self._erp_source)
+            if self._store is not None:
+                self._store.save(view, self._golden)
         self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - started
         return view
 
@@ -78,10 +94,63 @@ class ChannelViews(Mapping[str, ChannelView]):
 
 
 def views(
-    golden: pl.DataFrame, channels: Mapping[str, CompiledChannel], erp_source: str
+    golden: pl.DataFrame,
+    channels: Mapping[str, CompiledChannel],
+    erp_source: str,
+    store: ViewStore | None = None,
 ) -> ChannelViews:
-    """Every channel's view of the golden record, each computed (and timed) when used."""
-    return ChannelViews(golden, channels, erp_source)
+    """Every channel's view of the golden record, each computed (and timed) when used, or
+    read from ``store`` when a step of the same run mapped it already."""
+    return ChannelViews(golden, channels, erp_source, store)
+
+
+@dataclass(frozen=True)
+class ViewStore:
+    """The channel views of one run, as Parquet in the run's work folder
+    (``<work>/<run id>/views/``): the mapped frame, the findings, and of the view's golden
+    rows only the columns the mapping added (product URLs, completeness); the rest are the
+    run's golden rows themselves, found again by sku in the same order."""
+
+    folder: Path
+
+    @classmethod
+    def of_run(cls, work_directory: Path, run_id: str) -> ViewStore:
+        return cls(Path(work_directory) / run_id / "views")
+
+    def save(self, view: ChannelView, golden: pl.DataFrame) -> None:
+        """Keep ``view``; a view whose golden rows are not the golden columns followed by
+        the added ones (none today) is not kept, and the next step maps it again."""
+        shared = view.golden.columns[: golden.width]
+        if shared != golden.columns:
+            return
+        added = view.golden.columns[golden.width :]
+        self.folder.mkdir(parents=True, exist_ok=True)
+        parts = {
+            "frame": view.frame,
+            "findings": view.findings,
+            "added": view.golden.select(added),
+        }
+        for part, frame in parts.items():
+            path = self.folder / f"{view.name}.{part}.parquet"
+            tmp = path.with_suffix(".tmp")
+            frame.write_parquet(tmp, compression="lz4", statistics=False)
+            tmp.replace(path)
+
+    def load(self, name: str, golden: pl.DataFrame) -> ChannelView | None:
+        paths = {p: self.folder / f"{name}.{p}.parquet" for p in ("frame", "findings", "added")}
+        if not all(p.is_file() for p in paths.values()):
+            return None
+        frame = pl.read_parquet(paths["frame"])
+        rows = golden.filter(pl.col("enabled"), pl.col("sku").is_in(frame["sku"].implode()))
+        if rows.height != frame.height or not rows["sku"].equals(frame["sku"]):
+            return None  # not this golden record's view: map again
+        added = pl.read_parquet(paths["added"])
+        return ChannelView(
+            name,
+            frame,
+            pl.read_parquet(paths["findings"]),
+            pl.concat([rows, added], how="horizontal"),
+        )
 
 
 def erp_source_of(snapshot_id: str) -> str:

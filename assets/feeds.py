@@ -24,7 +24,7 @@ from assets.catalog import (
     table_schema,
 )
 from assets.channel_feeds import write_channel_feed, write_rows
-from assets.channels import PimStructureFrames, compiled, erp_source_of, views
+from assets.channels import PimStructureFrames, ViewStore, compiled, erp_source_of, views
 from assets.metadata import frame_metadata, preview
 from assets.quarantine import QUALITY_GROUP
 from assets.resources import FeedStoreResource
@@ -249,7 +249,12 @@ def build_feed_assets(config: PrismConfig) -> list[dg.AssetsDefinition]:
         store.discard_staging()  # leftovers of runs that died: only the lock holder stages
         refs = references(structure.families)
         channels = compiled(config, structure, golden_products)
-        mapped = views(golden_products, channels, erp_source)
+        mapped = views(
+            golden_products,
+            channels,
+            erp_source,
+            ViewStore.of_run(config.publish.work_directory, context.run.run_id),
+        )
         kept_off = quarantine.lazy()
         selected = [n for n in names if feed_key(n) in context.selected_asset_keys]
 
