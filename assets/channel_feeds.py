@@ -31,7 +31,8 @@ def write_rows(view: ChannelView, snapshot: Path) -> FeedFile:
     """The channel's published rows (``sku`` + target fields) into the snapshot."""
     path = snapshot / rows_file(view.name)
     path.parent.mkdir(parents=True, exist_ok=True)
-    view.frame.write_parquet(path)
+    # zstd at its fastest level: half the time of the default, about the same size
+    view.frame.write_parquet(path, compression="zstd", compression_level=1, statistics=False)
     return FeedFile(view.name, rows_file(view.name), view.frame.height, kind="rows")
 
 

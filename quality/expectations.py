@@ -159,11 +159,17 @@ def validation_frame(
     wanted = [c for c in golden_columns(channel, fields) if c in golden.columns]
     lists = [n for n, t in frame.schema.items() if isinstance(t, pl.List)]
     text = blank_free_columns(fields, frame.schema)
+    # the sample's rows are picked first, so only they are cleaned and copied (the same rows
+    # ``validation_sample`` picks from the whole frame: the pick depends on the height only)
+    picked = sample_positions(frame.height, rows)
+    if picked is not None:
+        frame, golden = frame[picked], golden[picked]
     blank_free = frame.drop(lists).with_columns(
         pl.when(pl.col(c).str.contains(NOT_SPACE)).then(pl.col(c)).alias(c) for c in text
     )
     beside = golden.select(pl.col(c).alias(f"{GOLDEN}{c}") for c in wanted)
-    return validation_sample(pl.concat([blank_free, beside], how="horizontal"), rows)
+    joined = pl.concat([blank_free, beside], how="horizontal")
+    return joined if picked is None else joined.sort(KEY)
 
 
 def blank_free_columns(fields: Sequence[FieldSpec], schema: pl.Schema) -> list[str]:
@@ -182,9 +188,16 @@ def validation_sample(frame: pl.DataFrame, rows: int | None) -> pl.DataFrame:
     Great-expectations' pandas engine takes ~10 s per million rows and suite, so large feeds
     are sampled; the quarantine has already applied the same rules to every row.
     """
-    if rows is None or frame.height <= rows:
-        return frame
-    return frame.sample(rows, seed=0).sort(KEY)
+    picked = sample_positions(frame.height, rows)
+    return frame if picked is None else frame[picked].sort(KEY)
+
+
+def sample_positions(height: int, rows: int | None) -> pl.Series | None:
+    """The row positions of a seeded random sample of ``rows`` out of ``height`` (None: every
+    row); the same positions for every frame of that height."""
+    if rows is None or height <= rows:
+        return None
+    return pl.int_range(height, eager=True).sample(rows, seed=0)
 
 
 def suite_columns(suite: gx.ExpectationSuite) -> list[str]:

@@ -211,7 +211,7 @@ def _report(
 ) -> QualityReport:
     folder = reports.folder(inputs.snapshot_id)
     scores = inputs.scores
-    scores.drop("categories").write_parquet(folder / COMPLETENESS)
+    scores.drop("categories").write_parquet(folder / COMPLETENESS, compression_level=1)
     kept_off = inputs.quarantine.filter(
         pl.col("severity") == "error", pl.col("channel") != ALL_CHANNELS
     ).select(pl.col("sku").unique())
