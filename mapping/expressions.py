@@ -414,15 +414,24 @@ def _template(source: TemplateSource, ctx: Context, path: str) -> Built:
     if not values:
         return Built(pl.lit(text), system="config")
     # Each placeholder is referenced once (polars' eager engine would evaluate a repeated
-    # subexpression again): the values go into one list, and each present value takes the
-    # text before it, except the first present one.
-    listed = pl.concat_list([v.expr.cast(pl.String).replace("", None) for v in values])
-    leading = {i: literal for i, literal in enumerate(literals) if i}
-    value = pl.element()
-    first = value.is_not_null() & (value.is_not_null().cast(pl.Int64).cum_sum() == 1)
-    prefix = pl.int_range(pl.len()).replace_strict(leading, default="", return_dtype=pl.String)
-    segment = pl.concat_str(pl.when(first).then(pl.lit("")).otherwise(prefix), value)
-    body = listed.list.eval(segment).list.drop_nulls().list.join("").replace("", None)
+    # subexpression again).
+    texts = [v.expr.cast(pl.String).replace("", None) for v in values]
+    between = set(literals[1:])
+    if len(between) <= 1:
+        # one separator between every pair (the usual "{a} {b}"): the present values joined
+        # by it, with no per-row list work
+        separator = between.pop() if between else ""
+        body = pl.concat_str(texts, separator=separator, ignore_nulls=True).replace("", None)
+    else:
+        # the values go into one list, and each present value takes the text before it,
+        # except the first present one
+        leading = {i: literal for i, literal in enumerate(literals) if i}
+        value = pl.element()
+        first = value.is_not_null() & (value.is_not_null().cast(pl.Int64).cum_sum() == 1)
+        prefix = pl.int_range(pl.len()).replace_strict(leading, default="", return_dtype=pl.String)
+        segment = pl.concat_str(pl.when(first).then(pl.lit("")).otherwise(prefix), value)
+        listed = pl.concat_list(texts).list.eval(segment).list.drop_nulls()
+        body = listed.list.join("").replace("", None)
     rendered = pl.concat_str(pl.lit(literals[0]), body, pl.lit(tail))
     attribute = next((v.attribute for v in values if v.attribute), None)
     fallbacks = [f for v in values for f in v.label_fallbacks]

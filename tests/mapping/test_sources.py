@@ -285,6 +285,24 @@ def test_a_template_drops_missing_parts_without_stray_separators(
     assert one("{role.brand} {attribute.name} {color}", **row) == expected
 
 
+@pytest.mark.parametrize(
+    ("row", "expected"),
+    [
+        ({}, "Acme: Shirt A1 (de) / Blau"),
+        ({"brand": None}, "Shirt A1 (de) / Blau"),
+        ({"name_de_DE": None}, "Acme / Blau"),
+        ({"brand": "", "color": None}, "Shirt A1 (de)"),
+        ({"brand": None, "name_de_DE": None, "color": None}, None),
+    ],
+)
+def test_a_template_with_different_separators_keeps_each_present_value_s_own(
+    row: dict[str, Any], expected: str | None
+) -> None:
+    """Each present value but the first takes the text before it (the one-separator case
+    above is joined without per-row lists; both must drop parts the same way)."""
+    assert one("{role.brand}: {attribute.name} / {color}", **row) == expected
+
+
 def test_a_template_keeps_its_literal_head_and_tail() -> None:
     assert one({"template": "[{field.sku}] {brand}!"}) == "[A1] Acme!"
     assert one({"template": "no placeholders"}) == "no placeholders"
