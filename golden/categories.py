@@ -87,9 +87,34 @@ def with_category_paths(
 ) -> pl.LazyFrame:
     """``category_code:<tree>`` and ``category_path:<tree>:<locale>`` for each tree (a tree code
     as its root category spells it, or ``ANY_TREE``); ``categories`` respelled as the
-    categories export does (an unknown code stays as the product gives it)."""
+    categories export does (an unknown code stays as the product gives it).
+
+    All of it depends on the product's list of categories only, and products share a few
+    thousand lists at most, so it is worked out once per distinct list and joined back."""
+    lists = products.select("categories").unique(maintain_order=True)
+    derived = _per_list(lists.with_row_index("_list"), table, trees, locales)
+    empty = pl.lit([], pl.List(pl.String))
+    frame = products.join(
+        derived, on="categories", how="left", maintain_order="left", nulls_equal=True
+    ).with_columns(
+        pl.col("_categories").fill_null(empty).alias("categories"),
+        pl.col("_lineage").fill_null(empty).alias("category_lineage"),
+    )
+    paths = [c for tree in trees for c in (code_column(tree), *_path_columns(tree, locales))]
+    return frame.select(pl.exclude("_categories", "_lineage", *paths), *paths)
+
+
+def _path_columns(tree: str, locales: tuple[str, ...]) -> list[str]:
+    return [path_column(tree, loc) for loc in locales]
+
+
+def _per_list(
+    lists: pl.LazyFrame, table: pl.DataFrame, trees: tuple[str, ...], locales: tuple[str, ...]
+) -> pl.LazyFrame:
+    """Per distinct ``categories`` list (numbered ``_list``): ``_categories`` respelled,
+    ``_lineage`` and each tree's deepest category and its paths."""
     exploded = (
-        products.select("sku", pl.col("categories").alias("category"))
+        lists.select("_list", pl.col("categories").alias("category"))
         .explode("category")
         .drop_nulls("category")
         .with_columns(key=pl.col("category").str.to_lowercase())
@@ -100,19 +125,14 @@ def with_category_paths(
             maintain_order="left",
         )
         # One code in two spellings (own ``SALE``, inherited ``sale``) is one category.
-        .unique(["sku", "key"], keep="first", maintain_order=True)
+        .unique(["_list", "key"], keep="first", maintain_order=True)
     )
-    empty = pl.lit([], pl.List(pl.String))
     lineage = pl.col("lineage").fill_null(pl.concat_list("key")).explode()
-    spelled = exploded.group_by("sku", maintain_order=True).agg(
+    spelled = exploded.group_by("_list", maintain_order=True).agg(
         pl.coalesce("code", "category").alias("_categories"),
         lineage.unique(maintain_order=True).alias("_lineage"),
     )
-    frame = products.join(spelled, on="sku", how="left", maintain_order="left").with_columns(
-        pl.col("_categories").fill_null(empty).alias("categories"),
-        pl.col("_lineage").fill_null(empty).alias("category_lineage"),
-    )
-    frame = frame.drop("_categories", "_lineage")
+    frame = lists.join(spelled, on="_list", how="left")
     labelled = table.lazy().select("code", *(f"path_{loc}" for loc in locales))
     for tree in trees:
         # Unknown codes and looping categories are in no tree (``tree`` null).
@@ -122,14 +142,14 @@ def with_category_paths(
             else pl.col("tree").str.to_lowercase() == tree.lower()
         )
         deepest = (
-            inside.group_by("sku", maintain_order=True)
+            inside.group_by("_list", maintain_order=True)
             .agg(pl.col("code").get(pl.col("depth").fill_null(1).arg_max()).alias("_deepest"))
             .join(labelled, left_on="_deepest", right_on="code", how="left")
             .select(
-                "sku",
+                "_list",
                 pl.col("_deepest").alias(code_column(tree)),
                 *(pl.col(f"path_{loc}").alias(path_column(tree, loc)) for loc in locales),
             )
         )
-        frame = frame.join(deepest, on="sku", how="left", maintain_order="left")
-    return frame
+        frame = frame.join(deepest, on="_list", how="left")
+    return frame.drop("_list")

@@ -108,16 +108,20 @@ def variant_axes(products: pl.LazyFrame, family_variants: pl.DataFrame) -> pl.La
         level=pl.col("level"),
         axes=pl.col("axes"),
     )
+    # One row per code: a repeated family variant must not repeat its products.
     spelled = levels.select("key", pl.col("code").alias("_fv_code"))
     one = levels.filter(pl.col("level") == 1).select("key", pl.col("axes").alias("axes_1"))
     two = levels.filter(pl.col("level") == 2).select("key", pl.col("axes").alias("axes_2"))
+    per_code = spelled.unique("key", keep="first", maintain_order=True)
+    for right in (one, two):
+        once = right.unique("key", keep="first", maintain_order=True)
+        per_code = per_code.join(once, on="key", how="left", maintain_order="left")
     keyed = products.with_columns(_fv=pl.col("family_variant").str.to_lowercase())
     empty = pl.lit([], _CODES)
-    joined = keyed
-    for right in (spelled, one, two):
-        # One row per code: a repeated family variant must not repeat its products.
-        once = right.unique("key", keep="first", maintain_order=True).lazy()
-        joined = joined.join(once, left_on="_fv", right_on="key", how="left", maintain_order="left")
+    # The few family variants are joined to each other first: one join over the products.
+    joined = keyed.join(
+        per_code.lazy(), left_on="_fv", right_on="key", how="left", maintain_order="left"
+    )
     joined = joined.with_columns(family_variant=pl.coalesce("_fv_code", "family_variant"))
     axes = (
         pl.when(pl.col("level") >= 2)

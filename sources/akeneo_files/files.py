@@ -40,10 +40,10 @@ def read_jsonl(path: Path, selection: ValueSelection | None = None) -> pl.DataFr
     With a ``selection``, only product/model fields and the wanted attributes are converted."""
     if path.stat().st_size == 0:
         return pl.DataFrame({"pim_source": []}, schema={"pim_source": pl.String})
-    scan_text(path)
+    newlines = scan_text(path).lines
     try:
         table = pa_json.read_json(path, read_options=pa_json.ReadOptions(block_size=BLOCK_SIZE))
-        lines = _line_numbers(path, table.num_rows)
+        lines = _line_numbers(path, table.num_rows, newlines)
     except pa.ArrowInvalid:
         table, lines = _read_jsonl_slowly(path, selection)
     frame = pl.from_arrow(table if selection is None else _pruned(table, selection))
@@ -93,14 +93,10 @@ def _source(path: Path, lines: pl.Series) -> pl.Series:
     return (f"{path.name}:" + lines.cast(pl.String)).alias("pim_source")
 
 
-def _line_numbers(path: Path, rows: int) -> list[int] | range:
-    """Line of each parsed row; pyarrow skips blank lines, so map them only when there are any."""
-    newlines, last = 0, b"\n"
-    with path.open("rb") as handle:
-        while chunk := handle.read(1 << 24):
-            newlines += chunk.count(b"\n")
-            last = chunk[-1:]
-    if newlines + (last != b"\n") == rows:
+def _line_numbers(path: Path, rows: int, newlines: int) -> list[int] | range:
+    """Line of each parsed row; pyarrow skips blank lines, so map them only when there are any
+    (the file ends with a newline, so one row per newline means none)."""
+    if newlines == rows:
         return range(1, rows + 1)
     with path.open("rb") as handle:
         return [number for number, line in enumerate(handle, 1) if line.strip()]

@@ -89,3 +89,19 @@ def test_a_character_cut_at_the_end_is_not_utf8(tmp_path: Path) -> None:
     path.write_bytes("sku\nMü\n".encode()[:-2])  # cut inside the two bytes of ü
     with pytest.raises(InputFileError, match="not valid UTF-8"):
         scan_text(path)
+
+
+@pytest.mark.parametrize("chunk", [4, 5, 7, 64], ids=lambda n: f"chunk{n}")
+def test_characters_and_bad_bytes_across_read_chunks(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, chunk: int
+) -> None:
+    """The file is checked in chunks cut anywhere, also inside a character or a line: a
+    character split between two chunks is fine, a bad byte in a later chunk is still named."""
+    monkeypatch.setattr("sources.text_files.CHUNK", chunk)
+    path = tmp_path / "x.csv"
+    good = "sku;name\nA;Müßiggänger\nB;€uro 😀\n"
+    path.write_text(good, encoding="utf-8")
+    assert scan_text(path).lines == 3
+    path.write_bytes(good.encode() + b"C;caf\xe9\n")
+    with pytest.raises(InputFileError, match=r"x\.csv:4: not valid UTF-8 \(byte 0xe9 at column 6"):
+        scan_text(path)
