@@ -30,8 +30,10 @@ from demo import generate_demo_data
 from pipelines.definitions import JOB_NAME
 
 pytestmark = pytest.mark.distributed
-DAEMON_DEADLINE_SECONDS = 180.0
-"""two demo runs back to back with the daemon's and each run process's start: ~60 s idle"""
+DAEMON_DEADLINE_SECONDS = 300.0
+"""Two demo runs back to back, with the daemon's, its code server's and each run process's
+start: 156 s measured on the 2-core machine at load average 11; the bound only stops a hung
+daemon from holding the suite."""
 
 
 @pytest.fixture(scope="module")
