@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export DAGSTER_HOME := $(CURDIR)
 
-.PHONY: install run test dev bench lint services
+.PHONY: install run test dev dev-production bench lint services
 
 # The editable install maps each top-level package when it runs, so a new package (a new
 # */__init__.py) reinstalls too. Bytecode is compiled at install time: where
@@ -32,6 +32,11 @@ test: install services
 
 dev: install
 	$(BIN)/dagster dev
+
+# The same UI and daemon on the production instance (runs in PostgreSQL at
+# $PRISM_DAGSTER_PG_URL): README, "Running at scale".
+dev-production: install
+	DAGSTER_HOME=$(CURDIR)/deploy/postgres $(BIN)/dagster dev
 
 bench: install
 	$(BIN)/python bench/run.py

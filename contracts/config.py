@@ -33,6 +33,7 @@ from pydantic import (
 from contracts.config_problems import Loc, Problem, from_validation, render
 from contracts.currencies import is_currency
 from contracts.delivery_config import DeliveryTarget
+from contracts.execution_config import ExecutionConfig
 from contracts.mapping import Filters, LookupFile, Source
 from contracts.paths import LocalPath
 from contracts.suggestions import nearest
@@ -564,6 +565,7 @@ class PrismConfig(_Strict):
     channels: dict[str, ChannelConfig] = Field(min_length=1)
     schedule: ScheduleConfig = ScheduleConfig()
     serve: ServeConfig = ServeConfig()
+    execution: ExecutionConfig = ExecutionConfig()
     owners: tuple[Owner, ...] = Field(
         default=(),
         description="who answers for the pipeline (e-mail or ``team:<name>``): every asset's "

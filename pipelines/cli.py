@@ -19,6 +19,7 @@ from pipelines.cli_mapping import check_mappings, formats, inspect_pim, preview
 from pipelines.cli_options import CONFIG_OPTION, load, read
 from pipelines.cli_run import run
 from pipelines.cli_serve import serve
+from pipelines.cli_worker import worker
 from pipelines.exit_codes import ExitCode
 from sinks.delivery import DeliveryError, Receipt
 from sinks.publish import PublishError
@@ -281,6 +282,7 @@ def demo_data(
 
 main.add_command(run)
 main.add_command(serve)
+main.add_command(worker)
 main.add_command(preview)
 main.add_command(formats)
 main.add_command(inspect_pim)

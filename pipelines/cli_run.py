@@ -90,14 +90,14 @@ def _instance() -> dg.DagsterInstance:
 
 
 def run_config(as_of: dt.date | None, full_pull: bool, override_breakers: bool) -> dict[str, Any]:
-    """The job's run config for the CLI's flags: the run parameters, in-process execution."""
+    """The job's run config for the CLI's flags: the run parameters (the executor is the
+    configuration's, ``execution:`` of prism.yaml)."""
     parameters = {"as_of": as_of.isoformat() if as_of else None, "full_pull": full_pull}
     return {
         "ops": {
             "source_snapshots": {"config": parameters},
             "quality_report": {"config": {"override_breakers": override_breakers}},
-        },
-        "execution": {"config": {"in_process": {}}},
+        }
     }
 
 

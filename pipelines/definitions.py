@@ -34,6 +34,7 @@ from assets.resources import (
 )
 from assets.sources import build_source_assets
 from contracts.config import FileSource, PrismConfig, load_config
+from pipelines.executors import executor_for
 from pipelines.sensors import build_source_sensor
 
 JOB_NAME = "syndicate"
@@ -42,22 +43,6 @@ QUEUE_TAG = "prism/queue"
 """Every run of the job carries ``prism/queue: publish``; ``dagster.yaml`` lets one such run
 run at a time (``concurrency.runs.tag_concurrency_limits``), so a second launch, schedule tick
 or sensor request queues instead of failing on the publish lock."""
-EXECUTOR = dg.multi_or_in_process_executor.configured(
-    lambda config: config,
-    name="in_process_by_default",
-    config_schema=dg.Field(
-        dg.multi_or_in_process_executor.config_schema.as_field().config_type,
-        default_value={"in_process": {}},
-    ),
-)
-"""Every run of the code location (the job, its schedule and sensor, a launch from the UI, an
-asset materialized from the asset graph) executes its steps in the run's one process, as
-`prism run` does, unless the launchpad asks for ``execution: {config: {multiprocess: {}}}``.
-Dagster's default (a process per step) starts a Python process per step that imports polars,
-great-expectations and the code location again and re-reads every input from Parquet; the
-steps form a chain (only the PIM and ERP reads could overlap), so it bought no parallelism
-(README, "Dagster UI", has the measurements). Same config shape as Dagster's default executor,
-so `prism run`'s ``in_process`` run config stays valid."""
 
 
 def build_definitions(config: PrismConfig) -> dg.Definitions:
@@ -104,7 +89,7 @@ def build_definitions(config: PrismConfig) -> dg.Definitions:
         ],
         sensors=[build_source_sensor(JOB_NAME, config)] if _drops(config) else [],
         resources=resources,
-        executor=EXECUTOR,
+        executor=executor_for(config.execution),
     )
 
 

@@ -26,6 +26,17 @@ def input_problems(config: PrismConfig, environ: Mapping[str, str]) -> list[Prob
         *_customer_problems(config),
         *_lookup_problems(config),
         *_delivery_problems(config, environ),
+        *_execution_problems(config, environ),
+    ]
+
+
+def _execution_problems(config: PrismConfig, environ: Mapping[str, str]) -> list[Problem]:
+    """The executor's broker and backend variables (a celery run without them cannot start)."""
+    found = config.execution.credential_variables().items()
+    return [
+        Problem(("execution", key), f"{variable} is {state}")
+        for key, variable in found
+        if (state := _state(environ.get(variable)))
     ]
 
 

@@ -247,6 +247,10 @@ def test_the_job_runs_in_process_one_at_a_time_on_a_zoned_schedule(
     instance_settings = yaml.safe_load((REPO / "dagster.yaml").read_text(encoding="utf-8"))
     limits = instance_settings["concurrency"]["runs"]["tag_concurrency_limits"]
     assert {"key": QUEUE_TAG, "value": "publish", "limit": 1} in limits
+    production = REPO / "deploy" / "postgres" / "dagster.yaml"
+    production_settings = yaml.safe_load(production.read_text(encoding="utf-8"))
+    limits = production_settings["run_coordinator"]["config"]["tag_concurrency_limits"]
+    assert {"key": QUEUE_TAG, "value": "publish", "limit": 1} in limits
     [schedule] = shipped.schedules
     assert isinstance(schedule, dg.ScheduleDefinition)
     assert (schedule.cron_schedule, schedule.execution_timezone) == (

@@ -1,0 +1,129 @@
+"""Steps executed by two Celery workers (`prism worker` on the local RabbitMQ, the run on the
+production instance in PostgreSQL) publish what an in-process run of the same drops publishes,
+compared file by file and portal table by table by ``bench/compare_snapshots.py``."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import secrets
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import dagster as dg
+import pytest
+from factories import REPO
+from production import (
+    PG_VARIABLE,
+    dagster_database,
+    dagster_home,
+    environment,
+    log_tail,
+    prism_command,
+    require_services,
+    started,
+    write_workspace,
+)
+
+from demo import generate_demo_data
+
+pytestmark = pytest.mark.distributed
+RUN_TIMEOUT_SECONDS = 300.0
+WORKER_START_SECONDS = 120.0
+
+
+@pytest.fixture
+def database(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    require_services()
+    with dagster_database() as url:
+        monkeypatch.setenv(PG_VARIABLE, url)
+        yield url
+
+
+def test_two_celery_workers_publish_what_an_in_process_run_publishes(
+    tmp_path: Path, database: str
+) -> None:
+    drops = tmp_path / "drops"
+    generate_demo_data(drops, products=300, seed=7, as_of=dt.date(2026, 11, 22))
+    home = dagster_home(tmp_path / "dagster")
+    queue = f"prism-test-{secrets.token_hex(4)}"  # this test's workers take only its steps
+    celery = write_workspace(
+        tmp_path / "celery", drops, {"executor": "celery", "queue": queue, "max_concurrent": 1}
+    )
+    local = write_workspace(tmp_path / "local", drops, {"executor": "in_process"})
+    env = environment(home, database, celery)
+    logs = tmp_path / "logs"
+    workers = [prism_command("worker", "--config", str(celery)) for _ in range(2)]
+    with started(workers, env, tmp_path, logs) as processes:
+        baseline = _prism_run(local, env)
+        _wait_until_ready(logs, len(processes))
+        distributed = _prism_run(celery, env)
+    assert baseline["published"], log_tail(logs)
+    assert distributed["published"], log_tail(logs)
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        ran_on = _workers_by_step(instance, str(distributed["run_id"]))
+        steps = _steps(instance, str(baseline["run_id"]))
+    assert set(ran_on) == steps  # every step of the in-process run, on a worker
+    assert {name.split("@")[0] for name in ran_on.values()} == {
+        f"prism-{p.pid}" for p in processes
+    }  # and both workers took steps
+    compare = _compare(local.parent, celery.parent)
+    assert compare.returncode == 0, compare.stdout[-4000:]
+
+
+def _compare(left: Path, right: Path) -> subprocess.CompletedProcess[str]:
+    """``bench/compare_snapshots.py`` on the two workspaces' live snapshots and portals (the
+    HTML report stamps its creation time, so it is left out)."""
+    command = [sys.executable, str(REPO / "bench" / "compare_snapshots.py")]
+    command += [str(left / "feeds" / "current"), str(right / "feeds" / "current")]
+    command += ["--portal", str(left / "portal.sqlite"), str(right / "portal.sqlite")]
+    command += ["--skip", "*.html"]
+    return subprocess.run(command, capture_output=True, text=True, check=False)
+
+
+def _steps(instance: dg.DagsterInstance, run_id: str) -> set[str]:
+    found = instance.all_logs(run_id, of_type=dg.DagsterEventType.STEP_SUCCESS)
+    return {entry.step_key for entry in found if entry.step_key is not None}
+
+
+def _prism_run(config: Path, env: dict[str, str]) -> dict[str, object]:
+    """`prism run --json` of ``config``; its closing ``run_finished`` line."""
+    done = subprocess.run(
+        [*prism_command("run", "--config", str(config), "--json")],
+        env={**env, "PRISM_CONFIG": str(config)},
+        cwd=config.parent,
+        capture_output=True,
+        text=True,
+        timeout=RUN_TIMEOUT_SECONDS,
+        check=False,
+    )
+    lines = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
+    finished = [line for line in lines if line.get("event") == "run_finished"]
+    assert finished, done.stdout[-2000:] + done.stderr[-2000:]
+    return dict(finished[-1])
+
+
+def _wait_until_ready(logs: Path, count: int) -> None:
+    """Until ``count`` workers logged Celery's ``ready.``: a step sent to a queue nobody
+    listens on would wait for ever."""
+    deadline = time.monotonic() + WORKER_START_SECONDS
+    while time.monotonic() < deadline:
+        ready = [p for p in logs.glob("*.log") if " ready." in p.read_text(errors="replace")]
+        if len(ready) >= count:
+            return
+        time.sleep(0.5)
+    raise AssertionError("the workers did not start\n" + log_tail(logs))
+
+
+def _workers_by_step(instance: dg.DagsterInstance, run_id: str) -> dict[str, str]:
+    """Step key -> the Celery worker that executed it, from the run's engine events."""
+    found = {}
+    for entry in instance.all_logs(run_id, of_type=dg.DagsterEventType.ENGINE_EVENT):
+        event = entry.dagster_event
+        metadata = event.engine_event_data.metadata if event is not None else {}
+        if "Celery worker" in metadata and entry.step_key is not None:
+            found[entry.step_key] = str(metadata["Celery worker"].value)
+    return found
