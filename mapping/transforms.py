@@ -32,7 +32,16 @@ def strip_html(text: pl.Expr) -> pl.Expr:
 
 def truncate(text: pl.Expr, limit: int) -> pl.Expr:
     """At most ``limit`` characters, cut at a word boundary when there is one in reach (a
-    single over-long word is cut hard); trailing spaces and commas go."""
+    single over-long word is cut hard); trailing spaces and commas go.
+
+    The rule reads its input four times; ``text`` is evaluated once into a one-item list and
+    the rule runs on the list's element (polars' eager engine would compute a cleaned
+    description four times over)."""
+    once = pl.concat_list([text]).list.eval(_truncate(pl.element(), limit))
+    return once.list.first()
+
+
+def _truncate(text: pl.Expr, limit: int) -> pl.Expr:
     cut = text.str.slice(0, limit + 1).str.replace(r"\s+\S*$", "")
     hard = text.str.slice(0, limit)
     shortened = pl.when(cut.str.len_chars() > 0).then(cut).otherwise(hard).str.slice(0, limit)
