@@ -75,19 +75,30 @@ def channel_counts(golden: pl.DataFrame, quarantine: pl.DataFrame, channels: lis
     """channel -> published, quarantined (products kept off), filtered (left out by the
     channel's filters), warned (published with warnings)."""
     enabled = golden.filter(pl.col("enabled")).height
-    counts = {}
-    for name in channels:
-        own = quarantine.filter(pl.col("channel") == name)
-        errors = set(own.filter(pl.col("severity") == "error")["sku"].to_list())
-        filtered = set(own.filter(pl.col("severity") == FILTERED)["sku"].to_list()) - errors
-        warned = set(own.filter(pl.col("severity") == "warn")["sku"].to_list()) - errors - filtered
-        counts[name] = {
-            "published": enabled - len(errors) - len(filtered),
-            "quarantined": len(errors),
-            "filtered": len(filtered),
-            "warned": len(warned),
+    # each sku counted once per channel, under its gravest severity: error, filtered, warn
+    rank = pl.col("severity").replace_strict(
+        {"error": 0, FILTERED: 1, "warn": 2}, default=None, return_dtype=pl.Int8
+    )
+    gravest = {name: {0: 0, 1: 0, 2: 0} for name in channels}
+    per_sku = (
+        quarantine.filter(pl.col("channel").is_in(channels))
+        .group_by("channel", "sku")
+        .agg(rank.min().alias("rank"))
+        .drop_nulls("rank")
+        .group_by("channel", "rank")
+        .len()
+    )
+    for channel, level, products in per_sku.iter_rows():
+        gravest[channel] = gravest[channel] | {level: products}
+    return {
+        name: {
+            "published": enabled - found[0] - found[1],
+            "quarantined": found[0],
+            "filtered": found[1],
+            "warned": found[2],
         }
-    return counts
+        for name, found in gravest.items()
+    }
 
 
 def published_prices(golden: pl.DataFrame, quarantine: pl.DataFrame, channels: int) -> pl.DataFrame:
