@@ -18,11 +18,16 @@ import asyncio
 import contextlib
 import json
 import random
+import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import asyncssh
+with warnings.catch_warnings():
+    # asyncssh still defines DSA key types, which cryptography deprecates: a warning on every
+    # `prism` command otherwise, about keys Prism never uses
+    warnings.filterwarnings("ignore", message="DSA is deprecated")
+    import asyncssh
 
 from contracts.delivery_config import SftpTarget
 from contracts.secrets import logger
