@@ -27,6 +27,14 @@ SNAPSHOT_HEADER = "X-Prism-Snapshot"
 COMPRESSED = (".gz", ".zip", ".zst", ".bz2", ".xz", ".parquet", ".png", ".jpg")
 
 
+class FeedFileResponse(FileResponse):
+    """A file sent as it is, read in 1 MiB steps instead of Starlette's 64 KiB: each step is a
+    hop to the thread pool and one write, and the larger step halves the server's CPU per
+    gigabyte (bench/feed_api.py: ~1.0 -> ~0.45 CPU s/GB) for 1 MiB of memory per download."""
+
+    chunk_size = 1024 * 1024
+
+
 def error(status: int, message: str, snapshot_id: str | None = None, **extra: Any) -> Response:
     headers = {SNAPSHOT_HEADER: snapshot_id} if snapshot_id else {}
     if status == 401:
@@ -78,7 +86,9 @@ def file_response(request: Request, path: Path, sha256: str, snapshot_id: str) -
     if _not_modified(request, opaque_tag(sha256, encoding), stat.st_mtime):
         return Response(status_code=304, headers=headers)
     if encoding == "identity":
-        return FileResponse(path, headers=headers, media_type=media_type(path), stat_result=stat)
+        return FeedFileResponse(
+            path, headers=headers, media_type=media_type(path), stat_result=stat
+        )
     headers["Content-Encoding"] = encoding
     if request.method == "HEAD":  # the headers a GET would get, without compressing the file
         return StreamingResponse(iter(()), headers=headers, media_type=media_type(path))
