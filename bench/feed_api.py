@@ -257,14 +257,14 @@ class RssSampler:
 
 
 def download(
-    server: Server, size_mb: int, encoding: str, file_bytes: int, repeat: int
+    server: Server, size_mb: int, encoding: str, file_bytes: int, repeat: int, idle: int
 ) -> dict[str, object]:
     """``repeat`` downloads with curl (body to /dev/null): MB/s of the file's bytes at the
-    median time, the bytes on the wire, and the server's largest RSS growth over idle."""
+    median time, the bytes on the wire, and the server's largest RSS during them against
+    ``idle`` (its RSS before the first download)."""
     url = f"{server.url}/v1/channels/{CHANNEL}/feed/{feed_name(size_mb)}"
     command = ["curl", "-sS", "-o", "/dev/null", "-w", CURL_OUT]
     command += ["-H", f"Authorization: Bearer {TOKEN}", "-H", f"Accept-Encoding: {encoding}", url]
-    idle = server.rss()
     cpu = server.cpu_seconds()
     seconds = []
     with RssSampler(server) as sampler:
@@ -290,7 +290,7 @@ def download(
     }
 
 
-def read_speeds(path: Path) -> dict[str, float]:
+def read_speeds(path: Path) -> dict[str, int]:
     """MB/s reading ``path`` from the page cache (Python, 1 MiB reads) and from the device
     (``dd iflag=direct``, which bypasses the cache)."""
     buffer = bytearray(1 << 20)
@@ -307,7 +307,7 @@ def read_speeds(path: Path) -> dict[str, float]:
     return {"page_cache_mb_per_s": round(size / cached), "device_mb_per_s": round(size / direct)}
 
 
-def compress_speeds(path: Path, limit: int = 256 * MB) -> dict[str, float]:
+def compress_speeds(path: Path, limit: int = 256 * MB) -> dict[str, int]:
     """MB/s of the server's own compressors on one core, in this process, over the first
     ``limit`` bytes of ``path``: the ceiling for an encoded download."""
     speeds = {}
@@ -349,7 +349,7 @@ def main() -> None:
     result: dict[str, object] = {"start_s": round(time.perf_counter() - started, 1)}
     try:
         result |= measure(server, manifest, feeds, args)
-        result["load_average"] = [load_before, os.getloadavg()[0]]
+        result["load_average"] = [round(load_before, 1), round(os.getloadavg()[0], 1)]
     finally:
         server.process.terminate()
         server.process.wait(timeout=30)
@@ -368,11 +368,12 @@ def measure(
     revalidations = [latency(server.port, request, 1, args.requests)]
     for clients in (4, 16):
         revalidations.append(latency(server.port, request, clients, args.requests // clients))
+    idle = server.rss()
     downloads = []
     for size in sorted(args.sizes_mb):
         entry = next(f for f in manifest.files if f.path.endswith(feed_name(size)))
         for encoding in args.encodings:
-            downloads.append(download(server, size, encoding, entry.bytes, args.repeat))
+            downloads.append(download(server, size, encoding, entry.bytes, args.repeat, idle))
     file = SnapshotStore(feeds).snapshot_dir(SNAPSHOT) / feed.path
     return {
         "date": dt.date.today().isoformat(),
