@@ -39,16 +39,23 @@ def _errors(*statuses: int) -> dict[str, Any]:
 def _file_responses() -> dict[str, Any]:
     return {
         "200": {
-            "description": "the feed file (gzip-encoded when asked for, weak ETag then)",
+            "description": (
+                "the feed file; zstd- or gzip-encoded per Accept-Encoding (q-values honoured, "
+                'zstd preferred on a tie), with a weak ETag W/"<sha256>-zstd" or -gzip then'
+            ),
             "headers": {
                 **SNAPSHOT_HEADER,
                 "ETag": {"description": "the file's sha256, quoted", "schema": {"type": "string"}},
                 "Last-Modified": {"schema": {"type": "string"}},
+                "Content-Encoding": {
+                    "description": "zstd or gzip when compressed (absent: the file's bytes)",
+                    "schema": {"type": "string", "enum": ["zstd", "gzip"]},
+                },
             },
             "content": {"*/*": {"schema": {"type": "string", "format": "binary"}}},
         },
         "206": {
-            "description": "the requested byte range(s)",
+            "description": "the requested byte range(s) of the file itself (never compressed)",
             "content": {"*/*": {"schema": {"type": "string", "format": "binary"}}},
         },
         "304": {"description": "unchanged (If-None-Match matched the ETag)"},
