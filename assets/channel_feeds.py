@@ -5,16 +5,18 @@ customer prices)."""
 from __future__ import annotations
 
 import datetime as dt
+from functools import partial
 from pathlib import Path
 
 import polars as pl
 from pydantic import BaseModel
 
 from contracts.config import ChannelConfig
-from contracts.customers import ErpCustomers
+from contracts.customers import Customer, ErpCustomers
 from contracts.formats import FormatSpec, WriteContext
 from contracts.snapshots import FeedFile
 from golden.customers import CustomerSelectionError, select_customers
+from golden.pricing import effective_tiers
 from mapping.compile import CompiledChannel
 from mapping.view import ChannelView
 
@@ -88,14 +90,22 @@ def write_channel_feed(
     own = channel_tiers(tiers, compiled.channel, spec).join(
         view.frame.select("sku"), on="sku", how="semi"
     )
+    options = resolved_options(view.name, compiled.options, customers)
     context = WriteContext(
         channel=view.name,
         settings=compiled.channel,
-        options=resolved_options(view.name, compiled.options, customers),
+        options=options,
         folder=folder,
         snapshot_id=snapshot_id,
         created=created,
         tiers=own,
         golden=view.golden,
+        customer_tiers=partial(effective_tiers, own) if channel_customers(options) else None,
     )
     return spec.writer(view.frame, context)
+
+
+def channel_customers(options: BaseModel | None) -> tuple[Customer, ...]:
+    """The customers a channel's resolved options name (none: not priced per customer)."""
+    customers = getattr(options, "customers", None)
+    return customers if isinstance(customers, tuple) else ()
