@@ -1,0 +1,117 @@
+"""One snapshot's price data in memory, indexed once when the snapshot loads.
+
+Built from the snapshot's ``kind="serving"`` files (``sinks.price_data``) before the service
+switches to it, so a request only does lookups: a dict from sku to its position, and per
+currency the tiers sorted by sku with the offset of each sku's first tier, so a sku's tiers
+are one slice and a request's tiers are gathered at once. The tiers keep their exact
+``Decimal(38, 6)`` prices; text columns with few values (price type, customer, group) are
+categorical, so a gather moves integers, not strings.
+
+Memory at 1M products and 3.7M tiers: see README, "Serving" (the sku dict is the largest part).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+
+from contracts.snapshots import Manifest, SnapshotError
+from sinks.price_data import CUSTOMERS, POLICY, PRODUCTS, SERVING, TIERS
+
+_CATEGORIES = ("price_type", "customer_group", "customer_id", "currency")
+
+
+@dataclass(frozen=True)
+class CurrencyTiers:
+    """One currency's tiers: ``tiers`` sorted by sku (no sku column: the position says it);
+    the tiers of the product at position ``p`` are rows ``starts[p]`` to ``starts[p + 1]``."""
+
+    tiers: pl.DataFrame
+    starts: np.ndarray
+
+    def rows(self, positions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The row numbers of the tiers of the products at ``positions``, in that order, and
+        how many each product has."""
+        first, stop = self.starts[positions], self.starts[positions + 1]
+        counts = stop - first
+        shift = first - np.cumsum(counts) + counts  # each product's first row minus its offset
+        return np.repeat(shift, counts) + np.arange(counts.sum()), counts
+
+
+@dataclass(frozen=True)
+class PriceBook:
+    """The price channel's customers, products (with availability) and tiers per currency."""
+
+    channel: str
+    currency: str
+    """the channel's main currency: what a request gets unless it names another"""
+    currencies: tuple[str, ...]
+    groups: dict[str, str | None]
+    """customer id -> its price group (None: list prices only)"""
+    positions: dict[str, int]
+    """sku -> its row in ``products``"""
+    products: pl.DataFrame
+    """availability, availability_date, availability_estimated per product, by position"""
+    by_currency: dict[str, CurrencyTiers]
+
+    def find(self, skus: list[str]) -> np.ndarray:
+        """Each sku's position, -1 when the channel did not publish it."""
+        found = self.positions.get
+        return np.array([found(sku, -1) for sku in skus], dtype=np.int64)
+
+
+def load_price_book(folder: Path, manifest: Manifest) -> PriceBook | None:
+    """The price book of a verified snapshot in ``folder`` (None: it has no price data);
+    ``SnapshotError`` naming the file when the data cannot be used."""
+    paths = {f.path for f in manifest.files if f.kind == SERVING}
+    if not paths:
+        return None
+    missing = sorted({POLICY, CUSTOMERS, PRODUCTS, TIERS} - paths)
+    if missing:
+        msg = f"snapshot {manifest.snapshot_id}: price data without {missing}"
+        raise SnapshotError(msg)
+    try:
+        return _read(folder)
+    except (OSError, ValueError, KeyError, pl.exceptions.PolarsError) as error:
+        msg = f"snapshot {manifest.snapshot_id}: price data unusable ({error})"
+        raise SnapshotError(msg) from None
+
+
+def _read(folder: Path) -> PriceBook:
+    policy = json.loads((folder / POLICY).read_text(encoding="utf-8"))
+    customers = pl.read_parquet(folder / CUSTOMERS)
+    products = pl.read_parquet(folder / PRODUCTS)
+    tiers = pl.read_parquet(folder / TIERS)
+    skus = products.get_column("sku")
+    if not skus.is_sorted() or skus.is_duplicated().any():
+        msg = f"{PRODUCTS}: skus not sorted and unique"
+        raise ValueError(msg)
+    currencies = tuple(policy["currencies"])
+    return PriceBook(
+        channel=policy["channel"],
+        currency=policy["currency"],
+        currencies=currencies,
+        groups=dict(customers.select("customer_id", "customer_group").iter_rows()),
+        positions={sku: i for i, sku in enumerate(skus.to_list())},
+        products=products.drop("sku").with_columns(pl.col("availability").cast(pl.Categorical)),
+        by_currency={c: _currency_tiers(tiers, products, c) for c in currencies},
+    )
+
+
+def _currency_tiers(tiers: pl.DataFrame, products: pl.DataFrame, currency: str) -> CurrencyTiers:
+    """``currency``'s tiers in product order, with each product's first row."""
+    own = tiers.filter(pl.col("currency") == currency)
+    counts = own.group_by("sku", maintain_order=True).len()
+    per_product = products.select("sku").join(counts, on="sku", how="left", maintain_order="left")
+    sizes = per_product.get_column("len").fill_null(0).to_numpy()
+    if sizes.sum() != own.height or not own.get_column("sku").is_sorted():
+        msg = f"{TIERS}: {currency} tiers not sorted by sku or of unknown skus"
+        raise ValueError(msg)
+    starts = np.zeros(len(sizes) + 1, dtype=np.int64)
+    np.cumsum(sizes, out=starts[1:])
+    compact = own.drop("sku").with_columns(pl.col(_CATEGORIES).cast(pl.Categorical))
+    return CurrencyTiers(compact.rechunk(), starts)
