@@ -140,15 +140,15 @@ class Service:
 
 
 def bodies(skus: list[str], count: int, per_request: int, seed: int) -> list[bytes]:
-    """``count`` request bodies of ``per_request`` random skus; every tenth sku with a
-    quantity (the applicable tier is looked up too)."""
+    """``count`` request bodies of ``per_request`` random skus; every tenth with a quantity
+    (its applicable tier is looked up too)."""
     rng = random.Random(seed)
     found = []
     for _ in range(count):
-        chosen = rng.sample(skus, per_request)
-        quantities = {s: rng.choice((1, 10, 50, 100, 250)) for s in chosen[::10]}
-        body = {"customer": CUSTOMER, "skus": chosen, "quantities": quantities}
-        found.append(json.dumps(body).encode())
+        chosen: list[object] = list(rng.sample(skus, per_request))
+        for number in range(0, per_request, 10):
+            chosen[number] = {"sku": chosen[number], "quantity": rng.choice((1, 10, 50, 250))}
+        found.append(json.dumps({"customer": CUSTOMER, "skus": chosen}).encode())
     return found
 
 

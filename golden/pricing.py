@@ -26,10 +26,6 @@ _MICRO = Decimal("0.000001")
 _NO_START = -(2**30)  # sort key of an open-ended valid_from: before any real date
 # Precedence of price types for one customer, most specific first (SAP access sequence).
 _LEVELS = {"customer": 0, "group": 1, "list": 2}
-EFFECTIVE_TIER_COLUMNS = (
-    "sku", "currency", "min_quantity", "unit_price", "price_type", "valid_from", "valid_to"
-)  # fmt: skip
-"""The columns of one customer's effective tiers (``effective_tiers``)."""
 Frame = TypeVar("Frame", pl.DataFrame, pl.LazyFrame)
 
 
@@ -94,8 +90,8 @@ def list_prices(tiers: pl.LazyFrame, currencies: tuple[str, ...]) -> pl.LazyFram
 
 
 def effective_tiers(tiers: Frame, customer_id: str, customer_group: str | None) -> Frame:
-    """One customer's tiers (``EFFECTIVE_TIER_COLUMNS``, sorted by sku, currency,
-    min_quantity) out of ``tiers`` (``PRICE_TIERS_SCHEMA`` rows, any currencies).
+    """The rows of ``tiers`` (``PRICE_TIERS_SCHEMA`` columns, any currencies; other columns
+    ride along) that hold for one customer, sorted by sku, currency, min_quantity.
 
     The one precedence rule every channel and the price API use, customer > group > list: per
     sku and currency the whole tier set comes from the most specific level that has any tier for
@@ -121,7 +117,7 @@ def effective_tiers(tiers: Frame, customer_id: str, customer_group: str | None) 
     )
     leveled = tiers.with_columns(_level=level).filter(pl.col("_level").is_not_null())
     chosen = leveled.filter(pl.col("_level") == pl.col("_level").min().over("sku", "currency"))
-    return chosen.select(EFFECTIVE_TIER_COLUMNS).sort("sku", "currency", "min_quantity")
+    return chosen.drop("_level").sort("sku", "currency", "min_quantity")
 
 
 def _tier_key() -> list[pl.Expr]:

@@ -11,7 +11,6 @@ from hypothesis import strategies as st
 
 from contracts.golden import MONEY, PRICE_TIERS_SCHEMA
 from golden.pricing import (
-    EFFECTIVE_TIER_COLUMNS,
     classify_price_rows,
     effective_tiers,
     list_prices,
@@ -276,7 +275,7 @@ def test_effective_tiers_take_the_most_specific_level(
 ) -> None:
     frame = tiers(*(price("A", a, i, min_quantity=q, **o) for i, (a, q, o) in enumerate(rows)))
     result = effective_tiers(frame, "C1", "retail").collect()
-    assert result.columns == list(EFFECTIVE_TIER_COLUMNS)
+    assert result.columns == list(PRICE_TIERS_SCHEMA)
     assert result.select("min_quantity", "unit_price", "price_type").rows() == [
         (q, Decimal(p), t) for q, p, t in expected
     ]
