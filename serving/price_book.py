@@ -51,14 +51,13 @@ class SkuIndex:
         msg = f"{_SEEDS} hash seeds all map two skus to one hash"
         raise ValueError(msg)
 
-    def find(self, asked: list[str]) -> np.ndarray:
+    def find(self, wanted: pl.Series) -> np.ndarray:
         """Each sku's position, -1 for a sku the index does not hold."""
         if not len(self.hashes):
-            return np.full(len(asked), -1, dtype=np.int64)
-        wanted = pl.Series(asked, dtype=pl.String)
+            return np.full(len(wanted), -1, dtype=np.int64)
         hashes = wanted.hash(self.seed).to_numpy()
         order = np.argsort(hashes)
-        slots = np.empty(len(asked), dtype=np.int64)
+        slots = np.empty(len(wanted), dtype=np.int64)
         slots[order] = np.searchsorted(self.hashes, hashes[order])
         slots = np.minimum(slots, len(self.hashes) - 1)
         candidates = self.positions[slots]
@@ -122,33 +121,36 @@ def _read(folder: Path) -> PriceBook:
     policy = json.loads((folder / POLICY).read_text(encoding="utf-8"))
     customers = pl.read_parquet(folder / CUSTOMERS)
     products = pl.read_parquet(folder / PRODUCTS)
-    tiers = pl.read_parquet(folder / TIERS)
     skus = products.get_column("sku")
     if not skus.is_sorted() or skus.is_duplicated().any():
         msg = f"{PRODUCTS}: skus not sorted and unique"
         raise ValueError(msg)
+    index = SkuIndex.build(skus)
     currencies = tuple(policy["currencies"])
     return PriceBook(
         channel=policy["channel"],
         currency=policy["currency"],
         currencies=currencies,
         groups=dict(customers.select("customer_id", "customer_group").iter_rows()),
-        index=SkuIndex.build(skus),
+        index=index,
         products=products.drop("sku").with_columns(pl.col("availability").cast(pl.Categorical)),
-        by_currency={c: _currency_tiers(tiers, products, c) for c in currencies},
+        by_currency={c: _currency_tiers(folder / TIERS, index, c) for c in currencies},
     )
 
 
-def _currency_tiers(tiers: pl.DataFrame, products: pl.DataFrame, currency: str) -> CurrencyTiers:
-    """``currency``'s tiers in product order, with each product's first row."""
-    own = tiers.filter(pl.col("currency") == currency)
-    counts = own.group_by("sku", maintain_order=True).len()
-    per_product = products.select("sku").join(counts, on="sku", how="left", maintain_order="left")
-    sizes = per_product.get_column("len").fill_null(0).to_numpy()
-    if sizes.sum() != own.height or not own.get_column("sku").is_sorted():
+def _currency_tiers(path: Path, index: SkuIndex, currency: str) -> CurrencyTiers:
+    """``currency``'s tiers in product order, with each product's first row. Read one currency
+    at a time, text made categorical while reading: the load's peak memory stays near what the
+    book keeps."""
+    own = (
+        pl.scan_parquet(path)
+        .filter(pl.col("currency") == currency)
+        .with_columns(pl.col(_CATEGORIES).cast(pl.Categorical))
+        .collect()
+    )
+    positions = index.find(own.get_column("sku"))
+    if (positions < 0).any() or (np.diff(positions) < 0).any():
         msg = f"{TIERS}: {currency} tiers not sorted by sku or of unknown skus"
         raise ValueError(msg)
-    starts = np.zeros(len(sizes) + 1, dtype=np.int64)
-    np.cumsum(sizes, out=starts[1:])
-    compact = own.drop("sku").with_columns(pl.col(_CATEGORIES).cast(pl.Categorical))
-    return CurrencyTiers(compact.rechunk(), starts)
+    starts = np.searchsorted(positions, np.arange(len(index.hashes) + 1))
+    return CurrencyTiers(own.drop("sku").rechunk(), starts)

@@ -69,7 +69,7 @@ def quote(book: PriceBook, request: PriceRequest, currency: str, snapshot_id: st
     """The answer as JSON bytes (``request.customer`` is one of ``book.groups``, ``currency``
     one of ``book.currencies``)."""
     asked, quantities = _entries(request.skus)
-    positions = book.index.find(asked)
+    positions = book.index.find(pl.Series(asked, dtype=pl.String))
     known = np.flatnonzero(positions >= 0)
     tiers = book.by_currency[currency]
     rows, counts = tiers.rows(positions[known])
