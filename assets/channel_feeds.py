@@ -5,18 +5,22 @@ customer prices)."""
 from __future__ import annotations
 
 import datetime as dt
+from functools import partial
 from pathlib import Path
 
 import polars as pl
 from pydantic import BaseModel
 
-from contracts.config import ChannelConfig
-from contracts.customers import ErpCustomers
+from contracts.config import ChannelConfig, PrismConfig
+from contracts.customers import Customer, ErpCustomers
 from contracts.formats import FormatSpec, WriteContext
 from contracts.snapshots import FeedFile
 from golden.customers import CustomerSelectionError, select_customers
+from golden.pricing import effective_tiers
 from mapping.compile import CompiledChannel
 from mapping.view import ChannelView
+from sinks.formats.bmecat import SPEC as BMECAT
+from sinks.price_data import PRODUCT_COLUMNS, write_price_data
 
 ROWS_FOLDER = "_rows"
 """In every snapshot: each channel's mapped rows as Parquet (``kind="rows"``), what
@@ -73,6 +77,15 @@ def resolved_options(
     return options.model_copy(update={"customers": chosen})
 
 
+def price_channel(config: PrismConfig) -> str | None:
+    """The channel the price API answers for: ``serve.prices.channel``, else the first
+    BMEcat channel (the quoting catalogs), else none (no price API)."""
+    if config.serve.prices.channel is not None:
+        return config.serve.prices.channel
+    quoting = (n for n, c in config.channels.items() if c.format == BMECAT.name)
+    return next(quoting, None)
+
+
 def write_channel_feed(
     view: ChannelView,
     compiled: CompiledChannel,
@@ -81,22 +94,40 @@ def write_channel_feed(
     snapshot_id: str,
     created: dt.datetime,
     customers: pl.DataFrame | None = None,
+    price_data: Path | None = None,
 ) -> list[FeedFile]:
     """Write the channel's publishable ``view`` into ``folder`` (its staging folder); return
     its files (a SQL format's tables as ``kind="table"``). ``tiers`` are all valid tiers,
-    ``customers`` the ERP's customer master (for ``customers: {from: erp}``)."""
+    ``customers`` the ERP's customer master (for ``customers: {from: erp}``). ``price_data``:
+    the staged snapshot's folder when this is the price API's channel; its customers, products
+    and the very tiers its writer priced from go there too (``sinks.price_data``)."""
     spec = compiled.format
     own = channel_tiers(tiers, compiled.channel, spec).join(
         view.frame.select("sku"), on="sku", how="semi"
     )
+    options = resolved_options(view.name, compiled.options, customers)
     context = WriteContext(
         channel=view.name,
         settings=compiled.channel,
-        options=resolved_options(view.name, compiled.options, customers),
+        options=options,
         folder=folder,
         snapshot_id=snapshot_id,
         created=created,
         tiers=own,
         golden=view.golden,
+        customer_tiers=partial(effective_tiers, own) if channel_customers(options) else None,
     )
-    return spec.writer(view.frame, context)
+    files: list[FeedFile] = spec.writer(view.frame, context)
+    if price_data is not None:
+        settings = compiled.channel
+        currencies = tuple(dict.fromkeys((settings.main_currency, *settings.all_currencies)))
+        products = view.golden.select(PRODUCT_COLUMNS)
+        people = channel_customers(options)
+        files += write_price_data(price_data, view.name, currencies, people, products, own)
+    return files
+
+
+def channel_customers(options: BaseModel | None) -> tuple[Customer, ...]:
+    """The customers a channel's resolved options name (none: not priced per customer)."""
+    customers = getattr(options, "customers", None)
+    return customers if isinstance(customers, tuple) else ()

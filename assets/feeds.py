@@ -23,7 +23,7 @@ from assets.catalog import (
     spec_args,
     table_schema,
 )
-from assets.channel_feeds import write_channel_feed, write_rows
+from assets.channel_feeds import price_channel, write_channel_feed, write_rows
 from assets.channels import PimStructureFrames, ViewStore, compiled, erp_source_of, views
 from assets.metadata import frame_metadata, preview
 from assets.quarantine import QUALITY_GROUP
@@ -257,12 +257,21 @@ def build_feed_assets(config: PrismConfig) -> list[dg.AssetsDefinition]:
         )
         kept_off = quarantine.lazy()
         selected = [n for n in names if feed_key(n) in context.selected_asset_keys]
+        prices_of = price_channel(config)
 
         def stage(name: str) -> Staged:
             view = publishable(mapped[name], kept_off)
             folder = store.channel_dir(snapshot_id, name)
+            price_data = store.staging_dir(snapshot_id) if name == prices_of else None
             files = write_channel_feed(
-                view, channels[name], price_tiers, folder, snapshot_id, created, erp_customers
+                view,
+                channels[name],
+                price_tiers,
+                folder,
+                snapshot_id,
+                created,
+                erp_customers,
+                price_data,
             )
             if not any(folder.iterdir()):
                 folder.rmdir()  # a SQL channel writes tables, no files

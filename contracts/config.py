@@ -443,7 +443,9 @@ class OidcConfig(_Strict):
     """Single sign-on for ``prism serve``: bearer JWTs signed RS256 or ES256 by ``issuer``, for
     ``audience``; keys from ``jwks_url`` or ``jwks_file``. ``channels_claim`` lists the channels
     a token may read (a list, or a space-separated string like a scope); a token whose
-    ``roles_claim`` holds ``operator_role`` may read every channel."""
+    ``roles_claim`` holds ``operator_role`` may read every channel. A token whose
+    ``customer_claim`` names a customer may ask the price API for that customer's prices only.
+    """
 
     issuer: str = Field(min_length=1)
     audience: str = Field(min_length=1)
@@ -452,6 +454,11 @@ class OidcConfig(_Strict):
     channels_claim: str = "prism_channels"
     roles_claim: str = "roles"
     operator_role: str = "prism-operator"
+    customer_claim: str | None = Field(
+        default=None,
+        description="the claim naming the one customer whose prices a token may ask the price "
+        "API for (e.g. customer_id); null = tokens are not customer-scoped",
+    )
     algorithms: tuple[Literal["RS256", "ES256"], ...] = ("RS256", "ES256")
     leeway_seconds: float = Field(default=30.0, ge=0, le=300)
 
@@ -461,6 +468,26 @@ class OidcConfig(_Strict):
             msg = "give exactly one of jwks_url and jwks_file"
             raise ValueError(msg)
         return self
+
+
+class PriceApiConfig(_Strict):
+    """``POST /v1/prices``: whose price policy it answers with, and the customers' own tokens.
+
+    The price channel's customers, tiers (its currencies and price types) and availability are
+    written into every snapshot (``kind="serving"`` files); the API answers from them with the
+    precedence its catalogs and the portal use. A token of a customer here may ask for that
+    customer's prices only; a token that may read the price channel, and an operator, for any
+    of its customers."""
+
+    channel: str | None = Field(
+        default=None,
+        description="the channel whose customers, tiers and currencies the price API answers "
+        "with; null = the first bmecat channel (the quoting catalogs)",
+    )
+    customers: dict[str, ChannelAccess] = Field(
+        default_factory=dict,
+        description="customer id -> bearer tokens that may ask for that customer's prices only",
+    )
 
 
 class ServeConfig(_Strict):
@@ -475,6 +502,7 @@ class ServeConfig(_Strict):
         default_factory=dict, description="channel -> its bearer tokens"
     )
     oidc: OidcConfig | None = None
+    prices: PriceApiConfig = PriceApiConfig()
 
 
 Share = Annotated[float, Field(ge=0, le=1)]
@@ -603,6 +631,15 @@ class PrismConfig(_Strict):
         for name in self.serve.channels:
             if name not in self.channels:
                 msg = f"serve.channels.{name}: no such channel"
+                raise ValueError(msg)
+        price_channel = self.serve.prices.channel
+        if price_channel is not None:
+            if price_channel not in self.channels:
+                msg = f"serve.prices.channel: no such channel {price_channel!r}"
+                raise ValueError(msg)
+            if "customers" not in self.channels[price_channel].options():
+                msg = f"serve.prices.channel: channel {price_channel!r} names no customers (the"
+                msg += " price API answers for a channel's customers, e.g. a bmecat channel's)"
                 raise ValueError(msg)
         if self.quality.report_locale not in (None, *self.locales):
             known = list(self.locales)

@@ -14,10 +14,10 @@ the ERP writes them (both come from the same ERP).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import polars as pl
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Discriminator, Field, Tag
 
 CUSTOMERS_SCHEMA = pl.Schema(
     {
@@ -66,6 +66,41 @@ class ErpCustomers(BaseModel):
 
 CustomerList = tuple[Customer, ...] | ErpCustomers
 """A channel's ``customers:`` option: a hand-typed list or a selection from the ERP."""
+
+
+def _customers_kind(value: object) -> str | None:
+    """``customers:`` is a list (typed by hand) or a mapping (a selection from the ERP)."""
+    if isinstance(value, dict | ErpCustomers):
+        return "erp"
+    return "list" if isinstance(value, list | tuple) else None
+
+
+def _distinct_ids(customers: tuple[Customer, ...]) -> tuple[Customer, ...]:
+    """No customer id (matched case-insensitively, as ERPs often do) stands for two."""
+    ids: dict[str, str] = {}
+    for customer in customers:
+        key = customer.id.casefold()
+        if key in ids:
+            msg = f"customers {ids[key]!r} and {customer.id!r}: the ids differ only in"
+            msg += " letter case or repeat"
+            raise ValueError(msg)
+        ids[key] = customer.id
+    return customers
+
+
+CustomersOption = Annotated[
+    Annotated[tuple[Customer, ...], AfterValidator(_distinct_ids), Tag("list")]
+    | Annotated[ErpCustomers, Tag("erp")],
+    Discriminator(
+        _customers_kind,
+        custom_error_type="customers",
+        custom_error_message="give a list of customers ({id, name, group}) or a selection "
+        "from the ERP ({from: erp, groups: [...], ids: [...], active_only: true})",
+    ),
+]
+"""The ``customers:`` option of a format priced per customer (BMEcat, the portal): a
+hand-typed list (ids distinct, case-insensitively) or ``{from: erp, ...}``, resolved when the
+channel is written (``golden.customers.select_customers``)."""
 
 
 def from_erp(options: Mapping[str, Any]) -> bool:

@@ -90,6 +90,10 @@ class WriteContext:
     """every price tier of the published products (``PRICE_TIERS_SCHEMA``), for B2B formats"""
     golden: Any
     """the published products' golden rows (for structural data: item groups, variant axes)"""
+    customer_tiers: Any = None
+    """``customer_tiers(customer_id, customer_group) -> frame``: one customer's effective tiers
+    out of ``tiers`` (``golden.pricing.effective_tiers``, the one precedence rule), for formats
+    priced per customer; None when the channel names no customers"""
 
 
 @dataclass(frozen=True)

@@ -45,7 +45,8 @@ class FeedFile:
     ``kind="baseline"`` the snapshot's breaker baseline (channel ``*``), or with
     ``kind="delta"`` a channel's changes since ``Manifest.delta_of`` (items added, changed and
     removed, in the channel's delta format), or with ``kind="serving"`` data the feed service
-    reads (e.g. the customer price tiers; channel ``*``), or with ``kind="rows"`` the channel's
+    loads (the price channel's customers, products and tiers for the price API, under
+    ``_prices/``; channel: the price channel), or with ``kind="rows"`` the channel's
     mapped rows as Parquet (``sku`` + target fields: what a preview or a delta compares with)."""
 
     channel: str

@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Collection
 from decimal import Decimal
+from typing import TypeVar
 
 import polars as pl
 
@@ -25,6 +26,7 @@ _MICRO = Decimal("0.000001")
 _NO_START = -(2**30)  # sort key of an open-ended valid_from: before any real date
 # Precedence of price types for one customer, most specific first (SAP access sequence).
 _LEVELS = {"customer": 0, "group": 1, "list": 2}
+Frame = TypeVar("Frame", pl.DataFrame, pl.LazyFrame)
 
 
 def classify_price_rows(
@@ -87,32 +89,35 @@ def list_prices(tiers: pl.LazyFrame, currencies: tuple[str, ...]) -> pl.LazyFram
     return base.group_by("sku").agg(columns).cast(types)  # type: ignore[arg-type]
 
 
-def customer_tiers(
-    tiers: pl.LazyFrame, customer_id: str, customer_group: str | None, currency: str
-) -> pl.LazyFrame:
-    """``sku, min_quantity, unit_price, price_type``: one customer's tier set in ``currency``.
+def effective_tiers(tiers: Frame, customer_id: str, customer_group: str | None) -> Frame:
+    """The rows of ``tiers`` (``PRICE_TIERS_SCHEMA`` columns, any currencies; other columns
+    ride along) that hold for one customer, sorted by sku, currency, min_quantity.
 
-    Per sku the whole tier set comes from the most specific level that has any tier: the
-    customer's own tiers, else its group's, else the list tiers; levels are never mixed (a
-    customer price for 1 piece does not inherit the list's 100-piece break). Sorted by sku,
-    min_quantity.
+    The one precedence rule every channel and the price API use, customer > group > list: per
+    sku and currency the whole tier set comes from the most specific level that has any tier for
+    this customer — its own ``customer`` tiers, else its group's ``group`` tiers, else the
+    ``list`` tiers. Levels are never mixed: a customer price for 1 piece does not inherit the
+    list's 100-piece break, which could be dearer than the customer's own price. Other
+    customers' and groups' tiers never count, nor do stray audience fields (a customer_id on a
+    list row). Vectorized: one level column and a per-(sku, currency) minimum over it, so it
+    serves a whole catalog (BMEcat, the portal) and a 5,000-sku request alike.
     """
-    own_price = (pl.col("price_type") == "customer") & (pl.col("customer_id") == customer_id)
-    group_price = pl.lit(False)
+    price_type = pl.col("price_type")
+    own = (price_type == "customer") & (pl.col("customer_id") == customer_id)
+    group = pl.lit(False)
     if customer_group is not None:
-        group = pl.col("customer_group") == customer_group
-        group_price = (pl.col("price_type") == "group") & group
+        group = (price_type == "group") & (pl.col("customer_group") == customer_group)
     level = (
-        pl.when(own_price)
+        pl.when(own.fill_null(False))
         .then(_LEVELS["customer"])
-        .when(group_price)
+        .when(group.fill_null(False))
         .then(_LEVELS["group"])
-        .when(pl.col("price_type") == "list")
+        .when(price_type == "list")
         .then(_LEVELS["list"])
     )
-    own = tiers.filter(pl.col("currency") == currency).with_columns(_level=level)
-    own = own.filter(pl.col("_level") == pl.col("_level").min().over("sku"))
-    return own.select("sku", "min_quantity", "unit_price", "price_type").sort("sku", "min_quantity")
+    leveled = tiers.with_columns(_level=level).filter(pl.col("_level").is_not_null())
+    chosen = leveled.filter(pl.col("_level") == pl.col("_level").min().over("sku", "currency"))
+    return chosen.drop("_level").sort("sku", "currency", "min_quantity")
 
 
 def _tier_key() -> list[pl.Expr]:

@@ -1,10 +1,11 @@
-"""Who may read which channel: per-channel bearer tokens and OIDC (JWT) bearer tokens.
+"""Who may read which channel, and whose prices: channel, customer and OIDC bearer tokens.
 
-A channel token is compared as its sha256 with ``hmac.compare_digest`` against every
-configured hash (the file holds hashes only). A JWT must be signed RS256 or ES256 with a key
-from the configured JWKS (URL or file), for the configured audience, by the configured issuer,
-and not expired; its channels claim names the channels it may read, its roles claim may make
-it an operator (every channel).
+A channel or customer token is compared as its sha256 with ``hmac.compare_digest`` against
+every configured hash (the file holds hashes only). A JWT must be signed RS256 or ES256 with a
+key from the configured JWKS (URL or file), for the configured audience, by the configured
+issuer, and not expired; its channels claim names the channels it may read, its roles claim may
+make it an operator (every channel), its customer claim (when configured) scopes it to one
+customer's prices.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from typing import Any
 
 import jwt
 
-from contracts.config import OidcConfig, ServeConfig
+from contracts.config import ChannelAccess, OidcConfig, ServeConfig
 
 log = logging.getLogger(__name__)
 
@@ -30,14 +31,24 @@ class AccessConfigError(ValueError):
 
 @dataclass(frozen=True)
 class Principal:
-    """Who is asking: the channels they may read (``everything``: an operator)."""
+    """Who is asking: the channels they may read (``everything``: an operator), and the one
+    customer whose prices they may ask for (None: not customer-scoped)."""
 
     name: str
     channels: frozenset[str]
     everything: bool = False
+    customer: str | None = None
 
     def may_read(self, channel: str) -> bool:
         return self.everything or channel in self.channels
+
+    def may_price(self, customer: str, channel: str) -> bool:
+        """Whether they may ask for ``customer``'s prices on the price ``channel``: a
+        customer-scoped principal for its own customer only; else an operator, or whoever may
+        read the channel (its catalogs hold every customer's prices anyway)."""
+        if self.customer is not None:
+            return customer == self.customer
+        return self.may_read(channel)
 
 
 def token_hash(token: str) -> str:
@@ -47,17 +58,37 @@ def token_hash(token: str) -> str:
 def channel_token_hashes(config: ServeConfig, env: Mapping[str, str]) -> dict[str, list[str]]:
     """channel -> the sha256 hashes of its tokens (configured hashes plus the plaintext of
     ``token_env`` variables, hashed now); a variable that is not set fails, naming it."""
-    found: dict[str, list[str]] = {}
-    for channel, access in config.channels.items():
-        hashes = list(access.token_sha256)
-        for name in access.token_env:
-            value = env.get(name)
-            if not value:
-                msg = f"serve.channels.{channel}.token_env: environment variable {name} is not set"
+    return {
+        channel: _hashes(access, env, f"serve.channels.{channel}")
+        for channel, access in config.channels.items()
+    }
+
+
+def customer_token_hashes(config: ServeConfig, env: Mapping[str, str]) -> dict[str, list[str]]:
+    """customer id -> the sha256 hashes of its tokens (``serve.prices.customers``); one token
+    for two customers fails, naming both."""
+    found = {
+        customer: _hashes(access, env, f"serve.prices.customers.{customer}")
+        for customer, access in config.prices.customers.items()
+    }
+    owners: dict[str, str] = {}
+    for customer, hashes in found.items():
+        for digest in hashes:
+            if owners.setdefault(digest, customer) != customer:
+                msg = f"serve.prices.customers: {owners[digest]!r} and {customer!r} share a token"
                 raise AccessConfigError(msg)
-            hashes.append(token_hash(value))
-        found[channel] = hashes
     return found
+
+
+def _hashes(access: ChannelAccess, env: Mapping[str, str], where: str) -> list[str]:
+    hashes = list(access.token_sha256)
+    for name in access.token_env:
+        value = env.get(name)
+        if not value:
+            msg = f"{where}.token_env: environment variable {name} is not set"
+            raise AccessConfigError(msg)
+        hashes.append(token_hash(value))
+    return hashes
 
 
 class OidcVerifier:
@@ -100,10 +131,12 @@ class OidcVerifier:
             leeway=config.leeway_seconds,
             options={"require": ["exp", "iss", "aud"]},
         )
+        customer = claims.get(config.customer_claim) if config.customer_claim else None
         return Principal(
             name=f"oidc:{claims.get('sub', '?')}",
             channels=frozenset(_names(claims.get(config.channels_claim))),
             everything=config.operator_role in _names(claims.get(config.roles_claim)),
+            customer=customer if isinstance(customer, str) and customer else None,
         )
 
 
@@ -121,6 +154,7 @@ class Access:
 
     def __init__(self, config: ServeConfig, env: Mapping[str, str]) -> None:
         self._hashes = channel_token_hashes(config, env)
+        self._customers = customer_token_hashes(config, env)
         self._oidc = OidcVerifier(config.oidc) if config.oidc is not None else None
 
     def principal(self, authorization: str | None) -> Principal | None:
@@ -140,10 +174,19 @@ class Access:
 
     def _channel_token(self, token: str) -> Principal | None:
         digest = token_hash(token)
-        channels = frozenset(
-            channel
-            for channel, hashes in self._hashes.items()
-            # no short-circuit: every hash is compared, in constant time each
-            if sum(hmac.compare_digest(digest, h) for h in hashes)
-        )
-        return Principal(name="token", channels=channels) if channels else None
+        channels = frozenset(_matching(digest, self._hashes))
+        customer = next(iter(_matching(digest, self._customers)), None)
+        if not channels and customer is None:
+            return None
+        name = "token" if customer is None else f"customer:{customer}"
+        return Principal(name=name, channels=channels, customer=customer)
+
+
+def _matching(digest: str, owners: Mapping[str, list[str]]) -> list[str]:
+    """The owners (channels, customers) one of whose hashes is ``digest``; no short-circuit:
+    every hash is compared, in constant time each."""
+    return [
+        owner
+        for owner, hashes in owners.items()
+        if sum(hmac.compare_digest(digest, h) for h in hashes)
+    ]

@@ -2,7 +2,7 @@
 
 Every feed route resolves the snapshot once (``LiveSnapshots.live`` or a pinned id) and answers
 from that object only; the response names it in ``X-Prism-Snapshot``. The price API
-(``POST /v1/prices``) is to be added as its own module's routes in ``routes()``.
+(``POST /v1/prices``) does the same with the live snapshot's price book (``serving.price_api``).
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from serving.access import Access, Principal
 from serving.live import LiveSnapshots, Snapshot, Watcher
 from serving.metrics import RequestCounter
 from serving.openapi import openapi_document
+from serving.price_api import PriceRoutes
 from serving.responses import SNAPSHOT_HEADER, error, file_response, json_response
 from sinks.snapshot_store import SnapshotStore
 
@@ -70,6 +71,7 @@ def create_app(
 
 def routes(service: Service) -> list[Route]:
     feeds = FeedRoutes(service)
+    prices = PriceRoutes(service.snapshots, service.access)
     return [
         Route("/healthz", feeds.healthz),
         Route("/metrics", feeds.metrics),
@@ -79,7 +81,7 @@ def routes(service: Service) -> list[Route]:
         Route("/v1/snapshots/{snapshot}/manifest", feeds.manifest),
         Route("/v1/snapshots/{snapshot}/channels/{channel}/feed", feeds.pinned_feed),
         Route("/v1/snapshots/{snapshot}/channels/{channel}/feed/{file}", feeds.pinned_feed),
-        # the price API (POST /v1/prices) goes here, from its own module
+        Route("/v1/prices", prices.prices, methods=["POST"]),
     ]
 
 

@@ -2,7 +2,8 @@
 
 A watcher thread looks at the ``current`` link every ``poll_seconds`` (one readlink); when it
 names another snapshot, that snapshot is loaded (manifest parsed, every file's size and sha256
-checked) and only then swapped in, by one reference assignment. A request takes the reference
+checked, its price data read into a ``PriceBook`` with its indexes) and only then swapped in,
+by one reference assignment. A request takes the reference
 once and reads its files from ``snapshots/<id>/`` (never through ``current``), so it sees one
 snapshot from start to end. A snapshot that does not load is logged and skipped; the previous
 one stays live.
@@ -17,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from contracts.snapshots import MANIFEST, SNAPSHOT_ID, Manifest, SnapshotError
+from serving.price_book import PriceBook, load_price_book
 from sinks.snapshot_store import SnapshotStore, sha256_of
 
 log = logging.getLogger(__name__)
@@ -31,19 +33,22 @@ class Snapshot:
     folder: Path
     etag: str
     """the manifest file's sha256 in quotes: the ETag of the manifest itself"""
+    prices: PriceBook | None = None
+    """the price API's data (live snapshots; None: not loaded, or the snapshot has none)"""
 
 
-def load_snapshot(store: SnapshotStore, snapshot_id: str) -> Snapshot:
-    """Parse and verify a sealed snapshot; ``SnapshotError`` naming what is wrong."""
+def load_snapshot(store: SnapshotStore, snapshot_id: str, *, prices: bool = False) -> Snapshot:
+    """Parse and verify a sealed snapshot, with its price book when ``prices`` (the live one:
+    pinned snapshots serve files only); ``SnapshotError`` naming what is wrong."""
+    folder = store.snapshot_dir(snapshot_id)
     try:
         manifest = store.verify(snapshot_id)
-        manifest_path = store.snapshot_dir(snapshot_id) / MANIFEST
-
-        digest = sha256_of(manifest_path)
+        digest = sha256_of(folder / MANIFEST)
     except OSError as error:
         msg = f"snapshot {snapshot_id}: unreadable ({error})"
         raise SnapshotError(msg) from None
-    return Snapshot(snapshot_id, manifest, store.snapshot_dir(snapshot_id), f'"{digest}"')
+    book = load_price_book(folder, manifest) if prices else None
+    return Snapshot(snapshot_id, manifest, folder, f'"{digest}"', book)
 
 
 class LiveSnapshots:
@@ -74,7 +79,7 @@ class LiveSnapshots:
             if live is not None and live.snapshot_id == target:
                 return live
             try:
-                loaded = load_snapshot(self.store, target)
+                loaded = load_snapshot(self.store, target, prices=True)
             except SnapshotError as error:
                 self._failed = target
                 self.load_failures += 1

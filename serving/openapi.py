@@ -8,6 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from serving.price_api import MAX_BODY
+from serving.price_quote import MAX_QUANTITY, MAX_SKU_LENGTH, MAX_SKUS
+
 ERROR = {"$ref": "#/components/schemas/Error"}
 SNAPSHOT_HEADER = {
     "X-Prism-Snapshot": {
@@ -30,7 +33,9 @@ def _errors(*statuses: int) -> dict[str, Any]:
         404: "no such snapshot, channel or file",
         409: "no delta from `since` to the live snapshot: fetch the full feed",
         410: "the snapshot is no longer kept",
+        413: f"the body is larger than {MAX_BODY} bytes",
         416: "the Range cannot be satisfied",
+        422: "the body is not a valid price request (`field` names what is wrong)",
         503: "no snapshot is live yet",
     }
     return {str(s): _json(ERROR, reasons[s]) for s in statuses}
@@ -95,6 +100,128 @@ def _feed_get(summary: str, *parameters: dict[str, Any], delta: bool = False) ->
     }
 
 
+def _nullable(schema: dict[str, Any]) -> dict[str, Any]:
+    return {"oneOf": [{"type": "null"}, schema]}
+
+
+_SKU = {"type": "string", "minLength": 1, "maxLength": MAX_SKU_LENGTH}
+_NULLABLE_DATE = {"type": ["string", "null"], "format": "date"}
+PRICE_SCHEMAS: dict[str, Any] = {
+    "PriceRequest": {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["customer", "skus"],
+        "properties": {
+            "customer": {"type": "string", "minLength": 1, "maxLength": MAX_SKU_LENGTH},
+            "skus": {
+                "type": "array",
+                "minItems": 1,
+                "maxItems": MAX_SKUS,
+                "description": "each a sku (1 piece), or {sku, quantity}: the pieces pick the "
+                "applicable tier; answered in this order, each entry once",
+                "items": {
+                    "oneOf": [
+                        _SKU,
+                        {
+                            "type": "object",
+                            "additionalProperties": False,
+                            "required": ["sku"],
+                            "properties": {
+                                "sku": _SKU,
+                                "quantity": {
+                                    "type": "integer",
+                                    "minimum": 1,
+                                    "maximum": MAX_QUANTITY,
+                                },
+                            },
+                        },
+                    ]
+                },
+            },
+            "currency": {
+                "type": ["string", "null"],
+                "description": "one of the price channel's currencies (default: its main one)",
+            },
+        },
+    },
+    "Price": {
+        "type": "object",
+        "required": ["min_quantity", "unit_price", "price_type"],
+        "properties": {
+            "min_quantity": {"type": "integer", "minimum": 1},
+            "unit_price": {
+                "type": "string",
+                "pattern": r"^-?[0-9]+\.[0-9]{6}$",
+                "description": "per piece, exact, 6 decimals",
+            },
+            "price_type": {"type": "string", "enum": ["customer", "group", "list"]},
+        },
+    },
+    "Tier": {
+        "allOf": [{"$ref": "#/components/schemas/Price"}],
+        "type": "object",
+        "required": ["valid_from", "valid_to"],
+        "properties": {"valid_from": _NULLABLE_DATE, "valid_to": _NULLABLE_DATE},
+    },
+    "PriceItem": {
+        "type": "object",
+        "required": [
+            "sku", "status", "quantity", "price", "tiers", "availability",
+            "availability_date", "availability_estimated",
+        ],
+        "properties": {
+            "sku": {"type": "string"},
+            "status": {"type": "string", "enum": ["priced", "unpriced", "unknown"]},
+            "quantity": {"type": "integer", "minimum": 1},
+            "price": _nullable({"$ref": "#/components/schemas/Price"}),
+            "tiers": {"type": "array", "items": {"$ref": "#/components/schemas/Tier"}},
+            "availability": {
+                "type": ["string", "null"],
+                "enum": ["in_stock", "backorder", "out_of_stock", None],
+            },
+            "availability_date": _NULLABLE_DATE,
+            "availability_estimated": {"type": ["boolean", "null"]},
+        },
+    },
+    "Prices": {
+        "type": "object",
+        "required": ["snapshot", "channel", "customer", "currency", "items"],
+        "properties": {
+            "snapshot": {"type": "string"},
+            "channel": {"type": "string"},
+            "customer": {"type": "string"},
+            "currency": {"type": "string"},
+            "items": {"type": "array", "items": {"$ref": "#/components/schemas/PriceItem"}},
+        },
+    },
+}  # fmt: skip
+
+
+def _prices_post() -> dict[str, Any]:
+    return {
+        "post": {
+            "summary": "a customer's prices for up to 10,000 skus, from the live snapshot: per "
+            "sku the effective tiers, the tier for the asked quantity and the availability",
+            "security": [{"channelToken": []}, {"customerToken": []}, {"oidc": []}],
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "application/json": {"schema": {"$ref": "#/components/schemas/PriceRequest"}}
+                },
+            },
+            "responses": {
+                "200": {
+                    **_json({"$ref": "#/components/schemas/Prices"}, "the prices"),
+                    "headers": SNAPSHOT_HEADER,
+                },
+                **_errors(401, 413, 422, 503),
+                "403": _json(ERROR, "the token may not ask for this customer's prices"),
+                "404": _json(ERROR, "no such customer on the price channel"),
+            },
+        }
+    }
+
+
 def openapi_document() -> dict[str, Any]:
     live = "the live snapshot's"
     return {
@@ -152,6 +279,7 @@ def openapi_document() -> dict[str, Any]:
             "/v1/snapshots/{snapshot}/channels/{channel}/feed/{file}": _feed_get(
                 "one file of a kept snapshot's feed of a channel", SNAPSHOT, CHANNEL, FILE
             ),
+            "/v1/prices": _prices_post(),
         },
         "components": {
             "schemas": {
@@ -159,10 +287,12 @@ def openapi_document() -> dict[str, Any]:
                     "type": "object",
                     "properties": {"error": {"type": "string"}},
                     "required": ["error"],
-                }
+                },
+                **PRICE_SCHEMAS,
             },
             "securitySchemes": {
                 "channelToken": {"type": "http", "scheme": "bearer"},
+                "customerToken": {"type": "http", "scheme": "bearer"},
                 "oidc": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"},
             },
         },

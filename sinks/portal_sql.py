@@ -1,12 +1,18 @@
 """B2B portal tables in a SQL database (SQLite file or PostgreSQL), swapped atomically per snapshot.
 
-Each snapshot is bulk-loaded into its own tables ``products__<s>`` and ``prices__<s>`` (``<s>``
-is the snapshot id lower-cased with ``-`` -> ``_``). The products table's columns are the
-channel's mapping (``sinks.formats.portal``) plus the availability columns; prices have fixed
-columns. Portal readers only ever query the views ``products``, ``prices``, ``availability``
-(``sku`` and the availability columns of the products table) and the one-row table
-``prism_snapshot`` (the live snapshot id); activation re-points all of them in ONE
-transaction, so a reader sees the old snapshot or the new one, never a mix or a half load.
+Each snapshot is bulk-loaded into its own tables ``products__<s>``, ``prices__<s>``,
+``customers__<s>`` and ``effective_prices__<s>`` (``<s>`` is the snapshot id lower-cased with
+``-`` -> ``_``). The products table's columns are the channel's mapping
+(``sinks.formats.portal``) plus the availability columns; the others have fixed columns:
+``prices`` every tier the portal carries, ``customers`` the channel's customers with their
+price group, ``effective_prices`` each of those customers' own tier set per sku and currency
+(resolved by ``golden.pricing.effective_tiers``, the rule BMEcat and the price API use, so no
+portal has to re-implement it). Portal readers only ever query the views ``products``,
+``prices``, ``availability`` (``sku`` and the availability columns of the products table),
+``customers``, ``effective_prices`` and the one-row table ``prism_snapshot`` (the live
+snapshot id); activation re-points all of them in ONE transaction, so a reader sees the old
+snapshot or the new one, never a mix or a half load. A snapshot loaded before customers and
+effective prices existed activates with both views empty.
 
 Money and decimals (``unit_price``, ``weight``, every decimal field) are exact and numeric:
 
@@ -23,11 +29,13 @@ Money and decimals (``unit_price``, ``weight``, every decimal field) are exact a
 
 Dates are ``DATE`` on PostgreSQL and ISO ``YYYY-MM-DD`` text on SQLite.
 
-Keys: ``products`` has the primary key ``sku`` (SQLite: a unique index on the NOT NULL column,
-since SQLite cannot add a primary key to a loaded table); ``prices`` is indexed for the portal's
-lookups: ``(sku, currency, min_quantity)``, ``(customer_group, currency, sku, min_quantity)``
-and ``(customer_id, currency, sku, min_quantity)`` (the last two partial: rows with a group or
-a customer). They are built after the bulk load (one sort instead of a b-tree insert per row),
+Keys: ``products`` has the primary key ``sku``, ``customers`` ``customer_id`` and
+``effective_prices`` ``(customer_id, currency, sku, min_quantity)`` (one price per customer,
+sku, currency and quantity break; SQLite: unique indexes on the NOT NULL columns, since SQLite
+cannot add a primary key to a loaded table); ``prices`` is indexed for the portal's lookups:
+``(sku, currency, min_quantity)``, ``(customer_group, currency, sku, min_quantity)`` and
+``(customer_id, currency, sku, min_quantity)`` (the last two partial: rows with a group or a
+customer). They are built after the bulk load (one sort instead of a b-tree insert per row),
 inside the load's transaction.
 
 Loading is bulk and in ONE transaction with the keys: PostgreSQL ``COPY ... FROM STDIN (FORMAT
@@ -66,9 +74,11 @@ from contracts.snapshots import check_snapshot_id
 
 log = logging.getLogger(__name__)
 
-VIEWS = ("products", "prices", "availability")
-TABLES = ("products", "prices")
+VIEWS = ("products", "prices", "availability", "customers", "effective_prices")
+TABLES = ("products", "prices", "customers", "effective_prices")
 """The views with a table of their own per snapshot (``availability`` reads ``products``)."""
+REQUIRED = ("products", "prices")
+"""The tables every loaded snapshot has (older ones have no customers or effective prices)."""
 LIVE_TABLE = "prism_snapshot"
 CHUNK_ROWS = 100_000
 ADVISORY_KEY = 0x5052_4953_4D00  # "PRISM": one advisory lock per database for switches
@@ -86,7 +96,7 @@ _SQLITE_PRAGMAS = (
 )
 _INGEST = Path(__file__).with_name("sqlite_ingest.py")
 _SNAPSHOT_TABLE = re.compile(
-    r"^(?P<view>products|prices|availability)__(?P<day>\d{8})t(?P<time>\d{6})z_(?P<run>[0-9a-f]{8})$"
+    r"^(?P<view>products|prices|availability|customers|effective_prices)__(?P<day>\d{8})t(?P<time>\d{6})z_(?P<run>[0-9a-f]{8})$"
 )
 
 
@@ -144,9 +154,26 @@ AVAILABILITY_COLUMNS = (
 
 
 def _columns(view: str) -> list[sa.Column[Any]]:
-    """The fixed columns of the ``prices`` and ``availability`` views (``products``' columns
-    are the channel's mapping: ``product_columns``)."""
+    """The fixed columns of every view but ``products`` (whose columns are the channel's
+    mapping: ``product_columns``)."""
     text, integer = sa.Text, sa.BigInteger
+    if view == "customers":
+        return [
+            sa.Column("customer_id", text, nullable=False),
+            sa.Column("customer_group", text),
+            sa.Column("name", text, nullable=False),
+        ]
+    if view == "effective_prices":
+        return [
+            sa.Column("customer_id", text, nullable=False),
+            sa.Column("sku", text, nullable=False),
+            sa.Column("currency", text, nullable=False),
+            sa.Column("min_quantity", integer, nullable=False),
+            sa.Column("unit_price", ExactDecimal, nullable=False),
+            sa.Column("price_type", text, nullable=False),
+            sa.Column("valid_from", sa.Date),
+            sa.Column("valid_to", sa.Date),
+        ]
     availability: list[sa.Column[Any]] = [
         sa.Column("available_qty", integer, nullable=False),
         sa.Column("availability", text, nullable=False),
@@ -202,8 +229,9 @@ def portal_table(
     Readers use it to get exact ``Decimal`` and ``date`` values on every database. The
     ``products`` columns are the channel's own: they are read from the database (``bind``),
     money columns typed ``ExactDecimal`` where the database cannot tell (SQLite's REAL). With
-    a SQLite ``bind`` the ``prices`` view also has ``unit_price_micros``. Stored tables are
-    read from the database (pass ``bind``); on SQLite their money is ``<name>_micros``.
+    a SQLite ``bind`` the ``prices`` and ``effective_prices`` views also have
+    ``unit_price_micros``. Stored tables are read from the database (pass ``bind``); on SQLite
+    their money is ``<name>_micros``.
     """
     if snapshot_id is not None:
         if bind is None:
@@ -211,7 +239,7 @@ def portal_table(
             raise ValueError(msg)
         return sa.Table(snapshot_table(view, snapshot_id), metadata, autoload_with=bind)
     sqlite = bind is not None and bind.dialect.name == "sqlite"
-    if view == "prices":
+    if view in ("prices", "effective_prices"):
         extra = [sa.Column(f"unit_price{MICROS}", sa.BigInteger, nullable=False)] if sqlite else []
         return sa.Table(view, metadata, *_columns(view), *extra)
     if view != "products":
@@ -231,22 +259,31 @@ def snapshot_table(view: str, snapshot_id: str) -> str:
 
 
 def load_portal_snapshot(
-    url: str, products: pl.DataFrame, prices: pl.DataFrame, snapshot_id: str
+    url: str,
+    products: pl.DataFrame,
+    prices: pl.DataFrame,
+    snapshot_id: str,
+    customers: pl.DataFrame | None = None,
+    effective_prices: pl.DataFrame | None = None,
 ) -> dict[str, int]:
     """Bulk-load one snapshot's tables with their keys (not yet visible to readers); return
     rows per view.
 
     ``products``: ``sku``, the channel's mapped fields and the availability columns
     (``AVAILABILITY_COLUMNS``), one row per product; ``prices``: the tiers the portal carries
-    (the prices view's columns). Loading the live snapshot again is refused; a failed load
-    leaves no tables behind.
+    (the prices view's columns); ``customers`` and ``effective_prices`` (None: empty): the
+    channel's customers and their effective tiers (those views' columns). Loading the live
+    snapshot again is refused; a failed load leaves no tables behind.
     """
     check_snapshot_id(snapshot_id)
     missing = [c for c in ("sku", *AVAILABILITY_COLUMNS) if c not in products.columns]
     if missing:
         msg = f"portal products lack the columns {missing}"
         raise PortalError(msg)
-    frames = {"products": products, "prices": prices.select(c.name for c in _columns("prices"))}
+    given = {"prices": prices, "customers": customers, "effective_prices": effective_prices}
+    frames = {"products": products} | {
+        view: _fixed_frame(view, frame) for view, frame in given.items()
+    }
     with _engine(url, create=True) as engine:
         if _live(engine) == snapshot_id:
             msg = f"portal snapshot {snapshot_id} is live; refusing to reload it"
@@ -266,6 +303,16 @@ def load_portal_snapshot(
         raise PortalError(msg) from error
     rows = {view: frame.height for view, frame in frames.items()}
     return {**rows, "availability": rows["products"]}
+
+
+def _fixed_frame(view: str, frame: pl.DataFrame | None) -> pl.DataFrame:
+    """``frame`` as the view's columns, in order (None: no rows)."""
+    names = [c.name for c in _columns(view)]
+    if frame is None:
+        types: dict[str, pl.DataType] = {"unit_price": MONEY, "min_quantity": pl.Int64()}
+        types |= {"valid_from": pl.Date(), "valid_to": pl.Date()}
+        return pl.DataFrame(schema={n: types.get(n, pl.String()) for n in names})
+    return frame.select(names)
 
 
 class LiveSnapshotMoved(PortalError):
@@ -288,7 +335,7 @@ def activate_portal_snapshot(
     """
     check_snapshot_id(snapshot_id)
     with _engine(url) as engine:
-        missing = [v for v in TABLES if not _has_table(engine, snapshot_table(v, snapshot_id))]
+        missing = [v for v in REQUIRED if not _has_table(engine, snapshot_table(v, snapshot_id))]
         if missing:
             msg = f"portal snapshot {snapshot_id} is not loaded (no tables for {missing})"
             raise PortalError(msg)
@@ -390,18 +437,27 @@ def _stored_table(
     return sa.Table(snapshot_table(view, snapshot_id), metadata, *columns)
 
 
-def _keys(products: sa.Table, prices: sa.Table, *, sqlite: bool) -> list[sa.ExecutableDDLElement]:
-    """The products key and the prices indexes of the portal's lookups (built after the load).
+def _keys(tables: dict[str, sa.Table], *, sqlite: bool) -> list[sa.ExecutableDDLElement]:
+    """The primary keys and the prices indexes of the portal's lookups (built after the load).
 
     A price lookup names the sku (a product page), or the customer or the customer group (a
     customer's price list), then the currency and the quantity break; the group and customer
     indexes hold only the rows that have one."""
-    key: sa.ExecutableDDLElement
-    if sqlite:
-        key = sa.schema.CreateIndex(sa.Index(f"pk_{products.name}", products.c.sku, unique=True))
-    else:
-        primary = sa.PrimaryKeyConstraint(products.c.sku, name=f"pk_{products.name}")
-        key = sa.schema.AddConstraint(primary)
+    keys = {
+        "products": ("sku",),
+        "customers": ("customer_id",),
+        "effective_prices": ("customer_id", "currency", "sku", "min_quantity"),
+    }
+    found: list[sa.ExecutableDDLElement] = []
+    for view, names in keys.items():
+        table = tables[view]
+        key = [table.c[n] for n in names]
+        if sqlite:
+            found.append(sa.schema.CreateIndex(sa.Index(f"pk_{table.name}", *key, unique=True)))
+        else:
+            primary = sa.PrimaryKeyConstraint(*key, name=f"pk_{table.name}")
+            found.append(sa.schema.AddConstraint(primary))
+    prices = tables["prices"]
     c = prices.c
     indexes = [sa.Index(f"ix_{prices.name}_sku", c.sku, c.currency, c.min_quantity)]
     for who in ("customer_group", "customer_id"):
@@ -409,7 +465,7 @@ def _keys(products: sa.Table, prices: sa.Table, *, sqlite: bool) -> list[sa.Exec
         columns = (c[who], c.currency, c.sku, c.min_quantity)
         name = f"ix_{prices.name}_{who}"
         indexes.append(sa.Index(name, *columns, sqlite_where=present, postgresql_where=present))
-    return [key, *(sa.schema.CreateIndex(index) for index in indexes)]
+    return [*found, *(sa.schema.CreateIndex(index) for index in indexes)]
 
 
 def _load_postgresql(conn: Connection, frames: dict[str, pl.DataFrame], snapshot_id: str) -> None:
@@ -421,7 +477,7 @@ def _load_postgresql(conn: Connection, frames: dict[str, pl.DataFrame], snapshot
     metadata.create_all(conn)
     for view, table in tables.items():
         _copy_postgresql(conn, table, frames[view])
-    for ddl in _keys(tables["products"], tables["prices"], sqlite=False):
+    for ddl in _keys(tables, sqlite=False):
         conn.execute(ddl)
     for table in tables.values():
         conn.exec_driver_sql(f"ANALYZE {conn.dialect.identifier_preparer.quote(table.name)}")
@@ -451,7 +507,7 @@ def _load_sqlite(path: Path, frames: dict[str, pl.DataFrame], snapshot_id: str) 
         for view in TABLES
     }
     before = [str(sa.schema.CreateTable(t).compile(dialect=dialect)) for t in tables.values()]
-    keys = _keys(tables["products"], tables["prices"], sqlite=True)
+    keys = _keys(tables, sqlite=True)
     after = [str(ddl.compile(dialect=dialect)) for ddl in keys]
     needed = int(sum(frame.estimated_size() for frame in frames.values()))
     with tempfile.TemporaryDirectory(prefix="prism-portal-", dir=_scratch(needed)) as folder:
@@ -540,12 +596,15 @@ def _live_table(metadata: sa.MetaData) -> sa.Table:
 def _view_query(conn: Connection, view: str, snapshot_id: str) -> sa.Select[Any]:
     """The view's SELECT over the snapshot's stored table: its columns as stored, and on SQLite
     each ``<name>_micros`` also as the numeric ``<name>``. ``availability`` reads the products
-    table (snapshots loaded before it did have an ``availability`` table of their own)."""
+    table (snapshots loaded before it did have an ``availability`` table of their own); a
+    snapshot loaded before customers and effective prices gets them empty."""
     inspector = sa.inspect(conn)
     source = snapshot_table(view, snapshot_id)
     names = None
     if view == "availability" and not inspector.has_table(source):
         source, names = snapshot_table("products", snapshot_id), ["sku", *AVAILABILITY_COLUMNS]
+    if view not in (*REQUIRED, "availability") and not inspector.has_table(source):
+        return _empty_query(view, sqlite=conn.dialect.name == "sqlite")
     names = names or [column["name"] for column in inspector.get_columns(source)]
     table = sa.table(source, *(sa.column(name) for name in names))
     exposed: list[Any] = []
@@ -555,6 +614,16 @@ def _view_query(conn: Connection, view: str, snapshot_id: str) -> sa.Select[Any]
             exposed.append(number.label(name.removesuffix(MICROS)))
         exposed.append(table.c[name])
     return sa.select(*exposed)
+
+
+def _empty_query(view: str, *, sqlite: bool) -> sa.Select[Any]:
+    """A SELECT of the view's columns, typed, that returns no rows."""
+    exposed: list[Any] = []
+    for column in _columns(view):
+        exposed.append(sa.cast(sa.null(), column.type).label(column.name))
+        if sqlite and isinstance(column.type, ExactDecimal):
+            exposed.append(sa.cast(sa.null(), sa.BigInteger).label(f"{column.name}{MICROS}"))
+    return sa.select(*exposed).where(sa.false())
 
 
 def _replace_view(conn: Connection, view: str, query: sa.Select[Any]) -> None:

@@ -2,7 +2,8 @@
 
 Element order and length limits follow ``bmecat_2005.xsd`` (BME e.V.); every file also
 validates against 2005.1. Each customer gets ``<file_name_for(id)>.xml`` with the products
-that have at least one of that customer's effective tiers (``effective_tiers``), in the
+that have at least one of that customer's effective tiers (``WriteContext.customer_tiers``:
+``golden.pricing.effective_tiers``, the rule the portal and the price API use too), in the
 channel's main currency: one ``PRODUCT_PRICE`` per tier, ascending by ``LOWER_BOUND``
 (= ``min_quantity``), ``net_list`` for list tiers and ``net_customer`` for group and customer
 tiers, per one ``C62`` (piece), amounts rounded half away from zero to two decimals. Tiers with
@@ -23,14 +24,12 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Iterator
-from typing import Annotated
 
 import polars as pl
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from contracts.customers import Customer, CustomerList, ErpCustomers
+from contracts.customers import Customer, CustomerList, CustomersOption, ErpCustomers
 from contracts.formats import FieldSpec, FormatSpec, WriteContext
-from contracts.golden import PRICE_TIERS_SCHEMA
 from contracts.snapshots import FeedFile
 from contracts.text import escape, escaped, file_name_for
 from sinks.xml_text import (
@@ -49,8 +48,6 @@ log = logging.getLogger(__name__)
 
 BMECAT_NS = "http://www.bmecat.org/bmecat/2005"
 PRICE_TYPES = {"list": "net_list", "group": "net_customer", "customer": "net_customer"}
-LEVELS = {"customer": 0, "group": 1, "list": 2}
-"""Precedence of the price types for one customer, most specific first."""
 # ISO 639-1 (our locales) -> ISO 639-2/T (BMEcat's dtLANG); every value is in the 2005 schema.
 LANGUAGES = {
     "ar": "ara", "bg": "bul", "ca": "cat", "cs": "ces", "da": "dan", "de": "deu", "el": "ell",
@@ -71,7 +68,6 @@ _ORDER_DETAILS = (
 _FOOTER = "</T_NEW_CATALOG>\n</BMECAT>\n"
 _MAX_SUPPLIER_PID, _MAX_MIME_SOURCE = 32, 255  # CATALOG_ID's 20: contracts.customers
 _ROW = "_row"
-TIER_COLUMNS = ("sku", "min_quantity", "unit_price", "price_type", "valid_from", "valid_to")
 
 
 # --- options -----------------------------------------------------------------------------------
@@ -85,28 +81,12 @@ class Supplier(BaseModel):
     """``SUPPLIER_NAME`` (cut to 50 characters)"""
 
 
-def _customers_kind(value: object) -> str | None:
-    """``customers:`` is a list (typed by hand) or a mapping (a selection from the ERP)."""
-    if isinstance(value, dict | ErpCustomers):
-        return "erp"
-    return "list" if isinstance(value, list | tuple) else None
-
-
 class Options(BaseModel):
     """Who the catalogs are from and for."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
     supplier: Supplier
-    customers: Annotated[
-        Annotated[tuple[Customer, ...], Field(min_length=1), Tag("list")]
-        | Annotated[ErpCustomers, Tag("erp")],
-        Discriminator(
-            _customers_kind,
-            custom_error_type="customers",
-            custom_error_message="give a list of customers ({id, name, group}) or a selection "
-            "from the ERP ({from: erp, groups: [...], ids: [...], active_only: true})",
-        ),
-    ] = Field(
+    customers: CustomersOption = Field(
         description="[{id, name, group}, ...] typed by hand, or {from: erp, groups, ids, "
         "active_only}: the ERP customer master's customers with their price groups"
     )
@@ -119,19 +99,15 @@ class Options(BaseModel):
     @field_validator("customers")
     @classmethod
     def _one_file_per_customer(cls, customers: CustomerList) -> CustomerList:
-        """Each customer's catalog is its own file, also on case-insensitive file systems, and
-        no customer id (matched case-insensitively, as ERPs often do) stands for two."""
+        """At least one customer, and each customer's catalog is its own file, also on
+        case-insensitive file systems."""
         if isinstance(customers, ErpCustomers):
             return customers
-        ids: dict[str, str] = {}
+        if not customers:
+            msg = "give at least one customer: each gets its own catalog"
+            raise ValueError(msg)
         files: dict[str, str] = {}
         for customer in customers:
-            key = customer.id.casefold()
-            if key in ids:
-                msg = f"customers {ids[key]!r} and {customer.id!r}: the ids differ only in"
-                msg += " letter case or repeat"
-                raise ValueError(msg)
-            ids[key] = customer.id
             file = f"{file_name_for(customer.id)}.xml"
             if file.casefold() in files:
                 msg = f"customers {files[file.casefold()]!r} and {customer.id!r} would share the"
@@ -209,10 +185,14 @@ def write(frame: pl.DataFrame, context: WriteContext) -> list[FeedFile]:
     language, currency = _language(settings.locale), settings.main_currency
     _check_products(frame)
     products = frame.with_row_index(_ROW)
-    tiers = _channel_tiers(context.tiers, currency, frame)
+    _check_tiers(context.tiers, frame)
+    if context.customer_tiers is None:
+        msg = "bmecat: no price resolution for the customers was given to the writer"
+        raise SinkInputError(msg)
     files = []
     for customer in options.customers:
-        own = effective_tiers(tiers, customer.id, customer.group)
+        own = context.customer_tiers(customer.id, customer.group)
+        own = own.filter(pl.col("currency") == currency)
         prices = _tiers_in_product_order(own, products)
         priced = _with_tiers(products, prices.get_column(_ROW))
         if skipped := products.height - priced.height:
@@ -227,51 +207,16 @@ def write(frame: pl.DataFrame, context: WriteContext) -> list[FeedFile]:
     return files
 
 
-def effective_tiers(
-    tiers: pl.DataFrame, customer_id: str, customer_group: str | None
-) -> pl.DataFrame:
-    """One customer's tiers (``TIER_COLUMNS``, sorted by sku, min_quantity) out of ``tiers``
-    (``PRICE_TIERS_SCHEMA`` rows in one currency).
-
-    Precedence customer > group > list: per sku, the whole tier set comes from the most
-    specific level that has any tier for this customer — its own ``customer`` tiers, else its
-    group's ``group`` tiers, else the ``list`` tiers. Levels are never mixed: a customer price
-    for 1 piece does not inherit the list's 100-piece break, which could be dearer than the
-    customer's own price. This is the rule ``golden.pricing.customer_tiers`` applies for the
-    B2B portal, so a customer sees the same prices in the catalog and the portal. Other
-    customers' and groups' tiers never count. Vectorized: one level column and a per-sku
-    minimum over it.
-    """
-    price_type = pl.col("price_type")
-    own = (price_type == "customer") & (pl.col("customer_id") == customer_id)
-    group = pl.lit(False)
-    if customer_group is not None:
-        group = (price_type == "group") & (pl.col("customer_group") == customer_group)
-    level = (
-        pl.when(own.fill_null(False))
-        .then(LEVELS["customer"])
-        .when(group.fill_null(False))
-        .then(LEVELS["group"])
-        .when(price_type == "list")
-        .then(LEVELS["list"])
-    )
-    leveled = tiers.with_columns(_level=level).filter(pl.col("_level").is_not_null())
-    chosen = leveled.filter(pl.col("_level") == pl.col("_level").min().over("sku"))
-    return chosen.select(TIER_COLUMNS).sort("sku", "min_quantity")
-
-
-def _channel_tiers(tiers: pl.DataFrame | None, currency: str, frame: pl.DataFrame) -> pl.DataFrame:
-    """The tiers of the frame's products in ``currency``; fails on tiers no catalog can hold."""
+def _check_tiers(tiers: pl.DataFrame | None, frame: pl.DataFrame) -> None:
+    """Fails on tiers of the frame's products no catalog can hold."""
     if tiers is None:
-        return pl.DataFrame(schema=PRICE_TIERS_SCHEMA)
-    tiers = tiers.filter(pl.col("currency") == currency)
+        return
     tiers = tiers.join(frame.select("sku"), on="sku", how="semi")
     require_values(tiers, ("sku", "min_quantity", "unit_price", "price_type"), "bmecat tiers")
     unknown = set(tiers.get_column("price_type").unique()) - set(PRICE_TYPES)
     if unknown:
         msg = f"bmecat tiers: unknown price_type {sorted(unknown)}, expected {list(PRICE_TYPES)}"
         raise SinkInputError(msg)
-    return tiers
 
 
 def _with_tiers(products: pl.DataFrame, tier_rows: pl.Series) -> pl.DataFrame:

@@ -4,9 +4,13 @@ Format ``sql``. The products table holds ``sku``, every mapped field (the column
 mapping: ``extensible``) and the availability columns; ``prices`` every tier the portal may
 carry (its ``price_types`` and ``currencies``: list, customer-group and customer prices with
 their quantity breaks and validity); ``availability`` one row per product (a view of the
-products table). Money and decimal fields are exact and numeric (``sinks.portal_sql``: NUMERIC
-on PostgreSQL, integer micro-units plus a numeric view column on SQLite). Loading goes into the
-snapshot's own tables; the publish switches the views to them in one transaction
+products table); ``customers`` the channel's ``customers`` option (typed, or from the ERP's
+customer master) and ``effective_prices`` each customer's own tiers per sku and currency, as
+``WriteContext.customer_tiers`` resolves them (customer > group > list, never mixed: what the
+customer's BMEcat catalog and the price API say), so no portal re-implements the precedence.
+Money and decimal fields are exact and numeric (``sinks.portal_sql``: NUMERIC on PostgreSQL,
+integer micro-units plus a numeric view column on SQLite). Loading goes into the snapshot's own
+tables; the publish switches the views to them in one transaction
 (``sinks.portal_sql``), so readers never see a half load. List fields are stored as text joined
 with ``" | "``.
 """
@@ -14,7 +18,9 @@ with ``" | "``.
 from __future__ import annotations
 
 import polars as pl
+from pydantic import BaseModel, ConfigDict, Field
 
+from contracts.customers import Customer, CustomersOption, ErpCustomers
 from contracts.formats import FieldSpec, FormatSpec, WriteContext
 from contracts.snapshots import FeedFile
 from sinks.portal_sql import AVAILABILITY_COLUMNS, load_portal_snapshot
@@ -47,6 +53,17 @@ PRESETS = {
 }
 
 
+class Options(BaseModel):
+    """Whose prices the portal resolves (none: its customers and effective prices are empty)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    customers: CustomersOption = Field(
+        default=(),
+        description="[{id, name, group}, ...] typed by hand, or {from: erp, groups, ids, "
+        "active_only}: the customers whose effective prices the portal gets",
+    )
+
+
 def write(frame: pl.DataFrame, context: WriteContext) -> list[FeedFile]:
     """Load the snapshot's tables; report them as ``kind="table"`` files."""
     url = context.settings.url
@@ -57,8 +74,46 @@ def write(frame: pl.DataFrame, context: WriteContext) -> list[FeedFile]:
     products = frame.with_columns(pl.col(lists).list.join(LIST_SEPARATOR))
     own = [c for c in AVAILABILITY_COLUMNS if c not in products.columns]
     products = pl.concat([products, context.golden.select(own)], how="horizontal")
-    counts = load_portal_snapshot(url, products, context.tiers, context.snapshot_id)
+    customers = _customers(context)
+    counts = load_portal_snapshot(
+        url,
+        products,
+        context.tiers,
+        context.snapshot_id,
+        customers=_customer_rows(customers),
+        effective_prices=_effective_prices(customers, context),
+    )
     return [FeedFile(context.channel, table, rows, kind="table") for table, rows in counts.items()]
+
+
+def _customers(context: WriteContext) -> tuple[Customer, ...]:
+    options = context.options
+    customers = options.customers if isinstance(options, Options) else ()
+    if isinstance(customers, ErpCustomers):
+        msg = "sql: the customers from the ERP were not resolved before writing"
+        raise ValueError(msg)
+    return customers
+
+
+def _customer_rows(customers: tuple[Customer, ...]) -> pl.DataFrame:
+    rows = [(c.id, c.group, c.name) for c in customers]
+    schema = {"customer_id": pl.String, "customer_group": pl.String, "name": pl.String}
+    return pl.DataFrame(rows, schema=schema, orient="row")
+
+
+def _effective_prices(
+    customers: tuple[Customer, ...], context: WriteContext
+) -> pl.DataFrame | None:
+    """Every customer's effective tiers, with its ``customer_id`` (None: no customers)."""
+    if not customers:
+        return None
+    if context.customer_tiers is None:
+        msg = "sql: no price resolution for the customers was given to the writer"
+        raise ValueError(msg)
+    return pl.concat(
+        context.customer_tiers(c.id, c.group).with_columns(customer_id=pl.lit(c.id))
+        for c in customers
+    )
 
 
 SPEC = FormatSpec(
@@ -68,6 +123,8 @@ SPEC = FormatSpec(
     writer=write,
     presets=PRESETS,
     public=False,
+    options=Options,
     target="sql",
     extensible=True,
+    notes=("customers (optional, as in bmecat): the customers and effective_prices tables",),
 )

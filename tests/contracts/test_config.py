@@ -61,6 +61,9 @@ def test_the_shipped_configuration_is_valid() -> None:
         (["serve"], {"channels": {"shop": {"token_env": ["lower"]}}}, "serve.channels.shop"),
         (["serve"], {"oidc": {"issuer": "i", "audience": "a"}}, "serve.oidc"),
         (["serve"], {"port": 70000}, "serve.port"),
+        (["serve"], {"prices": {"channel": "blog"}}, "serve.prices.channel: no such channel"),
+        (["serve"], {"prices": {"channel": "shop"}}, "serve.prices.channel: channel 'shop'"),
+        (["serve"], {"prices": {"customers": {"C1": {"token_env": ["x"]}}}}, "serve.prices"),
     ],
 )
 def test_an_invalid_file_names_the_key_path(path: list[str], value: object, expected: str) -> None:

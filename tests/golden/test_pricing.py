@@ -10,7 +10,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from contracts.golden import MONEY, PRICE_TIERS_SCHEMA
-from golden.pricing import classify_price_rows, customer_tiers, list_prices, price_tiers
+from golden.pricing import (
+    classify_price_rows,
+    effective_tiers,
+    list_prices,
+    price_tiers,
+)
 from sources.erp_files import PRICES_SCHEMA
 
 AS_OF = dt.date(2026, 6, 15)
@@ -260,22 +265,39 @@ GROUP = {"price_type": "group", "customer_group": "retail"}
         # another customer's or group's tiers do not count
         ([("1", 1, {**CUSTOMER, "customer_id": "C2"}), ("2", 1, {**GROUP, "customer_group": "x"}),
           ("10", 1, {})], [(1, "10", "list")]),
-        # a customer tier in another currency does not count
-        ([("9", 1, {**CUSTOMER, "currency": "USD"}), ("8", 1, GROUP)], [(1, "8", "group")]),
-        # a sku with only another currency has no tiers
-        ([("10", 1, {"currency": "USD"})], []),
+        # a stray audience field on a list tier changes nothing
+        ([("10", 1, {"customer_id": "C1"})], [(1, "10", "list")]),
+        ([], []),
     ],
 )  # fmt: skip
-def test_customer_tiers_take_the_most_specific_level(
+def test_effective_tiers_take_the_most_specific_level(
     rows: list[tuple[str, int, dict[str, Any]]], expected: list[tuple[int, str, str]]
 ) -> None:
     frame = tiers(*(price("A", a, i, min_quantity=q, **o) for i, (a, q, o) in enumerate(rows)))
-    result = customer_tiers(frame, "C1", "retail", "EUR").collect()
-    assert result.columns == ["sku", "min_quantity", "unit_price", "price_type"]
-    assert result.rows() == [("A", q, Decimal(p), t) for q, p, t in expected]
+    result = effective_tiers(frame, "C1", "retail").collect()
+    assert result.columns == list(PRICE_TIERS_SCHEMA)
+    assert result.select("min_quantity", "unit_price", "price_type").rows() == [
+        (q, Decimal(p), t) for q, p, t in expected
+    ]
 
 
-def test_customer_tiers_are_chosen_per_sku_and_sorted() -> None:
+def test_effective_tiers_are_chosen_per_currency() -> None:
+    frame = tiers(
+        price("A", "9", 2, **{**CUSTOMER, "currency": "USD"}),
+        price("A", "8", 3, **GROUP),
+        price("A", "10", 4),
+        price("A", "11", 5, currency="USD"),
+        price("B", "12", 6, currency="USD"),
+    )
+    result = effective_tiers(frame, "C1", "retail").collect()
+    assert result.select("sku", "currency", "unit_price", "price_type").rows() == [
+        ("A", "EUR", Decimal(8), "group"),
+        ("A", "USD", Decimal(9), "customer"),
+        ("B", "USD", Decimal(12), "list"),
+    ]
+
+
+def test_effective_tiers_are_chosen_per_sku_and_sorted() -> None:
     frame = tiers(
         price("B", "10", 2),
         price("B", "9", 3, min_quantity=10),
@@ -284,8 +306,8 @@ def test_customer_tiers_are_chosen_per_sku_and_sorted() -> None:
         price("C", "5", 6, **CUSTOMER),
         price("C", "6", 7, **GROUP),
     )
-    result = customer_tiers(frame, "C1", "retail", "EUR").collect()
-    assert result.rows() == [
+    result = effective_tiers(frame.collect(), "C1", "retail")
+    assert result.select("sku", "min_quantity", "unit_price", "price_type").rows() == [
         ("A", 1, Decimal(8), "group"),
         ("B", 1, Decimal(10), "list"),
         ("B", 10, Decimal(9), "list"),
@@ -294,6 +316,6 @@ def test_customer_tiers_are_chosen_per_sku_and_sorted() -> None:
 
 
 def test_a_customer_without_group_falls_back_to_list() -> None:
-    frame = tiers(price("A", "8", 2, **GROUP), price("A", "10", 3))
-    result = customer_tiers(frame, "C1", None, "EUR").collect()
-    assert result.rows() == [("A", 1, Decimal(10), "list")]
+    frame = tiers(price("A", "8", 2, **GROUP), price("A", "10", 3), price("B", "6", 4, **GROUP))
+    result = effective_tiers(frame, "C1", None).collect()
+    assert result.select("sku", "unit_price", "price_type").rows() == [("A", Decimal(10), "list")]

@@ -1,5 +1,6 @@
-"""A publish directory written with the real SnapshotStore, and ``prism serve``'s app run by
-uvicorn on 127.0.0.1 (a free port) in a background thread."""
+"""A publish directory written with the real SnapshotStore (optionally with price data, as the
+price channel ``b2b`` would publish it), and ``prism serve``'s app run by uvicorn on 127.0.0.1
+(a free port) in a background thread."""
 
 from __future__ import annotations
 
@@ -11,14 +12,19 @@ import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 
+import polars as pl
 import uvicorn
+from factories import price_tiers, tier
 from starlette.applications import Starlette
 
 from contracts.config import ServeConfig
+from contracts.customers import Customer
 from contracts.snapshots import FeedFile, Manifest
 from serving.app import Service, create_app
+from sinks.price_data import write_price_data
 from sinks.snapshot_store import SnapshotStore
 
 FIRST = "20261122T195600Z-00000001"
@@ -26,6 +32,45 @@ SECOND = "20261123T195600Z-00000002"
 SHOP_TOKEN = "shop-secret-token"
 B2B_TOKEN = "b2b-secret-token"
 CHANNELS = ["shop", "b2b"]
+CUSTOMERS = (
+    Customer(id="C1", name="Baumarkt Nord", group="retail"),
+    Customer(id="C2", name="Industrie Süd", group="wholesale"),
+    Customer(id="C3", name="Einzelkunde"),
+)
+"""The price channel b2b's customers: C1 has own and group prices, C2 own ones from 5 pieces
+up, C3 no group (list prices only)."""
+
+
+def availability() -> pl.DataFrame:
+    """The b2b channel's products: A1 and D4 in stock, B2 on backorder, C3 sold out."""
+    return pl.DataFrame(
+        {
+            "sku": ["A1", "B2", "C3", "D4"],
+            "availability": ["in_stock", "backorder", "out_of_stock", "in_stock"],
+            "availability_date": [None, dt.date(2026, 12, 24), None, None],
+            "availability_estimated": [False, True, None, False],
+        }
+    )
+
+
+def b2b_tiers(offset: Decimal = Decimal(0)) -> pl.DataFrame:
+    """The b2b channel's tiers (every price raised by ``offset``): C3 has none, D4 only USD."""
+    until = dt.date(2026, 12, 31)
+    rows = [
+        ("A1", "10", 1, {}),
+        ("A1", "9.5", 10, {}),
+        ("A1", "9", 100, {}),
+        ("A1", "9.7", 1, {"price_type": "group", "customer_group": "retail"}),
+        ("A1", "9.2", 50, {"price_type": "group", "customer_group": "retail"}),
+        ("A1", "9.1", 1, {"price_type": "customer", "customer_id": "C1", "valid_to": until}),
+        ("A1", "11", 1, {"currency": "USD"}),
+        ("B2", "5.123456", 1, {}),
+        ("B2", "4", 5, {"price_type": "customer", "customer_id": "C2"}),
+        ("D4", "3", 1, {"currency": "USD"}),
+    ]
+    return price_tiers(
+        *(tier(s, str(Decimal(a) + offset), min_quantity=q, **o) for s, a, q, o in rows)
+    )
 
 
 def sha(text: str) -> str:
@@ -44,10 +89,17 @@ def publish(
     lines: int = 2000,
     delta_of: str | None = None,
     activate: bool = True,
+    prices: Decimal | None = None,
 ) -> Manifest:
     """Stage, seal and (optionally) activate a snapshot: shop and b2b feeds, a delta for shop
-    when ``delta_of`` is given, and a baseline file only operators see."""
+    when ``delta_of`` is given, and a baseline file only operators see; with ``prices`` also
+    the price data of the price channel b2b (``b2b_tiers(prices)``)."""
     files = []
+    if prices is not None:
+        staging = store.staging_dir(snapshot_id)
+        files += write_price_data(
+            staging, "b2b", ("EUR", "USD"), CUSTOMERS, availability(), b2b_tiers(prices)
+        )
     for channel in CHANNELS:
         folder = store.channel_dir(snapshot_id, channel)
         (folder / "products.csv").write_text(feed_text(snapshot_id, lines), encoding="utf-8")

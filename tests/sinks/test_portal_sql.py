@@ -53,16 +53,22 @@ def channel(url: str) -> str:
 
 
 def load(
-    url: str, snapshot_id: str, *rows: dict[str, Any], prices: pl.DataFrame | None = None
+    url: str,
+    snapshot_id: str,
+    *rows: dict[str, Any],
+    prices: pl.DataFrame | None = None,
+    **options: Any,
 ) -> dict[str, int]:
     """Load a snapshot the way a run does: the ``sql`` format's mapping (its ``portal``
-    preset) over the golden rows, then its writer; returns rows per table."""
+    preset) over the golden rows, then its writer; returns rows per table. ``options`` go
+    into the channel's configuration."""
     portal = {
         "format": "sql",
         "url": url,
         "locale": "de_DE",
         "currencies": ["EUR", "USD"],
         "price_types": ["list", "group"],
+        **options,
     }
     config = config_with({"portal": portal})
     tiers_ = tiers() if prices is None else prices
@@ -137,7 +143,13 @@ def test_products_prices_and_availability_round_trip_exactly(
         available_qty=0,
     )
     counts = load(channel, FIRST, product("A1"), variant)
-    assert counts == {"products": 2, "prices": 3, "availability": 2}
+    assert counts == {
+        "products": 2,
+        "prices": 3,
+        "availability": 2,
+        "customers": 0,
+        "effective_prices": 0,
+    }
     assert live_portal_snapshot(channel) is None
     activate_portal_snapshot(channel, FIRST)
     assert live_portal_snapshot(channel) == FIRST
@@ -173,6 +185,57 @@ def test_products_prices_and_availability_round_trip_exactly(
         "availability_estimated": True,
         "lead_time_days": 3,
     }
+
+
+def test_each_customer_gets_its_effective_prices(channel: str, reader: sa.Engine) -> None:
+    """Per customer, sku and currency the most specific level's tiers, never mixed; a customer
+    without a group gets list prices; the view's money is exact like the prices'."""
+    customers = [
+        {"id": "C1000", "name": "Baumarkt Nord", "group": "retail"},
+        {"id": "C2000", "name": "Industrie Süd", "group": "wholesale"},
+        {"id": "C9", "name": "Einzelkunde"},
+    ]
+    prices = price_tiers(
+        tier("A1", "9.50"),
+        tier("A1", "8.25", min_quantity=100),
+        tier("A1", "0.000001", price_type="group", customer_group="retail", min_quantity=10),
+        tier("A1", "9", currency="USD"),
+        tier("B2", "19.999999", valid_to=dt.date(2026, 12, 31)),
+        tier("B2", "1.5", price_type="customer", customer_id="C1000"),
+        tier("B2", "7", price_type="group", customer_group="wholesale"),
+    )
+    all_types = ["list", "group", "customer"]
+    counts = load(
+        channel, FIRST, *products_of("A1", "B2"), prices=prices, customers=customers,
+        price_types=all_types,
+    )  # fmt: skip
+    assert (counts["customers"], counts["effective_prices"]) == (3, 11)
+    activate_portal_snapshot(channel, FIRST)
+
+    assert rows(reader, "customers", "customer_id") == [
+        {"customer_id": "C1000", "customer_group": "retail", "name": "Baumarkt Nord"},
+        {"customer_id": "C2000", "customer_group": "wholesale", "name": "Industrie Süd"},
+        {"customer_id": "C9", "customer_group": None, "name": "Einzelkunde"},
+    ]
+    found = rows(reader, "effective_prices", "customer_id", "sku", "currency", "min_quantity")
+    columns = ("customer_id", "sku", "currency", "min_quantity", "unit_price", "price_type")
+    assert [tuple(r[c] for c in columns) for r in found] == [
+        ("C1000", "A1", "EUR", 10, Decimal("0.000001"), "group"),
+        ("C1000", "A1", "USD", 1, Decimal(9), "list"),
+        ("C1000", "B2", "EUR", 1, Decimal("1.5"), "customer"),
+        ("C2000", "A1", "EUR", 1, Decimal("9.5"), "list"),
+        ("C2000", "A1", "EUR", 100, Decimal("8.25"), "list"),
+        ("C2000", "A1", "USD", 1, Decimal(9), "list"),
+        ("C2000", "B2", "EUR", 1, Decimal(7), "group"),
+        ("C9", "A1", "EUR", 1, Decimal("9.5"), "list"),
+        ("C9", "A1", "EUR", 100, Decimal("8.25"), "list"),
+        ("C9", "A1", "USD", 1, Decimal(9), "list"),
+        ("C9", "B2", "EUR", 1, Decimal("19.999999"), "list"),
+    ]
+    assert (found[-1]["valid_from"], found[-1]["valid_to"]) == (
+        dt.date(2026, 1, 1),
+        dt.date(2026, 12, 31),
+    )
 
 
 def test_money_is_numeric_in_sql_and_exact(channel: str, reader: sa.Engine) -> None:
@@ -238,12 +301,24 @@ def test_products_are_keyed_by_sku_and_prices_indexed_for_lookups(
         f"ix_{prices}_customer_group": (["customer_group", *lookup], False),
         f"ix_{prices}_customer_id": (["customer_id", *lookup], False),
     }
+    primary = {
+        products: ["sku"],
+        snapshot_table("customers", FIRST): ["customer_id"],
+        snapshot_table("effective_prices", FIRST): [
+            "customer_id", "currency", "sku", "min_quantity",
+        ],
+    }  # fmt: skip
+    for table, columns in primary.items():
+        if channel.startswith("sqlite"):
+            keys = {
+                i["name"]: (i["column_names"], i["unique"]) for i in inspector.get_indexes(table)
+            }
+            assert keys == {f"pk_{table}": (columns, True)}
+        else:
+            key = inspector.get_pk_constraint(table)
+            assert (key["name"], key["constrained_columns"]) == (f"pk_{table}", columns)
     if not channel.startswith("sqlite"):
-        key = inspector.get_pk_constraint(products)
-        assert (key["name"], key["constrained_columns"]) == (f"pk_{products}", ["sku"])
         return
-    keys = {i["name"]: (i["column_names"], i["unique"]) for i in inspector.get_indexes(products)}
-    assert keys == {f"pk_{products}": (["sku"], True)}
     with reader.connect() as conn:
         for where, index in (
             ("sku = 'A1' AND currency = 'EUR'", "sku"),
@@ -252,6 +327,24 @@ def test_products_are_keyed_by_sku_and_prices_indexed_for_lookups(
         ):
             plan = conn.exec_driver_sql(f"EXPLAIN QUERY PLAN SELECT * FROM prices WHERE {where}")
             assert f"ix_{prices}_{index}" in " ".join(str(row[-1]) for row in plan), where
+
+
+def test_a_snapshot_loaded_before_customers_activates_with_them_empty(
+    channel: str, reader: sa.Engine
+) -> None:
+    """A rollback to a snapshot loaded before customers and effective prices existed."""
+    load(channel, FIRST, product("A1"), customers=[{"id": "C1", "name": "Kunde"}])
+    metadata = sa.MetaData()
+    old = [sa.Table(snapshot_table(v, FIRST), metadata) for v in ("customers", "effective_prices")]
+    with reader.begin() as conn:
+        metadata.drop_all(conn, tables=old)
+    activate_portal_snapshot(channel, FIRST)
+    assert skus(reader) == ["A1"]
+    assert rows(reader, "customers", "customer_id") == []
+    assert rows(reader, "effective_prices", "customer_id") == []
+    with reader.connect() as conn:
+        empty = conn.execute(sa.text("SELECT count(*) FROM effective_prices WHERE unit_price > 0"))
+        assert empty.scalar_one() == 0
 
 
 def test_a_duplicate_sku_fails_the_load_with_nothing_left(channel: str, reader: sa.Engine) -> None:
@@ -279,7 +372,7 @@ def test_snapshots_switch_and_old_ones_are_dropped_but_never_the_live_one(
     assert live_portal_snapshot(channel) == SECOND
     assert skus(reader) == ["A1", "B2"]
     assert not any(FIRST.lower()[:8] in name for name in tables(reader) if "__" in name)
-    assert len([name for name in tables(reader) if "__" in name]) == 2  # products, prices
+    assert len([name for name in tables(reader) if "__" in name]) == 4  # one snapshot's
 
 
 def test_reader_sees_the_old_snapshot_until_activation_commits(

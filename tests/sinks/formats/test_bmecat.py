@@ -3,6 +3,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from decimal import Decimal
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ from pydantic import ValidationError
 from contracts.config import ChannelConfig
 from contracts.formats import WriteContext
 from contracts.snapshots import FeedFile
+from golden.pricing import effective_tiers
 from sinks.formats import bmecat
 from sinks.formats.bmecat import (
     BMECAT_NS,
@@ -22,9 +24,7 @@ from sinks.formats.bmecat import (
     LANGUAGES,
     PRESETS,
     SPEC,
-    TIER_COLUMNS,
     Options,
-    effective_tiers,
     write,
 )
 from sinks.xml_text import SinkInputError
@@ -108,6 +108,7 @@ def context(
         created=created,
         tiers=tier_rows,
         golden=None,
+        customer_tiers=partial(effective_tiers, tier_rows),
     )
 
 
@@ -379,66 +380,6 @@ def test_the_customers_own_tiers_win_and_levels_are_not_mixed(tmp_path: Path) ->
     assert prices(found["C3"]) == [("net_list", "10.00", "EUR", "1")]
 
 
-CUSTOMER_TIER = {"price_type": "customer", "customer_id": "C1"}
-GROUP_TIER = {"price_type": "group", "customer_group": "retail"}
-
-
-@pytest.mark.parametrize(
-    ("rows", "expected"),
-    [
-        # customer beats group beats list, and the levels are never mixed
-        (
-            [("9", 1, CUSTOMER_TIER), ("8", 1, GROUP_TIER), ("7", 100, GROUP_TIER),
-             ("10", 1, {}), ("6", 50, {})],
-            [(1, "9", "customer")],
-        ),
-        ([("8", 1, GROUP_TIER), ("7", 100, GROUP_TIER), ("10", 1, {})],
-         [(1, "8", "group"), (100, "7", "group")]),
-        ([("6", 50, {}), ("10", 1, {})], [(1, "10", "list"), (50, "6", "list")]),
-        # another customer's or group's tiers do not count
-        ([("1", 1, {**CUSTOMER_TIER, "customer_id": "C2"}),
-          ("2", 1, {**GROUP_TIER, "customer_group": "x"}), ("10", 1, {})],
-         [(1, "10", "list")]),
-        # a stray audience field on a list tier changes nothing
-        ([("10", 1, {"customer_id": "C1"})], [(1, "10", "list")]),
-        ([], []),
-    ],
-)  # fmt: skip
-def test_effective_tiers_take_the_most_specific_level(
-    rows: list[tuple[str, int, dict[str, Any]]], expected: list[tuple[int, str, str]]
-) -> None:
-    frame = tiers(*(tier("A", a, min_quantity=q, **o) for a, q, o in rows))
-    result = effective_tiers(frame, "C1", "retail")
-    assert result.columns == list(TIER_COLUMNS)
-    assert result.select("min_quantity", "unit_price", "price_type").rows() == [
-        (q, Decimal(p), t) for q, p, t in expected
-    ]
-
-
-def test_effective_tiers_per_sku_and_without_a_group() -> None:
-    frame = tiers(
-        tier("B", "10"),
-        tier("B", "9", min_quantity=10),
-        tier("A", "8", **GROUP_TIER),
-        tier("A", "10"),
-        tier("C", "5", **CUSTOMER_TIER),
-        tier("C", "6", **GROUP_TIER),
-    )
-    assert effective_tiers(frame, "C1", "retail").select(
-        "sku", "min_quantity", "unit_price", "price_type"
-    ).rows() == [
-        ("A", 1, Decimal(8), "group"),
-        ("B", 1, Decimal(10), "list"),
-        ("B", 10, Decimal(9), "list"),
-        ("C", 1, Decimal(5), "customer"),
-    ]
-    assert effective_tiers(frame, "C9", None).select("sku", "price_type").rows() == [
-        ("A", "list"),
-        ("B", "list"),
-        ("B", "list"),
-    ]
-
-
 def test_validity_dates_group_the_price_details(
     tmp_path: Path, schema_2005: etree.XMLSchema, schema_2005_1: etree.XMLSchema
 ) -> None:
@@ -692,6 +633,13 @@ def test_a_channel_without_options_fails(tmp_path: Path) -> None:
     ctx = context(tmp_path, tiers())
     ctx = WriteContext(**{**ctx.__dict__, "options": None})
     with pytest.raises(SinkInputError, match="supplier and customers"):
+        write(products(product("A1")), ctx)
+
+
+def test_a_writer_without_the_price_resolution_fails(tmp_path: Path) -> None:
+    ctx = context(tmp_path, tiers(tier("A1", "1")))
+    ctx = WriteContext(**{**ctx.__dict__, "customer_tiers": None})
+    with pytest.raises(SinkInputError, match="no price resolution"):
         write(products(product("A1")), ctx)
 
 
