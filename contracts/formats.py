@@ -90,6 +90,9 @@ class WriteContext:
     """every price tier of the published products (``PRICE_TIERS_SCHEMA``), for B2B formats"""
     golden: Any
     """the published products' golden rows (for structural data: item groups, variant axes)"""
+    left_out: Any = None
+    """B2B formats with customers: the products each customer's assortment leaves out
+    (``mapping.assortments.LEFT_OUT_SCHEMA``: customer_id, sku, rule); None: none"""
 
 
 @dataclass(frozen=True)
