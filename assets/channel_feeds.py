@@ -6,17 +6,21 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import NamedTuple
 
 import polars as pl
 from pydantic import BaseModel
 
 from contracts.config import ChannelConfig
-from contracts.customers import ErpCustomers
+from contracts.customers import Customer, ErpCustomers
 from contracts.formats import FormatSpec, WriteContext
 from contracts.snapshots import FeedFile
+from contracts.text import file_name_for
 from golden.customers import CustomerSelectionError, select_customers
+from mapping import assortments
 from mapping.compile import CompiledChannel
 from mapping.view import ChannelView
+from quality.quarantine import catalog_accounting
 
 ROWS_FOLDER = "_rows"
 """In every snapshot: each channel's mapped rows as Parquet (``kind="rows"``), what
@@ -72,6 +76,16 @@ def resolved_options(
     return options.model_copy(update={"customers": chosen})
 
 
+class WrittenFeed(NamedTuple):
+    """A channel's files, and per customer the products its assortment left out of its
+    catalog (``LEFT_OUT_SCHEMA``; no rows without customer assortments) with each catalog's
+    accounting (``quality.quarantine.catalog_accounting``; no rows without customers)."""
+
+    files: list[FeedFile]
+    left_out: pl.DataFrame
+    catalogs: pl.DataFrame
+
+
 def write_channel_feed(
     view: ChannelView,
     compiled: CompiledChannel,
@@ -80,7 +94,7 @@ def write_channel_feed(
     snapshot_id: str,
     created: dt.datetime,
     customers: pl.DataFrame | None = None,
-) -> list[FeedFile]:
+) -> WrittenFeed:
     """Write the channel's publishable ``view`` into ``folder`` (its staging folder); return
     its files (a SQL format's tables as ``kind="table"``). ``tiers`` are all valid tiers,
     ``customers`` the ERP's customer master (for ``customers: {from: erp}``)."""
@@ -88,14 +102,29 @@ def write_channel_feed(
     own = channel_tiers(tiers, compiled.channel, spec).join(
         view.frame.select("sku"), on="sku", how="semi"
     )
+    options = resolved_options(view.name, compiled.options, customers)
+    chosen = getattr(options, "customers", None)
+    buyers: tuple[Customer, ...] = chosen if isinstance(chosen, tuple) else ()
+    left_out = assortments.left_out(view.golden, compiled, buyers)
     context = WriteContext(
         channel=view.name,
         settings=compiled.channel,
-        options=resolved_options(view.name, compiled.options, customers),
+        options=options,
         folder=folder,
         snapshot_id=snapshot_id,
         created=created,
         tiers=own,
         golden=view.golden,
+        left_out=left_out if left_out.height else None,
     )
-    return spec.writer(view.frame, context)
+    files = spec.writer(view.frame, context)
+    catalogs = catalog_accounting(
+        view.frame.height, _catalog_rows(files, buyers), left_out, assortments.RULES
+    )
+    return WrittenFeed(files, left_out, catalogs)
+
+
+def _catalog_rows(files: list[FeedFile], customers: tuple[Customer, ...]) -> dict[str, int]:
+    """Customer id -> products in its catalog (the file named for it: ``<id>.xml[.gz]``)."""
+    by_name = {Path(f.path).name.split(".xml")[0]: f.rows for f in files if f.kind == "file"}
+    return {c.id: by_name[file_name_for(c.id)] for c in customers}

@@ -20,6 +20,7 @@ from mapping.compile import CompiledChannel, compile_filters
 
 LEFT_OUT_SCHEMA = pl.Schema({"customer_id": pl.String(), "sku": pl.String(), "rule": pl.String()})
 """One row per (customer, product its assortment leaves out); ``rule`` names the reason."""
+RULES = ("filtered_by_include", "filtered_by_exclude", "filtered_by_completeness")
 
 
 def left_out(

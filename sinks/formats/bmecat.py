@@ -211,7 +211,7 @@ def write(frame: pl.DataFrame, context: WriteContext) -> list[FeedFile]:
     (``OPEN_CATALOGS`` at a time). Ten catalogs then cost one rendering plus ten price sections
     and the bytes of ten files, instead of ten renderings.
     """
-    options = _options(context)
+    options, customers = _options(context)
     settings = context.settings
     language, currency = _language(settings.locale), settings.main_currency
     _check_products(frame)
@@ -225,7 +225,7 @@ def write(frame: pl.DataFrame, context: WriteContext) -> list[FeedFile]:
             compressed_name(f"{file_name_for(customer.id)}.xml", options.compress),
             _assortment(products, context.left_out, customer.id),
         )
-        for customer in options.customers
+        for customer in customers
     ]
     for start in range(0, len(catalogs), OPEN_CATALOGS):
         batch = catalogs[start : start + OPEN_CATALOGS]
@@ -264,7 +264,8 @@ class _Catalog:
         return 0 if self.allowed is None else self.allowed.len() - int(self.allowed.sum())
 
 
-def _options(context: WriteContext) -> Options:
+def _options(context: WriteContext) -> tuple[Options, tuple[Customer, ...]]:
+    """The channel's options and its customers (resolved from the ERP before writing)."""
     options = context.options
     if not isinstance(options, Options):
         msg = "bmecat: the channel needs its supplier and customers (format options)"
@@ -272,7 +273,7 @@ def _options(context: WriteContext) -> Options:
     if isinstance(options.customers, ErpCustomers):
         msg = "bmecat: the customers from the ERP were not resolved before writing"
         raise SinkInputError(msg)
-    return options
+    return options, options.customers
 
 
 def _assortment(
