@@ -26,6 +26,7 @@ from contextlib import ExitStack
 from dataclasses import dataclass
 from typing import Annotated, BinaryIO, Literal
 
+import numpy as np
 import polars as pl
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator
 
@@ -44,7 +45,7 @@ from sinks.xml_text import (
     money,
     require_values,
     required_element,
-    text_bytes,
+    text_buffer,
     truncated,
 )
 
@@ -206,10 +207,10 @@ def write(frame: pl.DataFrame, context: WriteContext) -> list[FeedFile]:
     """One catalog per customer of ``context.options``; rows = products written to it.
 
     Customers differ only in their prices and assortment, so each chunk of products is
-    rendered once (everything of a ``PRODUCT`` but its prices: ``_Rendered``) and written to
-    every customer's catalog with that customer's price lines, side by side
-    (``OPEN_CATALOGS`` at a time). Ten catalogs then cost one rendering plus ten price sections
-    and the bytes of ten files, instead of ten renderings.
+    rendered once with the price sections of all its tier sets (``_Rendered``), and each
+    customer's catalog gathers its part (the tier set ``effective_tiers`` chooses per
+    product), side by side (``OPEN_CATALOGS`` at a time). Ten catalogs then cost one rendering,
+    ten choices of prices and the bytes of ten files, instead of ten renderings.
     """
     options, customers = _options(context)
     settings = context.settings
@@ -220,12 +221,10 @@ def write(frame: pl.DataFrame, context: WriteContext) -> list[FeedFile]:
         products = products.rechunk()  # slicing a frame of many small chunks is very slow
     tiers = _keyed_tiers(_channel_tiers(context.tiers, currency, frame), products)
     catalogs = [
-        _Catalog(
-            customer,
-            compressed_name(f"{file_name_for(customer.id)}.xml", options.compress),
-            _assortment(products, context.left_out, customer.id),
+        _Catalog(c, compressed_name(f"{file_name_for(c.id)}.xml", options.compress), allowed)
+        for c, allowed in zip(
+            customers, _assortments(products, context.left_out, customers), strict=True
         )
-        for customer in customers
     ]
     for start in range(0, len(catalogs), OPEN_CATALOGS):
         batch = catalogs[start : start + OPEN_CATALOGS]
@@ -276,16 +275,28 @@ def _options(context: WriteContext) -> tuple[Options, tuple[Customer, ...]]:
     return options, options.customers
 
 
-def _assortment(
-    products: pl.DataFrame, left_out: pl.DataFrame | None, customer_id: str
-) -> pl.Series | None:
-    """Per product row, whether ``customer_id``'s assortment keeps it (None: all of them)."""
-    if left_out is None:
-        return None
-    skus = left_out.filter(pl.col("customer_id") == customer_id).get_column("sku")
-    if skus.is_empty():
-        return None
-    return ~products.get_column("sku").is_in(skus.implode())
+def _assortments(
+    products: pl.DataFrame, left_out: pl.DataFrame | None, customers: tuple[Customer, ...]
+) -> list[pl.Series | None]:
+    """Per customer, per product row whether its assortment keeps the product (None: all of
+    them). Customers whose assortments leave out the same products share one Series, which
+    tells the writer that their catalogs may share text."""
+    found: list[pl.Series | None] = []
+    seen: list[tuple[pl.Series, pl.Series]] = []
+    for customer in customers:
+        if left_out is None:
+            found.append(None)
+            continue
+        skus = left_out.filter(pl.col("customer_id") == customer.id).get_column("sku").sort()
+        if skus.is_empty():
+            found.append(None)
+            continue
+        same = next((allowed for other, allowed in seen if other.equals(skus)), None)
+        if same is None:
+            same = ~products.get_column("sku").is_in(skus.implode())
+            seen.append((skus, same))
+        found.append(same)
+    return found
 
 
 def _log_unpriced(catalog: _Catalog, products: int) -> None:
@@ -308,62 +319,146 @@ def _write_products(
     language: str,
     currency: str,
 ) -> None:
-    """Each chunk of products rendered once, then written into every catalog with that
-    customer's prices; a product without any of them (or outside its assortment) is left out."""
+    """Each chunk of products and its price sections rendered once, then every catalog's
+    part of it gathered and written; a product without a price of the customer (or outside
+    its assortment) is left out."""
     columns = set(products.columns)
     head, tail = _product_head(columns, language), _product_tail(columns)
-    tier = _tier(currency)
+    tier = pl.concat_str(_tier(currency), pl.lit("\n"))
     rows = tiers.get_column(_ROW)
     for chunk in products.iter_slices(CHUNK_ROWS):
         first, last = chunk.item(0, _ROW), chunk.item(-1, _ROW)
         start, stop = rows.search_sorted(first, "left"), rows.search_sorted(last, "right")
-        rendered = _Rendered.of(chunk, head, tail, first)
-        chunk_tiers = tiers.slice(start, stop - start)
+        rendered = _Rendered.of(chunk, tiers.slice(start, stop - start), head, tail, tier)
+        shared: dict[tuple[str | None, int], tuple[int, memoryview]] = {}
         for catalog, out in zip(catalogs, outputs, strict=True):
-            own = chunk_tiers
-            if catalog.allowed is not None:
-                own = own.filter(catalog.allowed.gather(own.get_column(_ROW)))
-            chosen = effective_tiers(own, catalog.customer.id, catalog.customer.group)
-            prices = _tiers_in_product_order(chosen, chunk)
-            catalog.written += prices.get_column(_ROW).n_unique()
-            out.write(text_bytes(rendered.lines(prices, tier)))
+            customer = catalog.customer
+            key = None
+            if customer.id not in rendered.own_prices:  # priced by group or list alone
+                key = (customer.group, id(catalog.allowed))
+            if key is None or key not in shared:
+                chosen = rendered.chosen(customer, catalog.allowed)
+                written = (chosen.height, text_buffer(rendered.text(chosen)))
+                if key is not None:
+                    shared[key] = written
+            else:
+                written = shared[key]
+            catalog.written += written[0]
+            out.write(written[1])
+
+
+_LEVEL_KEY = "_level_key"
+"""The group of a ``group`` tier, the customer of a ``customer`` tier, "" for ``list``."""
+_SET = (_ROW, "price_type", _LEVEL_KEY)
+"""A product's tier set at one price level: what one customer's price section is made of."""
 
 
 @dataclass(frozen=True)
 class _Rendered:
-    """A chunk of products rendered once for all catalogs: each ``PRODUCT`` up to its prices
-    (``prefix``, with the line break after it) and after them (``suffix``, with the line
-    break before it), by product row minus ``first``."""
+    """A chunk of products and the price sections of all their tier sets, rendered once for
+    every catalog, as one text column ``pool``: each ``PRODUCT`` up to its prices
+    (``prefix``, at the product's position in the chunk), the rest of it (``suffix``, after
+    the prefixes), then every tier line, each tier set's lines together (``sets``: ``start``,
+    ``count``); every value ends with its line break.
+    A catalog's text of the chunk is a gather from ``pool``: no product or price is rendered
+    per customer, and no string is built per customer but the one buffer written.
+    """
 
-    prefix: pl.Series
-    suffix: pl.Series
+    pool: pl.Series
+    sets: pl.DataFrame
     first: int
+    products: int
+    own_prices: frozenset[str]
+    """the customers with ``customer`` tiers in the chunk: only they need a text of their
+    own; the others' text is that of any customer of the same group and assortment"""
 
     @classmethod
-    def of(cls, chunk: pl.DataFrame, head: pl.Expr, tail: pl.Expr, first: int) -> _Rendered:
+    def of(
+        cls, chunk: pl.DataFrame, tiers: pl.DataFrame, head: pl.Expr, tail: pl.Expr, tier: pl.Expr
+    ) -> _Rendered:
         text = chunk.select(
-            prefix=pl.concat_str(head, pl.lit("\n")), suffix=pl.concat_str(pl.lit("\n"), tail)
+            prefix=pl.concat_str(head, pl.lit("\n")),
+            suffix=pl.concat_str(tail, pl.lit("\n")),
         )
-        return cls(text.get_column("prefix"), text.get_column("suffix"), first)
+        ordered = _tier_sets(tiers)
+        lines = ordered.select(tier.alias("xml")).get_column("xml")
+        pool = pl.concat([text.get_column("prefix"), text.get_column("suffix"), lines])
+        pool = pool.rechunk()  # a gather from one chunk is ~20x faster
+        sets = (
+            ordered.with_row_index("_line")
+            .group_by(_SET, maintain_order=True)
+            .agg(
+                *(pl.col(c).first() for c in ("sku", "customer_id", "customer_group")),
+                *(pl.col(c).first() for c in TIER_COLUMNS if c not in ("sku", "price_type")),
+                start=pl.col("_line").first(),
+                count=pl.len(),
+                repeated=pl.col("min_quantity").is_duplicated().any(),
+            )
+        )
+        customers = sets.filter(pl.col("price_type") == "customer").get_column(_LEVEL_KEY)
+        own = frozenset(customers.drop_nulls().unique())
+        return cls(pool, sets, chunk.item(0, _ROW), chunk.height, own)
 
-    def lines(self, prices: pl.DataFrame, tier: pl.Expr) -> pl.DataFrame:
-        """One line per price tier of ``prices`` (``_tiers_in_product_order``): a product's
-        first tier carries the product's prefix, its last tier the suffix, so the lines need
-        no sorting to interleave products and prices."""
-        row = pl.col(_ROW)
-        local = (row - self.first).cast(pl.UInt32)
-        opens = row.ne_missing(row.shift(1))
-        closes = row.ne_missing(row.shift(-1))
-        index = prices.select(start=pl.when(opens).then(local), end=pl.when(closes).then(local))
-        return prices.select(
-            markup(
-                [
-                    pl.lit(self.prefix.gather(index.get_column("start"))),
-                    tier,
-                    pl.lit(self.suffix.gather(index.get_column("end"))),
-                ]
-            ).alias("xml")
+    def chosen(self, customer: Customer, allowed: pl.Series | None) -> pl.DataFrame:
+        """The tier set ``customer`` gets per product of the chunk (``effective_tiers`` on one
+        row per set: the level decides), by product; none for a product outside ``allowed``.
+        Fails when a chosen set has two tiers for one quantity (the ERP resolution upstream
+        keeps one per tier)."""
+        price_type, key = pl.col("price_type"), pl.col(_LEVEL_KEY)
+        own = (price_type == "customer") & (key == customer.id)
+        group = pl.lit(False)
+        if customer.group is not None:
+            group = (price_type == "group") & (key == customer.group)
+        sets = self.sets.filter(
+            (price_type == "list") | own.fill_null(False) | group.fill_null(False)
         )
+        if allowed is not None:
+            sets = sets.filter(allowed.gather(sets.get_column(_ROW)))
+        levels = effective_tiers(sets, customer.id, customer.group).select("sku", "price_type")
+        chosen = sets.join(levels, on=["sku", "price_type"], how="semi").sort(_ROW)
+        if chosen.get_column("repeated").any():
+            msg = "bmecat tiers: several tiers for one sku and min_quantity at one price level"
+            raise SinkInputError(msg)
+        return chosen
+
+    def text(self, chosen: pl.DataFrame) -> pl.Series:
+        """The chunk's lines of one catalog: per chosen set its product's prefix, the set's
+        tier lines and the product's suffix, gathered from ``pool`` in that order."""
+        product = (chosen.get_column(_ROW) - self.first).to_numpy().astype(np.int64)
+        start = chosen.get_column("start").to_numpy().astype(np.int64)
+        length = chosen.get_column("count").to_numpy().astype(np.int64) + 2
+        block = np.repeat(np.arange(len(length)), length)
+        within = np.arange(int(length.sum())) - np.repeat(np.cumsum(length) - length, length)
+        line = 2 * self.products + start[block] + within - 1
+        index = np.where(within == 0, product[block], line)
+        index = np.where(within == length[block] - 1, self.products + product[block], index)
+        return self.pool.gather(index)
+
+
+def _tier_sets(tiers: pl.DataFrame) -> pl.DataFrame:
+    """``tiers`` (of one chunk, with ``_row``) keyed by tier set (``_SET``) and ordered as a
+    section prints them: by set, then validity group (the group with the lowest quantity
+    first: bounds are unique per set, so this orders the groups), then quantity.
+
+    ``opens``/``closes``: the tier is the first/last of its set's (valid_from, valid_to) group,
+    where a ``PRODUCT_PRICE_DETAILS`` starts/ends.
+    """
+    price_type = pl.col("price_type")
+    level_key = (
+        pl.when(price_type == "customer")
+        .then(pl.col("customer_id"))
+        .when(price_type == "group")
+        .then(pl.col("customer_group"))
+        .otherwise(pl.lit(""))
+    )
+    keyed = tiers.with_columns(level_key.alias(_LEVEL_KEY))
+    first_bound = pl.col("min_quantity").min().over(*_SET, "valid_from", "valid_to")
+    ordered = keyed.sort(*_SET, first_bound, "min_quantity", nulls_last=True)
+    key = (*_SET, "valid_from", "valid_to")
+    opens = pl.any_horizontal(pl.col(c).ne_missing(pl.col(c).shift(1)) for c in key)
+    closes = pl.any_horizontal(pl.col(c).ne_missing(pl.col(c).shift(-1)) for c in key)
+    first, last = pl.int_range(pl.len()) == 0, pl.int_range(pl.len()) == pl.len() - 1
+    return ordered.with_columns(opens=opens | first, closes=closes | last)
 
 
 def effective_tiers(
@@ -411,29 +506,6 @@ def _channel_tiers(tiers: pl.DataFrame | None, currency: str, frame: pl.DataFram
         msg = f"bmecat tiers: unknown price_type {sorted(unknown)}, expected {list(PRICE_TYPES)}"
         raise SinkInputError(msg)
     return tiers
-
-
-def _tiers_in_product_order(tiers: pl.DataFrame, products: pl.DataFrame) -> pl.DataFrame:
-    """``_row, min_quantity, unit_price, price_type, valid_from, valid_to, opens, closes``
-    sorted by product row, then validity group (the group with the lowest quantity first:
-    bounds are unique per product, so this orders the groups), then quantity.
-
-    ``opens``/``closes``: the tier is the first/last of its product's (valid_from, valid_to)
-    group, where a ``PRODUCT_PRICE_DETAILS`` starts/ends. Fails when a product has two tiers
-    for one quantity at its chosen level (the ERP resolution upstream keeps one per tier).
-    """
-    keyed = tiers.join(products.select("sku", _ROW), on="sku", how="inner")
-    if keyed.select(pl.struct(_ROW, "min_quantity").is_duplicated().any()).item():
-        msg = "bmecat tiers: several tiers for one sku and min_quantity at one price level"
-        raise SinkInputError(msg)
-    columns = (_ROW, "min_quantity", "unit_price", "price_type", "valid_from", "valid_to")
-    first_bound = pl.col("min_quantity").min().over(_ROW, "valid_from", "valid_to")
-    ordered = keyed.select(columns).sort(_ROW, first_bound, "min_quantity")
-    key = (_ROW, "valid_from", "valid_to")
-    opens = pl.any_horizontal(pl.col(c).ne_missing(pl.col(c).shift(1)) for c in key)
-    closes = pl.any_horizontal(pl.col(c).ne_missing(pl.col(c).shift(-1)) for c in key)
-    first, last = pl.int_range(pl.len()) == 0, pl.int_range(pl.len()) == pl.len() - 1
-    return ordered.with_columns(opens=opens | first, closes=closes | last)
 
 
 def _check_products(frame: pl.DataFrame) -> None:

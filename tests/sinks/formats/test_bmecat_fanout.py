@@ -126,3 +126,32 @@ def test_an_assortment_leaves_products_out_of_that_customers_catalog_only(
 def test_catalog_files_are_named_for_the_manifest(tmp_path: Path) -> None:
     files = write(catalog_products().head(3), context(tmp_path, compress="gzip"))
     assert files[0] == FeedFile("quoting", "quoting/C1000.xml.gz", files[0].rows)
+
+
+def body(document: bytes) -> bytes:
+    return document[document.index(b"<T_NEW_CATALOG>") :]
+
+
+@pytest.mark.parametrize("chunk_rows", [7, 50_000])
+def test_customers_priced_alike_share_their_text_but_not_their_assortment(
+    tmp_path: Path, chunk_rows: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """C3001 and C3002 are retail customers without prices of their own, like C3000: the same
+    products and prices; C3001's assortment leaves two of them out, for it alone."""
+    monkeypatch.setattr(bmecat, "CHUNK_ROWS", chunk_rows)
+    more = [{"id": f"C300{i}", "name": f"Kunde {i}", "group": "retail"} for i in (1, 2)]
+    left_out = pl.DataFrame(
+        {
+            "customer_id": ["C3001"] * 2,
+            "sku": ["S0001", "S0002"],
+            "rule": ["filtered_by_include"] * 2,
+        },
+        schema=LEFT_OUT_SCHEMA,
+    )
+    write(catalog_products(), context(tmp_path, left_out, customers=[*CUSTOMERS, *more]))
+    alone = (EXPECTED / "C3000.xml").read_bytes()
+    assert (tmp_path / "C3000.xml").read_bytes() == alone
+    assert body((tmp_path / "C3002.xml").read_bytes()) == body(alone)
+    assert pids((tmp_path / "C3001.xml").read_bytes()) == [
+        p for p in pids(alone) if p not in {"S0001", "S0002"}
+    ]
