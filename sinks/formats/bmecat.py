@@ -1,10 +1,11 @@
 """BMEcat 2005 catalogs (``T_NEW_CATALOG``), one file per customer of a quoting channel.
 
-Element order and length limits follow ``bmecat_2005.xsd`` (BME e.V.); every file also
-validates against 2005.1. Each customer gets ``<file_name_for(id)>.xml`` with the products
-that have at least one of that customer's effective tiers (``effective_tiers``), in the
-channel's main currency: one ``PRODUCT_PRICE`` per tier, ascending by ``LOWER_BOUND``
-(= ``min_quantity``), ``net_list`` for list tiers and ``net_customer`` for group and customer
+Element order and length limits follow ``bmecat_2005.xsd`` (BME e.V.); every file also validates
+against 2005.1. Each customer gets ``<file_name_for(id)>.xml`` (``.xml.gz`` with ``compress:
+gzip``) with the products of its assortment (those its ``filters`` leave in,
+``WriteContext.left_out``) that have at least one of its effective tiers (``effective_tiers``),
+in the channel's main currency: one ``PRODUCT_PRICE`` per tier, ascending by ``LOWER_BOUND`` (=
+``min_quantity``), ``net_list`` for list tiers and ``net_customer`` for group and customer
 tiers, per one ``C62`` (piece), amounts rounded half away from zero to two decimals. Tiers with
 a validity go into a ``PRODUCT_PRICE_DETAILS`` per distinct (valid_from, valid_to) with
 ``DATETIME type="valid_start_date"`` / ``"valid_end_date"`` (the ERP's dates, both inclusive).
@@ -703,7 +704,9 @@ SPEC = FormatSpec(
     public=False,
     options=Options,
     notes=(
-        "one file per customer: <customer id>.xml (file-name safe), CATALOG_ID = customer id",
+        "one file per customer: <customer id>.xml (file-name safe), CATALOG_ID = customer id;"
+        " compress: gzip writes <customer id>.xml.gz",
+        "a customer's filters (or its ERP group's group_filters) limit its catalog's products",
         "tiers per customer: its own, else its group's, else list (per sku, never mixed)",
         "classification_group usually comes from a value map (category -> ECLASS group)",
     ),
