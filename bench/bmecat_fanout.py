@@ -10,7 +10,8 @@ into memory first (not timed), written to a new file of the same folder (timed).
 and tiers are built directly (no pipeline run), so 1M products take seconds to set up.
 
 Every figure is given as wall seconds and as CPU seconds of the process (all threads, user +
-system): on a machine shared with other work the CPU seconds are the stable measure.
+system): on a machine shared with other work the CPU seconds are the stable measure. Each
+phase starts after ``sync``, so none pays for writing back another's files.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import argparse
 import datetime as dt
 import json
 import logging
+import os
 import shutil
 import time
 from pathlib import Path
@@ -109,7 +111,7 @@ def context(folder: Path, price_tiers: pl.DataFrame, count: int, compress: str |
     return WriteContext(
         channel="quoting",
         settings=ChannelConfig(format="bmecat", locale="de_DE", currency="EUR"),
-        options=Options.model_validate(options | {"compress": compress}),
+        options=Options.model_validate(options | ({"compress": compress} if compress else {})),
         folder=folder,
         snapshot_id="20261122T060000Z-00000000",
         created=CREATED,
@@ -138,6 +140,7 @@ def timed_write(
 ) -> tuple[Timer, list[Path]]:
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
+    os.sync()  # every phase starts with nothing left to write back
     with Timer() as timer:
         files = write(frame, context(folder, price_tiers, count, compress))
     return timer, [folder / Path(f.path).name for f in files]
@@ -149,6 +152,7 @@ def write_seconds(paths: list[Path]) -> Timer:
     it spares the system writing it back, and would flatter the floor)."""
     timer = Timer()
     copies = [path.with_name(path.name + ".copy") for path in paths]
+    os.sync()
     for path, copy in zip(paths, copies, strict=True):
         data = path.read_bytes()
         with timer, copy.open("wb") as out:

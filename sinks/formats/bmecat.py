@@ -237,7 +237,8 @@ def write(frame: pl.DataFrame, context: WriteContext) -> list[FeedFile]:
             for catalog, out in zip(batch, outputs, strict=True):
                 header = _header(options, catalog.customer, language, currency, context.created)
                 out.write(header.encode("utf-8"))
-            _write_products(batch, outputs, products, tiers, language, currency)
+            own = _tiers_of(tiers, [c.customer for c in batch])
+            _write_products(batch, outputs, products, own, language, currency)
             for out in outputs:
                 out.write(_FOOTER.encode("utf-8"))
     for catalog in catalogs:
@@ -304,6 +305,16 @@ def _log_unpriced(catalog: _Catalog, products: int) -> None:
     if skipped := products - catalog.left_out() - catalog.written:
         customer = catalog.customer.id
         log.warning("bmecat %s: %d product(s) without a price tier left out", customer, skipped)
+
+
+def _tiers_of(tiers: pl.DataFrame, customers: list[Customer]) -> pl.DataFrame:
+    """The tiers any of ``customers`` could be given: list tiers, their groups' and their
+    own; no other is rendered."""
+    groups = [c.group for c in customers if c.group is not None]
+    price_type = pl.col("price_type")
+    group = (price_type == "group") & pl.col("customer_group").is_in(groups)
+    own = (price_type == "customer") & pl.col("customer_id").is_in([c.id for c in customers])
+    return tiers.filter((price_type == "list") | group.fill_null(False) | own.fill_null(False))
 
 
 def _keyed_tiers(tiers: pl.DataFrame, products: pl.DataFrame) -> pl.DataFrame:
@@ -385,17 +396,7 @@ class _Rendered:
         lines = ordered.select(tier.alias("xml")).get_column("xml")
         pool = pl.concat([text.get_column("prefix"), text.get_column("suffix"), lines])
         pool = pool.rechunk()  # a gather from one chunk is ~20x faster
-        sets = (
-            ordered.with_row_index("_line")
-            .group_by(_SET, maintain_order=True)
-            .agg(
-                *(pl.col(c).first() for c in ("sku", "customer_id", "customer_group")),
-                *(pl.col(c).first() for c in TIER_COLUMNS if c not in ("sku", "price_type")),
-                start=pl.col("_line").first(),
-                count=pl.len(),
-                repeated=pl.col("min_quantity").is_duplicated().any(),
-            )
-        )
+        sets = _sets(ordered)
         customers = sets.filter(pl.col("price_type") == "customer").get_column(_LEVEL_KEY)
         own = frozenset(customers.drop_nulls().unique())
         return cls(pool, sets, chunk.item(0, _ROW), chunk.height, own)
@@ -434,6 +435,28 @@ class _Rendered:
         index = np.where(within == 0, product[block], line)
         index = np.where(within == length[block] - 1, self.products + product[block], index)
         return self.pool.gather(index)
+
+
+def _sets(ordered: pl.DataFrame) -> pl.DataFrame:
+    """One row per tier set of ``ordered`` (``_tier_sets``): its key and first tier (what
+    ``effective_tiers`` needs), where its lines ``start`` and how many (``count``), and whether
+    it has two tiers for one quantity (``repeated``). Sets are runs of ``ordered``, found by
+    their boundaries (a group-by on the set key costs ~3x more)."""
+    opens_set = pl.any_horizontal(pl.col(c).ne_missing(pl.col(c).shift(1)) for c in _SET)
+    marked = ordered.with_row_index("start").with_columns(
+        _new=opens_set | (pl.int_range(pl.len()) == 0)
+    )
+    marked = marked.with_columns(_set=pl.col("_new").cum_sum())
+    repeated = marked.filter(pl.struct("_set", "min_quantity").is_duplicated()).get_column("_set")
+    columns = (*_SET, "sku", "customer_id", "customer_group", *TIER_COLUMNS[1:], "start")
+    sets = marked.filter(pl.col("_new")).select(list(dict.fromkeys(columns)))
+    ends = pl.concat(
+        [sets.get_column("start").slice(1), pl.Series([ordered.height], dtype=pl.UInt32)]
+    )
+    return sets.with_columns(
+        count=ends - sets.get_column("start"),
+        repeated=pl.int_range(1, sets.height + 1, dtype=pl.UInt32).is_in(repeated.implode()),
+    )
 
 
 def _tier_sets(tiers: pl.DataFrame) -> pl.DataFrame:

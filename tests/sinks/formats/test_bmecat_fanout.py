@@ -4,7 +4,9 @@ gzip output."""
 
 from __future__ import annotations
 
+import datetime as dt
 import gzip
+from decimal import Decimal
 from pathlib import Path
 
 import polars as pl
@@ -20,10 +22,12 @@ from lxml import etree  # type: ignore[import-untyped]
 
 from contracts.config import ChannelConfig
 from contracts.formats import WriteContext
+from contracts.golden import PRICE_TIERS_SCHEMA
 from contracts.snapshots import FeedFile
 from mapping.assortments import LEFT_OUT_SCHEMA
 from sinks.formats import bmecat
 from sinks.formats.bmecat import BMECAT_NS, Options, write
+from sinks.xml_text import SinkInputError
 
 FIXTURES = Path(__file__).parents[2] / "fixtures" / "bmecat"
 EXPECTED = FIXTURES / "fanout"
@@ -155,3 +159,28 @@ def test_customers_priced_alike_share_their_text_but_not_their_assortment(
     assert pids((tmp_path / "C3001.xml").read_bytes()) == [
         p for p in pids(alone) if p not in {"S0001", "S0002"}
     ]
+
+
+def test_two_tiers_for_one_quantity_fail_only_where_a_customer_gets_them(tmp_path: Path) -> None:
+    """Wholesale's tiers for S0000 repeat quantity 1 (in two validity groups): a catalog of
+    retail customers never chooses them and is written; a wholesale customer's fails."""
+    start, end = dt.date(2026, 1, 1), dt.date(2026, 6, 30)
+    group = {"price_type": "group", "customer_group": "wholesale", "currency": "EUR"}
+    repeated = pl.DataFrame(
+        [
+            group | {"sku": "S0000", "min_quantity": 1, "unit_price": Decimal("2"),
+                     "valid_from": start, "valid_to": end},
+            group | {"sku": "S0000", "min_quantity": 5, "unit_price": Decimal("1"),
+                     "valid_from": None, "valid_to": None},
+            group | {"sku": "S0000", "min_quantity": 1, "unit_price": Decimal("3"),
+                     "valid_from": end, "valid_to": None},
+        ],
+        schema=PRICE_TIERS_SCHEMA,
+    )  # fmt: skip
+    tiers = pl.concat([catalog_tiers(), repeated])
+    retail = context(tmp_path, customers=[CUSTOMERS[2]])
+    write(catalog_products(), WriteContext(**{**retail.__dict__, "tiers": tiers}))
+    assert (tmp_path / "C3000.xml").read_bytes() == (EXPECTED / "C3000.xml").read_bytes()
+    wholesale = context(tmp_path, customers=[{"id": "W1", "name": "W", "group": "wholesale"}])
+    with pytest.raises(SinkInputError, match="several tiers for one sku and min_quantity"):
+        write(catalog_products(), WriteContext(**{**wholesale.__dict__, "tiers": tiers}))
