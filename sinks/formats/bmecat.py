@@ -344,19 +344,27 @@ def _write_products(
         rendered = _Rendered.of(chunk, tiers.slice(start, stop - start), head, tail, tier)
         shared: dict[tuple[str | None, int], tuple[int, memoryview]] = {}
         for catalog, out in zip(catalogs, outputs, strict=True):
-            customer = catalog.customer
-            key = None
-            if customer.id not in rendered.own_prices:  # priced by group or list alone
-                key = (customer.group, id(catalog.allowed))
-            if key is None or key not in shared:
-                chosen = rendered.chosen(customer, catalog.allowed)
-                written = (chosen.height, text_buffer(rendered.text(chosen)))
-                if key is not None:
-                    shared[key] = written
-            else:
-                written = shared[key]
-            catalog.written += written[0]
-            out.write(written[1])
+            products_written, text = _catalog_text(rendered, catalog, shared)
+            catalog.written += products_written
+            out.write(text)
+
+
+def _catalog_text(
+    rendered: _Rendered,
+    catalog: _Catalog,
+    shared: dict[tuple[str | None, int], tuple[int, memoryview]],
+) -> tuple[int, memoryview]:
+    """A catalog's products in the chunk and their text. A customer without prices of its own
+    in the chunk gets the text of its group and assortment (``shared``), made once."""
+    customer = catalog.customer
+    if customer.id in rendered.own_prices:
+        chosen = rendered.chosen(customer, catalog.allowed)
+        return chosen.height, text_buffer(rendered.text(chosen))
+    key = (customer.group, id(catalog.allowed))  # equal assortments share one Series
+    if key not in shared:
+        chosen = rendered.chosen(customer, catalog.allowed)
+        shared[key] = chosen.height, text_buffer(rendered.text(chosen))
+    return shared[key]
 
 
 _LEVEL_KEY = "_level_key"
