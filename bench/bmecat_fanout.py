@@ -2,7 +2,7 @@
 catalog of N products (default 1,000,000) shaped like the demo's quoting rows.
 
     .venv/bin/python bench/bmecat_fanout.py [--products 1000000] [--workdir var/bench-fanout]
-                                            [--compress gzip]
+                                            [--compress gzip] [--repeat 1]
 
 Target (issue #13): 10 catalogs cost at most the first catalog plus writing the other nine's
 bytes. "Writing the bytes" is measured as it happens here: each of the other catalogs, read
@@ -126,6 +126,19 @@ class Timer:
     def __init__(self) -> None:
         self.wall = self.cpu = 0.0
 
+    @classmethod
+    def best(cls) -> Timer:
+        """A timer to keep the least of several measurements (``least``)."""
+        timer = cls()
+        timer.wall = timer.cpu = float("inf")
+        return timer
+
+    def least(self, other: Timer) -> Timer:
+        """Each figure's least of this timer's and ``other``'s."""
+        timer = Timer()
+        timer.wall, timer.cpu = min(self.wall, other.wall), min(self.cpu, other.cpu)
+        return timer
+
     def __enter__(self) -> Timer:
         self._wall, self._cpu = time.perf_counter(), time.process_time()
         return self
@@ -169,6 +182,9 @@ def main() -> None:
     parser.add_argument("--workdir", type=Path, default=REPO / "var" / "bench-fanout")
     parser.add_argument("--compress", choices=["gzip"], default=None)
     parser.add_argument("--keep", action="store_true", help="keep the catalogs written")
+    parser.add_argument(
+        "--repeat", type=int, default=1, help="measure this often, keep each figure's best"
+    )
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     logging.getLogger("sinks").setLevel(logging.ERROR)  # the unpriced products, every run
@@ -182,12 +198,17 @@ def main() -> None:
         time.perf_counter() - started,
     )
     workdir = args.workdir.resolve()
-    one, [first] = timed_write(frame, price_tiers, workdir / "one", 1, args.compress)
-    ten, files = timed_write(frame, price_tiers, workdir / "ten", 10, args.compress)
-    others = write_seconds(files[1:])
+    one, ten, others = Timer.best(), Timer.best(), Timer.best()
+    for _ in range(args.repeat):
+        timer, [first] = timed_write(frame, price_tiers, workdir / "one", 1, args.compress)
+        one = one.least(timer)
+        timer, files = timed_write(frame, price_tiers, workdir / "ten", 10, args.compress)
+        ten = ten.least(timer)
+        others = others.least(write_seconds(files[1:]))
     sizes = [p.stat().st_size for p in files]
     result: dict[str, Any] = {
         "products": args.products,
+        "repeat": args.repeat,
         "tiers": price_tiers.height,
         "compress": args.compress,
         "first_catalog_bytes": first.stat().st_size,
