@@ -107,12 +107,16 @@ def tiers(skus: pl.Series) -> pl.DataFrame:
     return found.select(PRICE_TIERS_SCHEMA.names()).cast(PRICE_TIERS_SCHEMA)
 
 
+def active(count: int) -> list[tuple[str, str, str, str, str]]:
+    """The first ``count`` active customers of the demo's master (with enough extra ones)."""
+    return [row for row in customers(extra=count) if row[4] == "true"][:count]
+
+
 def context(
     folder: Path, price_tiers: pl.DataFrame, count: int, compress: Compression | None
 ) -> WriteContext:
     """The quoting channel's write context with the first ``count`` active demo customers."""
-    active = [row for row in customers(extra=count) if row[4] == "true"][:count]
-    buyers = [{"id": c[0], "name": c[2], "group": c[1] or None} for c in active]
+    buyers = [{"id": c[0], "name": c[2], "group": c[1] or None} for c in active(count)]
     options = {"supplier": {"id": "EXAMPLE", "name": "Example GmbH"}, "customers": buyers}
     return WriteContext(
         channel="quoting",
@@ -169,8 +173,8 @@ def timed_write(
     folder.mkdir(parents=True)
     write_context = context(folder, price_tiers, count, compress)
     if discard:
-        for customer in write_context.options.customers:
-            name = compressed_name(f"{file_name_for(customer.id)}.xml", compress)
+        for customer_id, *_ in active(count):
+            name = compressed_name(f"{file_name_for(customer_id)}.xml", compress)
             (folder / name).symlink_to(os.devnull)
     os.sync()  # every phase starts with nothing left to write back
     with Timer() as timer:
