@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export DAGSTER_HOME := $(CURDIR)
 
-.PHONY: install run test dev dev-production bench lint services
+.PHONY: install run test dev dev-production bench bench-fanout lint services
 
 # The editable install maps each top-level package when it runs, so a new package (a new
 # */__init__.py) reinstalls too. Bytecode is compiled at install time: where
@@ -40,6 +40,10 @@ dev-production: install
 
 bench: install
 	$(BIN)/python bench/run.py
+
+# The BMEcat writer alone: 1 and 10 customer catalogs of 1M products (issue #13, target 4).
+bench-fanout: install
+	$(BIN)/python bench/bmecat_fanout.py
 
 lint: install
 	$(BIN)/ruff check --fix .

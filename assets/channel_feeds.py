@@ -5,8 +5,8 @@ customer prices)."""
 from __future__ import annotations
 
 import datetime as dt
-from functools import partial
 from pathlib import Path
+from typing import NamedTuple
 
 import polars as pl
 from pydantic import BaseModel
@@ -15,10 +15,13 @@ from contracts.config import ChannelConfig, PrismConfig
 from contracts.customers import Customer, ErpCustomers
 from contracts.formats import FormatSpec, WriteContext
 from contracts.snapshots import FeedFile
+from contracts.text import file_name_for
 from golden.customers import CustomerSelectionError, select_customers
 from golden.pricing import effective_tiers
+from mapping import assortments
 from mapping.compile import CompiledChannel
 from mapping.view import ChannelView
+from quality.quarantine import catalog_accounting
 from sinks.formats.bmecat import SPEC as BMECAT
 from sinks.price_data import PRODUCT_COLUMNS, write_price_data
 
@@ -86,6 +89,16 @@ def price_channel(config: PrismConfig) -> str | None:
     return next(quoting, None)
 
 
+class WrittenFeed(NamedTuple):
+    """A channel's files, and per customer the products its assortment left out of its
+    catalog (``LEFT_OUT_SCHEMA``; no rows without customer assortments) with each catalog's
+    accounting (``quality.quarantine.catalog_accounting``; no rows without customers)."""
+
+    files: list[FeedFile]
+    left_out: pl.DataFrame
+    catalogs: pl.DataFrame
+
+
 def write_channel_feed(
     view: ChannelView,
     compiled: CompiledChannel,
@@ -95,7 +108,7 @@ def write_channel_feed(
     created: dt.datetime,
     customers: pl.DataFrame | None = None,
     price_data: Path | None = None,
-) -> list[FeedFile]:
+) -> WrittenFeed:
     """Write the channel's publishable ``view`` into ``folder`` (its staging folder); return
     its files (a SQL format's tables as ``kind="table"``). ``tiers`` are all valid tiers,
     ``customers`` the ERP's customer master (for ``customers: {from: erp}``). ``price_data``:
@@ -106,6 +119,8 @@ def write_channel_feed(
         view.frame.select("sku"), on="sku", how="semi"
     )
     options = resolved_options(view.name, compiled.options, customers)
+    buyers = channel_customers(options)
+    left_out = assortments.left_out(view.golden, compiled, buyers)
     context = WriteContext(
         channel=view.name,
         settings=compiled.channel,
@@ -115,19 +130,30 @@ def write_channel_feed(
         created=created,
         tiers=own,
         golden=view.golden,
-        customer_tiers=partial(effective_tiers, own) if channel_customers(options) else None,
+        price_rule=effective_tiers if buyers else None,
+        left_out=left_out if left_out.height else None,
     )
     files: list[FeedFile] = spec.writer(view.frame, context)
     if price_data is not None:
         settings = compiled.channel
         currencies = tuple(dict.fromkeys((settings.main_currency, *settings.all_currencies)))
         products = view.golden.select(PRODUCT_COLUMNS)
-        people = channel_customers(options)
-        files += write_price_data(price_data, view.name, currencies, people, products, own)
-    return files
+        files += write_price_data(price_data, view.name, currencies, buyers, products, own)
+    catalogs = catalog_accounting(
+        view.frame.height, _catalog_rows(files, buyers), left_out, assortments.RULES
+    )
+    return WrittenFeed(files, left_out, catalogs)
 
 
 def channel_customers(options: BaseModel | None) -> tuple[Customer, ...]:
     """The customers a channel's resolved options name (none: not priced per customer)."""
     customers = getattr(options, "customers", None)
     return customers if isinstance(customers, tuple) else ()
+
+
+def _catalog_rows(files: list[FeedFile], customers: tuple[Customer, ...]) -> dict[str, int]:
+    """Customer id -> products in its catalog (the file named for it: ``<id>.xml[.gz]``); a
+    format that writes no catalog per customer (the portal's tables) has none."""
+    by_name = {Path(f.path).name.split(".xml")[0]: f.rows for f in files if f.kind == "file"}
+    named = {c.id: file_name_for(c.id) for c in customers}
+    return {customer: by_name[name] for customer, name in named.items() if name in by_name}

@@ -3,7 +3,7 @@ snapshot; checks on each block the publish when a channel would be harmed."""
 
 import datetime as dt
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from collections.abc import Set as AbstractSet
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import asdict
@@ -138,13 +138,15 @@ def expectation_checks(
 
 
 class Staged(NamedTuple):
-    """One channel's staged feed: products published, files written, the suite to run and
-    the mapped rows' schema."""
+    """One channel's staged feed: products published, files written, the suite to run, the
+    mapped rows' schema and, for a channel with customer catalogs, each catalog's accounting
+    (``quality.quarantine.catalog_accounting``)."""
 
     products: int
     files: list[FeedFile]
     suite: FeedSuite
     schema: pl.Schema
+    catalogs: pl.DataFrame
 
 
 def feed_metadata(
@@ -155,12 +157,15 @@ def feed_metadata(
 ) -> dict[str, Any]:
     """Row count = products on the channel (not files); the files (or tables) as their own
     metadata, the mapped fields as the column schema."""
-    return {
+    metadata = {
         ROW_COUNT: staged.products,
         "files": len(staged.files),
         "file_list": preview(frame.select("path", "kind", "rows", "bytes"), rows=20),
         COLUMN_SCHEMA: table_schema(staged.schema, field_notes(config, name)),
     }
+    if staged.catalogs.height:
+        metadata["catalogs"] = preview(staged.catalogs.drop("balanced"), rows=20)
+    return metadata
 
 
 def build_feed_assets(config: PrismConfig) -> list[dg.AssetsDefinition]:
@@ -263,7 +268,7 @@ def build_feed_assets(config: PrismConfig) -> list[dg.AssetsDefinition]:
             view = publishable(mapped[name], kept_off)
             folder = store.channel_dir(snapshot_id, name)
             price_data = store.staging_dir(snapshot_id) if name == prices_of else None
-            files = write_channel_feed(
+            written = write_channel_feed(
                 view,
                 channels[name],
                 price_tiers,
@@ -273,6 +278,7 @@ def build_feed_assets(config: PrismConfig) -> list[dg.AssetsDefinition]:
                 erp_customers,
                 price_data,
             )
+            files = written.files
             if not any(folder.iterdir()):
                 folder.rmdir()  # a SQL channel writes tables, no files
             files.append(write_rows(view, store.staging_dir(snapshot_id)))
@@ -285,7 +291,7 @@ def build_feed_assets(config: PrismConfig) -> list[dg.AssetsDefinition]:
                 config.quality.expectations_sample_rows,
             )
             suite = FeedSuite(config.channels[name], fields, frame)
-            return Staged(view.frame.height, files, suite, view.frame.schema)
+            return Staged(view.frame.height, files, suite, view.frame.schema, written.catalogs)
 
         def timed(name: str) -> tuple[Staged, float]:
             started = time.perf_counter()
@@ -332,11 +338,13 @@ def build_feed_assets(config: PrismConfig) -> list[dg.AssetsDefinition]:
                 metadata["folder"] = link(config, folder / name)
             yield dg.Output(frame, f"feed_{name}", metadata={**metadata, "published": publishing})
         published = {name: feed.products for name, feed in staged.items()}
+        catalogs = {name: feed.catalogs for name, feed in staged.items()}
         yield from _feed_checks(
             context.selected_asset_check_keys,
             accounting(golden_products, quarantine, published),
             results,
             config.quality.max_warning_share,
+            catalogs,
         )
 
     return [channel_feeds]
@@ -352,15 +360,21 @@ def _feed_checks(
     balance: pl.DataFrame,
     results: pl.DataFrame,
     max_warning_share: float,
+    catalogs: Mapping[str, pl.DataFrame],
 ) -> Iterator[dg.AssetCheckResult]:
     """Every selected check of the staged channels (all four of each, unless a run selected
-    fewer)."""
+    fewer). ``accounted`` also holds per customer catalog (``catalogs``: channel -> its
+    catalogs' accounting): its products plus those left out, per reason, are the channel's."""
     for row in balance.iter_rows(named=True):
         key = feed_key(row["channel"])
-        counts = {k: v for k, v in row.items() if k not in ("channel", "balanced")}
+        counts: dict[str, Any] = {k: v for k, v in row.items() if k not in ("channel", "balanced")}
+        own = catalogs.get(row["channel"], pl.DataFrame())
+        balanced = row["balanced"] and (own.is_empty() or bool(own["balanced"].all()))
+        if own.height:
+            counts["catalogs"] = dg.MetadataValue.json(own.to_dicts())
         found = [
             dg.AssetCheckResult(
-                asset_key=key, check_name=ACCOUNTED, passed=row["balanced"], metadata=counts
+                asset_key=key, check_name=ACCOUNTED, passed=balanced, metadata=counts
             ),
             dg.AssetCheckResult(
                 asset_key=key,

@@ -2,6 +2,12 @@
 `prism run`, and report each stage's seconds and the run's peak memory (RSS).
 
     .venv/bin/python bench/run.py [--products 1000000] [--workdir var/bench] [--reuse-data]
+                                  [--customers N] [--compress gzip]
+
+``--customers N`` gives the quoting channel (BMEcat) the first N active customers of the demo
+ERP's customer master (generated with enough of them) instead of prism.yaml's two;
+``--compress gzip`` writes its catalogs gzipped. Each channel's writer seconds are reported
+too (``channel_seconds``), so 1 and 10 quoting customers compare on the quoting writer alone.
 
 The run happens in a child process so its peak RSS is measured alone (getrusage of children);
 while it runs, the resident memory of its process tree (the run and the portal's loader child)
@@ -16,6 +22,7 @@ import datetime as dt
 import json
 import logging
 import os
+import re
 import resource
 import shutil
 import subprocess
@@ -29,15 +36,28 @@ import dagster as dg
 import yaml
 
 from demo import generate_demo_data
+from demo.customers import active_ids
 
 REPO = Path(__file__).resolve().parents[1]
 AS_OF = dt.date(2026, 11, 22)
 log = logging.getLogger("bench")
 
 
-def bench_config(workdir: Path) -> Path:
-    """The shipped prism.yaml with every path moved into the bench folder."""
+def extra_customers(customers: int | None) -> int:
+    """How many customers the demo ERP needs beyond its own for ``customers`` catalogs."""
+    return max(0, (customers or 0) - len(active_ids()))
+
+
+def bench_config(workdir: Path, customers: int | None = None, compress: str | None = None) -> Path:
+    """The shipped prism.yaml with every path moved into the bench folder; ``customers``: the
+    quoting channel's customers are the first that many active ones of the demo ERP."""
     config = yaml.safe_load((REPO / "prism.yaml").read_text(encoding="utf-8"))
+    quoting = config["channels"]["quoting"]
+    if customers is not None:
+        ids = active_ids(extra_customers(customers))[:customers]
+        quoting["customers"] = {"from": "erp", "ids": ids}
+    if compress is not None:
+        quoting["compress"] = compress
     config["as_of"] = AS_OF.isoformat()
     config["pim"]["path"] = str(workdir / "data" / "pim")
     config["erp"]["path"] = str(workdir / "data" / "erp")
@@ -73,6 +93,20 @@ def run_pipeline(config: Path, dagster_home: Path) -> tuple[float, int, list[tup
     seconds = time.perf_counter() - started
     sampler.join()
     return seconds, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024, samples
+
+
+_WRITTEN = re.compile(r"^(\w+): \d+ products written in ([0-9.]+) s$")
+
+
+def channel_seconds(dagster_home: Path) -> dict[str, float]:
+    """Seconds of each channel's writer (mapping view, format writer, rows file), from the
+    feed step's progress log lines."""
+    os.environ["DAGSTER_HOME"] = str(dagster_home)
+    with dg.DagsterInstance.get() as instance:
+        run = instance.get_runs(limit=1)[0]
+        messages = [e.user_message for e in instance.all_logs(run.run_id)]
+    found = (_WRITTEN.match(m) for m in messages)
+    return {m[1]: float(m[2]) for m in found if m}
 
 
 def _sample(child: subprocess.Popen[bytes], samples: list[tuple[float, int]]) -> None:
@@ -148,30 +182,45 @@ def main() -> None:
     parser.add_argument("--products", type=int, default=1_000_000)
     parser.add_argument("--workdir", type=Path, default=REPO / "var" / "bench")
     parser.add_argument("--reuse-data", action="store_true", help="skip generation")
+    parser.add_argument(
+        "--customers", type=int, default=None, help="quoting catalogs (default: prism.yaml's)"
+    )
+    parser.add_argument("--compress", choices=["gzip"], default=None, help="quoting catalogs")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     workdir = args.workdir.resolve()
     if not args.reuse_data:
         shutil.rmtree(workdir, ignore_errors=True)
         started = time.perf_counter()
-        generate_demo_data(workdir / "data", products=args.products, as_of=AS_OF)
+        generate_demo_data(
+            workdir / "data",
+            products=args.products,
+            as_of=AS_OF,
+            extra_customers=extra_customers(args.customers),
+        )
         log.info("generated %d products in %.1f s", args.products, time.perf_counter() - started)
     for stale in ("feeds", "work", "dagster"):
         shutil.rmtree(workdir / stale, ignore_errors=True)
     (workdir / "portal.sqlite").unlink(missing_ok=True)
     dagster_home = workdir / "dagster"
     dagster_home.mkdir(parents=True)
-    seconds, peak, samples = run_pipeline(bench_config(workdir), dagster_home)
+    config = bench_config(workdir, args.customers, args.compress)
+    seconds, peak, samples = run_pipeline(config, dagster_home)
     windows, ge_seconds, mapping = step_seconds(dagster_home)
     steps = {step: round(end - start, 2) for step, (start, end) in windows.items()}
     peaks = step_peaks(windows, samples)
+    writers = channel_seconds(dagster_home)
+    catalogs = sorted((workdir / "feeds" / "current" / "quoting").iterdir())
     validation = validation_seconds(steps, ge_seconds)
     result = {
         "products": args.products,
+        "quoting_catalogs": len(catalogs),
+        "quoting_bytes": sum(p.stat().st_size for p in catalogs),
         "total_seconds": round(seconds, 2),
         "peak_rss_gib": round(peak / 2**30, 2),
         "steps": steps,
         "step_peak_rss_gib": peaks,
+        "channel_seconds": writers,
         "great_expectations_seconds": ge_seconds,
         "mapping_seconds": mapping,
         "validation_seconds": round(validation, 2),
@@ -196,6 +245,9 @@ def main() -> None:
         validation,
         100 * validation / seconds,
     )
+    for channel, secs in sorted(writers.items()):
+        log.info("writer %s: %.2f s", channel, secs)
+    log.info("quoting: %d catalogs, %.1f MB", len(catalogs), result["quoting_bytes"] / 1e6)
     log.info("peak RSS: %.2f GiB", peak / 2**30)
 
 

@@ -3,7 +3,9 @@
 A channel's ``customers:`` is either a hand-typed list (``Customer``: id, name, price group)
 or a selection from the ERP's customer master (``ErpCustomers``: ``{from: erp, groups: [...],
 ids: [...], active_only: true}``), resolved when the channel is written, so each customer's
-price group comes from the ERP instead of being typed twice.
+price group comes from the ERP instead of being typed twice. A customer's assortment is a
+``filters:`` of its own (typed customers) or of its price group (``group_filters:``), in the
+language of the channel filters.
 
 Customer ids and groups are text exactly as the ERP writes them: leading zeros are kept
 (SAP's ``0000100042`` stays that), nothing is trimmed or padded. Selections and duplicate checks
@@ -18,6 +20,8 @@ from typing import Annotated, Any, Literal
 
 import polars as pl
 from pydantic import AfterValidator, BaseModel, ConfigDict, Discriminator, Field, Tag
+
+from contracts.mapping import Filters
 
 CUSTOMERS_SCHEMA = pl.Schema(
     {
@@ -47,6 +51,9 @@ class Customer(BaseModel):
     name: str = Field(min_length=1)
     group: str | None = None
     """the customer's price group: its ``group`` prices apply where the customer has none"""
+    filters: Filters = Filters()
+    """the customer's assortment within the channel, in the channel filters' language: its
+    catalog leaves out the products these filters would (each counted with its reason)"""
 
 
 class ErpCustomers(BaseModel):
@@ -62,6 +69,9 @@ class ErpCustomers(BaseModel):
     groups: tuple[str, ...] = ()
     ids: tuple[str, ...] = ()
     active_only: bool = True
+    group_filters: dict[str, Filters] = Field(default_factory=dict)
+    """price group -> the assortment of that group's customers (``Customer.filters``);
+    groups are matched case-insensitively, a customer of another group gets every product"""
 
 
 CustomerList = tuple[Customer, ...] | ErpCustomers

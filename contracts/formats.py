@@ -18,6 +18,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+import polars as pl
 from pydantic import BaseModel
 
 from contracts.mapping import Condition
@@ -26,6 +27,8 @@ Kind = Literal[
     "text", "url", "gtin", "money", "integer", "decimal", "date", "boolean", "enum", "list"
 ]
 Requirement = Literal["required", "recommended", "optional"]
+PriceRule = Callable[[pl.DataFrame, str, str | None], pl.DataFrame]
+"""(tiers, customer_id, customer_group) -> the tiers that hold for that customer."""
 KINDS: tuple[Kind, ...] = (
     "text", "url", "gtin", "money", "integer", "decimal", "date", "boolean", "enum", "list"
 )  # fmt: skip
@@ -90,10 +93,13 @@ class WriteContext:
     """every price tier of the published products (``PRICE_TIERS_SCHEMA``), for B2B formats"""
     golden: Any
     """the published products' golden rows (for structural data: item groups, variant axes)"""
-    customer_tiers: Any = None
-    """``customer_tiers(customer_id, customer_group) -> frame``: one customer's effective tiers
-    out of ``tiers`` (``golden.pricing.effective_tiers``, the one precedence rule), for formats
-    priced per customer; None when the channel names no customers"""
+    price_rule: PriceRule | None = None
+    """``price_rule(tiers, customer_id, customer_group) -> tiers``: the one precedence rule
+    (``golden.pricing.effective_tiers``; sinks sit below golden, so it is handed over), for
+    formats priced per customer; None when the channel names no customers"""
+    left_out: Any = None
+    """B2B formats with customers: the products each customer's assortment leaves out
+    (``mapping.assortments.LEFT_OUT_SCHEMA``: customer_id, sku, rule); None: none"""
 
 
 @dataclass(frozen=True)

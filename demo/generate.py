@@ -41,8 +41,11 @@ def generate_demo_data(
     seed: int = 42,
     as_of: dt.date | None = None,
     pim_format: Literal["jsonl", "csv"] = "jsonl",
+    extra_customers: int = 0,
 ) -> DemoSummary:
-    """Write a new demo PIM export and ERP snapshot under ``target`` (``demo.layout``).
+    """Write a new demo PIM export and ERP snapshot under ``target`` (``demo.layout``);
+    ``extra_customers`` more active customers in the ERP's customer master
+    (``demo.customers.customers``).
 
     The files are a pure function of the arguments (``as_of`` defaults to today, UTC): the same
     arguments write byte-identical files, and a bigger catalog starts with the same products
@@ -61,7 +64,7 @@ def generate_demo_data(
     staging = staging_folder(target, snapshot)
     staging.mkdir(parents=True)
     try:
-        summary = _generate(staging, products, seed, as_of, pim_format)
+        summary = _generate(staging, products, seed, as_of, pim_format, extra_customers)
         folders = publish(staging, target, snapshot)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
@@ -98,7 +101,12 @@ def _records(folder: Path, separator: str) -> dict[str, int]:
 
 
 def _generate(
-    root: Path, products: int, seed: int, as_of: dt.date, pim_format: Literal["jsonl", "csv"]
+    root: Path,
+    products: int,
+    seed: int,
+    as_of: dt.date,
+    pim_format: Literal["jsonl", "csv"],
+    extra_customers: int,
 ) -> DemoSummary:
     """Draw the catalog and write ``root/pim/`` and ``root/erp/``."""
     catalog = draw_catalog(seed, products, as_of)
@@ -113,7 +121,7 @@ def _generate(
         name: write_chunked(erp_frames, erp_dir / f"{name}.csv", partial(render, as_of=as_of))
         for name, render in renderers.items()
     }
-    counts["customers"] = write_customers(erp_dir / "customers.csv")
+    counts["customers"] = write_customers(erp_dir / "customers.csv", extra_customers)
     write_marker(pim_dir, _records(pim_dir, ";"))
     write_marker(erp_dir, {f"{name}.csv": rows for name, rows in counts.items()})
     return DemoSummary(

@@ -10,6 +10,7 @@ from __future__ import annotations
 import polars as pl
 
 from contracts.customers import Customer, ErpCustomers
+from contracts.mapping import Filters
 
 
 class CustomerSelectionError(ValueError):
@@ -19,7 +20,8 @@ class CustomerSelectionError(ValueError):
 def select_customers(master: pl.DataFrame, selection: ErpCustomers) -> tuple[Customer, ...]:
     """The selected customers in the master's order: by group or id (case-insensitively; both
     empty = all), inactive ones left out when ``active_only``. A customer without a name is
-    named by its id (a catalog needs a buyer name)."""
+    named by its id (a catalog needs a buyer name); its assortment is its group's
+    (``group_filters``), else every product."""
     key = pl.col("customer_id").str.to_lowercase()
     wanted_ids = [i.casefold() for i in selection.ids]
     _check_ids(master, wanted_ids, selection.ids)
@@ -30,9 +32,11 @@ def select_customers(master: pl.DataFrame, selection: ErpCustomers) -> tuple[Cus
         chosen = chosen.filter(in_group | key.is_in(wanted_ids))
     if selection.active_only:
         chosen = chosen.filter(pl.col("active"))
+    assortments = {group.casefold(): f for group, f in selection.group_filters.items()}
     return tuple(
         Customer(id=row["customer_id"], name=row["name"] or row["customer_id"],
-                 group=row["customer_group"])
+                 group=row["customer_group"],
+                 filters=assortments.get((row["customer_group"] or "").casefold(), Filters()))
         for row in chosen.iter_rows(named=True)
     )  # fmt: skip
 

@@ -18,10 +18,12 @@ import polars as pl
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from contracts.config import ChannelConfig, PrismConfig
+from contracts.customers import Customer, ErpCustomers
 from contracts.formats import FieldSpec, FormatSpec, Kind
 from contracts.mapping import (
     AttributeSource,
     ConstantSource,
+    Filters,
     FirstSource,
     GoldenSource,
     RoleSource,
@@ -30,7 +32,14 @@ from contracts.mapping import (
 from contracts.suggestions import hint
 from golden.categories import ANY_TREE
 from mapping import model as pim
-from mapping.expressions import Built, Context, MappingError, compile_source, condition
+from mapping.expressions import (
+    COMPLETENESS_COLUMN,
+    Built,
+    Context,
+    MappingError,
+    compile_source,
+    condition,
+)
 from mapping.model import PimModel
 
 _SOURCE = TypeAdapter(Source)
@@ -66,6 +75,33 @@ class CompiledField:
     built: Built
 
 
+@dataclass(frozen=True)
+class CompiledFilters:
+    """``Filters`` as expressions over a channel's golden rows (``COMPLETENESS_COLUMN`` for
+    ``completeness``): a channel's, or one customer's assortment within it."""
+
+    include: pl.Expr | None = None
+    exclude: pl.Expr | None = None
+    completeness_min: float | None = None
+
+    def reason(self) -> pl.Expr | None:
+        """Why a product is left out (``include``, ``exclude``, ``completeness``: the first
+        test it fails, in that order), null where it is kept; None without any filter."""
+        reasons: list[tuple[str, pl.Expr]] = []
+        if self.include is not None:
+            reasons.append(("include", ~self.include))
+        if self.exclude is not None:
+            reasons.append(("exclude", self.exclude))
+        if self.completeness_min is not None:
+            reasons.append(("completeness", pl.col(COMPLETENESS_COLUMN) < self.completeness_min))
+        if not reasons:
+            return None
+        reason = pl.lit(None, pl.String)
+        for name, test in reversed(reasons):
+            reason = pl.when(test.fill_null(False)).then(pl.lit(name)).otherwise(reason)
+        return reason
+
+
 @dataclass
 class CompiledChannel:
     """A channel's target fields as expressions, in output order, plus its filters."""
@@ -76,9 +112,7 @@ class CompiledChannel:
     options: BaseModel | None
     context: Context
     fields: dict[str, CompiledField] = field(default_factory=dict)
-    include: pl.Expr | None = None
-    exclude: pl.Expr | None = None
-    completeness_min: float | None = None
+    filters: CompiledFilters = CompiledFilters()
 
     def required_pim_fields(self) -> list[str]:
         """The target fields completeness counts, as a PIM computes it: the required and
@@ -280,13 +314,31 @@ def _numeric(value: Any) -> bool:
 
 
 def _compile_filters(compiled: CompiledChannel) -> None:
-    filters = compiled.channel.filters
-    base = f"channels.{compiled.name}.filters"
+    """The channel's filters, and each customer assortment its format options name (checked
+    here, so a mistake fails before any data is read, with its key path)."""
+    base = f"channels.{compiled.name}"
+    compiled.filters = compile_filters(
+        compiled.channel.filters, compiled.context, f"{base}.filters"
+    )
+    customers = getattr(compiled.options, "customers", None)
+    if isinstance(customers, ErpCustomers):
+        for group, filters in customers.group_filters.items():
+            compile_filters(filters, compiled.context, f"{base}.customers.group_filters.{group}")
+    elif isinstance(customers, tuple):
+        for index, customer in enumerate(customers):
+            if isinstance(customer, Customer):
+                path = f"{base}.customers.{index}.filters"
+                compile_filters(customer.filters, compiled.context, path)
+
+
+def compile_filters(filters: Filters, ctx: Context, path: str) -> CompiledFilters:
+    """``filters`` (at key ``path``) as expressions in the channel's context."""
+    include = exclude = None
     if filters.include is not None and not filters.include.empty():
-        compiled.include = _selection(filters.include, compiled.context, f"{base}.include")
+        include = _selection(filters.include, ctx, f"{path}.include")
     if filters.exclude is not None and not filters.exclude.empty():
-        compiled.exclude = _selection(filters.exclude, compiled.context, f"{base}.exclude")
-    compiled.completeness_min = filters.completeness
+        exclude = _selection(filters.exclude, ctx, f"{path}.exclude")
+    return CompiledFilters(include, exclude, filters.completeness)
 
 
 def _selection(selection: Any, ctx: Context, path: str) -> pl.Expr:

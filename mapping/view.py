@@ -103,19 +103,9 @@ def completeness(
 
 def _filtered(rows: pl.DataFrame, compiled: CompiledChannel) -> tuple[pl.DataFrame, pl.DataFrame]:
     """The rows the channel's filters let through, and the others as ``filtered`` findings."""
-    reasons: list[tuple[str, pl.Expr]] = []
-    if compiled.include is not None:
-        reasons.append(("include", ~compiled.include))
-    if compiled.exclude is not None:
-        reasons.append(("exclude", compiled.exclude))
-    if compiled.completeness_min is not None:
-        low = pl.col(COMPLETENESS_COLUMN) < compiled.completeness_min
-        reasons.append(("completeness", low))
-    if not reasons:
+    reason = compiled.filters.reason()
+    if reason is None:
         return rows, pl.DataFrame(schema=FINDINGS_SCHEMA)
-    reason = pl.lit(None, pl.String)
-    for name, test in reversed(reasons):
-        reason = pl.when(test.fill_null(False)).then(pl.lit(name)).otherwise(reason)
     marked = rows.with_columns(_filter=reason)
     out = marked.filter(pl.col("_filter").is_not_null()).select(
         "sku",

@@ -10,7 +10,7 @@ products the filters let through); one product has one row per rule and field.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import polars as pl
 
@@ -152,3 +152,31 @@ def accounting(
             }
         )
     return pl.DataFrame(rows)
+
+
+NO_PRICE = "no_price"
+"""A catalog's products left out for want of a price tier of its customer (the writer logs
+them): what the assortment leaves in but the catalog does not hold."""
+
+
+def catalog_accounting(
+    published: int, catalogs: Mapping[str, int], left_out: pl.DataFrame, rules: Sequence[str]
+) -> pl.DataFrame:
+    """Per customer catalog of a channel: ``published`` (the channel's products) = the
+    catalog's products + those its assortment leaves out, per ``rules`` (``left_out``:
+    customer_id, sku, rule) + ``no_price``. ``balanced`` fails where the catalog holds a
+    product its assortment leaves out (the sum exceeds the channel's products)."""
+    counts = left_out.group_by("customer_id", "rule").agg(pl.col("sku").n_unique())
+    found = {(c, r): n for c, r, n in counts.iter_rows()}
+    rows = []
+    for customer, written in catalogs.items():
+        reasons = {rule: found.get((customer, rule), 0) for rule in rules}
+        no_price = published - written - sum(reasons.values())
+        rows.append(
+            {"customer": customer, "published": published, "written": written}
+            | reasons
+            | {NO_PRICE: no_price, "balanced": no_price >= 0}
+        )
+    schema = {"customer": pl.String, "published": pl.Int64, "written": pl.Int64}
+    schema |= dict.fromkeys((*rules, NO_PRICE), pl.Int64) | {"balanced": pl.Boolean}
+    return pl.DataFrame(rows, schema=schema)

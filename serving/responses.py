@@ -66,9 +66,15 @@ def entity_tag(sha256: str, encoding: Encoding) -> str:
 
 
 def media_type(path: Path) -> str:
+    """The file's media type; a compressed file (``catalog.xml.gz``) is served as the
+    compressed file it is (``application/gzip``), never as the XML inside it, which a client
+    would take for uncompressed text."""
     if path.suffix == ".jsonl":
         return "application/jsonl"
-    return mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+    kind, encoding = mimetypes.guess_type(path.name)
+    if encoding == "gzip":
+        return "application/gzip"
+    return kind or "application/octet-stream"
 
 
 def file_response(request: Request, path: Path, sha256: str, snapshot_id: str) -> Response:

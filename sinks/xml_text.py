@@ -8,15 +8,22 @@ value yields a null element, which ``pl.concat_str(..., ignore_nulls=True)`` the
 
 from __future__ import annotations
 
+import gzip
 import io
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
+from typing import BinaryIO, Literal
 
 import polars as pl
+import pyarrow as pa
 
 from contracts.text import escaped
 
 CHUNK_ROWS = 50_000
+Compression = Literal["gzip"]
+GZIP_LEVEL = 6
+"""zlib's default: ~3x faster than gzip's 9 and within a few percent of its size on XML."""
 
 
 class SinkInputError(ValueError):
@@ -80,20 +87,60 @@ def render(frame: pl.DataFrame, row_markup: pl.Expr, chunk_rows: int) -> Iterato
         yield chunk.select(row_markup.alias("xml"))
 
 
-def write_document(path: Path, header: str, lines: Iterable[pl.DataFrame], footer: str) -> None:
+def write_document(
+    path: Path,
+    header: str,
+    lines: Iterable[pl.DataFrame],
+    footer: str,
+    compress: Compression | None = None,
+) -> None:
     """Write ``header``, every row of the one-column text frames ``lines`` as a line, ``footer``.
 
     ``lines`` is consumed lazily, so memory stays bounded by one chunk's text (UTF-8 output).
     """
-    with path.open("wb") as out:
+    with document_output(path, compress) as out:
         out.write(header.encode("utf-8"))
         for chunk in lines:
-            out.write(_as_bytes(chunk))
+            out.write(text_bytes(chunk))
         out.write(footer.encode("utf-8"))
 
 
-def _as_bytes(text: pl.DataFrame) -> memoryview:
+def compressed_name(name: str, compress: Compression | None) -> str:
+    """The file name of a document named ``name`` once compressed as ``compress``."""
+    return f"{name}.gz" if compress == "gzip" else name
+
+
+@contextmanager
+def document_output(path: Path, compress: Compression | None = None) -> Iterator[BinaryIO]:
+    """``path`` opened to write a document into, compressed on the way with ``gzip`` (one
+    stream, ``GZIP_LEVEL``). The gzip header names no file and no time, so the same document
+    is always the same bytes: the manifest's sha256 and a delivery's digest stay stable."""
+    with path.open("wb") as raw:
+        if compress is None:
+            yield raw
+            return
+        with gzip.GzipFile(
+            filename="", mode="wb", fileobj=raw, compresslevel=GZIP_LEVEL, mtime=0
+        ) as packed:
+            yield packed  # type: ignore[misc]
+
+
+def text_bytes(text: pl.DataFrame) -> memoryview:
     """One line per row, unquoted; polars writes far faster into memory than into a file."""
     buffer = io.BytesIO()
     text.write_csv(buffer, include_header=False, quote_style="never")
     return buffer.getbuffer()
+
+
+def text_buffer(lines: pl.Series) -> memoryview:
+    """The UTF-8 text of ``lines`` back to back (each value ends with its own line break), as
+    one buffer: Arrow's large-string data buffer holds exactly that, so no per-line work is
+    done (~4x faster than ``text_bytes``, which formats every row as CSV)."""
+    array = lines.to_arrow(compat_level=pl.CompatLevel.oldest())
+    if isinstance(array, pa.ChunkedArray):
+        array = array.combine_chunks()
+    if len(array) == 0:
+        return memoryview(b"")
+    _, offsets, data = array.buffers()
+    bounds = memoryview(offsets).cast("q")  # int64 offsets of a large string array
+    return memoryview(data)[bounds[array.offset] : bounds[array.offset + len(array)]]

@@ -282,10 +282,10 @@ def staged_feed(
     channel_folder.mkdir(parents=True, exist_ok=True)
     all_tiers = tiers if tiers is not None else price_tiers()
     created = dt.datetime(2026, 12, 1, 12, 0, tzinfo=dt.UTC)
-    files = write_channel_feed(
+    written = write_channel_feed(
         published, compiled(config, name, golden), all_tiers, channel_folder, snapshot_id, created
     )
-    return published, files
+    return published, written.files
 
 
 # --- PIM export folders -------------------------------------------------------------------------

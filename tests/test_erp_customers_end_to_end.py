@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import hashlib
+import json
 import shutil
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
@@ -47,13 +49,14 @@ def publish(data: Path, root: Path, customers: object, instance: Any) -> Path:
     return root / "feeds" / "current" / "quoting"
 
 
-def run(data: Path, root: Path, customers: object, instance: Any) -> Any:
+def run(data: Path, root: Path, customers: object, instance: Any, **channel: Any) -> Any:
     config = default_config()
     config["as_of"] = AS_OF.isoformat()
     config["pim"]["path"] = str(data / "pim")
     config["erp"]["path"] = str(data / "erp")
     config["publish"] = {"directory": str(root / "feeds"), "work_directory": str(root / "work")}
-    config["channels"] = {"quoting": config["channels"]["quoting"] | {"customers": customers}}
+    quoting = config["channels"]["quoting"] | {"customers": customers} | channel
+    config["channels"] = {"quoting": quoting}
     job = build_definitions(parse_config(config, base=REPO)).resolve_job_def(JOB_NAME)
     return job.execute_in_process(instance=instance, raise_on_error=False)
 
@@ -143,6 +146,57 @@ def test_a_group_selection_writes_only_that_groups_customers(
     expected = group_prices(data, "wholesale")
     prices = catalog(live / "C4000.xml")
     assert all(prices[s][("net_customer", 1)] == expected[s] for s in prices if s in expected)
+
+
+def test_group_assortments_leave_products_out_of_gzip_catalogs_and_are_counted(
+    data: Path, tmp_path: Path, instance: Any
+) -> None:
+    """The retail group's assortment excludes the fasteners (ECLASS 23110101 by the shipped
+    value map): C1000's catalog has none, C2000's has them; the catalogs are gzip files the
+    manifest hashes as stored; the left-out products are counted per catalog and reason."""
+    customers = {
+        "from": "erp",
+        "ids": ["C1000", "C2000"],
+        "group_filters": {"Retail": {"exclude": {"categories": ["print_fasteners"]}}},
+    }
+    result = run(data, tmp_path, customers, instance, compress="gzip")
+    assert result.success
+    live = tmp_path / "feeds" / "current"
+    assert sorted(p.name for p in (live / "quoting").iterdir()) == ["C1000.xml.gz", "C2000.xml.gz"]
+    retail, wholesale = (
+        catalog(live / "quoting/C1000.xml.gz"),
+        catalog(live / "quoting/C2000.xml.gz"),
+    )
+    fasteners = set(eclass_group(live / "quoting/C2000.xml.gz", "23110101"))
+    assert len(fasteners) > 10
+    assert not fasteners & set(retail)
+    assert set(retail) <= set(wholesale)
+    manifest = json.loads((live / "manifest.json").read_text(encoding="utf-8"))
+    for entry in (
+        f for f in manifest["files"] if f["channel"] == "quoting" and f["kind"] == "file"
+    ):
+        stored = (live / entry["path"]).read_bytes()
+        assert entry["sha256"] == hashlib.sha256(stored).hexdigest()
+        assert entry["bytes"] == len(stored)
+    (check,) = [c for c in result.get_asset_check_evaluations() if c.check_name == "accounted"]
+    assert check.passed
+    counts = {c["customer"]: c for c in check.metadata["catalogs"].value}
+    assert counts["C1000"]["written"] == len(retail)
+    assert counts["C1000"]["filtered_by_exclude"] >= len(fasteners)
+    assert counts["C2000"]["filtered_by_exclude"] == 0
+    for row in counts.values():
+        left_out = row["filtered_by_exclude"] + row["no_price"]
+        assert row["written"] + left_out == row["published"] == manifest["channels"]["quoting"]
+
+
+def eclass_group(path: Path, group: str) -> list[str]:
+    """The skus of a catalog whose classification is ``group``."""
+    document = etree.parse(str(path))
+    return document.xpath(
+        "//b:PRODUCT[.//b:REFERENCE_FEATURE_GROUP_ID = $group]/b:SUPPLIER_PID/text()",
+        namespaces=NS,
+        group=group,
+    )
 
 
 def test_bad_customer_rows_are_rejected_and_reported(

@@ -22,8 +22,9 @@ from sinks.deltas.jsonlines import JsonLinesDeltaError
 
 BMECAT_NOTE = (
     "<customer>.update.xml: a BMEcat T_UPDATE_PRODUCTS (prev_version 0: applies to the full "
-    "catalog of delta_of) per customer catalog that changed; a customer new in this snapshot "
-    "takes its full catalog"
+    "catalog of delta_of) per customer catalog that changed, also of gzipped catalogs "
+    "(the update is plain XML); a customer new in this snapshot, or whose catalog changed "
+    "between .xml and .xml.gz, takes its full catalog"
 )
 MARKETPLACE_NOTE = (
     "supplemental.xml overrides price/availability of existing items; delta_items.xml holds "
@@ -115,11 +116,14 @@ def _google(channel: str, old: Path, new: Path) -> list[FeedFile]:
 def _bmecat(
     channel: str, previous_dir: Path, old: list[str], new_dir: Path, fresh: list[str]
 ) -> list[FeedFile]:
-    """One update per customer catalog present in both snapshots and changed."""
+    """One update per customer catalog present in both snapshots and changed; a gzipped
+    catalog (``<name>.xml.gz``) gets a plain ``<name>.update.xml`` (updates are small). A
+    catalog whose file name changed (``compress`` switched) has no counterpart: the customer
+    takes its full catalog."""
     files = []
     for path in sorted(set(old) & set(fresh)):
-        target = new_dir / path.removesuffix(".xml")
-        target = target.with_name(target.name + bmecat.SUFFIX)
+        name = Path(path).name.removesuffix(".gz").removesuffix(".xml")
+        target = new_dir / Path(path).parent / f"{name}{bmecat.SUFFIX}"
         count = bmecat.write_delta(previous_dir / path, new_dir / path, target)
         if count:
             files.append(FeedFile(channel, _relative(target, channel), count, kind="delta"))

@@ -1,5 +1,6 @@
-"""Quoting (BMEcat 2005) delta: per customer catalog ``<name>.xml`` an update transaction
-``<name>.update.xml`` (``T_UPDATE_PRODUCTS``), valid against ``bmecat_2005.xsd``.
+"""Quoting (BMEcat 2005) delta: per customer catalog ``<name>.xml`` (or gzipped,
+``<name>.xml.gz``) an update transaction ``<name>.update.xml`` (``T_UPDATE_PRODUCTS``, plain
+XML), valid against ``bmecat_2005.xsd``.
 
 The update carries the new catalog's ``HEADER`` and ``T_UPDATE_PRODUCTS prev_version="0"``:
 the transaction applies to the full catalog (``T_NEW_CATALOG``) of the snapshot named in the

@@ -10,6 +10,7 @@ end tags cannot occur inside it. A record that is serialized differently but mea
 
 from __future__ import annotations
 
+import gzip
 import html
 import re
 from pathlib import Path
@@ -26,7 +27,7 @@ def split(path: Path, record: re.Pattern[bytes], key: re.Pattern[bytes]) -> dict
     """Every record of ``path`` (the ``record`` pattern's match) by its key (the first group
     of ``key`` inside it, unescaped)."""
     found: dict[str, bytes] = {}
-    for match in record.finditer(path.read_bytes()):
+    for match in record.finditer(document_bytes(path)):
         block = match.group(0)
         named = key.search(block)
         if named is None:
@@ -35,6 +36,12 @@ def split(path: Path, record: re.Pattern[bytes], key: re.Pattern[bytes]) -> dict
         text = named.group(1).decode("utf-8")
         found[html.unescape(text) if "&" in text else text] = block
     return found
+
+
+def document_bytes(path: Path) -> bytes:
+    """The document ``path`` holds, uncompressed when the writer gzipped it (``*.gz``)."""
+    data = path.read_bytes()
+    return gzip.decompress(data) if path.suffix == ".gz" else data
 
 
 def frame(
@@ -52,7 +59,7 @@ def frame(
 def head(path: Path, first: bytes, close: bytes) -> etree._Element:
     """The document's root with everything before ``first`` (the records' container or the
     first record), closed with ``close``: the header, without parsing the records."""
-    data = path.read_bytes()
+    data = document_bytes(path)
     end = data.find(first)
     return etree.fromstring(data[: end if end >= 0 else len(data)] + close)
 

@@ -6,7 +6,7 @@ carry (its ``price_types`` and ``currencies``: list, customer-group and customer
 their quantity breaks and validity); ``availability`` one row per product (a view of the
 products table); ``customers`` the channel's ``customers`` option (typed, or from the ERP's
 customer master) and ``effective_prices`` each customer's own tiers per sku and currency, as
-``WriteContext.customer_tiers`` resolves them (customer > group > list, never mixed: what the
+``WriteContext.price_rule`` resolves them (customer > group > list, never mixed: what the
 customer's BMEcat catalog and the price API say), so no portal re-implements the precedence.
 Money and decimal fields are exact and numeric (``sinks.portal_sql``: NUMERIC on PostgreSQL,
 integer micro-units plus a numeric view column on SQLite). Loading goes into the snapshot's own
@@ -107,12 +107,12 @@ def _effective_prices(
     """Every customer's effective tiers, with its ``customer_id`` (None: no customers)."""
     if not customers:
         return None
-    if context.customer_tiers is None:
+    rule = context.price_rule
+    if rule is None:
         msg = "sql: no price resolution for the customers was given to the writer"
         raise ValueError(msg)
     return pl.concat(
-        context.customer_tiers(c.id, c.group).with_columns(customer_id=pl.lit(c.id))
-        for c in customers
+        rule(context.tiers, c.id, c.group).with_columns(customer_id=pl.lit(c.id)) for c in customers
     )
 
 

@@ -22,6 +22,7 @@ from servers.feed_service import (
 )
 
 from contracts.snapshots import Manifest
+from serving.responses import media_type
 from sinks.snapshot_store import SnapshotStore
 
 SHOP = {"Authorization": f"Bearer {SHOP_TOKEN}"}
@@ -248,3 +249,15 @@ def test_a_file_removed_under_a_resolved_snapshot_answers_410(
     gone = get(service, "/v1/channels/shop/feed", **SHOP)
     assert gone.status_code == 410
     assert "no longer kept" in gone.json()["error"]
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("C1000.xml.gz", "application/gzip"),
+        ("C1000.xml", "application/xml"),
+        ("feed.jsonl", "application/jsonl"),
+    ],
+)
+def test_a_gzipped_catalog_is_served_as_gzip_not_as_xml(name: str, expected: str) -> None:
+    assert media_type(Path(name)) == expected

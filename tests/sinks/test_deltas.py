@@ -9,9 +9,14 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from bmecat_catalog import CUSTOMERS, GENERATED, SUPPLIER, catalog_products, catalog_tiers
 
-from sinks.deltas import delimited, google_merchant, jsonlines
+from contracts.config import ChannelConfig
+from contracts.formats import WriteContext
+from contracts.snapshots import Manifest
+from sinks.deltas import bmecat, delimited, google_merchant, jsonlines, write_deltas
 from sinks.deltas.changes import row_changes
+from sinks.formats import bmecat as bmecat_writer
 
 
 @pytest.mark.parametrize(
@@ -117,3 +122,46 @@ def test_google_delta_sends_price_changes_as_a_supplemental_feed(tmp_path: Path)
         items("old.xml"), supplemental, items(google_merchant.ITEMS_FILE), set()
     )
     assert applied == items("new.xml")
+
+
+def test_gzipped_bmecat_catalogs_get_a_plain_update(tmp_path: Path) -> None:
+    """Catalogs written as ``.xml.gz``: the update is ``<name>.update.xml``, and the previous
+    catalog plus the update is the new catalog."""
+    products, tiers = catalog_products(), catalog_tiers()
+    cheaper = pl.when(pl.col("sku") == "S0003").then(pl.col("unit_price") / 2)
+    changed = tiers.with_columns(unit_price=cheaper.otherwise(pl.col("unit_price")))
+    manifests = []
+    for name, frame, rows in (("old", products, tiers), ("new", products.slice(1), changed)):
+        folder = tmp_path / name / "quoting"
+        folder.mkdir(parents=True)
+        files = bmecat_writer.write(frame, catalog_context(folder, rows))
+        manifests.append(Manifest(f"20261122T18560{len(manifests)}Z-ab12cd34", "", "", {}, files))
+    old, new = tmp_path / "old", tmp_path / "new"
+    deltas = write_deltas(manifests[0], old, manifests[1], new, {"quoting": "bmecat"}, {})
+    assert [f.path for f in deltas.files] == ["quoting/C1000.update.xml"]
+    assert deltas.files[0].rows == 2  # S0000 removed, S0003 cheaper
+    update = bmecat.products(new / "quoting" / "C1000.update.xml")
+    assert {pid: p.get("mode") for pid, p in update.items()} == {
+        "S0000": "delete",
+        "S0003": "update",
+    }
+
+    def content(folder: Path) -> dict[str, bytes]:
+        found = bmecat.products(folder / "quoting" / "C1000.xml.gz")
+        return {pid: bmecat.content(p) for pid, p in found.items()}
+
+    assert bmecat.apply_delta(content(old), update) == content(new)
+
+
+def catalog_context(folder: Path, tiers: pl.DataFrame) -> WriteContext:
+    options = {"supplier": SUPPLIER, "customers": [CUSTOMERS[0]], "compress": "gzip"}
+    return WriteContext(
+        channel="quoting",
+        settings=ChannelConfig(format="bmecat", locale="de_DE", currency="EUR"),
+        options=bmecat_writer.Options.model_validate(options),
+        folder=folder,
+        snapshot_id="20261122T185607Z-ab12cd34",
+        created=GENERATED,
+        tiers=tiers,
+        golden=None,
+    )

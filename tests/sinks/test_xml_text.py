@@ -15,6 +15,7 @@ from sinks.xml_text import (
     money,
     render,
     require_values,
+    text_buffer,
     write_document,
 )
 
@@ -83,3 +84,16 @@ def test_render_handles_a_frame_of_many_small_chunks() -> None:
     chunks = list(render(frame, pl.col("n"), 2))
     assert [c.height for c in chunks] == [2, 2, 1]
     assert pl.concat(chunks).to_series().to_list() == ["0", "1", "2", "3", "4"]
+
+
+@pytest.mark.parametrize(
+    "lines",
+    [
+        pl.Series(["<a>ü</a>\n", "<b/>\n", "€\n"]),
+        pl.Series(["x\n", "<a>ü</a>\n", "<b/>\n", "€\n"]).slice(1),  # an offset into the buffer
+        pl.concat([pl.Series(["<a>ü</a>\n"]), pl.Series(["<b/>\n", "€\n"])], rechunk=False),
+        pl.Series([], dtype=pl.String),
+    ],
+)
+def test_text_buffer_is_the_lines_back_to_back_in_utf8(lines: pl.Series) -> None:
+    assert bytes(text_buffer(lines)) == "".join(lines.to_list()).encode("utf-8")

@@ -3,7 +3,6 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from decimal import Decimal
-from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -108,7 +107,7 @@ def context(
         created=created,
         tiers=tier_rows,
         golden=None,
-        customer_tiers=partial(effective_tiers, tier_rows),
+        price_rule=effective_tiers,
     )
 
 
@@ -638,7 +637,7 @@ def test_a_channel_without_options_fails(tmp_path: Path) -> None:
 
 def test_a_writer_without_the_price_resolution_fails(tmp_path: Path) -> None:
     ctx = context(tmp_path, tiers(tier("A1", "1")))
-    ctx = WriteContext(**{**ctx.__dict__, "customer_tiers": None})
+    ctx = WriteContext(**{**ctx.__dict__, "price_rule": None})
     with pytest.raises(SinkInputError, match="no price resolution"):
         write(products(product("A1")), ctx)
 
