@@ -14,6 +14,7 @@ from bmecat_catalog import CUSTOMERS, GENERATED, SUPPLIER, catalog_products, cat
 from contracts.config import ChannelConfig
 from contracts.formats import WriteContext
 from contracts.snapshots import Manifest
+from golden.pricing import effective_tiers
 from sinks.deltas import bmecat, delimited, google_merchant, jsonlines, write_deltas
 from sinks.deltas.changes import row_changes
 from sinks.formats import bmecat as bmecat_writer
@@ -164,4 +165,5 @@ def catalog_context(folder: Path, tiers: pl.DataFrame) -> WriteContext:
         created=GENERATED,
         tiers=tiers,
         golden=None,
+        price_rule=effective_tiers,
     )
