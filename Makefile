@@ -45,6 +45,15 @@ bench: install
 bench-fanout: install
 	$(BIN)/python bench/bmecat_fanout.py
 
+bench-portal: install
+	$(BIN)/python bench/portal_load.py --runs 3
+
+bench-prices: install
+	$(BIN)/python bench/price_api.py --workdir var/bench-prices
+
+bench-feed: install
+	$(BIN)/python bench/feed_api.py
+
 lint: install
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
