@@ -27,13 +27,13 @@ import datetime as dt
 import logging
 from contextlib import ExitStack
 from dataclasses import dataclass
-from typing import Annotated, BinaryIO, Literal
+from typing import BinaryIO, Literal
 
 import numpy as np
 import polars as pl
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from contracts.customers import Customer, CustomerList, ErpCustomers
+from contracts.customers import Customer, CustomerList, CustomersOption, ErpCustomers
 from contracts.formats import FieldSpec, FormatSpec, PriceRule, WriteContext
 from contracts.golden import PRICE_TIERS_SCHEMA
 from contracts.snapshots import FeedFile
@@ -90,28 +90,12 @@ class Supplier(BaseModel):
     """``SUPPLIER_NAME`` (cut to 50 characters)"""
 
 
-def _customers_kind(value: object) -> str | None:
-    """``customers:`` is a list (typed by hand) or a mapping (a selection from the ERP)."""
-    if isinstance(value, dict | ErpCustomers):
-        return "erp"
-    return "list" if isinstance(value, list | tuple) else None
-
-
 class Options(BaseModel):
     """Who the catalogs are from and for."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
     supplier: Supplier
-    customers: Annotated[
-        Annotated[tuple[Customer, ...], Field(min_length=1), Tag("list")]
-        | Annotated[ErpCustomers, Tag("erp")],
-        Discriminator(
-            _customers_kind,
-            custom_error_type="customers",
-            custom_error_message="give a list of customers ({id, name, group}) or a selection "
-            "from the ERP ({from: erp, groups: [...], ids: [...], active_only: true})",
-        ),
-    ] = Field(
+    customers: CustomersOption = Field(
         description="[{id, name, group}, ...] typed by hand, or {from: erp, groups, ids, "
         "active_only}: the ERP customer master's customers with their price groups"
     )
@@ -127,19 +111,15 @@ class Options(BaseModel):
     @field_validator("customers")
     @classmethod
     def _one_file_per_customer(cls, customers: CustomerList) -> CustomerList:
-        """Each customer's catalog is its own file, also on case-insensitive file systems, and
-        no customer id (matched case-insensitively, as ERPs often do) stands for two."""
+        """At least one customer, and each customer's catalog its own file, also on
+        case-insensitive file systems (ids that differ only in case are refused already)."""
         if isinstance(customers, ErpCustomers):
             return customers
-        ids: dict[str, str] = {}
+        if not customers:
+            msg = "give at least one customer: each gets its own catalog"
+            raise ValueError(msg)
         files: dict[str, str] = {}
         for customer in customers:
-            key = customer.id.casefold()
-            if key in ids:
-                msg = f"customers {ids[key]!r} and {customer.id!r}: the ids differ only in"
-                msg += " letter case or repeat"
-                raise ValueError(msg)
-            ids[key] = customer.id
             file = f"{file_name_for(customer.id)}.xml"
             if file.casefold() in files:
                 msg = f"customers {files[file.casefold()]!r} and {customer.id!r} would share the"
