@@ -17,14 +17,14 @@ from assets.channels import PimStructureFrames
 from assets.feeds import PUBLISH_KEY, later_in_run, snapshot_id_of_run
 from assets.metadata import frame_metadata
 from assets.quarantine import QUALITY_GROUP
-from assets.resources import FeedStoreResource
+from assets.resources import FeedStoreResource, cache_folder
 from assets.sources import run_as_of
 from contracts import clock
 from contracts.config import PrismConfig
 from contracts.snapshots import BASELINE
 from golden.pricing import classify_price_rows
 from mapping.plan import compiled_per_locale, product_names
-from quality.completeness import completeness_scores
+from quality.completeness import cached_completeness_scores
 from quality.gate import GateInputs, evaluate_gate
 from sinks.formats import FORMATS
 from sinks.publish_lock import PublishLock
@@ -116,7 +116,12 @@ def build_quality_report_assets(prism: PrismConfig) -> list[dg.AssetsDefinition]
         snapshot_id, created = snapshot_id_of_run(context)
         model = structure.model(prism)
         per_locale = compiled_per_locale(prism, FORMATS, model, golden_products.columns)
-        scores = completeness_scores(golden_products, per_locale)
+        cache = cache_folder(prism.publish.work_directory, "completeness")
+        scores, reused = cached_completeness_scores(golden_products, per_locale, cache)
+        context.log.info(
+            "completeness: %s",
+            "the PIM values are unchanged, scores reused" if reused else "scored",
+        )
         as_of = run_as_of(source_snapshots)
         statuses = classify_price_rows(erp_prices.lazy(), as_of, prism.currencies).collect()
         inputs = GateInputs(
@@ -155,6 +160,7 @@ def build_quality_report_assets(prism: PrismConfig) -> list[dg.AssetsDefinition]
                 "compared_with": gate.compared_with or "nothing live",
                 **frame_metadata(gate.breakers),
                 "verdict": gate.verdict,
+                "completeness_reused": reused,
                 "tripped": tripped["name"].to_list(),
                 "report": dg.MetadataValue.path(str(gate.report_path)),
                 "report_link": link(prism, gate.report_path),

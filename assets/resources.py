@@ -183,11 +183,21 @@ class PolarsParquetIOManager(dg.ConfigurableIOManager):
         return pl.read_parquet(self.path(event.run_id, context.asset_key))
 
 
+CACHE_FOLDER = "cache"
+"""In the work directory: state kept across runs (``<work>/cache/``), never pruned as a run's."""
+
+
+def cache_folder(work_directory: Path | str, name: str) -> Path:
+    return Path(work_directory, CACHE_FOLDER, name)
+
+
 def prune_run_folders(root: Path, keep: Callable[[str], bool]) -> list[str]:
-    """Delete the per-run work folders (named by run id) ``keep`` says no to; return their ids."""
+    """Delete the per-run work folders (named by run id) ``keep`` says no to; return their ids.
+    The cache folder is no run's."""
     if not root.is_dir():
         return []
-    doomed = [p for p in root.iterdir() if p.is_dir() and not keep(p.name)]
+    runs = [p for p in root.iterdir() if p.is_dir() and p.name != CACHE_FOLDER]
+    doomed = [p for p in runs if not keep(p.name)]
     for folder in doomed:
         shutil.rmtree(folder, ignore_errors=True)
     return [p.name for p in doomed]

@@ -14,7 +14,7 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from assets.resources import PolarsParquetIOManager
+from assets.resources import CACHE_FOLDER, PolarsParquetIOManager, prune_run_folders
 from contracts.golden import MONEY
 
 PRICES = pl.DataFrame(
@@ -114,3 +114,11 @@ def test_an_output_that_is_no_data_frame_fails_naming_the_asset(
     ):
         dg.materialize([not_a_frame], resources=io_manager(tmp_path))
     assert not any(tmp_path.rglob("*.parquet*"))
+
+
+def test_pruning_the_run_folders_keeps_the_cache(tmp_path: Path) -> None:
+    for name in ("run-old", "run-live", CACHE_FOLDER):
+        (tmp_path / name).mkdir()
+    (tmp_path / CACHE_FOLDER / "completeness").mkdir()
+    assert prune_run_folders(tmp_path, keep=lambda run: run == "run-live") == ["run-old"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [CACHE_FOLDER, "run-live"]

@@ -5,6 +5,7 @@ and the worst groups."""
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 from typing import Any
 
 import polars as pl
@@ -14,8 +15,10 @@ from polars.testing import assert_frame_equal
 
 from mapping.plan import compiled_per_locale
 from quality.completeness import (
+    CACHED,
     WORST,
     by_channel_and_locale,
+    cached_completeness_scores,
     completeness_scores,
     score_column,
     worst_groups,
@@ -351,3 +354,44 @@ def test_by_channel_and_locale_follows_the_keys_it_is_given() -> None:
     summary = by_channel_and_locale(scores, keys)
     assert summary.select("channel", "locale").rows() == keys
     assert summary["mean"].to_list() == pytest.approx([3 / 4, 1.0])
+
+
+# --- the scores kept per PIM state ----------------------------------------------------------
+
+
+def test_scores_are_reused_while_the_counted_values_stay_and_scored_again_when_they_change(
+    tmp_path: Path,
+) -> None:
+    cache = tmp_path / "cache"
+    golden = golden_products(complete("A"), complete("B", gtin=None), complete("C", brand=None))
+    first, reused = cached_completeness_scores(golden, COMPILED, cache)
+    assert not reused
+    assert_frame_equal(first, completeness_scores(golden, COMPILED))
+
+    # prices and stock are no counted field: the next run reads the kept scores
+    repriced = golden.with_columns(available_qty=pl.col("available_qty") + 7)
+    again, reused = cached_completeness_scores(repriced, COMPILED, cache)
+    assert reused
+    assert_frame_equal(again, first)
+
+    # a counted value changes: scored again, and the new scores are right
+    branded = golden.with_columns(pl.col("attr.brand").fill_null("Acme"))
+    changed, reused = cached_completeness_scores(branded, COMPILED, cache)
+    assert not reused
+    assert_frame_equal(changed, completeness_scores(branded, COMPILED))
+    assert not changed.equals(first)
+
+
+def test_a_damaged_kept_file_is_scored_again_and_few_files_are_kept(tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    golden = golden_products(complete("A"), complete("B", gtin=None))
+    first, _ = cached_completeness_scores(golden, COMPILED, cache)
+    (kept,) = cache.glob("*.parquet")
+    kept.write_bytes(b"PAR1 cut off")
+    again, reused = cached_completeness_scores(golden, COMPILED, cache)
+    assert not reused
+    assert_frame_equal(again, first)
+    for index in range(CACHED + 2):
+        other = golden.with_columns(pl.col("family") + f"-{index}")
+        cached_completeness_scores(other, COMPILED, cache)
+    assert len(list(cache.glob("*.parquet"))) == CACHED
