@@ -37,6 +37,7 @@ from contracts.execution_config import ExecutionConfig
 from contracts.mapping import Filters, LookupFile, Source
 from contracts.paths import LocalPath
 from contracts.suggestions import nearest
+from contracts.validators import Strict
 from contracts.yaml_lines import YamlDocument, YamlFileError, read_yaml
 
 PriceType = Literal["list", "group", "customer"]
@@ -48,10 +49,6 @@ _LOCALE = re.compile(r"^[a-z]{2,3}_[A-Z]{2}$")
 class ConfigError(ValueError):
     """The configuration file is invalid; the message names the file, and for each problem on
     a line of its own the line, the key path and the reason."""
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 def _check_locale(value: str) -> str:
@@ -80,7 +77,7 @@ def _anchored_url(value: str, info: ValidationInfo) -> str:
 _SQLITE_RELATIVE = re.compile(r"^(?P<prefix>sqlite(?:\+\w+)?:///)(?P<database>[^/].*)$")
 
 
-class FileSource(_Strict):
+class FileSource(Strict):
     """A file drop: ``path`` is one snapshot folder, or a folder of snapshot folders (the
     lexicographically greatest name is the newest and is read)."""
 
@@ -166,7 +163,7 @@ Owner = Annotated[str, AfterValidator(_owner)]
 PimUrl = Annotated[str, AfterValidator(_pim_url)]
 
 
-class AkeneoSource(_Strict):
+class AkeneoSource(Strict):
     """A live Akeneo PIM, pulled over its REST API into ``store`` (kept in the file-drop
     format; incremental after the first pull). Credentials come from the environment:
     AKENEO_CLIENT_ID, AKENEO_CLIENT_SECRET, AKENEO_USERNAME, AKENEO_PASSWORD.
@@ -214,7 +211,7 @@ _CONDITION_KEY = re.compile(r"^[A-Z0-9]{1,4}(/[A-Z0-9]{1,3})?$")
 _SAP_CODE = r"^[A-Za-z0-9]+$"
 
 
-class SalesArea(_Strict):
+class SalesArea(Strict):
     """An SAP sales area (sales organization, distribution channel, division): a customer's
     price group and currency are kept per sales area (``A_CustomerSalesArea``)."""
 
@@ -223,7 +220,7 @@ class SalesArea(_Strict):
     division: str = Field(default="00", max_length=2, pattern=_SAP_CODE)
 
 
-class SapSource(_Strict):
+class SapSource(Strict):
     """A live SAP S/4HANA (OData V2), pulled into a new snapshot folder under ``root`` per run
     (incremental after the first). Credentials come from the environment: SAP_USER and
     SAP_PASSWORD (``auth: basic``) or SAP_TOKEN (``auth: bearer``).
@@ -279,7 +276,7 @@ class SapSource(_Strict):
 ErpSource = Annotated[FileSource | SapSource, Field(discriminator="kind")]
 
 
-class AttributeRoles(_Strict):
+class AttributeRoles(Strict):
     """Which PIM attribute code plays which role; the formats' presets map target fields to
     roles, so one setting here fits every channel. ``name``: the product's label, else the
     family's ``attribute_as_label``; ``image``: used where the family names no
@@ -388,7 +385,7 @@ class ChannelConfig(BaseModel):
         return dict(self.model_extra or {})
 
 
-class PublishConfig(_Strict):
+class PublishConfig(Strict):
     directory: LocalPath = Field(default=Path("var/feeds"), validate_default=True)
     work_directory: LocalPath = Field(
         default=Path("var/work"),
@@ -429,7 +426,7 @@ Sha256Hex = Annotated[str, AfterValidator(_sha256_hex)]
 EnvName = Annotated[str, Field(pattern=r"^[A-Z_][A-Z0-9_]*$")]
 
 
-class ChannelAccess(_Strict):
+class ChannelAccess(Strict):
     """Who may read one channel's feeds through ``prism serve``: bearer tokens given as the
     sha256 of the token (``token_sha256``; the plaintext stays with the channel's team) or as
     the names of environment variables holding the plaintext (``token_env``; read when the
@@ -439,7 +436,7 @@ class ChannelAccess(_Strict):
     token_env: tuple[EnvName, ...] = ()
 
 
-class OidcConfig(_Strict):
+class OidcConfig(Strict):
     """Single sign-on for ``prism serve``: bearer JWTs signed RS256 or ES256 by ``issuer``, for
     ``audience``; keys from ``jwks_url`` or ``jwks_file``. ``channels_claim`` lists the channels
     a token may read (a list, or a space-separated string like a scope); a token whose
@@ -470,7 +467,7 @@ class OidcConfig(_Strict):
         return self
 
 
-class PriceApiConfig(_Strict):
+class PriceApiConfig(Strict):
     """``POST /v1/prices``: whose price policy it answers with, and the customers' own tokens.
 
     The price channel's customers, tiers (its currencies and price types) and availability are
@@ -490,7 +487,7 @@ class PriceApiConfig(_Strict):
     )
 
 
-class ServeConfig(_Strict):
+class ServeConfig(Strict):
     """``prism serve``: the HTTP feed service over ``publish.directory``."""
 
     host: str = "127.0.0.1"
@@ -508,14 +505,14 @@ class ServeConfig(_Strict):
 Share = Annotated[float, Field(ge=0, le=1)]
 
 
-class Freshness(_Strict):
+class Freshness(Strict):
     """Oldest acceptable source snapshot, in hours (null = no limit)."""
 
     pim: float | None = Field(default=168.0, gt=0)
     erp: float | None = Field(default=48.0, gt=0)
 
 
-class QualityConfig(_Strict):
+class QualityConfig(Strict):
     """Circuit breakers, compared with the live snapshot: any tripped one stops the publish
     unless a data engineer overrides them for one run (``prism run --override-breakers``)."""
 
@@ -570,7 +567,7 @@ class QualityConfig(_Strict):
         return self.max_product_drop_by_channel.get(channel, self.max_product_drop)
 
 
-class ScheduleConfig(_Strict):
+class ScheduleConfig(Strict):
     """When the scheduled run starts: a cron expression read in ``timezone`` (Dagster keeps the
     local time across daylight-saving changes)."""
 
@@ -578,7 +575,7 @@ class ScheduleConfig(_Strict):
     timezone: TimeZoneName = Field(default="UTC", description="IANA time zone of ``cron``")
 
 
-class PrismConfig(_Strict):
+class PrismConfig(Strict):
     as_of: dt.date | None = Field(
         default=None, description="pricing/availability date; null = today"
     )

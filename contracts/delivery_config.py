@@ -12,32 +12,19 @@ from pathlib import PurePosixPath
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, Field, model_validator
 
 from contracts.paths import LocalPath
 from contracts.retry import RetryPolicy
+from contracts.validators import Strict, matching
 
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _HOST = re.compile(r"[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?|\[[0-9A-Fa-f:.]+\]")
 FILE_PLACEHOLDER = "{file}"
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-def _env_name(value: str) -> str:
-    if not _ENV_NAME.fullmatch(value):
-        msg = f"{value!r} is not an environment variable name such as FEED_SFTP_PASSWORD"
-        raise ValueError(msg)
-    return value
-
-
-def _host(value: str) -> str:
-    if not _HOST.fullmatch(value):
-        msg = f"{value!r} is not a host name or IP address such as sftp.example.com"
-        raise ValueError(msg)
-    return value
+_env_name = matching(_ENV_NAME, "not an environment variable name such as FEED_SFTP_PASSWORD")
+_host = matching(_HOST, "not a host name or IP address such as sftp.example.com")
 
 
 def _plain_name(value: str) -> str:
@@ -76,7 +63,7 @@ EnvName = Annotated[str, AfterValidator(_env_name)]
 TargetUrl = Annotated[str, AfterValidator(_target_url)]
 
 
-class DeliveryRetry(_Strict):
+class DeliveryRetry(Strict):
     """How often a transient failure (timeout, lost connection, HTTP 5xx or 429) is retried:
     exponential backoff with full jitter, capped; a 429's Retry-After is honoured."""
 
@@ -92,7 +79,7 @@ class DeliveryRetry(_Strict):
         return RetryPolicy(self.attempts, self.backoff_seconds, self.max_backoff_seconds)
 
 
-class SftpTarget(_Strict):
+class SftpTarget(Strict):
     """Each file goes to ``<path>/<name>.part`` and is then renamed to ``<path>/<name>``, so
     the receiver never sees a partial file under its final name; ``ready_marker`` (if set) is
     written last the same way."""
@@ -132,7 +119,7 @@ class SftpTarget(_Strict):
         return f"sftp://{self.host}:{self.port}/{self.path.lstrip('/')}"
 
 
-class HttpTarget(_Strict):
+class HttpTarget(Strict):
     """Each file is sent as the body of one request to ``url`` (``{file}`` is replaced by the
     file's name); ``ready_url`` (if set) is POSTed a JSON list of the files once all arrived."""
 

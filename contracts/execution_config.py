@@ -19,7 +19,9 @@ from __future__ import annotations
 import re
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, Field
+
+from contracts.validators import Strict, matching
 
 _ENV_NAME = re.compile(r"[A-Z_][A-Z0-9_]*")
 _QUEUE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,127}")
@@ -27,26 +29,14 @@ _QUEUE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,127}")
 Executor = Literal["in_process", "multiprocess", "celery"]
 
 
-def _env_name(value: str) -> str:
-    if not _ENV_NAME.fullmatch(value):
-        msg = f"{value!r} is not an environment variable name such as PRISM_CELERY_BROKER_URL"
-        raise ValueError(msg)
-    return value
-
-
-def _queue_name(value: str) -> str:
-    if not _QUEUE.fullmatch(value):
-        msg = f"{value!r} is not a queue name: letters, digits, '_', '.', '-' (e.g. prism)"
-        raise ValueError(msg)
-    return value
+_env_name = matching(_ENV_NAME, "not an environment variable name such as PRISM_CELERY_BROKER_URL")
+_queue_name = matching(_QUEUE, "not a queue name: letters, digits, '_', '.', '-' (e.g. prism)")
 
 
 EnvName = Annotated[str, AfterValidator(_env_name)]
 
 
-class ExecutionConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
+class ExecutionConfig(Strict):
     executor: Executor = Field(
         default="in_process", description="in_process | multiprocess | celery"
     )

@@ -52,19 +52,16 @@ from pydantic import (
 )
 
 from contracts.paths import LocalPath
+from contracts.validators import Strict
 
 _PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 CASES = ("upper", "lower", "title", "sentence")
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
 # --- conditions --------------------------------------------------------------------------------
 
 
-class Test(_Strict):
+class Test(Strict):
     """One test of a golden field or an attribute (exactly one of them, one operator)."""
 
     field: str | None = None
@@ -92,15 +89,15 @@ class Test(_Strict):
         return self
 
 
-class All(_Strict):
+class All(Strict):
     all: tuple[Condition, ...] = Field(min_length=1)
 
 
-class AnyOf(_Strict):
+class AnyOf(Strict):
     any: tuple[Condition, ...] = Field(min_length=1)
 
 
-class Not(_Strict):
+class Not(Strict):
     not_: Condition = Field(alias="not")
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
@@ -128,16 +125,16 @@ Condition = Annotated[
 # --- transforms --------------------------------------------------------------------------------
 
 
-class Truncate(_Strict):
+class Truncate(Strict):
     truncate: int | None = Field(default=None, ge=1)
     """characters; None: the target field's maximum length"""
 
 
-class Case(_Strict):
+class Case(Strict):
     case: Literal["upper", "lower", "title", "sentence"]
 
 
-class ReplaceRule(_Strict):
+class ReplaceRule(Strict):
     pattern: str
     with_: str = Field(default="", alias="with")
 
@@ -154,19 +151,19 @@ class ReplaceRule(_Strict):
         return value
 
 
-class Replace(_Strict):
+class Replace(Strict):
     replace: ReplaceRule
 
 
-class Round(_Strict):
+class Round(Strict):
     round: int = Field(ge=0, le=6)
 
 
-class Prefix(_Strict):
+class Prefix(Strict):
     prefix: str
 
 
-class Suffix(_Strict):
+class Suffix(Strict):
     suffix: str
 
 
@@ -210,7 +207,7 @@ Transform = Annotated[
 # --- value maps --------------------------------------------------------------------------------
 
 
-class LookupFile(_Strict):
+class LookupFile(Strict):
     """A CSV lookup table (header row; comma separated), e.g. PIM category -> Google taxonomy;
     a relative path is relative to the configuration file."""
 
@@ -228,7 +225,7 @@ ValueMap = Annotated[LookupFile | dict[str, Any], Field(union_mode="left_to_righ
 # --- sources -----------------------------------------------------------------------------------
 
 
-class _Modifiers(_Strict):
+class _Modifiers(Strict):
     map: ValueMap | None = None
     strict: bool = False
     """with ``map``: a value the map does not know becomes empty (default: passes unchanged)"""
@@ -339,7 +336,7 @@ Source = Annotated[_SourceKinds, BeforeValidator(_expand_shorthand)]
 # --- filters -----------------------------------------------------------------------------------
 
 
-class Selection(_Strict):
+class Selection(Strict):
     """Which products a filter includes or excludes (every given criterion must hold)."""
 
     categories: tuple[str, ...] = ()
@@ -356,7 +353,7 @@ class Selection(_Strict):
         )
 
 
-class Filters(_Strict):
+class Filters(Strict):
     """Which enabled products go to a channel: those matching ``include`` (when given), not
     matching ``exclude``, at least ``completeness`` complete (0..1). Filtered products are
     counted (``products = published + quarantined + filtered + disabled``); disabled products
