@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export DAGSTER_HOME := $(CURDIR)
 
-.PHONY: install run test dev dev-production bench bench-fanout lint services
+.PHONY: install run test dev dev-production bench bench-fanout bench-shards lint services
 
 # The editable install maps each top-level package when it runs, so a new package (a new
 # */__init__.py) reinstalls too. Bytecode is compiled at install time: where
@@ -53,6 +53,11 @@ bench-prices: install
 
 bench-feed: install
 	$(BIN)/python bench/feed_api.py
+
+# Sharded runs: 1M products with 1, 2 and 4 shards on the multiprocess executor, wall time and
+# each step's peak memory (bench/shards.py; needs the sharded job, execution.shards).
+bench-shards: install
+	$(BIN)/python bench/shards.py
 
 lint: install
 	$(BIN)/ruff check --fix .

@@ -29,8 +29,9 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import dagster as dg
 import yaml
@@ -77,17 +78,54 @@ def bench_config(workdir: Path, customers: int | None = None, compress: str | No
     return path
 
 
+def generate(workdir: Path, products: int, customers: int | None = None) -> None:
+    """A fresh ``workdir`` whose ``data/`` holds the demo PIM and ERP drops of ``products``
+    products (and enough ERP customers for ``customers`` quoting catalogs)."""
+    shutil.rmtree(workdir, ignore_errors=True)
+    started = time.perf_counter()
+    generate_demo_data(
+        workdir / "data",
+        products=products,
+        as_of=AS_OF,
+        extra_customers=extra_customers(customers),
+    )
+    log.info("generated %d products in %.1f s", products, time.perf_counter() - started)
+
+
+def start_run(
+    config: Path,
+    dagster_home: Path,
+    *args: str,
+    stdout: IO[bytes] | None = None,
+    stderr: IO[bytes] | None = None,
+) -> subprocess.Popen[bytes]:
+    """`prism run --config CONFIG ARGS...` in a child process on the instance at
+    ``dagster_home`` (output to ours unless ``stdout``/``stderr`` are given)."""
+    env = {**os.environ, "DAGSTER_HOME": str(dagster_home)}
+    command = [str(Path(sys.executable).parent / "prism"), "run", "--config", str(config)]
+    return subprocess.Popen([*command, *args], env=env, stdout=stdout, stderr=stderr)
+
+
+def watch(child: subprocess.Popen[bytes], sample: Callable[[], None]) -> threading.Thread:
+    """A started thread calling ``sample`` every 50 ms while ``child`` runs."""
+
+    def loop() -> None:
+        while child.poll() is None:
+            sample()
+            time.sleep(0.05)
+
+    sampler = threading.Thread(target=loop, daemon=True)
+    sampler.start()
+    return sampler
+
+
 def run_pipeline(config: Path, dagster_home: Path) -> tuple[float, int, list[tuple[float, int]]]:
     """Seconds and peak RSS in bytes of one `prism run` in a child process, and the samples
     (epoch seconds, bytes) of its process tree's resident memory."""
-    env = {**os.environ, "DAGSTER_HOME": str(dagster_home)}
     started = time.perf_counter()
-    child = subprocess.Popen(
-        [str(Path(sys.executable).parent / "prism"), "run", "--config", str(config)], env=env
-    )
+    child = start_run(config, dagster_home)
     samples: list[tuple[float, int]] = []
-    sampler = threading.Thread(target=_sample, args=(child, samples), daemon=True)
-    sampler.start()
+    sampler = watch(child, lambda: samples.append((time.time(), _tree_rss(child.pid))))
     if child.wait() != 0:
         raise subprocess.CalledProcessError(child.returncode, child.args)
     seconds = time.perf_counter() - started
@@ -109,15 +147,16 @@ def channel_seconds(dagster_home: Path) -> dict[str, float]:
     return {m[1]: float(m[2]) for m in found if m}
 
 
-def _sample(child: subprocess.Popen[bytes], samples: list[tuple[float, int]]) -> None:
-    while child.poll() is None:
-        samples.append((time.time(), _tree_rss(child.pid)))
-        time.sleep(0.05)
-
-
 def _tree_rss(pid: int) -> int:
-    """Resident bytes of ``pid`` and its descendants, from /proc (0 once it is gone)."""
-    total, pending = 0, [pid]
+    """Resident bytes of ``pid`` and its descendants (0 once it is gone)."""
+    return sum(status_bytes(status, "VmRSS") for status in process_tree(pid).values())
+
+
+def process_tree(pid: int) -> dict[int, str]:
+    """The /proc status text of ``pid`` and of each of its descendants, by pid (those alive;
+    none once ``pid`` is gone)."""
+    found: dict[int, str] = {}
+    pending = [pid]
     while pending:
         current = pending.pop()
         try:
@@ -126,10 +165,16 @@ def _tree_rss(pid: int) -> int:
             children = [c for t in tasks for c in (t / "children").read_text().split()]
         except OSError:
             continue
-        rss = next((line for line in status.splitlines() if line.startswith("VmRSS:")), "")
-        total += int(rss.split()[1]) * 1024 if rss else 0
+        found[current] = status
         pending.extend(int(c) for c in children)
-    return total
+    return found
+
+
+def status_bytes(status: str, field: str) -> int:
+    """A memory figure of a /proc status text (``VmRSS``, ``VmHWM``) in bytes; 0 without it
+    (a zombie has none)."""
+    line = next((line for line in status.splitlines() if line.startswith(f"{field}:")), "")
+    return int(line.split()[1]) * 1024 if line else 0
 
 
 def step_peaks(
@@ -190,15 +235,7 @@ def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     workdir = args.workdir.resolve()
     if not args.reuse_data:
-        shutil.rmtree(workdir, ignore_errors=True)
-        started = time.perf_counter()
-        generate_demo_data(
-            workdir / "data",
-            products=args.products,
-            as_of=AS_OF,
-            extra_customers=extra_customers(args.customers),
-        )
-        log.info("generated %d products in %.1f s", args.products, time.perf_counter() - started)
+        generate(workdir, args.products, args.customers)
     for stale in ("feeds", "work", "dagster"):
         shutil.rmtree(workdir / stale, ignore_errors=True)
     (workdir / "portal.sqlite").unlink(missing_ok=True)
