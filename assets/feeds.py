@@ -74,7 +74,9 @@ def portals_of(config: PrismConfig) -> dict[str, str]:
     return config.portals()
 
 
-def snapshot_id_of_run(context: dg.AssetExecutionContext) -> tuple[str, dt.datetime]:
+def snapshot_id_of_run(
+    context: dg.AssetExecutionContext | dg.OpExecutionContext,
+) -> tuple[str, dt.datetime]:
     """One snapshot id per run, derived from the run's id and creation time."""
     record = context.instance.get_run_record_by_id(context.run.run_id)
     created = record.create_timestamp if record else dt.datetime.now(dt.UTC)
@@ -339,7 +341,7 @@ def build_feed_assets(config: PrismConfig) -> list[dg.AssetsDefinition]:
             yield dg.Output(frame, f"feed_{name}", metadata={**metadata, "published": publishing})
         published = {name: feed.products for name, feed in staged.items()}
         catalogs = {name: feed.catalogs for name, feed in staged.items()}
-        yield from _feed_checks(
+        yield from feed_checks(
             context.selected_asset_check_keys,
             accounting(golden_products, quarantine, published),
             results,
@@ -355,7 +357,7 @@ def _schema_metadata(config: PrismConfig, channel: str) -> dict[str, Any]:
     return {COLUMN_SCHEMA: schema} if schema is not None else {}
 
 
-def _feed_checks(
+def feed_checks(
     selected: AbstractSet[dg.AssetCheckKey],
     balance: pl.DataFrame,
     results: pl.DataFrame,

@@ -2,6 +2,7 @@
 
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import dagster as dg
 import polars as pl
@@ -43,83 +44,89 @@ def build_publish_assets(config: PrismConfig) -> list[dg.AssetsDefinition]:
         reported in the metadata, never as a failed publish."""
         lock = feed_store.lock(context.run.run_id)
         with lock.held(release=True):
-            return _publish(context, feed_store, inputs)
-
-    def _publish(
-        context: dg.AssetExecutionContext,
-        feed_store: FeedStoreResource,
-        inputs: dict[str, pl.DataFrame],
-    ) -> dg.MaterializeResult:
-        sources = inputs.pop("source_snapshots")
-        gate = inputs.pop("quality_report")  # this asset runs only when the gate let the run pass
-        snapshot_id, created = snapshot_id_of_run(context)
-        feeds = pl.concat(inputs.values())
-        stale = feeds.filter(pl.col("snapshot_id") != snapshot_id)
-        if stale.height or gate["snapshot_id"][0] != snapshot_id:
-            msg = (
-                f"feeds or gate of snapshot {stale['snapshot_id'][0] if stale.height else '?'} "
-                "were staged by another run; publish together with the feeds (materialize the "
-                "whole job)"
-            )
-            raise dg.Failure(msg)
-        channels = dict(feeds.group_by("channel").agg(pl.col("products").first()).iter_rows())
-        baseline = FeedFile("*", BASELINE, _rows(feed_store, snapshot_id), kind="baseline")
-        manifest = Manifest(
-            snapshot_id=snapshot_id,
-            as_of=run_as_of(sources).isoformat(),
-            created_at=created.isoformat(),
-            sources={
-                s: snapshot_field(sources, s, "snapshot_id") for s in sources["source"].to_list()
-            },
-            files=[
-                *(
-                    FeedFile(**r)
-                    for r in feeds.drop("snapshot_id", "products").iter_rows(named=True)
-                ),
-                baseline,
-            ],
-            channels=channels,
-        )
-        store = feed_store.store()
-        formats = {name: channel.format for name, channel in config.channels.items()}
-        live = gate["compared_with"][0]
-        manifest = _with_deltas(context, store, manifest, live, formats, portals_of(config))
-        sealed, outcome = publish_snapshot(
-            store,
-            manifest,
-            portals_of(config),
-            feed_store.keep,
-            expected_live=live,  # what the deltas were computed against
-            run_id=context.run.run_id,
-        )
-        context.log.info("snapshot %s is live at %s", snapshot_id, store.current_link)
-        errors = outcome.cleanup_errors
-        errors += _prune_work(context, config.publish.work_directory)
-        for error in errors:
-            context.log.warning("published %s; cleanup failed: %s", snapshot_id, error)
-        files = pl.DataFrame([vars(f) for f in sealed.files])
-        manifest_path = store.snapshot_dir(snapshot_id) / "manifest.json"
-        report_path = feed_store.reports().folder(snapshot_id) / "index.html"
-        return dg.MaterializeResult(
-            value=files,
-            metadata={
-                **frame_metadata(files),
-                "snapshot_id": snapshot_id,
-                "previous_snapshot": outcome.previous or "nothing live",
-                "delta_of": sealed.delta_of or "none (no deltas)",
-                "cleanup_errors": errors,
-                "manifest": dg.MetadataValue.path(str(manifest_path)),
-                "report": dg.MetadataValue.path(str(report_path)),
-                "manifest_link": link(config, manifest_path),
-                "report_link": link(config, report_path),
-            },
-        )
+            sources = inputs.pop("source_snapshots")
+            gate = inputs.pop("quality_report")  # runs only when the gate let the run pass
+            feeds = pl.concat(inputs.values())
+            files, metadata = publish_staged(context, feed_store, config, sources, gate, feeds)
+            return dg.MaterializeResult(value=files, metadata=metadata)
 
     return [published_snapshot]
 
 
+Context = dg.AssetExecutionContext | dg.OpExecutionContext
+"""The asset job's publish step or the sharded job's: both log, name their run and reach the
+instance the same way."""
+
+
+def publish_staged(
+    context: Context,
+    feed_store: FeedStoreResource,
+    config: PrismConfig,
+    sources: pl.DataFrame,
+    gate: pl.DataFrame,
+    feeds: pl.DataFrame,
+) -> tuple[pl.DataFrame, dict[str, Any]]:
+    """Seal the run's staged ``feeds`` (one row per file or table, from the feed step) into a
+    snapshot with a manifest and deltas, and switch every channel to it; the sealed files and
+    the materialization's metadata. ``gate``: the quality report's breakers of this run (it
+    names the live snapshot they were compared with); the caller holds the publish lock."""
+    snapshot_id, created = snapshot_id_of_run(context)
+    stale = feeds.filter(pl.col("snapshot_id") != snapshot_id)
+    if stale.height or gate["snapshot_id"][0] != snapshot_id:
+        msg = (
+            f"feeds or gate of snapshot {stale['snapshot_id'][0] if stale.height else '?'} "
+            "were staged by another run; publish together with the feeds (materialize the "
+            "whole job)"
+        )
+        raise dg.Failure(msg)
+    channels = dict(feeds.group_by("channel").agg(pl.col("products").first()).iter_rows())
+    baseline = FeedFile("*", BASELINE, _rows(feed_store, snapshot_id), kind="baseline")
+    manifest = Manifest(
+        snapshot_id=snapshot_id,
+        as_of=run_as_of(sources).isoformat(),
+        created_at=created.isoformat(),
+        sources={s: snapshot_field(sources, s, "snapshot_id") for s in sources["source"].to_list()},
+        files=[
+            *(FeedFile(**r) for r in feeds.drop("snapshot_id", "products").iter_rows(named=True)),
+            baseline,
+        ],
+        channels=channels,
+    )
+    store = feed_store.store()
+    formats = {name: channel.format for name, channel in config.channels.items()}
+    live = gate["compared_with"][0]
+    manifest = _with_deltas(context, store, manifest, live, formats, portals_of(config))
+    sealed, outcome = publish_snapshot(
+        store,
+        manifest,
+        portals_of(config),
+        feed_store.keep,
+        expected_live=live,  # what the deltas were computed against
+        run_id=context.run.run_id,
+    )
+    context.log.info("snapshot %s is live at %s", snapshot_id, store.current_link)
+    errors = outcome.cleanup_errors
+    errors += _prune_work(context, config.publish.work_directory)
+    for error in errors:
+        context.log.warning("published %s; cleanup failed: %s", snapshot_id, error)
+    files = pl.DataFrame([vars(f) for f in sealed.files])
+    manifest_path = store.snapshot_dir(snapshot_id) / "manifest.json"
+    report_path = feed_store.reports().folder(snapshot_id) / "index.html"
+    return files, {
+        **frame_metadata(files),
+        "snapshot_id": snapshot_id,
+        "previous_snapshot": outcome.previous or "nothing live",
+        "delta_of": sealed.delta_of or "none (no deltas)",
+        "cleanup_errors": errors,
+        "manifest": dg.MetadataValue.path(str(manifest_path)),
+        "report": dg.MetadataValue.path(str(report_path)),
+        "manifest_link": link(config, manifest_path),
+        "report_link": link(config, report_path),
+    }
+
+
 def _with_deltas(
-    context: dg.AssetExecutionContext,
+    context: Context,
     store: SnapshotStore,
     manifest: Manifest,
     live: str | None,
@@ -158,7 +165,7 @@ def _rows(feed_store: FeedStoreResource, snapshot_id: str) -> int:
     return pl.scan_parquet(path).select(pl.len()).collect().item()
 
 
-def _prune_work(context: dg.AssetExecutionContext, work: Path) -> list[str]:
+def _prune_work(context: Context, work: Path) -> list[str]:
     """Drop the work folders of finished runs other than this one (a later partial run reads
     this run's intermediates); a running run's folder is never touched."""
 

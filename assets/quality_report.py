@@ -42,7 +42,9 @@ class GateParameters(dg.Config):
     )
 
 
-def overridden(context: dg.AssetExecutionContext, parameters: GateParameters) -> bool:
+def overridden(
+    context: dg.AssetExecutionContext | dg.OpExecutionContext, parameters: GateParameters
+) -> bool:
     """Run config ``override_breakers``, or the run tag ``prism/override_breakers=true``."""
     tagged = context.run.tags.get(OVERRIDE_TAG, "").lower() == "true"
     return parameters.override_breakers or tagged

@@ -159,12 +159,27 @@ class PolarsParquetIOManager(dg.ConfigurableIOManager):
     def path(self, run_id: str, key: dg.AssetKey) -> Path:
         return Path(self.base_dir, run_id, *key.path).with_suffix(".parquet")
 
+    def op_path(self, run_id: str, step_key: str, name: str, mapping_key: str | None) -> Path:
+        """Where an op's output lives (the sharded job's steps are ops, not assets): by the
+        run and step that wrote it, so a re-execution reads the steps it did not redo from
+        the run that did them. A mapped step's key (``shard_master[shard_0]``) is written
+        without brackets, which Parquet readers take for a glob."""
+        step = step_key.replace("[", ".").replace("]", "")
+        file = f"{name}.{mapping_key}" if mapping_key else name
+        return Path(self.base_dir, run_id, "steps", step, f"{file}.parquet")
+
     def handle_output(self, context: dg.OutputContext, obj: Any) -> None:
+        if context.has_asset_key:
+            what, path = (
+                context.asset_key.to_user_string(),
+                self.path(context.run_id, context.asset_key),
+            )
+        else:
+            what = f"{context.step_key}.{context.name}"
+            path = self.op_path(context.run_id, context.step_key, context.name, context.mapping_key)
         if not isinstance(obj, pl.DataFrame):
-            key = context.asset_key.to_user_string()
-            msg = f"{key}: expected a polars DataFrame, got {type(obj).__name__}"
+            msg = f"{what}: expected a polars DataFrame, got {type(obj).__name__}"
             raise TypeError(msg)
-        path = self.path(context.run_id, context.asset_key)
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(".parquet.tmp")
         obj.write_parquet(tmp, compression="lz4", statistics=False)
@@ -172,6 +187,11 @@ class PolarsParquetIOManager(dg.ConfigurableIOManager):
 
     def load_input(self, context: dg.InputContext) -> pl.DataFrame:
         upstream = context.upstream_output
+        if upstream is not None and not context.has_asset_key:
+            path = self.op_path(
+                upstream.run_id, upstream.step_key, upstream.name, upstream.mapping_key
+            )
+            return pl.read_parquet(path)
         same_run = self.path(upstream.run_id, context.asset_key) if upstream else None
         if same_run is not None and same_run.is_file():
             return pl.read_parquet(same_run)

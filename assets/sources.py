@@ -104,6 +104,30 @@ def modified_at(folder: Path) -> dt.datetime:
     return dt.datetime.fromtimestamp(max(stamps, default=0), dt.UTC)
 
 
+def pin_sources(
+    prism: PrismConfig, parameters: RunParameters, pim: SnapshotSource, erp: SnapshotSource
+) -> tuple[pl.DataFrame, dict[str, Any]]:
+    """The run's pinned PIM and ERP folders (a live source pulled into a new snapshot folder
+    first) with the run's as-of date, and their metadata: what a run's first step records."""
+    as_of = resolved_as_of(parameters, prism)
+    metadata: dict[str, Any] = {"as_of": as_of.isoformat()}
+    rows = []
+    for name, source in (("pim", pim), ("erp", erp)):
+        pinned = source.snapshot(prism, parameters.full_pull)
+        rows.append(
+            {
+                "source": name,
+                "snapshot_id": pinned.folder.name,
+                "path": str(pinned.folder),
+                "modified_at": modified_at(pinned.folder),
+                "as_of": as_of,
+            }
+        )
+        metadata[f"{name}_snapshot"] = pinned.folder.name
+        metadata |= {f"{name}_{key}": value for key, value in pinned.details.items()}
+    return pl.DataFrame(rows), metadata
+
+
 def build_source_assets(prism: PrismConfig) -> list[dg.AssetsDefinition]:
     pim_kinds, erp_kinds = source_kinds(prism, "pim"), source_kinds(prism, "erp")
 
@@ -116,25 +140,11 @@ def build_source_assets(prism: PrismConfig) -> list[dg.AssetsDefinition]:
     ) -> dg.MaterializeResult:
         """Pins the PIM export and ERP snapshot folders for the whole run (a live source is
         pulled into a new snapshot folder first) and the run's as-of date."""
-        as_of = resolved_as_of(config, prism)
-        metadata: dict[str, Any] = {"as_of": as_of.isoformat()}
-        rows = []
-        for name, source in (("pim", pim), ("erp", erp)):
-            pinned = source.snapshot(prism, config.full_pull)
-            rows.append(
-                {
-                    "source": name,
-                    "snapshot_id": pinned.folder.name,
-                    "path": str(pinned.folder),
-                    "modified_at": modified_at(pinned.folder),
-                    "as_of": as_of,
-                }
-            )
-            metadata[f"{name}_snapshot"] = pinned.folder.name
-            metadata |= {f"{name}_{key}": value for key, value in pinned.details.items()}
-        frame = pl.DataFrame(rows)
+        frame, metadata = pin_sources(prism, config, pim, erp)
         context.log.info(
-            "reading PIM export %s and ERP snapshot %s as of %s", *frame["snapshot_id"], as_of
+            "reading PIM export %s and ERP snapshot %s as of %s",
+            *frame["snapshot_id"],
+            run_as_of(frame),
         )
         return dg.MaterializeResult(value=frame, metadata=metadata)
 

@@ -21,6 +21,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field
 
+from contracts.paths import LocalPath
 from contracts.validators import Strict, matching
 
 _ENV_NAME = re.compile(r"[A-Z_][A-Z0-9_]*")
@@ -60,6 +61,20 @@ class ExecutionConfig(Strict):
         default="prism",
         description="celery: the queue the run's steps are sent to and `prism worker` takes "
         "them from",
+    )
+
+    shards: int = Field(
+        default=1,
+        ge=1,
+        le=256,
+        description="1 = the asset job; N > 1 = the sharded job: the catalog split into N "
+        "shards by a stable hash of each product's family root, read, merged and mapped in a "
+        "step per shard, one snapshot published from all (README, 'Running at scale')",
+    )
+    shard_directory: LocalPath | None = Field(
+        default=None,
+        description="where the shard steps keep their parts, by run; storage every worker "
+        "reaches (null = publish.work_directory)",
     )
 
     def credential_variables(self) -> dict[str, str]:

@@ -36,17 +36,59 @@ AVAILABILITY_SCHEMA = pl.Schema(
 
 
 def availability(
-    products: pl.LazyFrame, stock: pl.LazyFrame, supply: pl.LazyFrame, as_of: dt.date
+    products: pl.LazyFrame,
+    stock: pl.LazyFrame,
+    supply: pl.LazyFrame,
+    as_of: dt.date,
+    family_lead_times: pl.LazyFrame | None = None,
 ) -> pl.LazyFrame:
     """One AVAILABILITY_SCHEMA row per product (``products`` has ``sku, family``); the left
-    joins from ``products`` are what drops stock and supply of unknown skus."""
-    frame = (
+    joins from ``products`` are what drops stock and supply of unknown skus.
+
+    ``family_lead_times`` (``family, family_lead_time``): the families' averages when
+    ``products`` is one shard of the catalog (a family spans shards, its average does not);
+    None computes them from ``products``."""
+    frame = _with_erp(products, stock, supply, as_of)
+    if family_lead_times is None:
+        family_lead_times = reduce_family_lead_times(family_lead_sums(frame))
+    frame = frame.join(family_lead_times, on="family", how="left")
+    return frame.select(_state(as_of)).cast(AVAILABILITY_SCHEMA)
+
+
+def shard_family_lead_sums(
+    products: pl.LazyFrame, supply: pl.LazyFrame, as_of: dt.date
+) -> pl.LazyFrame:
+    """One shard's part of the family averages (``family, lead_total, lead_count``); the
+    sums of every shard, reduced by ``reduce_family_lead_times``, give the averages an
+    unsharded run computes."""
+    empty_stock = pl.LazyFrame(schema={"sku": pl.String, "on_hand": pl.Int64, "reserved": pl.Int64})
+    return family_lead_sums(_with_erp(products, empty_stock, supply, as_of))
+
+
+def family_lead_sums(frame: pl.LazyFrame) -> pl.LazyFrame:
+    """``family, lead_total, lead_count`` over the products with a lead time and a family."""
+    lead = pl.col("lead_time_days")
+    known = frame.filter(lead.is_not_null(), pl.col("family").is_not_null())
+    return known.group_by("family").agg(
+        lead_total=lead.cast(pl.Int64).sum(), lead_count=lead.count().cast(pl.Int64)
+    )
+
+
+def reduce_family_lead_times(sums: pl.LazyFrame) -> pl.LazyFrame:
+    """``family, family_lead_time``: ceil of the mean lead time, in exact integer arithmetic,
+    from the sums of one or several shards."""
+    total, count = pl.col("lead_total").sum(), pl.col("lead_count").sum()
+    return sums.group_by("family").agg(family_lead_time=(total + count - 1) // count)
+
+
+def _with_erp(
+    products: pl.LazyFrame, stock: pl.LazyFrame, supply: pl.LazyFrame, as_of: dt.date
+) -> pl.LazyFrame:
+    return (
         products.select("sku", "family")
         .join(_available(stock), on="sku", how="left")
         .join(_supply(supply, as_of), on="sku", how="left")
     )
-    frame = frame.join(_family_lead_times(frame), on="family", how="left")
-    return frame.select(_state(as_of)).cast(AVAILABILITY_SCHEMA)
 
 
 def _available(stock: pl.LazyFrame) -> pl.LazyFrame:
@@ -60,14 +102,6 @@ def _supply(supply: pl.LazyFrame, as_of: dt.date) -> pl.LazyFrame:
         lead_time_days=pl.col("lead_time_days").max(),
         next_receipt_date=receipt.filter(receipt >= as_of).min(),
     )
-
-
-def _family_lead_times(frame: pl.LazyFrame) -> pl.LazyFrame:
-    """``family, family_lead_time``: ceil of the mean lead time, in exact integer arithmetic."""
-    lead = pl.col("lead_time_days")
-    known = frame.filter(lead.is_not_null(), pl.col("family").is_not_null())
-    total, count = lead.sum(), lead.count().cast(pl.Int64)
-    return known.group_by("family").agg(family_lead_time=(total + count - 1) // count)
 
 
 def _state(as_of: dt.date) -> list[pl.Expr]:

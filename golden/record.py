@@ -27,12 +27,15 @@ def golden_products(
     supply: pl.LazyFrame,
     as_of: dt.date,
     currencies: tuple[str, ...],
+    family_lead_times: pl.LazyFrame | None = None,
 ) -> pl.LazyFrame:
     """One row per PIM product, by sku: its master data columns as they come
     (``MASTER_SCHEMA`` and the ``attr.*``/category columns the channels need), then list prices
     per currency and availability on ``as_of`` (``erp_schema``). Sorted once here, every
     channel's feed is in sku order without sorting again."""
-    stock_state = availability(master.select("sku", "family"), stock, supply, as_of)
+    stock_state = availability(
+        master.select("sku", "family"), stock, supply, as_of, family_lead_times
+    )
     joined = master.join(list_prices(tiers, currencies), on="sku", how="left").join(
         stock_state, on="sku", how="left"
     )

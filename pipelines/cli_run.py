@@ -89,14 +89,22 @@ def _instance() -> dg.DagsterInstance:
     return dg.DagsterInstance.ephemeral()
 
 
-def run_config(as_of: dt.date | None, full_pull: bool, override_breakers: bool) -> dict[str, Any]:
+SHARDED_PARAMETER_STEPS = ("sharded_sources", "sharded_publish")
+"""The sharded job's steps taking the run parameters and the gate's override
+(``assets.shards``); the asset job's are ``source_snapshots`` and ``quality_report``."""
+
+
+def run_config(
+    as_of: dt.date | None, full_pull: bool, override_breakers: bool, sharded: bool = False
+) -> dict[str, Any]:
     """The job's run config for the CLI's flags: the run parameters (the executor is the
-    configuration's, ``execution:`` of prism.yaml)."""
+    configuration's, ``execution:`` of prism.yaml); ``sharded``: for the sharded job's steps."""
     parameters = {"as_of": as_of.isoformat() if as_of else None, "full_pull": full_pull}
+    sources, gate = SHARDED_PARAMETER_STEPS if sharded else ("source_snapshots", "quality_report")
     return {
         "ops": {
-            "source_snapshots": {"config": parameters},
-            "quality_report": {"config": {"override_breakers": override_breakers}},
+            sources: {"config": parameters},
+            gate: {"config": {"override_breakers": override_breakers}},
         }
     }
 
@@ -168,7 +176,8 @@ def run(
     config = load(config_file)
     display = display_for(quiet=quiet, as_json=as_json, verbose=verbose)
     display.start(f"starting a run of {config_file} (loading Dagster and the job)")
-    parameters = run_config(as_of.date() if as_of else None, full_pull, override_breakers)
+    sharded = config.execution.shards > 1
+    parameters = run_config(as_of.date() if as_of else None, full_pull, override_breakers, sharded)
     try:
         outcome = _execute(config, config_file, parameters, display, verbose, override_breakers)
     finally:
@@ -259,17 +268,34 @@ def _outcome_of(
 
 
 def _cleanup_errors(result: dg.ExecutionResult) -> list[str]:
-    for materialization in result.asset_materializations_for_node("published_snapshot"):
+    for materialization in _materializations(result, "published_snapshot"):
         value = materialization.metadata.get("cleanup_errors")
-        return list(value.value) if value is not None else []
+        return (
+            [str(e) for e in value.value]
+            if value is not None and isinstance(value.value, list)
+            else []
+        )
     return []
 
 
 def _report_of(result: dg.ExecutionResult) -> str | None:
     """The report path from the quality_report materialization, if the run got that far."""
-    for materialization in result.asset_materializations_for_node("quality_report"):
+    for materialization in _materializations(result, "quality_report"):
         return str(materialization.metadata["report"].value)
     return None
+
+
+def _materializations(result: dg.ExecutionResult, asset: str) -> list[dg.AssetMaterialization]:
+    """The run's materializations of ``asset``, whichever step made them (the asset's own, or
+    the sharded job's publish step)."""
+    import dagster as dg
+
+    key = dg.AssetKey(asset)
+    return [
+        event.step_materialization_data.materialization
+        for event in result.all_events
+        if event.is_step_materialization and event.asset_key == key
+    ]
 
 
 def _tell(outcome: Outcome, display: Display, verbose: bool) -> None:

@@ -32,6 +32,7 @@ from assets.resources import (
     SapResource,
     SnapshotSource,
 )
+from assets.shards import build_sharded_job
 from assets.sources import build_source_assets
 from contracts.config import FileSource, PrismConfig, load_config
 from pipelines.executors import executor_for
@@ -55,12 +56,16 @@ def build_definitions(config: PrismConfig) -> dg.Definitions:
         *build_publish_assets(config),
         *build_delivery_assets(config),
     ]
-    job = dg.define_asset_job(
-        JOB_NAME,
-        selection=dg.AssetSelection.all(),
-        description="Pull PIM + ERP, build golden records, validate, publish one snapshot.",
-        tags={QUEUE_TAG: "publish"},
-    )
+    job: dg.JobDefinition | dg.UnresolvedAssetJobDefinition
+    if config.execution.shards > 1:
+        job = build_sharded_job(config, JOB_NAME, {QUEUE_TAG: "publish"})
+    else:
+        job = dg.define_asset_job(
+            JOB_NAME,
+            selection=dg.AssetSelection.all(),
+            description="Pull PIM + ERP, build golden records, validate, publish one snapshot.",
+            tags={QUEUE_TAG: "publish"},
+        )
     resources: dict[str, Any] = {
         "pim": pim_resource(config),
         "erp": erp_resource(config),

@@ -133,7 +133,7 @@ class JsonDisplay:
         self.stream = stream or sys.stdout
         self.stages = Stages()
 
-    def emit(self, kind: str, **values: Any) -> None:
+    def emit(self, kind: str, /, **values: Any) -> None:
         record = {"event": kind, "at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}
         record |= {k: v for k, v in values.items() if v is not None}
         print(json.dumps(record, ensure_ascii=False), file=self.stream, flush=True)

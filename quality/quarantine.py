@@ -86,6 +86,12 @@ def unknown_sku_rows(erp_rows: pl.LazyFrame, golden: pl.LazyFrame) -> pl.LazyFra
     )
 
 
+QUARANTINE_ORDER = ("channel", "sku", "rule", "field", "source", "value", "severity")
+"""Every column a sort key, so the order (and the exports and report built from it) is the same
+on every run, and parts of a sharded run merged in it are the unsharded frame: one sku's
+``unknown_sku`` rows differ only in their source."""
+
+
 def build_quarantine(
     views: Mapping[str, ChannelView],
     channels: Mapping[str, ChannelConfig],
@@ -110,10 +116,7 @@ def build_quarantine(
         # collected per channel, so a view (and its golden rows) is freed before the next
         found = pl.concat([golden.cast(QUARANTINE_SCHEMA), own]).collect()
         parts.append(found.lazy())
-    # every column a sort key, so the order (and the exports and report built from it) is the
-    # same on every run: one sku's ``unknown_sku`` rows differ only in their source
-    order = ["channel", "sku", "rule", "field", "source", "value", "severity"]
-    return pl.concat(parts).cast(QUARANTINE_SCHEMA).sort(order, nulls_last=True)
+    return pl.concat(parts).cast(QUARANTINE_SCHEMA).sort(QUARANTINE_ORDER, nulls_last=True)
 
 
 def quarantined(quarantine: pl.LazyFrame, channel: str) -> pl.LazyFrame:

@@ -1,0 +1,656 @@
+"""The sharded job: the catalog split into N shards by family root, each shard's products read,
+merged and mapped in steps of their own, one snapshot published from all of them.
+
+``execution.shards`` > 1 makes this the code location's job (``syndicate``). Its steps:
+
+* ``sharded_sources`` pins the PIM and ERP folders and the as-of date, as ``source_snapshots``;
+* ``sharded_erp`` types the ERP snapshot once (prices, stock, supply, customers) into Parquet
+  the shard steps scan for their own skus;
+* ``shard_plan`` splits the PIM export into one folder per shard by a stable hash of each
+  product's family root (``sources.akeneo_files.shards``), so a model and all its variants are
+  read by one step, and fans out one ``shard_master`` per shard (Dagster dynamic outputs: each
+  is a step of its own on whichever worker the executor picks);
+* ``shard_master``: the shard's master data (the PIM read, variant inheritance, categories)
+  and its part of the families' lead-time sums;
+* ``shard_reduce``: the figures that span shards: the families' average lead times and the
+  union of the PIM's value columns (a shard whose products lack an attribute still has its
+  column), then fans out again;
+* ``shard_catalog``: the shard's golden records and price tiers, every channel's view
+  (mapping, filters, rules) and the shard's quarantine, completeness scores and report names;
+* ``sharded_publish`` takes the publish lock, merges the parts (quarantine in its total order,
+  views in sku order), writes each channel's feed from its merged view one channel at a time,
+  validates, runs the gate and publishes one snapshot behind one switch, as the asset job's
+  last steps do.
+
+The parts live under ``execution.shard_directory`` (default ``publish.work_directory``), by
+run: storage every worker reaches. A failed shard step is re-executed alone: Dagster's
+re-execution from failure (and the daemon's run retries) redo that shard, the others' parts
+are read from the run that wrote them.
+"""
+
+import datetime as dt
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+import polars as pl
+
+from assets.channel_feeds import price_channel, write_channel_feed, write_rows
+from assets.channels import PimStructureFrames, ViewStore, compiled, erp_source_of, views
+from assets.feeds import FEED_CHECKS, feed_checks, feed_key, portals_of, snapshot_id_of_run
+from assets.golden import SKU_UNIQUE
+from assets.publish import publish_staged
+from assets.quality_report import GateParameters, overridden
+from assets.quarantine import ERP_ROWS_ACCOUNTED
+from assets.resources import FeedStoreResource, SnapshotSource, cache_folder
+from assets.sources import (
+    ERP_OUTPUTS,
+    RunParameters,
+    check_announced_rows,
+    pin_sources,
+    run_as_of,
+    snapshot_field,
+)
+from contracts import clock
+from contracts.config import PrismConfig
+from contracts.faults import checkpoint
+from contracts.golden import ATTR, MASTER_SCHEMA, list_price_columns
+from contracts.snapshots import BASELINE, FeedFile
+from golden.availability import reduce_family_lead_times, shard_family_lead_sums
+from golden.lineage import split_broken_lineage
+from golden.master_data import golden_master_data
+from golden.pricing import classify_price_rows
+from golden.record import golden_price_tiers, golden_products
+from mapping.compile import CompiledChannel
+from mapping.plan import compiled_per_locale, erp_customer_channels, master_needs, product_names
+from mapping.view import ChannelView, channel_view
+from quality.completeness import cached_completeness_scores
+from quality.expectations import (
+    FeedSuite,
+    results_frame,
+    save_results,
+    validate_feeds,
+    validation_frame,
+)
+from quality.gate import GateInputs, evaluate_gate
+from quality.quarantine import (
+    QUARANTINE_ORDER,
+    accounting,
+    build_quarantine,
+    publishable,
+    unknown_sku_rows,
+)
+from quality.rules import references
+from sinks.formats import FORMATS
+from sinks.publish import recover
+from sources.akeneo_files import read_pim_export, read_pim_structure
+from sources.akeneo_files.entities import identifier_attribute
+from sources.akeneo_files.shards import split_export
+from sources.erp_files import read_erp_snapshot
+
+SHARD_RETRIES = 1
+"""A shard step that raises is tried once more (a worker lost, a full disk freed); a crashed
+one is redone by re-executing the run from failure."""
+PART = "part"
+
+
+class ShardFailure(dg.Failure):
+    """A sharded run cannot publish: a blocking check failed; the description names it."""
+
+
+def _folder(config: PrismConfig, run_id: str) -> Path:
+    base = config.execution.shard_directory or config.publish.work_directory
+    return Path(base, run_id, "shards")
+
+
+def _write(frame: pl.DataFrame, path: Path) -> str:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    frame.write_parquet(tmp, compression="lz4", statistics=False)
+    tmp.replace(path)
+    return str(path)
+
+
+def _peak_mib() -> float:
+    """This process's peak resident memory: with a process per step (multiprocess, Celery),
+    the step's own peak; the bench reports it per shard."""
+    import resource
+
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+def _structure(export: Any) -> PimStructureFrames:
+    return PimStructureFrames(
+        export.attributes,
+        export.attribute_options,
+        export.channels,
+        export.families,
+        export.family_variants,
+    )
+
+
+def build_sharded_job(config: PrismConfig, name: str, tags: dict[str, str]) -> dg.JobDefinition:
+    shards = config.execution.shards
+
+    @dg.op(out=dg.Out(pl.DataFrame))
+    def sharded_sources(
+        context: dg.OpExecutionContext,
+        config: RunParameters,
+        pim: SnapshotSource,
+        erp: SnapshotSource,
+    ) -> dg.Output[pl.DataFrame]:
+        """The PIM export and ERP snapshot folders and the as-of date, for the whole run."""
+        frame, metadata = pin_sources(prism, config, pim, erp)
+        context.log.info(
+            "reading PIM export %s and ERP snapshot %s as of %s in %d shards",
+            *frame["snapshot_id"],
+            run_as_of(frame),
+            shards,
+        )
+        return dg.Output(frame, metadata=metadata)
+
+    prism = config
+
+    @dg.op
+    def sharded_erp(context: dg.OpExecutionContext, sources: pl.DataFrame) -> pl.DataFrame:
+        """The ERP snapshot typed once, each frame as Parquet the shard steps scan for their
+        own skus (``name, path, rows``)."""
+        folder = Path(snapshot_field(sources, "erp"))
+        snapshot = read_erp_snapshot(folder, erp_customer_channels(prism, FORMATS))
+        check_announced_rows(prism.erp, folder, snapshot.rows_read)
+        target = _folder(prism, context.run.run_id) / "erp"
+        rows = []
+        for output in ERP_OUTPUTS:
+            frame = getattr(snapshot, output.removeprefix("erp_"))
+            rows.append(
+                {
+                    "name": output,
+                    "path": _write(frame, target / f"{output}.parquet"),
+                    "rows": frame.height,
+                }
+            )
+            context.log.info("ERP %s: %d rows", output, frame.height)
+        return pl.DataFrame(rows)
+
+    @dg.op(out=dg.DynamicOut(pl.DataFrame))
+    def shard_plan(
+        context: dg.OpExecutionContext, sources: pl.DataFrame
+    ) -> Iterator[dg.DynamicOutput[pl.DataFrame]]:
+        """The PIM export split into one folder per shard (each product's line kept at its
+        line number, so a reject still names the export's file and line)."""
+        folder = Path(snapshot_field(sources, "pim"))
+        structure = read_pim_structure(folder, prism.locales)
+        split = split_export(
+            folder,
+            shards,
+            _folder(prism, context.run.run_id) / "pim",
+            identifier_attribute(structure.attributes, "sku"),
+        )
+        check_announced_rows(prism.pim, folder, {**structure.rows_read, **split.rows_read})
+        context.log.info("shards of %s: %s products", folder.name, list(split.products))
+        for index, (path, products) in enumerate(zip(split.folders, split.products, strict=True)):
+            part = pl.DataFrame({"shard": [index], "folder": [str(path)], "products": [products]})
+            yield dg.DynamicOutput(part, mapping_key=f"shard_{index}")
+
+    @dg.op(retry_policy=dg.RetryPolicy(max_retries=SHARD_RETRIES))
+    def shard_master(
+        context: dg.OpExecutionContext, sources: pl.DataFrame, erp: pl.DataFrame, part: pl.DataFrame
+    ) -> pl.DataFrame:
+        """One shard's master data, its rejects and its families' lead-time sums."""
+        index, folder = part.item(0, "shard"), Path(part.item(0, "folder"))
+        checkpoint(f"shard.master.{index}")
+        target = _folder(prism, context.run.run_id) / f"shard-{index}"
+        row: dict[str, Any] = {"shard": index, "master": None, "rejects": None, "leads": None}
+        if part.item(0, "products"):
+            structure = read_pim_structure(folder, prism.locales)
+            model = _structure(structure).model(prism)
+            needs = master_needs(prism, FORMATS, model)
+            export = read_pim_export(
+                folder, prism.locales, prism.scopes, needs.attributes, structure=structure
+            )
+            export, lineage = split_broken_lineage(export)
+            master = golden_master_data(export, needs).collect()
+            supply = _scan(erp, "erp_supply").join(
+                master.lazy().select("sku"), on="sku", how="semi"
+            )
+            leads = shard_family_lead_sums(master.lazy(), supply, run_as_of(sources)).collect()
+            row |= {
+                "master": _write(master, target / "master.parquet"),
+                "rejects": _write(pl.concat([export.rejects, lineage]), target / "rejects.parquet"),
+                "leads": _write(leads, target / "leads.parquet"),
+            }
+            context.log.info("shard %d: %d products", index, master.height)
+        return pl.DataFrame([row | {"peak_rss_mib": _peak_mib()}], schema=_MASTER_PART)
+
+    @dg.op(out=dg.DynamicOut(pl.DataFrame))
+    def shard_reduce(
+        context: dg.OpExecutionContext, parts: list[pl.DataFrame]
+    ) -> Iterator[dg.DynamicOutput[pl.DataFrame]]:
+        """What spans shards: the families' average lead times (from every shard's sums) and
+        the golden record's columns (a value column any shard has, every shard has)."""
+        merged = pl.concat(parts).sort("shard")
+        target = _folder(prism, context.run.run_id)
+        leads = [p for p in merged["leads"].to_list() if p]
+        family = (
+            reduce_family_lead_times(pl.scan_parquet(leads)).collect()
+            if leads
+            else pl.DataFrame(schema={"family": pl.String, "family_lead_time": pl.Int64})
+        )
+        families = _write(family, target / "family_lead_times.parquet")
+        schemas = [pl.read_parquet(p, n_rows=0).schema for p in merged["master"].to_list() if p]
+        columns = _write(_union_schema(schemas), target / "golden_columns.parquet")
+        context.log.info("%d families with an average lead time", family.height)
+        for row in merged.iter_rows(named=True):
+            part = pl.DataFrame(
+                [row | {"families": families, "columns": columns}], schema=_REDUCED_PART
+            )
+            yield dg.DynamicOutput(part, mapping_key=f"shard_{row['shard']}")
+
+    @dg.op(retry_policy=dg.RetryPolicy(max_retries=SHARD_RETRIES))
+    def shard_catalog(
+        context: dg.OpExecutionContext, sources: pl.DataFrame, erp: pl.DataFrame, part: pl.DataFrame
+    ) -> pl.DataFrame:
+        """One shard's golden records, price tiers, channel views, quarantine, completeness
+        scores and report names, as Parquet parts."""
+        index = part.item(0, "shard")
+        checkpoint(f"shard.catalog.{index}")
+        row: dict[str, Any] = {"shard": index}
+        if part.item(0, "master") is not None:
+            row |= _shard_catalog(context, sources, erp, part.row(0, named=True))
+        return pl.DataFrame([row | {"peak_rss_mib": _peak_mib()}], schema=_CATALOG_PART)
+
+    def _shard_catalog(
+        context: dg.OpExecutionContext,
+        sources: pl.DataFrame,
+        erp: pl.DataFrame,
+        part: dict[str, Any],
+    ) -> dict[str, Any]:
+        index, as_of = part["shard"], run_as_of(sources)
+        target = _folder(prism, context.run.run_id) / f"shard-{index}"
+        master = _with_columns(pl.read_parquet(part["master"]), pl.read_parquet(part["columns"]))
+        skus = master.lazy().select("sku")
+        own = {n: _scan(erp, n).join(skus, on="sku", how="semi") for n in ERP_OUTPUTS}
+        tiers = golden_price_tiers(own["erp_prices"], master.lazy(), as_of, prism.currencies)
+        tiers_frame = tiers.collect()
+        golden = golden_products(
+            master.lazy(),
+            tiers_frame.lazy(),
+            own["erp_stock"],
+            own["erp_supply"],
+            as_of,
+            prism.currencies,
+            pl.scan_parquet(part["families"]),
+        ).collect()
+        del master
+        structure = _structure_frames(sources)
+        erp_id = snapshot_field(sources, "erp", "snapshot_id")
+        store = ViewStore(target / "views")
+        mapped = views(golden, compiled(prism, structure, golden), erp_source_of(erp_id), store)
+        quarantine = build_quarantine(
+            mapped,
+            prism.channels,
+            pl.scan_parquet(part["rejects"]),
+            erp_source=erp_source_of(erp_id),
+            references=references(structure.families),
+        ).collect()
+        model = structure.model(prism)
+        per_locale = compiled_per_locale(prism, FORMATS, model, golden.columns)
+        cache = cache_folder(prism.publish.work_directory, "completeness") / f"{index}-of-{shards}"
+        scores, reused = cached_completeness_scores(golden, per_locale, cache)
+        names = _names(prism, model, golden)
+        context.log.info(
+            "shard %d: %d golden records, %d quarantine rows, completeness %s",
+            index,
+            golden.height,
+            quarantine.height,
+            "reused" if reused else "scored",
+        )
+        return {
+            "golden": _write(golden, target / "golden.parquet"),
+            "tiers": _write(tiers_frame, target / "tiers.parquet"),
+            "quarantine": _write(quarantine, target / "quarantine.parquet"),
+            "scores": _write(scores, target / "scores.parquet"),
+            "names": _write(names, target / "names.parquet"),
+            "views": str(store.folder),
+            "products": golden.height,
+            "mapping_seconds": round(sum(mapped.seconds.values()), 2),
+        }
+
+    def _structure_frames(sources: pl.DataFrame) -> PimStructureFrames:
+        structure = read_pim_structure(Path(snapshot_field(sources, "pim")), prism.locales)
+        return _structure(structure)
+
+    @dg.op
+    def sharded_publish(
+        context: dg.OpExecutionContext,
+        config: GateParameters,
+        feed_store: FeedStoreResource,
+        sources: pl.DataFrame,
+        erp: pl.DataFrame,
+        parts: list[pl.DataFrame],
+    ) -> pl.DataFrame:
+        """Merges the shards' parts, writes every channel's feed into one staged snapshot,
+        validates it, runs the gate and publishes, holding the publish lock throughout."""
+        lock = feed_store.lock(context.run.run_id)
+        with lock.held(release=True):
+            merged = pl.concat(parts).sort("shard")
+            return _assemble(context, config, feed_store, sources, erp, merged)
+
+    def _assemble(
+        context: dg.OpExecutionContext,
+        parameters: GateParameters,
+        feed_store: FeedStoreResource,
+        sources: pl.DataFrame,
+        erp: pl.DataFrame,
+        merged: pl.DataFrame,
+    ) -> pl.DataFrame:
+        store = feed_store.store()
+        if done := recover(store, portals_of(prism)):
+            context.log.warning("%s", done)
+        snapshot_id, created = snapshot_id_of_run(context)
+        store.discard_staging()
+        filled = merged.filter(pl.col("golden").is_not_null())
+        structure = _structure_frames(sources)
+        erp_id = snapshot_field(sources, "erp", "snapshot_id")
+        golden_parts = filled["golden"].to_list()
+        narrow = _narrow_golden(golden_parts)
+        quarantine = _merged_quarantine(
+            prism, filled["quarantine"].to_list(), erp, narrow, erp_source_of(erp_id)
+        )
+        tiers = pl.read_parquet(filled["tiers"].to_list()) if golden_parts else None
+        customers = pl.read_parquet(_path(erp, "erp_customers"))
+        prices_of = price_channel(prism)
+        refs = references(structure.families)
+        schema_golden = pl.read_parquet(golden_parts[0], n_rows=0) if golden_parts else None
+        channels = compiled(prism, structure, schema_golden) if schema_golden is not None else {}
+        suites: dict[str, FeedSuite] = {}
+        files: dict[str, list[FeedFile]] = {}
+        published: dict[str, int] = {}
+        catalogs: dict[str, pl.DataFrame] = {}
+        for name in prism.channels:
+            started = time.perf_counter()
+            view = publishable(
+                _merged_view(name, filled, channels[name], erp_source_of(erp_id)),
+                quarantine.lazy(),
+            )
+            folder = store.channel_dir(snapshot_id, name)
+            price_data = store.staging_dir(snapshot_id) if name == prices_of else None
+            assert tiers is not None
+            written = write_channel_feed(
+                view, channels[name], tiers, folder, snapshot_id, created, customers, price_data
+            )
+            if not any(folder.iterdir()):
+                folder.rmdir()  # a SQL channel writes tables, no files
+            written.files.append(write_rows(view, store.staging_dir(snapshot_id)))
+            fields = [f.spec for f in channels[name].fields.values()]
+            sample = validation_frame(
+                view.frame,
+                view.golden,
+                prism.channels[name],
+                fields,
+                prism.quality.expectations_sample_rows,
+            )
+            suites[name] = FeedSuite(prism.channels[name], fields, sample)
+            files[name], published[name] = written.files, view.frame.height
+            catalogs[name] = written.catalogs
+            context.log.info(
+                "%s: %d products written in %.1f s",
+                name,
+                view.frame.height,
+                time.perf_counter() - started,
+            )
+            del view
+        validated = validate_feeds(suites, refs)
+        results = results_frame(validated)
+        save_results(feed_store.reports().fresh_folder(snapshot_id), validated)
+        balance = accounting(narrow, quarantine, published)
+        statuses = classify_price_rows(
+            _scan(erp, "erp_prices"), run_as_of(sources), prism.currencies
+        ).collect()
+        typed = _rows_of(erp, "erp_prices")
+        failed = _failed_checks(prism, narrow, (typed, statuses.height), balance, results, catalogs)
+        price_rows = dict(statuses.group_by("status").len().iter_rows())
+        if failed:
+            raise ShardFailure(
+                description="not published: " + "; ".join(failed),
+                metadata={"failed_checks": failed},
+            )
+        gate = _gate(
+            context,
+            parameters,
+            feed_store,
+            sources,
+            price_rows,
+            filled,
+            (narrow, quarantine, results),
+            structure,
+            (snapshot_id, created),
+        )
+        if gate is None:
+            raise ShardFailure(
+                description="not published: circuit breakers tripped (see the quality report)"
+            )
+        feeds = pl.concat(
+            pl.DataFrame([asdict(f) for f in files[name]]).with_columns(
+                snapshot_id=pl.lit(snapshot_id), products=pl.lit(published[name], pl.Int64)
+            )
+            for name in prism.channels
+        )
+        files_frame, metadata = publish_staged(context, feed_store, prism, sources, gate, feeds)
+        context.log_event(dg.AssetMaterialization("published_snapshot", metadata=metadata))
+        return files_frame
+
+    def _gate(
+        context: dg.OpExecutionContext,
+        parameters: GateParameters,
+        feed_store: FeedStoreResource,
+        sources: pl.DataFrame,
+        price_rows: dict[str, int],
+        filled: pl.DataFrame,
+        frames: tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame],
+        structure: PimStructureFrames,
+        snapshot: tuple[str, dt.datetime],
+    ) -> pl.DataFrame | None:
+        """The quality gate and report on the merged shards (``frames``: the narrow golden
+        record, the quarantine, the suites' results); None when a breaker blocks the run."""
+        (narrow, quarantine, results), (snapshot_id, created) = frames, snapshot
+        model = structure.model(prism)
+        columns = pl.read_parquet(filled["golden"][0], n_rows=0).columns
+        per_locale = compiled_per_locale(prism, FORMATS, model, columns)
+        inputs = GateInputs(
+            snapshot_id=snapshot_id,
+            created=created,
+            as_of=run_as_of(sources),
+            now=clock.utc_now(),
+            override=overridden(context, parameters),
+            sources=sources,
+            golden=narrow,
+            quarantine=quarantine,
+            expectations=results,
+            names=pl.read_parquet(filled["names"].to_list()).sort("sku"),
+            scores=pl.read_parquet(filled["scores"].to_list()).sort("sku"),
+            score_keys=tuple(per_locale),
+            price_rows=price_rows,
+        )
+        store = feed_store.store()
+        gate = evaluate_gate(prism, inputs, store, feed_store.reports())
+        staging = store.staging_dir(snapshot_id)
+        staging.mkdir(parents=True, exist_ok=True)
+        gate.prices.write_parquet(staging / BASELINE)
+        context.log_event(
+            dg.AssetMaterialization(
+                "quality_report",
+                metadata={
+                    "verdict": gate.verdict,
+                    "report": dg.MetadataValue.path(str(gate.report_path)),
+                },
+            )
+        )
+        for row in gate.breakers.filter(pl.col("tripped")).iter_rows(named=True):
+            context.log.warning(
+                "circuit breaker %s (%s): %s", row["name"], row["channel"], row["detail"]
+            )
+        context.log.info("quality report %s: %s", gate.verdict, gate.report_path)
+        if gate.verdict == "blocked":
+            return None
+        return gate.breakers.with_columns(
+            snapshot_id=pl.lit(snapshot_id), compared_with=pl.lit(gate.compared_with, pl.String)
+        )
+
+    @dg.graph
+    def sharded() -> None:
+        sources = sharded_sources()
+        erp = sharded_erp(sources)
+        masters = shard_plan(sources).map(lambda part: shard_master(sources, erp, part))
+        catalogs = shard_reduce(masters.collect()).map(
+            lambda part: shard_catalog(sources, erp, part)
+        )
+        sharded_publish(sources, erp, catalogs.collect())
+
+    return sharded.to_job(
+        name=name,
+        description=f"The job in {shards} shards by family root: read, merge and map per "
+        "shard, publish one snapshot.",
+        tags=tags,
+    )
+
+
+_MASTER_PART = {
+    "shard": pl.Int64,
+    "master": pl.String,
+    "rejects": pl.String,
+    "leads": pl.String,
+    "peak_rss_mib": pl.Float64,
+}
+_REDUCED_PART = {**_MASTER_PART, "families": pl.String, "columns": pl.String}
+_CATALOG_PART = {
+    "shard": pl.Int64,
+    "golden": pl.String,
+    "tiers": pl.String,
+    "quarantine": pl.String,
+    "scores": pl.String,
+    "names": pl.String,
+    "views": pl.String,
+    "products": pl.Int64,
+    "mapping_seconds": pl.Float64,
+    "peak_rss_mib": pl.Float64,
+}
+
+
+def _path(erp: pl.DataFrame, name: str) -> str:
+    return erp.filter(pl.col("name") == name).item(0, "path")
+
+
+def _scan(erp: pl.DataFrame, name: str) -> pl.LazyFrame:
+    """One of the ERP frames ``sharded_erp`` wrote, scanned (a shard filters it by sku)."""
+    return pl.scan_parquet(_path(erp, name))
+
+
+def _union_schema(schemas: Sequence[pl.Schema]) -> pl.DataFrame:
+    """An empty frame with the master data columns of the whole catalog, in the order an
+    unsharded read gives them: the contract's columns, the value columns sorted, the category
+    columns. A shard whose products lack an attribute lacks its column; an all-empty column is
+    typed by a shard that has values."""
+    found: dict[str, pl.DataType] = {}
+    for schema in schemas:
+        for name, dtype in schema.items():
+            if found.get(name, pl.Null()) == pl.Null():
+                found[name] = dtype
+    fixed = [c for c in MASTER_SCHEMA if c in found]
+    values = sorted(c for c in found if c.startswith(ATTR) and c not in MASTER_SCHEMA)
+    rest = [c for c in found if c not in fixed and c not in values]
+    return pl.DataFrame(schema={c: found[c] for c in (*fixed, *values, *rest)})
+
+
+def _with_columns(master: pl.DataFrame, columns: pl.DataFrame) -> pl.DataFrame:
+    """``master`` with the catalog's columns (``_union_schema``): missing ones empty."""
+    return master.select(
+        (pl.col(n) if n in master.columns else pl.lit(None)).cast(d).alias(n)
+        for n, d in columns.schema.items()
+    )
+
+
+def _names(config: PrismConfig, model: Any, golden: pl.DataFrame) -> pl.DataFrame:
+    return product_names(config, model, golden, config.report_locale)
+
+
+def _narrow_golden(parts: list[str]) -> pl.DataFrame:
+    """The golden columns the accounting and the gate read, of every shard, by sku."""
+    columns = pl.read_parquet(parts[0], n_rows=0).columns
+    keep = ["sku", "uuid", "enabled", *list_price_columns(columns)]
+    return pl.scan_parquet(parts).select(keep).collect().sort("sku", maintain_order=True)
+
+
+def _merged_quarantine(
+    config: PrismConfig, parts: list[str], erp: pl.DataFrame, golden: pl.DataFrame, erp_source: str
+) -> pl.DataFrame:
+    """Every shard's quarantine with the rows no shard sees (ERP rejects, ERP rows of skus no
+    shard has), in the total order an unsharded run writes."""
+    erp_rows = pl.concat(
+        [
+            _scan(erp, n).select("sku", "erp_source")
+            for n in ("erp_prices", "erp_stock", "erp_supply")
+        ]
+    )
+    rejects = pl.concat([_scan(erp, "erp_rejects"), unknown_sku_rows(erp_rows, golden.lazy())])
+    outside = build_quarantine({}, config.channels, rejects, erp_source)
+    merged = pl.concat([outside, *(pl.scan_parquet(p) for p in parts)])
+    return merged.sort(list(QUARANTINE_ORDER), nulls_last=True).collect()
+
+
+def _merged_view(
+    name: str, parts: pl.DataFrame, channel: CompiledChannel, erp_source: str
+) -> ChannelView:
+    """One channel's view of the whole catalog from the shards' views, in sku order (the
+    order of an unsharded view: the golden record's)."""
+    found = []
+    for row in parts.iter_rows(named=True):
+        golden = pl.read_parquet(row["golden"])
+        view = ViewStore(Path(row["views"])).load(name, golden)
+        found.append(view if view is not None else channel_view(golden, channel, erp_source))
+        del golden
+    frame = pl.concat([v.frame for v in found], how="vertical_relaxed")
+    findings = pl.concat([v.findings for v in found], how="vertical_relaxed")
+    golden = pl.concat([v.golden for v in found], how="vertical_relaxed")
+    return ChannelView(
+        name,
+        frame.sort("sku", maintain_order=True),
+        findings,
+        golden.sort("sku", maintain_order=True),
+    )
+
+
+def _failed_checks(
+    config: PrismConfig,
+    golden: pl.DataFrame,
+    price_rows: tuple[int, int],
+    balance: pl.DataFrame,
+    results: pl.DataFrame,
+    catalogs: dict[str, pl.DataFrame],
+) -> list[str]:
+    """The blocking checks of the asset job, on the merged shards: each failed one named."""
+    failed = []
+    duplicates = golden.height - golden["sku"].n_unique()
+    if duplicates:
+        failed.append(f"golden_products {SKU_UNIQUE}: {duplicates} duplicate skus")
+    typed, classified = price_rows
+    if typed != classified:
+        failed.append(f"quarantine {ERP_ROWS_ACCOUNTED}: {classified} of {typed} price rows")
+    keys = {
+        dg.AssetCheckKey(feed_key(name), check)
+        for name in config.channels
+        for check, blocking, _ in FEED_CHECKS
+        if blocking
+    }
+    share = config.quality.max_warning_share
+    for result in feed_checks(keys, balance, results, share, catalogs):
+        if not result.passed and result.asset_key is not None:
+            failed.append(f"{result.asset_key.to_user_string()} {result.check_name}")
+    return failed
+
+
+def _rows_of(erp: pl.DataFrame, name: str) -> int:
+    return erp.filter(pl.col("name") == name).item(0, "rows")

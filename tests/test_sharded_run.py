@@ -1,0 +1,133 @@
+"""Sharded runs (``execution.shards``): the catalog split by family root, read, merged and
+mapped in a step per shard, publishes what an unsharded run publishes, file by file and portal
+table by table (``bench/compare_snapshots.py``); a shard step killed mid-run is redone alone
+when the run is re-executed from its failure."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import dagster as dg
+import pytest
+from factories import REPO
+from production import prism_command, write_workspace
+
+from demo import generate_demo_data
+
+RUN_TIMEOUT_SECONDS = 300.0
+
+
+@pytest.fixture(scope="module")
+def drops(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("drops")
+    generate_demo_data(folder, products=300, seed=7, as_of=dt.date(2026, 11, 22))
+    return folder
+
+
+def _environment(home: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PRISM_")}
+    home.mkdir(parents=True, exist_ok=True)
+    return env | {
+        "DAGSTER_HOME": str(home),
+        "PYTHONPATH": str(REPO),
+        "PYTHONWARNINGS": "ignore",
+        **extra,
+    }
+
+
+def _prism_run(config: Path, env: dict[str, str]) -> dict[str, object]:
+    """`prism run --json` of ``config``; its closing ``run_finished`` line."""
+    done = subprocess.run(
+        [*prism_command("run", "--config", str(config), "--json")],
+        env=env,
+        cwd=config.parent,
+        capture_output=True,
+        text=True,
+        timeout=RUN_TIMEOUT_SECONDS,
+        check=False,
+    )
+    lines = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
+    finished = [line for line in lines if line.get("event") == "run_finished"]
+    assert finished, done.stdout[-3000:] + done.stderr[-3000:]
+    return dict(finished[-1])
+
+
+def _compare(left: Path, right: Path) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, str(REPO / "bench" / "compare_snapshots.py")]
+    command += [str(left / "feeds" / "current"), str(right / "feeds" / "current")]
+    command += ["--portal", str(left / "portal.sqlite"), str(right / "portal.sqlite")]
+    command += ["--skip", "*.html"]
+    return subprocess.run(command, capture_output=True, text=True, check=False)
+
+
+def _succeeded(instance: dg.DagsterInstance, run_id: str) -> set[str]:
+    found = instance.all_logs(run_id, of_type=dg.DagsterEventType.STEP_SUCCESS)
+    return {entry.step_key for entry in found if entry.step_key is not None}
+
+
+def test_a_sharded_run_publishes_what_an_unsharded_run_publishes(
+    tmp_path: Path, drops: Path
+) -> None:
+    local = write_workspace(tmp_path / "local", drops, {"executor": "in_process"})
+    sharded = write_workspace(tmp_path / "sharded", drops, {"executor": "in_process", "shards": 3})
+    home = tmp_path / "dagster"
+    baseline = _prism_run(local, _environment(home))
+    split = _prism_run(sharded, _environment(home))
+    assert baseline["published"], baseline
+    assert split["published"], split
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        steps = _succeeded(instance, str(split["run_id"]))
+    assert {f"shard_catalog[shard_{i}]" for i in range(3)} <= steps
+    assert {f"shard_master[shard_{i}]" for i in range(3)} <= steps
+    compare = _compare(local.parent, sharded.parent)
+    assert compare.returncode == 0, compare.stdout[-4000:]
+
+
+def test_a_killed_shard_step_is_redone_alone(tmp_path: Path, drops: Path) -> None:
+    """kill -9 of one shard's step (as the OOM killer would) fails the run; re-executing it
+    from the failure runs that shard's step and the steps after it, reading the other shards'
+    parts from the failed run."""
+    config = write_workspace(
+        tmp_path / "w", drops, {"executor": "multiprocess", "max_concurrent": 2, "shards": 3}
+    )
+    home = tmp_path / "dagster"
+    killed = _prism_run(config, _environment(home, PRISM_FAULT="shard.catalog.1:kill"))
+    assert not killed["published"]
+    first = str(killed["run_id"])
+    env = _environment(home, PRISM_CONFIG=str(config))
+    script = (
+        "import sys, dagster as dg\n"
+        "job = dg.build_reconstructable_job('pipelines.run_events', 'cli_job',"
+        " reconstructable_args=(sys.argv[1],))\n"
+        "with dg.DagsterInstance.get() as instance:\n"
+        "    options = dg.ReexecutionOptions.from_failure(sys.argv[2], instance)\n"
+        "    result = dg.execute_job(job, instance=instance, reexecution_options=options)\n"
+        "    print('RUN', result.run_id, result.success)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(config), first],
+        env=env,
+        cwd=config.parent,
+        capture_output=True,
+        text=True,
+        timeout=RUN_TIMEOUT_SECONDS,
+        check=False,
+    )
+    runs = [line.split() for line in done.stdout.splitlines() if line.startswith("RUN ")]
+    assert runs, done.stdout[-3000:] + done.stderr[-3000:]
+    assert runs[-1][2] == "True", done.stdout[-3000:] + done.stderr[-3000:]
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        before = _succeeded(instance, first)
+        again = _succeeded(instance, runs[-1][1])
+    shard_steps = {s for s in again if s.startswith("shard_")}
+    assert shard_steps == {"shard_catalog[shard_1]"}, again
+    assert "sharded_publish" in again
+    assert {"shard_catalog[shard_0]", "shard_catalog[shard_2]"} <= before
+    assert "shard_catalog[shard_1]" not in before
+    live = (config.parent / "feeds" / "current").resolve().name
+    assert live.endswith(runs[-1][1].replace("-", "")[:8])
