@@ -70,7 +70,12 @@ STEP_END = {dg.DagsterEventType.STEP_SUCCESS, dg.DagsterEventType.STEP_FAILURE}
 @dataclass
 class Peaks:
     """Per pid of a run's process tree: the highest sampled VmRSS, the last VmHWM read, the
-    parent pid and the command line."""
+    parent pid and the command line.
+
+    A new process is a copy of its parent until it execs (multiprocessing's spawn, a
+    subprocess): a sample taken in between shows the parent's memory. Exec starts a new
+    address space whose high-water mark starts again from zero, so a VmHWM below the one
+    recorded means the process has exec'd, and what was recorded before is dropped."""
 
     rss: dict[int, int] = field(default_factory=dict)
     hwm: dict[int, int] = field(default_factory=dict)
@@ -79,8 +84,13 @@ class Peaks:
 
     def sample(self, root: int) -> None:
         for pid, status in process_tree(root).items():
-            self.rss[pid] = max(self.rss.get(pid, 0), status_bytes(status, "VmRSS"))
-            self.hwm[pid] = max(self.hwm.get(pid, 0), status_bytes(status, "VmHWM"))
+            if "VmHWM:" not in status:  # ended (a zombie has no memory figures)
+                continue
+            rss, hwm = status_bytes(status, "VmRSS"), status_bytes(status, "VmHWM")
+            if hwm < self.hwm.get(pid, 0):  # exec'd since: forgotten, the parent's memory
+                del self.rss[pid], self.hwm[pid], self.command[pid]
+            self.rss[pid] = max(self.rss.get(pid, 0), rss)
+            self.hwm[pid] = max(self.hwm.get(pid, 0), hwm)
             if pid not in self.command:
                 self.parent[pid] = _parent(status)
                 self.command[pid] = _command(pid)
@@ -93,10 +103,12 @@ class Peaks:
 
     def owner(self, pid: int, owners: set[int]) -> int | None:
         """The nearest of ``owners`` among ``pid``'s ancestors (None: none of them)."""
-        while pid in self.parent:
+        seen = {pid}
+        while pid in self.parent and self.parent[pid] not in seen:  # a reused pid: no loop
             pid = self.parent[pid]
             if pid in owners:
                 return pid
+            seen.add(pid)
         return None
 
 
@@ -400,7 +412,8 @@ def main() -> None:
         "--compare", action="store_true", help="compare each N-shard publish with the 1-shard one"
     )
     args = parser.parse_args()
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    logging.basicConfig(level=logging.WARNING, format="%(message)s")
+    log.setLevel(logging.INFO)  # not the libraries' (alembic's, when opening an instance)
     workdir = args.workdir.resolve()
     if not args.reuse_data:
         generate(workdir, args.products)
