@@ -29,8 +29,10 @@ What the figures mean:
   steps and records events) and any other process of the tree (multiprocessing's helpers).
 * **summary**: per shard count, the wall seconds, the largest per-step peak (GiB), the seconds of
   the per-shard steps (``shard_master[...]``, ``shard_catalog[...]``) added up, and the largest
-  peak among them. On 2 cores the sharding pays off when the largest per-step peak falls with
-  N while the wall time stays near the unsharded run's.
+  peak among them; the run process's peak and the tree's (the highest sum of all its processes'
+  RSS in one sample: what the machine needed at once with ``max_concurrent`` steps running,
+  shared pages counted in each process). On 2 cores the sharding pays off when the largest
+  per-step peak falls with N while the wall time stays near the unsharded run's.
 
 Everything goes to ``DIR/results.json`` (with the load average before and after each run,
 since other work on the machine changes the times). ``--compare`` runs
@@ -81,8 +83,11 @@ class Peaks:
     hwm: dict[int, int] = field(default_factory=dict)
     parent: dict[int, int] = field(default_factory=dict)
     command: dict[int, str] = field(default_factory=dict)
+    tree: int = 0
+    """the highest sum of the tree's RSS in one sample"""
 
     def sample(self, root: int) -> None:
+        total = 0
         for pid, status in process_tree(root).items():
             if "VmHWM:" not in status:  # ended (a zombie has no memory figures)
                 continue
@@ -91,9 +96,11 @@ class Peaks:
                 del self.rss[pid], self.hwm[pid], self.command[pid]
             self.rss[pid] = max(self.rss.get(pid, 0), rss)
             self.hwm[pid] = max(self.hwm.get(pid, 0), hwm)
+            total += rss
             if pid not in self.command:
                 self.parent[pid] = _parent(status)
                 self.command[pid] = _command(pid)
+        self.tree = max(self.tree, total)
 
     def peak(self, pid: int) -> int | None:
         """The process's peak RSS in bytes, None when it was never sampled."""
@@ -275,6 +282,7 @@ def bench_one(workdir: Path, base: Path, shards: int, args: argparse.Namespace) 
         "load_average_before": [round(x, 2) for x in load_before],
         "load_average_after": [round(x, 2) for x in os.getloadavg()],
         "run_process": {"pid": run_pid, "peak_rss_mib": _mib(peaks.peak(run_pid))},
+        "tree_peak_rss_mib": _mib(peaks.tree),
         "steps": rows,
         "other_processes": other_processes(peaks, rows, run_pid),
         "notes": notes,
@@ -298,6 +306,7 @@ def summary_of(result: dict[str, Any]) -> dict[str, Any]:
         else None,
         "max_shard_step_peak_gib": round(max(shard_peaks) / 1024, 2) if shard_peaks else None,
         "run_process_peak_gib": _gib(result["run_process"]["peak_rss_mib"]),
+        "tree_peak_gib": _gib(result["tree_peak_rss_mib"]),
     }
 
 
@@ -361,6 +370,7 @@ def log_run(result: dict[str, Any]) -> None:
             largest["pid"],
             largest["peak_rss_mib"],
         )
+    log.info("| (whole tree at once, sampled) | | | %s |", result["tree_peak_rss_mib"])
     log.info("| **whole run (wall)** | | %.2f | |", result["wall_seconds"])
     for note in result["notes"]:
         log.warning("note: %s", note)
@@ -369,12 +379,12 @@ def log_run(result: dict[str, Any]) -> None:
 def log_summary(summaries: list[dict[str, Any]]) -> None:
     log.info(
         "\n| shards | wall s | published | max step peak GiB | shard steps | shard-step s (sum)"
-        " | max shard-step peak GiB | run process GiB |\n"
-        "| --- | --- | --- | --- | --- | --- | --- | --- |"
+        " | max shard-step peak GiB | run process GiB | tree peak GiB |\n"
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"
     )
     for s in summaries:
         log.info(
-            "| %d | %.1f | %s | %s | %d | %s | %s | %s |",
+            "| %d | %.1f | %s | %s | %d | %s | %s | %s | %s |",
             s["shards"],
             s["wall_seconds"],
             "yes" if s["published"] else "NO",
@@ -383,6 +393,7 @@ def log_summary(summaries: list[dict[str, Any]]) -> None:
             _dash(s["shard_step_seconds"]),
             _dash(s["max_shard_step_peak_gib"]),
             _dash(s["run_process_peak_gib"]),
+            _dash(s["tree_peak_gib"]),
         )
 
 
