@@ -67,6 +67,9 @@ MIB = 2**20
 SHARD_STEP = re.compile(r"^\w+\[.+\]$")
 """A per-shard step: a dynamic step's key carries its mapping key (``shard_master[shard_0]``)."""
 STEP_END = {dg.DagsterEventType.STEP_SUCCESS, dg.DagsterEventType.STEP_FAILURE}
+SHOWN_HELPER_MIB = 50
+"""helper processes (not a step's own) are listed in the table from this peak up; all of
+them are in results.json"""
 
 
 @dataclass
@@ -174,9 +177,16 @@ def run_once(config: Path, home: Path, folder: Path) -> tuple[float, dict[str, A
         child.wait()
         seconds = time.perf_counter() - started
     sampler.join()
-    records = [json.loads(line) for line in (folder / "run.jsonl").read_text().splitlines()]
-    finished = next((r for r in records if r.get("event") == "run_finished"), {})
+    lines = (folder / "run.jsonl").read_text(encoding="utf-8").splitlines()
+    finished = next((_record(line) for line in lines if '"run_finished"' in line), {})
     return seconds, finished | {"exit_code": child.returncode}, peaks, child.pid
+
+
+def _record(line: str) -> dict[str, Any]:
+    try:
+        return dict(json.loads(line))
+    except ValueError:  # not one of prism's JSON lines (a library printed to stdout)
+        return {}
 
 
 def step_events(home: Path, run_id: str) -> dict[str, dict[str, Any]]:
@@ -244,17 +254,6 @@ def other_processes(peaks: Peaks, rows: list[dict[str, Any]], run_pid: int) -> l
         for pid in sorted(peaks.rss)
         if pid not in names
     ]
-
-
-def others_by_owner(others: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    """Per owning step: how many helper processes ran and the largest of them."""
-    grouped: dict[str, dict[str, Any]] = {}
-    for other in others:
-        group = grouped.setdefault(other["under"], {"count": 0, "largest": other})
-        group["count"] += 1
-        if (other["peak_rss_mib"] or 0) > (group["largest"]["peak_rss_mib"] or 0):
-            group["largest"] = other
-    return grouped
 
 
 def bench_one(workdir: Path, base: Path, shards: int, args: argparse.Namespace) -> dict[str, Any]:
@@ -360,16 +359,15 @@ def log_run(result: dict[str, Any]) -> None:
         )
     run = result["run_process"]
     log.info("| (run process) | %s | | %s |", run["pid"], run["peak_rss_mib"])
-    for owner, group in others_by_owner(result["other_processes"]).items():
-        largest = group["largest"]
-        log.info(
-            "| (%d other processes under %s; largest: %s) | %s | | %s |",
-            group["count"],
-            owner,
-            largest["command"][:70],
-            largest["pid"],
-            largest["peak_rss_mib"],
-        )
+    others = result["other_processes"]
+    small = 0
+    for other in others:
+        if (other["peak_rss_mib"] or 0) < SHOWN_HELPER_MIB:
+            small += 1
+            continue
+        command, pid, peak = other["command"][:60], other["pid"], other["peak_rss_mib"]
+        log.info("| (helper of %s: %s) | %s | | %s |", other["under"], command, pid, peak)
+    log.info("| (%d helper processes under %d MiB each) | | | |", small, SHOWN_HELPER_MIB)
     log.info("| (whole tree at once, sampled) | | | %s |", result["tree_peak_rss_mib"])
     log.info("| **whole run (wall)** | | %.2f | |", result["wall_seconds"])
     for note in result["notes"]:
