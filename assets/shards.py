@@ -38,6 +38,7 @@ from typing import Any
 import dagster as dg
 import polars as pl
 
+from assets.catalog import ROW_COUNT
 from assets.channel_feeds import price_channel, write_channel_feed, write_rows
 from assets.channels import PimStructureFrames, ViewStore, compiled, erp_source_of, views
 from assets.feeds import FEED_CHECKS, feed_checks, feed_key, portals_of, snapshot_id_of_run
@@ -413,6 +414,16 @@ def build_sharded_job(config: PrismConfig, name: str, tags: dict[str, str]) -> d
         typed = _rows_of(erp, "erp_prices")
         failed = _failed_checks(prism, narrow, (typed, statuses.height), balance, results, catalogs)
         price_rows = dict(statuses.group_by("status").len().iter_rows())
+        for row in balance.iter_rows(named=True):
+            # the feeds in the catalog, with the nothing-lost accounting of the merged shards
+            counts = {k: v for k, v in row.items() if k != "channel"}
+            context.log_event(
+                dg.AssetMaterialization(
+                    feed_key(row["channel"]),
+                    metadata={ROW_COUNT: row["published"], "files": len(files[row["channel"]])}
+                    | {f"accounted/{k}": v for k, v in counts.items()},
+                )
+            )
         if failed:
             raise ShardFailure(
                 description="not published: " + "; ".join(failed),
