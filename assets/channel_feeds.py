@@ -135,14 +135,27 @@ def write_channel_feed(
     )
     files: list[FeedFile] = spec.writer(view.frame, context)
     if price_data is not None:
-        settings = compiled.channel
-        currencies = tuple(dict.fromkeys((settings.main_currency, *settings.all_currencies)))
         products = view.golden.select(PRODUCT_COLUMNS)
-        files += write_price_data(price_data, view.name, currencies, buyers, products, own)
+        files += write_channel_prices(price_data, view.name, compiled, buyers, products, own)
     catalogs = catalog_accounting(
-        view.frame.height, _catalog_rows(files, buyers), left_out, assortments.RULES
+        view.frame.height, catalog_rows(files, buyers), left_out, assortments.RULES
     )
     return WrittenFeed(files, left_out, catalogs)
+
+
+def write_channel_prices(
+    snapshot: Path,
+    name: str,
+    compiled: CompiledChannel,
+    buyers: tuple[Customer, ...],
+    products: pl.DataFrame,
+    tiers: pl.DataFrame,
+) -> list[FeedFile]:
+    """The price API's data of the channel ``name`` (``sinks.price_data``): its currencies, the
+    main one first, its customers, ``products`` (``PRODUCT_COLUMNS``) and their ``tiers``."""
+    settings = compiled.channel
+    currencies = tuple(dict.fromkeys((settings.main_currency, *settings.all_currencies)))
+    return write_price_data(snapshot, name, currencies, buyers, products, tiers)
 
 
 def channel_customers(options: BaseModel | None) -> tuple[Customer, ...]:
@@ -151,7 +164,7 @@ def channel_customers(options: BaseModel | None) -> tuple[Customer, ...]:
     return customers if isinstance(customers, tuple) else ()
 
 
-def _catalog_rows(files: list[FeedFile], customers: tuple[Customer, ...]) -> dict[str, int]:
+def catalog_rows(files: list[FeedFile], customers: tuple[Customer, ...]) -> dict[str, int]:
     """Customer id -> products in its catalog (the file named for it: ``<id>.xml[.gz]``); a
     format that writes no catalog per customer (the portal's tables) has none."""
     by_name = {Path(f.path).name.split(".xml")[0]: f.rows for f in files if f.kind == "file"}

@@ -29,18 +29,35 @@ are read from the run that wrote them.
 """
 
 import datetime as dt
+import shutil
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import dagster as dg
 import polars as pl
 
 from assets.catalog import ROW_COUNT
-from assets.channel_feeds import price_channel, write_channel_feed, write_rows
-from assets.channels import PimStructureFrames, ViewStore, compiled, erp_source_of, views
+from assets.channel_feeds import (
+    catalog_rows,
+    channel_customers,
+    price_channel,
+    resolved_options,
+    rows_file,
+    write_channel_feed,
+    write_channel_prices,
+    write_rows,
+)
+from assets.channels import (
+    ChannelViews,
+    PimStructureFrames,
+    ViewStore,
+    compiled,
+    erp_source_of,
+    views,
+)
 from assets.feeds import FEED_CHECKS, feed_checks, feed_key, portals_of, snapshot_id_of_run
 from assets.golden import SKU_UNIQUE
 from assets.publish import publish_staged
@@ -58,19 +75,22 @@ from assets.sources import (
 from contracts import clock
 from contracts.config import PrismConfig
 from contracts.faults import checkpoint
-from contracts.golden import ATTR, MASTER_SCHEMA, list_price_columns
+from contracts.formats import Assembly
+from contracts.golden import ATTR, MASTER_SCHEMA, PRICE_TIERS_SCHEMA, list_price_columns
 from contracts.snapshots import BASELINE, FeedFile
 from golden.availability import reduce_family_lead_times, shard_family_lead_sums
 from golden.lineage import split_broken_lineage
 from golden.master_data import golden_master_data
 from golden.pricing import classify_price_rows
 from golden.record import golden_price_tiers, golden_products
+from mapping import assortments
 from mapping.compile import CompiledChannel
 from mapping.plan import compiled_per_locale, erp_customer_channels, master_needs, product_names
 from mapping.view import ChannelView, channel_view
 from quality.completeness import cached_completeness_scores
 from quality.expectations import (
     FeedSuite,
+    golden_columns,
     results_frame,
     save_results,
     validate_feeds,
@@ -81,14 +101,20 @@ from quality.quarantine import (
     QUARANTINE_ORDER,
     accounting,
     build_quarantine,
+    catalog_accounting,
     publishable,
     unknown_sku_rows,
 )
 from quality.rules import references
+from sinks.assembly import AssemblyError, assemble
 from sinks.formats import FORMATS
+from sinks.price_data import PRODUCTS as PRICE_PRODUCTS
+from sinks.price_data import TIERS as PRICE_TIERS
 from sinks.publish import recover
+from sinks.snapshot_store import SnapshotStore
 from sources.akeneo_files import read_pim_export, read_pim_structure
 from sources.akeneo_files.entities import identifier_attribute
+from sources.akeneo_files.files import PimFileError
 from sources.akeneo_files.shards import split_export
 from sources.erp_files import read_erp_snapshot
 
@@ -191,6 +217,10 @@ def build_sharded_job(config: PrismConfig, name: str, tags: dict[str, str]) -> d
             identifier_attribute(structure.attributes, "sku"),
         )
         check_announced_rows(prism.pim, folder, {**structure.rows_read, **split.rows_read})
+        if not sum(split.products):
+            msg = f"{folder / 'products.jsonl'}: no products in the file (an empty export would "
+            msg += "unpublish all)"
+            raise PimFileError(msg)
         context.log.info("shards of %s: %s products", folder.name, list(split.products))
         for index, (path, products) in enumerate(zip(split.folders, split.products, strict=True)):
             part = pl.DataFrame({"shard": [index], "folder": [str(path)], "products": [products]})
@@ -289,7 +319,8 @@ def build_sharded_job(config: PrismConfig, name: str, tags: dict[str, str]) -> d
         structure = _structure_frames(sources)
         erp_id = snapshot_field(sources, "erp", "snapshot_id")
         store = ViewStore(target / "views")
-        mapped = views(golden, compiled(prism, structure, golden), erp_source_of(erp_id), store)
+        channels = compiled(prism, structure, golden)
+        mapped = views(golden, channels, erp_source_of(erp_id), store)
         quarantine = build_quarantine(
             mapped,
             prism.channels,
@@ -297,6 +328,9 @@ def build_sharded_job(config: PrismConfig, name: str, tags: dict[str, str]) -> d
             erp_source=erp_source_of(erp_id),
             references=references(structure.families),
         ).collect()
+        rendered = _render(
+            context, target / "render", mapped, channels, quarantine, tiers_frame, erp
+        )
         model = structure.model(prism)
         per_locale = compiled_per_locale(prism, FORMATS, model, golden.columns)
         cache = cache_folder(prism.publish.work_directory, "completeness") / f"{index}-of-{shards}"
@@ -316,9 +350,47 @@ def build_sharded_job(config: PrismConfig, name: str, tags: dict[str, str]) -> d
             "scores": _write(scores, target / "scores.parquet"),
             "names": _write(names, target / "names.parquet"),
             "views": str(store.folder),
+            "render": str(target / "render"),
+            "files": _write(rendered, target / "files.parquet"),
             "products": golden.height,
             "mapping_seconds": round(sum(mapped.seconds.values()), 2),
         }
+
+    def _render(
+        context: dg.OpExecutionContext,
+        folder: Path,
+        mapped: ChannelViews,
+        channels: dict[str, CompiledChannel],
+        quarantine: pl.DataFrame,
+        tiers: pl.DataFrame,
+        erp: pl.DataFrame,
+    ) -> pl.DataFrame:
+        """Each channel's published rows (``_rows``) and, for a format assembled from parts,
+        its files with this shard's products; the files written, as FeedFile rows."""
+        shutil.rmtree(folder, ignore_errors=True)  # a step retried starts clean
+        snapshot_id, created = snapshot_id_of_run(context)
+        customers = pl.read_parquet(_path(erp, "erp_customers"))
+        prices_of = price_channel(prism)
+        files: list[dict[str, Any]] = []
+        for name, channel in channels.items():
+            view = publishable(mapped[name], quarantine.lazy())
+            write_rows(view, folder)
+            if _assembly(channel) is None:
+                continue  # written whole from the merged shards
+            (folder / name).mkdir(parents=True, exist_ok=True)
+            written = write_channel_feed(
+                view,
+                channel,
+                tiers,
+                folder / name,
+                snapshot_id,
+                created,
+                customers,
+                folder if name == prices_of else None,
+            )
+            files += [asdict(f) for f in written.files]
+            _write(written.left_out, folder / LEFT_OUT / f"{name}.parquet")
+        return pl.DataFrame(files, schema=FILE_SCHEMA)
 
     def _structure_frames(sources: pl.DataFrame) -> PimStructureFrames:
         structure = read_pim_structure(Path(snapshot_field(sources, "pim")), prism.locales)
@@ -361,49 +433,39 @@ def build_sharded_job(config: PrismConfig, name: str, tags: dict[str, str]) -> d
         quarantine = _merged_quarantine(
             prism, filled["quarantine"].to_list(), erp, narrow, erp_source_of(erp_id)
         )
-        tiers = pl.read_parquet(filled["tiers"].to_list()) if golden_parts else None
         customers = pl.read_parquet(_path(erp, "erp_customers"))
         prices_of = price_channel(prism)
         refs = references(structure.families)
-        schema_golden = pl.read_parquet(golden_parts[0], n_rows=0) if golden_parts else None
-        channels = compiled(prism, structure, schema_golden) if schema_golden is not None else {}
+        channels = compiled(prism, structure, pl.read_parquet(golden_parts[0], n_rows=0))
+        whole = [n for n, c in channels.items() if _assembly(c) is None]
+        # every tier, for the channels written whole from the merged shards
+        tiers = pl.read_parquet(filled["tiers"].to_list()) if whole else _NO_TIERS
         suites: dict[str, FeedSuite] = {}
         files: dict[str, list[FeedFile]] = {}
         published: dict[str, int] = {}
         catalogs: dict[str, pl.DataFrame] = {}
-        for name in prism.channels:
+        target = _Target(store, snapshot_id, created, customers)
+        for name, channel in channels.items():
             started = time.perf_counter()
-            view = publishable(
-                _merged_view(name, filled, channels[name], erp_source_of(erp_id)),
-                quarantine.lazy(),
-            )
-            folder = store.channel_dir(snapshot_id, name)
-            price_data = store.staging_dir(snapshot_id) if name == prices_of else None
-            assert tiers is not None
-            written = write_channel_feed(
-                view, channels[name], tiers, folder, snapshot_id, created, customers, price_data
-            )
-            if not any(folder.iterdir()):
-                folder.rmdir()  # a SQL channel writes tables, no files
-            written.files.append(write_rows(view, store.staging_dir(snapshot_id)))
-            fields = [f.spec for f in channels[name].fields.values()]
-            sample = validation_frame(
-                view.frame,
-                view.golden,
-                prism.channels[name],
-                fields,
-                prism.quality.expectations_sample_rows,
-            )
-            suites[name] = FeedSuite(prism.channels[name], fields, sample)
-            files[name], published[name] = written.files, view.frame.height
-            catalogs[name] = written.catalogs
+            if _assembly(channel) is None:
+                view = publishable(
+                    _merged_view(name, filled, channel, erp_source_of(erp_id)), quarantine.lazy()
+                )
+                staged = _stage_whole(prism, view, channel, tiers, target, name == prices_of)
+                del view
+            else:
+                staged = _stage_parts(prism, name, channel, filled, target, name == prices_of)
+            fields = [f.spec for f in channel.fields.values()]
+            suites[name] = FeedSuite(prism.channels[name], fields, staged.sample)
+            files[name], published[name] = staged.files, staged.products
+            catalogs[name] = staged.catalogs
             context.log.info(
-                "%s: %d products written in %.1f s",
+                "%s: %d products %s in %.1f s",
                 name,
-                view.frame.height,
+                staged.products,
+                "written" if _assembly(channel) is None else "assembled from the shards' parts",
                 time.perf_counter() - started,
             )
-            del view
         validated = validate_feeds(suites, refs)
         results = results_frame(validated)
         save_results(feed_store.reports().fresh_folder(snapshot_id), validated)
@@ -545,6 +607,8 @@ _CATALOG_PART = {
     "scores": pl.String,
     "names": pl.String,
     "views": pl.String,
+    "render": pl.String,
+    "files": pl.String,
     "products": pl.Int64,
     "mapping_seconds": pl.Float64,
     "peak_rss_mib": pl.Float64,
@@ -665,3 +729,166 @@ def _failed_checks(
 
 def _rows_of(erp: pl.DataFrame, name: str) -> int:
     return erp.filter(pl.col("name") == name).item(0, "rows")
+
+
+_NO_TIERS = pl.DataFrame(schema=PRICE_TIERS_SCHEMA)
+FILE_SCHEMA = pl.Schema(
+    {
+        "channel": pl.String(),
+        "path": pl.String(),
+        "rows": pl.Int64(),
+        "kind": pl.String(),
+        "sha256": pl.String(),
+        "bytes": pl.Int64(),
+    }
+)
+"""A ``FeedFile`` as a row (the files a shard wrote)."""
+LEFT_OUT = "_left_out"
+"""In a shard's render folder: per channel, the products its customers' assortments leave out."""
+
+
+def _assembly(channel: CompiledChannel) -> Assembly | None:
+    """How the channel's files are assembled from the shards' parts; None: written whole."""
+    assembly = channel.format.assembly
+    return assembly.for_options(channel.options) if assembly is not None else None
+
+
+class _Target(NamedTuple):
+    """Where and as what a channel is staged."""
+
+    store: SnapshotStore
+    snapshot_id: str
+    created: dt.datetime
+    customers: pl.DataFrame
+
+
+class _Staged(NamedTuple):
+    files: list[FeedFile]
+    products: int
+    catalogs: pl.DataFrame
+    sample: pl.DataFrame
+    """the rows the channel's great-expectations suite validates"""
+
+
+def _stage_whole(
+    config: PrismConfig,
+    view: ChannelView,
+    channel: CompiledChannel,
+    tiers: pl.DataFrame,
+    target: _Target,
+    prices: bool,
+) -> _Staged:
+    """A channel written from its merged view, as the asset job writes it (a workbook, a
+    database load, a gzipped catalog)."""
+    staging = target.store.staging_dir(target.snapshot_id)
+    folder = target.store.channel_dir(target.snapshot_id, view.name)
+    written = write_channel_feed(
+        view,
+        channel,
+        tiers,
+        folder,
+        target.snapshot_id,
+        target.created,
+        target.customers,
+        staging if prices else None,
+    )
+    if not any(folder.iterdir()):
+        folder.rmdir()  # a SQL channel writes tables, no files
+    written.files.append(write_rows(view, staging))
+    fields = [f.spec for f in channel.fields.values()]
+    rows = config.quality.expectations_sample_rows
+    sample = validation_frame(view.frame, view.golden, config.channels[view.name], fields, rows)
+    return _Staged(written.files, view.frame.height, written.catalogs, sample)
+
+
+def _stage_parts(
+    config: PrismConfig,
+    name: str,
+    channel: CompiledChannel,
+    parts: pl.DataFrame,
+    target: _Target,
+    prices: bool,
+) -> _Staged:
+    """A channel whose files the shards wrote: each file is this run's envelope (the writer
+    on no rows) around the shards' records (``sinks.assembly``); the published rows, the
+    price API's data and the catalogs' accounting are the shards' put together."""
+    assembly = _assembly(channel)
+    assert assembly is not None
+    renders = [Path(r) for r in parts["render"].to_list()]
+    frame = pl.concat(
+        [pl.read_parquet(r / rows_file(name)) for r in renders], how="vertical_relaxed"
+    ).sort("sku", maintain_order=True)
+    golden_empty = _view_golden_schema(parts, name)
+    staging = target.store.staging_dir(target.snapshot_id)
+    folder = target.store.channel_dir(target.snapshot_id, name)
+    empty = ChannelView(name, frame.head(0), pl.DataFrame(), golden_empty)
+    envelope = write_channel_feed(
+        empty,
+        channel,
+        _NO_TIERS,
+        folder,
+        target.snapshot_id,
+        target.created,
+        target.customers,
+    )
+    written = pl.concat([pl.read_parquet(p) for p in parts["files"].to_list()])
+    own = written.filter(pl.col("channel") == name, pl.col("kind") == "file")
+    rows = dict(own.group_by("path").agg(pl.col("rows").sum()).iter_rows())
+    unknown = sorted(set(rows) - {f.path for f in envelope.files})
+    if unknown:
+        msg = f"{name}: the shards wrote {unknown}, which the channel's empty feed has not"
+        raise AssemblyError(msg)
+    files = []
+    for file in envelope.files:
+        pieces = [r / file.path for r in renders if (r / file.path).is_file()]
+        assemble(staging / file.path, pieces, assembly, staging / file.path)
+        files.append(replace(file, rows=rows.get(file.path, 0)))
+    buyers = channel_customers(resolved_options(name, channel.options, target.customers))
+    if prices:
+        products, tiers = (
+            pl.concat([pl.read_parquet(r / path) for r in renders])
+            for path in (PRICE_PRODUCTS, PRICE_TIERS)
+        )
+        files += write_channel_prices(staging, name, channel, buyers, products, tiers)
+    left_out = pl.concat(
+        [pl.read_parquet(r / LEFT_OUT / f"{name}.parquet") for r in renders], how="vertical_relaxed"
+    )
+    catalogs = catalog_accounting(
+        frame.height, catalog_rows(files, buyers), left_out, assortments.RULES
+    )
+    fields = [f.spec for f in channel.fields.values()]
+    settings = config.channels[name]
+    golden = _sample_golden(parts, name, frame, golden_columns(settings, fields))
+    files.append(write_rows(ChannelView(name, frame, pl.DataFrame(), golden), staging))
+    sample = validation_frame(
+        frame, golden, settings, fields, config.quality.expectations_sample_rows
+    )
+    return _Staged(files, frame.height, catalogs, sample)
+
+
+def _view_golden_schema(parts: pl.DataFrame, name: str) -> pl.DataFrame:
+    """No rows, the columns of a channel view's golden rows (the golden record's and the ones
+    its mapping adds)."""
+    golden = pl.read_parquet(parts["golden"][0], n_rows=0)
+    added = Path(parts["views"][0]) / f"{name}.added.parquet"
+    if not added.is_file():
+        return golden
+    return pl.concat([golden, pl.read_parquet(added, n_rows=0)], how="horizontal")
+
+
+def _sample_golden(
+    parts: pl.DataFrame, name: str, frame: pl.DataFrame, wanted: list[str]
+) -> pl.DataFrame:
+    """The golden columns the channel's suite reads (``wanted``), of the published rows of
+    ``frame`` in its order: the shards' view rows, without the columns no suite reads."""
+    found = []
+    for row in parts.iter_rows(named=True):
+        columns = pl.read_parquet(row["golden"], n_rows=0).columns
+        keep = list(dict.fromkeys(["sku", "enabled", *(c for c in wanted if c in columns)]))
+        golden = pl.read_parquet(row["golden"], columns=keep)
+        view = ViewStore(Path(row["views"])).load(name, golden)
+        rows = view.golden if view is not None else golden.filter(pl.col("enabled"))
+        found.append(rows.select(c for c in ["sku", *wanted] if c in rows.columns))
+    merged = pl.concat(found, how="vertical_relaxed")
+    kept = merged.join(frame.select("sku"), on="sku", how="semi")
+    return kept.sort("sku", maintain_order=True)

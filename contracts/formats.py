@@ -103,6 +103,27 @@ class WriteContext:
 
 
 @dataclass(frozen=True)
+class Assembly:
+    """How one file of a format is put together from parts written per shard (the sharded
+    job): the *envelope* is what the writer writes for no rows (a CSV header; an XML document's
+    head and ``footer``), each part is a whole file of one shard's rows. The file is the
+    envelope's head, every part's records (the part without its ``header_lines`` leading lines,
+    or from its ``first_item`` up to its ``footer``), then the envelope's ``footer``."""
+
+    header_lines: int = 0
+    first_item: bytes | None = None
+    """where a document's records start (the first record's opening tag)"""
+    footer: bytes = b""
+    """what closes a document after its records"""
+    applies: Callable[[Any], bool] | None = None
+    """``applies(options)``: whether the channel's options allow it (a gzipped file cannot be
+    spliced); None: always"""
+
+    def for_options(self, options: Any) -> Assembly | None:
+        return self if self.applies is None or self.applies(options) else None
+
+
+@dataclass(frozen=True)
 class FormatSpec:
     name: str
     description: str
@@ -120,6 +141,9 @@ class FormatSpec:
     extensible: bool = False
     """True: mapped fields the spec does not name are written too (tabular formats, SQL)"""
     notes: tuple[str, ...] = field(default_factory=tuple)
+    assembly: Assembly | None = None
+    """how a sharded run assembles the format's files from parts written per shard; None:
+    written whole from the merged shards (a workbook, a database load)"""
 
     def spec_of(self, name: str) -> FieldSpec | None:
         return next((f for f in self.fields if f.name == name), None)

@@ -6,24 +6,23 @@ run in 4 shards (``execution.shards``) whose shard steps the two workers share."
 from __future__ import annotations
 
 import datetime as dt
-import json
 import secrets
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import dagster as dg
 import pytest
-from factories import REPO
 from production import (
+    ASSEMBLED,
     PG_VARIABLE,
+    compare_published,
     dagster_database,
     dagster_home,
     environment,
     log_tail,
     prism_command,
+    prism_run,
     require_services,
     started,
     write_workspace,
@@ -32,7 +31,6 @@ from production import (
 from demo import generate_demo_data
 
 pytestmark = pytest.mark.distributed
-RUN_TIMEOUT_SECONDS = 300.0
 WORKER_START_SECONDS = 120.0
 
 
@@ -64,10 +62,10 @@ def test_two_celery_workers_publish_what_an_in_process_run_publishes(
     logs = tmp_path / "logs"
     workers = [prism_command("worker", "--config", str(celery)) for _ in range(2)]
     with started(workers, env, tmp_path, logs) as processes:
-        baseline = _prism_run(local, env)
+        baseline = prism_run(local, env)
         _wait_until_ready(logs, len(processes))
-        distributed = _prism_run(celery, env)
-        in_shards = _prism_run(sharded, env)
+        distributed = prism_run(celery, env)
+        in_shards = prism_run(sharded, env)
     assert baseline["published"], log_tail(logs)
     assert distributed["published"], log_tail(logs)
     assert in_shards["published"], log_tail(logs)
@@ -81,12 +79,12 @@ def test_two_celery_workers_publish_what_an_in_process_run_publishes(
     assert {name.split("@")[0] for name in ran_on.values()} == {
         f"prism-{p.pid}" for p in processes
     }  # and both workers took steps
-    compare = _compare(local.parent, celery.parent)
+    compare = compare_published(local.parent, celery.parent)
     assert compare.returncode == 0, compare.stdout[-4000:]
     shard_steps = {f"shard_{kind}[shard_{i}]" for kind in ("master", "catalog") for i in range(4)}
     assert shard_steps <= set(shard_workers)  # every shard's steps, each on a worker
     assert len({name.split("@")[0] for name in shard_workers.values()}) == 2
-    compare = _compare(local.parent, sharded.parent)
+    compare = compare_published(local.parent, sharded.parent, ASSEMBLED)
     assert compare.returncode == 0, compare.stdout[-4000:]
     # nothing lost across shards: per channel, every product of every shard is published,
     # quarantined, filtered or disabled
@@ -133,36 +131,9 @@ def _accounting(instance: dg.DagsterInstance, run_id: str) -> dict[str, dict[str
     return found
 
 
-def _compare(left: Path, right: Path) -> subprocess.CompletedProcess[str]:
-    """``bench/compare_snapshots.py`` on the two workspaces' live snapshots and portals (the
-    HTML report stamps its creation time, so it is left out)."""
-    command = [sys.executable, str(REPO / "bench" / "compare_snapshots.py")]
-    command += [str(left / "feeds" / "current"), str(right / "feeds" / "current")]
-    command += ["--portal", str(left / "portal.sqlite"), str(right / "portal.sqlite")]
-    command += ["--skip", "*.html"]
-    return subprocess.run(command, capture_output=True, text=True, check=False)
-
-
 def _steps(instance: dg.DagsterInstance, run_id: str) -> set[str]:
     found = instance.all_logs(run_id, of_type=dg.DagsterEventType.STEP_SUCCESS)
     return {entry.step_key for entry in found if entry.step_key is not None}
-
-
-def _prism_run(config: Path, env: dict[str, str]) -> dict[str, object]:
-    """`prism run --json` of ``config``; its closing ``run_finished`` line."""
-    done = subprocess.run(
-        [*prism_command("run", "--config", str(config), "--json")],
-        env={**env, "PRISM_CONFIG": str(config)},
-        cwd=config.parent,
-        capture_output=True,
-        text=True,
-        timeout=RUN_TIMEOUT_SECONDS,
-        check=False,
-    )
-    lines = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
-    finished = [line for line in lines if line.get("event") == "run_finished"]
-    assert finished, done.stdout[-2000:] + done.stderr[-2000:]
-    return dict(finished[-1])
 
 
 def _wait_until_ready(logs: Path, count: int) -> None:
