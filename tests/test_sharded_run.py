@@ -6,6 +6,7 @@ when the run is re-executed from its failure."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import subprocess
 import sys
@@ -13,8 +14,8 @@ from pathlib import Path
 
 import dagster as dg
 import pytest
-from lxml import etree
 from factories import REPO
+from lxml import etree
 from production import ASSEMBLED, compare_published, prism_run, write_workspace
 
 from demo import generate_demo_data
