@@ -158,7 +158,7 @@ def _end(process: subprocess.Popen[bytes]) -> None:
     process.wait(timeout=10)
 
 
-ASSEMBLED = ("snapshot/*/*.csv", "snapshot/*/*.xml", "snapshot/*/*.jsonl")
+ASSEMBLED = ("*/*.csv", "*/*.xml", "*/*.jsonl")
 """A sharded run's feed files: its shards' records one shard after the other (the rows are
 compared as multisets; ``_rows`` and the price data stay in sku order and are compared so)."""
 RUN_TIMEOUT_SECONDS = 300.0
