@@ -27,14 +27,19 @@ class AssemblyError(ValueError):
 
 def assemble(envelope: Path, parts: Sequence[Path], assembly: Assembly, target: Path) -> None:
     """Write ``target``: ``envelope``'s head, each part's records in order, the envelope's end.
-    ``target`` may be ``envelope`` itself (it is read first, then replaced)."""
+    ``target`` may be ``envelope`` itself (it is read first, then replaced). On failure no
+    file is left behind and ``target`` is as it was."""
     head, end = _envelope(envelope.read_bytes(), assembly, envelope)
     tmp = target.with_name(f".{target.name}.assembling")
-    with tmp.open("wb") as out:
-        out.write(head)
-        for part in parts:
-            _copy_records(part, assembly, out)
-        out.write(end)
+    try:
+        with tmp.open("wb") as out:
+            out.write(head)
+            for part in parts:
+                _copy_records(part, assembly, out)
+            out.write(end)
+    except BaseException:  # also an interrupt: the half-written file goes, the error stays
+        tmp.unlink(missing_ok=True)
+        raise
     tmp.replace(target)
 
 
@@ -53,8 +58,8 @@ def _copy_records(part: Path, assembly: Assembly, out: BinaryIO) -> None:
     with part.open("rb") as source:
         if assembly.first_item is None:
             for _ in range(assembly.header_lines):
-                if not source.readline().endswith(b"\n") and source.tell() < size:
-                    msg = f"{part}: a header line without its line end"
+                if not source.readline().endswith(b"\n"):  # a writer always ends its header
+                    msg = f"{part}: a header line without its line end (a cut file?)"
                     raise AssemblyError(msg)
             shutil.copyfileobj(source, out, BLOCK)
             return
