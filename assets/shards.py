@@ -41,7 +41,9 @@ import polars as pl
 
 from assets.catalog import ROW_COUNT
 from assets.channel_feeds import (
+    NO_LEFT_OUT,
     catalog_rows,
+    channel_context,
     channel_customers,
     price_channel,
     resolved_options,
@@ -108,6 +110,7 @@ from quality.quarantine import (
 from quality.rules import references
 from sinks.assembly import AssemblyError, assemble
 from sinks.formats import FORMATS
+from sinks.price_data import PRODUCT_COLUMNS as PRICE_PRODUCT_COLUMNS
 from sinks.price_data import PRODUCTS as PRICE_PRODUCTS
 from sinks.price_data import TIERS as PRICE_TIERS
 from sinks.publish import recover
@@ -375,6 +378,18 @@ def build_sharded_job(config: PrismConfig, name: str, tags: dict[str, str]) -> d
         for name, channel in channels.items():
             view = publishable(mapped[name], quarantine.lazy())
             write_rows(view, folder)
+            tables = channel.format.table_parts
+            if tables is not None:  # a database's tables: loaded from the parts in one load
+                write, buyers = channel_context(
+                    view, channel, tiers, folder / name, snapshot_id, created, customers
+                )
+                tables.write(view.frame, write)
+                if name == prices_of:
+                    products = view.golden.select(PRICE_PRODUCT_COLUMNS)
+                    write_channel_prices(folder, name, channel, buyers, products, write.tiers)
+                left_out = write.left_out if write.left_out is not None else NO_LEFT_OUT
+                _write(left_out, folder / LEFT_OUT / f"{name}.parquet")
+                continue
             if _assembly(channel) is None:
                 continue  # written whole from the merged shards
             (folder / name).mkdir(parents=True, exist_ok=True)
@@ -437,7 +452,7 @@ def build_sharded_job(config: PrismConfig, name: str, tags: dict[str, str]) -> d
         prices_of = price_channel(prism)
         refs = references(structure.families)
         channels = compiled(prism, structure, pl.read_parquet(golden_parts[0], n_rows=0))
-        whole = [n for n, c in channels.items() if _assembly(c) is None]
+        whole = [n for n, c in channels.items() if _whole(c)]
         # every tier, for the channels written whole from the merged shards
         tiers = pl.read_parquet(filled["tiers"].to_list()) if whole else _NO_TIERS
         suites: dict[str, FeedSuite] = {}
@@ -447,7 +462,7 @@ def build_sharded_job(config: PrismConfig, name: str, tags: dict[str, str]) -> d
         target = _Target(store, snapshot_id, created, customers)
         for name, channel in channels.items():
             started = time.perf_counter()
-            if _assembly(channel) is None:
+            if _whole(channel):
                 view = publishable(
                     _merged_view(name, filled, channel, erp_source_of(erp_id)), quarantine.lazy()
                 )
@@ -463,7 +478,7 @@ def build_sharded_job(config: PrismConfig, name: str, tags: dict[str, str]) -> d
                 "%s: %d products %s in %.1f s",
                 name,
                 staged.products,
-                "written" if _assembly(channel) is None else "assembled from the shards' parts",
+                "written" if _whole(channel) else "assembled from the shards' parts",
                 time.perf_counter() - started,
             )
         validated = validate_feeds(suites, refs)
@@ -747,6 +762,11 @@ LEFT_OUT = "_left_out"
 """In a shard's render folder: per channel, the products its customers' assortments leave out."""
 
 
+def _whole(channel: CompiledChannel) -> bool:
+    """Whether the channel is written from the merged shards (no parts per shard)."""
+    return _assembly(channel) is None and channel.format.table_parts is None
+
+
 def _assembly(channel: CompiledChannel) -> Assembly | None:
     """How the channel's files are assembled from the shards' parts; None: written whole."""
     assembly = channel.format.assembly
@@ -812,37 +832,22 @@ def _stage_parts(
     """A channel whose files the shards wrote: each file is this run's envelope (the writer
     on no rows) around the shards' records (``sinks.assembly``); the published rows, the
     price API's data and the catalogs' accounting are the shards' put together."""
-    assembly = _assembly(channel)
-    assert assembly is not None
     renders = [Path(r) for r in parts["render"].to_list()]
     frame = pl.concat(
         [pl.read_parquet(r / rows_file(name)) for r in renders], how="vertical_relaxed"
     ).sort("sku", maintain_order=True)
-    golden_empty = _view_golden_schema(parts, name)
     staging = target.store.staging_dir(target.snapshot_id)
     folder = target.store.channel_dir(target.snapshot_id, name)
-    empty = ChannelView(name, frame.head(0), pl.DataFrame(), golden_empty)
-    envelope = write_channel_feed(
-        empty,
-        channel,
-        _NO_TIERS,
-        folder,
-        target.snapshot_id,
-        target.created,
-        target.customers,
-    )
-    written = pl.concat([pl.read_parquet(p) for p in parts["files"].to_list()])
-    own = written.filter(pl.col("channel") == name, pl.col("kind") == "file")
-    rows = dict(own.group_by("path").agg(pl.col("rows").sum()).iter_rows())
-    unknown = sorted(set(rows) - {f.path for f in envelope.files})
-    if unknown:
-        msg = f"{name}: the shards wrote {unknown}, which the channel's empty feed has not"
-        raise AssemblyError(msg)
-    files = []
-    for file in envelope.files:
-        pieces = [r / file.path for r in renders if (r / file.path).is_file()]
-        assemble(staging / file.path, pieces, assembly, staging / file.path)
-        files.append(replace(file, rows=rows.get(file.path, 0)))
+    empty = ChannelView(name, frame.head(0), pl.DataFrame(), _view_golden_schema(parts, name))
+    if channel.format.table_parts is not None:
+        context, _ = channel_context(
+            empty, channel, _NO_TIERS, folder, target.snapshot_id, target.created, target.customers
+        )
+        files = channel.format.table_parts.load([r / name for r in renders], context)
+        if not any(folder.iterdir()):
+            folder.rmdir()
+    else:
+        files = _spliced(channel, parts, renders, empty, target)
     buyers = channel_customers(resolved_options(name, channel.options, target.customers))
     if prices:
         products, tiers = (
@@ -864,6 +869,38 @@ def _stage_parts(
         frame, golden, settings, fields, config.quality.expectations_sample_rows
     )
     return _Staged(files, frame.height, catalogs, sample)
+
+
+def _spliced(
+    channel: CompiledChannel,
+    parts: pl.DataFrame,
+    renders: list[Path],
+    empty: ChannelView,
+    target: _Target,
+) -> list[FeedFile]:
+    """The channel's files: each the envelope (the writer on ``empty``, with this run's
+    snapshot id and time) around the shards' records, with the shards' row counts."""
+    assembly = _assembly(channel)
+    assert assembly is not None
+    name = empty.name
+    staging = target.store.staging_dir(target.snapshot_id)
+    folder = target.store.channel_dir(target.snapshot_id, name)
+    envelope = write_channel_feed(
+        empty, channel, _NO_TIERS, folder, target.snapshot_id, target.created, target.customers
+    )
+    written = pl.concat([pl.read_parquet(p) for p in parts["files"].to_list()])
+    own = written.filter(pl.col("channel") == name, pl.col("kind") == "file")
+    rows = dict(own.group_by("path").agg(pl.col("rows").sum()).iter_rows())
+    unknown = sorted(set(rows) - {f.path for f in envelope.files})
+    if unknown:
+        msg = f"{name}: the shards wrote {unknown}, which the channel's empty feed has not"
+        raise AssemblyError(msg)
+    files = []
+    for file in envelope.files:
+        pieces = [r / file.path for r in renders if (r / file.path).is_file()]
+        assemble(staging / file.path, pieces, assembly, staging / file.path)
+        files.append(replace(file, rows=rows.get(file.path, 0)))
+    return files
 
 
 def _view_golden_schema(parts: pl.DataFrame, name: str) -> pl.DataFrame:

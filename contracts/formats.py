@@ -14,8 +14,9 @@ Prism truncates too and reports it.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Literal
 
 import polars as pl
@@ -124,6 +125,17 @@ class Assembly:
 
 
 @dataclass(frozen=True)
+class TableParts:
+    """How a SQL format loads a sharded run's rows: ``write(frame, context)`` writes one shard's
+    rows of each table as Parquet into ``context.folder``; ``load(folders, context)`` loads the
+    parts of every shard (``folders``) as the snapshot's tables in one load and returns them as
+    ``FeedFile``s (``kind="table"``)."""
+
+    write: Callable[[Any, WriteContext], None]
+    load: Callable[[Sequence[Path], WriteContext], list[Any]]
+
+
+@dataclass(frozen=True)
 class FormatSpec:
     name: str
     description: str
@@ -143,7 +155,9 @@ class FormatSpec:
     notes: tuple[str, ...] = field(default_factory=tuple)
     assembly: Assembly | None = None
     """how a sharded run assembles the format's files from parts written per shard; None:
-    written whole from the merged shards (a workbook, a database load)"""
+    written whole from the merged shards (a workbook)"""
+    table_parts: TableParts | None = None
+    """how a sharded run loads a SQL format's tables from parts written per shard"""
 
     def spec_of(self, name: str) -> FieldSpec | None:
         return next((f for f in self.fields if f.name == name), None)
