@@ -127,3 +127,22 @@ def _check_assembled(snapshot: Path) -> None:
             assert len(stamps) <= 1, path
     shop = (snapshot / "shop" / "products.csv").read_text(encoding="utf-8-sig")
     assert sum(line.startswith("sku;") for line in shop.splitlines()) == 1  # one header
+
+
+def test_shards_without_products_publish_nothing_of_their_own(tmp_path: Path) -> None:
+    """More shards than family roots: the empty shards' steps run and add nothing; the
+    publish is still the unsharded one."""
+    drops = tmp_path / "drops"
+    generate_demo_data(drops, products=24, seed=3, as_of=dt.date(2026, 11, 22))
+    local = write_workspace(tmp_path / "local", drops, {"executor": "in_process"})
+    sharded = write_workspace(tmp_path / "sharded", drops, {"executor": "in_process", "shards": 32})
+    home = tmp_path / "dagster"
+    assert prism_run(local, _environment(home))["published"]
+    split = prism_run(sharded, _environment(home))
+    assert split["published"], split
+    folders = sorted((tmp_path / "sharded" / "work").glob("*/shards/pim/shard-*"))
+    assert len(folders) == 32  # more shards than products: some are empty
+    empty = [f for f in folders if not (f / "products.jsonl").read_text(encoding="utf-8").strip()]
+    assert empty, "every shard got products; the test needs some without"
+    compare = compare_published(local.parent, sharded.parent, ASSEMBLED)
+    assert compare.returncode == 0, compare.stdout[-4000:]
