@@ -63,7 +63,7 @@ from assets.channels import (
 from assets.feeds import FEED_CHECKS, feed_checks, feed_key, portals_of, snapshot_id_of_run
 from assets.golden import SKU_UNIQUE
 from assets.publish import publish_staged
-from assets.quality_report import GateParameters, overridden
+from assets.quality_report import CIRCUIT_BREAKERS, GateParameters, overridden, run_gate
 from assets.quarantine import ERP_ROWS_ACCOUNTED
 from assets.resources import FeedStoreResource, SnapshotSource, cache_folder
 from assets.sources import (
@@ -79,7 +79,7 @@ from contracts.config import PrismConfig
 from contracts.faults import checkpoint
 from contracts.formats import Assembly
 from contracts.golden import ATTR, MASTER_SCHEMA, PRICE_TIERS_SCHEMA, list_price_columns
-from contracts.snapshots import BASELINE, FeedFile
+from contracts.snapshots import FeedFile
 from golden.availability import reduce_family_lead_times, shard_family_lead_sums
 from golden.lineage import split_broken_lineage
 from golden.master_data import golden_master_data
@@ -98,7 +98,7 @@ from quality.expectations import (
     validate_feeds,
     validation_frame,
 )
-from quality.gate import GateInputs, evaluate_gate
+from quality.gate import GateInputs
 from quality.quarantine import (
     QUARANTINE_ORDER,
     accounting,
@@ -411,7 +411,7 @@ def build_sharded_job(config: PrismConfig, name: str, tags: dict[str, str]) -> d
         structure = read_pim_structure(Path(snapshot_field(sources, "pim")), prism.locales)
         return _structure(structure)
 
-    @dg.op
+    @dg.op(out=dg.Out(pl.DataFrame))
     def sharded_publish(
         context: dg.OpExecutionContext,
         config: GateParameters,
@@ -419,13 +419,15 @@ def build_sharded_job(config: PrismConfig, name: str, tags: dict[str, str]) -> d
         sources: pl.DataFrame,
         erp: pl.DataFrame,
         parts: list[pl.DataFrame],
-    ) -> pl.DataFrame:
+    ) -> Iterator[Any]:
         """Merges the shards' parts, writes every channel's feed into one staged snapshot,
-        validates it, runs the gate and publishes, holding the publish lock throughout."""
+        validates it, runs the gate and publishes, holding the publish lock throughout. The
+        checks and materializations are yielded as they are known, so a refused publish
+        still records the check that refused it."""
         lock = feed_store.lock(context.run.run_id)
         with lock.held(release=True):
             merged = pl.concat(parts).sort("shard")
-            return _assemble(context, config, feed_store, sources, erp, merged)
+            yield from _assemble(context, config, feed_store, sources, erp, merged)
 
     def _assemble(
         context: dg.OpExecutionContext,
@@ -434,7 +436,7 @@ def build_sharded_job(config: PrismConfig, name: str, tags: dict[str, str]) -> d
         sources: pl.DataFrame,
         erp: pl.DataFrame,
         merged: pl.DataFrame,
-    ) -> pl.DataFrame:
+    ) -> Iterator[Any]:
         store = feed_store.store()
         if done := recover(store, portals_of(prism)):
             context.log.warning("%s", done)
@@ -489,24 +491,24 @@ def build_sharded_job(config: PrismConfig, name: str, tags: dict[str, str]) -> d
             _scan(erp, "erp_prices"), run_as_of(sources), prism.currencies
         ).collect()
         typed = _rows_of(erp, "erp_prices")
-        failed = _failed_checks(prism, narrow, (typed, statuses.height), balance, results, catalogs)
+        checks = _checks(prism, narrow, (typed, statuses.height), balance, results, catalogs)
+        yield from checks
+        failed = _failed(checks)
         price_rows = dict(statuses.group_by("status").len().iter_rows())
         for row in balance.iter_rows(named=True):
             # the feeds in the catalog, with the nothing-lost accounting of the merged shards
             counts = {k: v for k, v in row.items() if k != "channel"}
-            context.log_event(
-                dg.AssetMaterialization(
-                    feed_key(row["channel"]),
-                    metadata={ROW_COUNT: row["published"], "files": len(files[row["channel"]])}
-                    | {f"accounted/{k}": v for k, v in counts.items()},
-                )
+            yield dg.AssetMaterialization(
+                feed_key(row["channel"]),
+                metadata={ROW_COUNT: row["published"], "files": len(files[row["channel"]])}
+                | {f"accounted/{k}": v for k, v in counts.items()},
             )
         if failed:
             raise ShardFailure(
                 description="not published: " + "; ".join(failed),
                 metadata={"failed_checks": failed},
             )
-        gate = _gate(
+        gate, events = _gate(
             context,
             parameters,
             feed_store,
@@ -517,10 +519,9 @@ def build_sharded_job(config: PrismConfig, name: str, tags: dict[str, str]) -> d
             structure,
             (snapshot_id, created),
         )
+        yield from events
         if gate is None:
-            raise ShardFailure(
-                description="not published: circuit breakers tripped (see the quality report)"
-            )
+            raise ShardFailure(description="not published: circuit breakers tripped")
         feeds = pl.concat(
             pl.DataFrame([asdict(f) for f in files[name]]).with_columns(
                 snapshot_id=pl.lit(snapshot_id), products=pl.lit(published[name], pl.Int64)
@@ -528,8 +529,8 @@ def build_sharded_job(config: PrismConfig, name: str, tags: dict[str, str]) -> d
             for name in prism.channels
         )
         files_frame, metadata = publish_staged(context, feed_store, prism, sources, gate, feeds)
-        context.log_event(dg.AssetMaterialization("published_snapshot", metadata=metadata))
-        return files_frame
+        yield dg.AssetMaterialization("published_snapshot", metadata=metadata)
+        yield dg.Output(files_frame)
 
     def _gate(
         context: dg.OpExecutionContext,
@@ -541,9 +542,10 @@ def build_sharded_job(config: PrismConfig, name: str, tags: dict[str, str]) -> d
         frames: tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame],
         structure: PimStructureFrames,
         snapshot: tuple[str, dt.datetime],
-    ) -> pl.DataFrame | None:
+    ) -> tuple[pl.DataFrame | None, list[Any]]:
         """The quality gate and report on the merged shards (``frames``: the narrow golden
-        record, the quarantine, the suites' results); None when a breaker blocks the run."""
+        record, the quarantine, the suites' results): the breakers (None when one blocks the
+        run) and the report's materialization and breaker check."""
         (narrow, quarantine, results), (snapshot_id, created) = frames, snapshot
         model = structure.model(prism)
         columns = pl.read_parquet(filled["golden"][0], n_rows=0).columns
@@ -563,30 +565,33 @@ def build_sharded_job(config: PrismConfig, name: str, tags: dict[str, str]) -> d
             score_keys=tuple(per_locale),
             price_rows=price_rows,
         )
-        store = feed_store.store()
-        gate = evaluate_gate(prism, inputs, store, feed_store.reports())
-        staging = store.staging_dir(snapshot_id)
-        staging.mkdir(parents=True, exist_ok=True)
-        gate.prices.write_parquet(staging / BASELINE)
-        context.log_event(
-            dg.AssetMaterialization(
-                "quality_report",
-                metadata={
-                    "verdict": gate.verdict,
-                    "report": dg.MetadataValue.path(str(gate.report_path)),
-                },
-            )
+        gate = run_gate(context, prism, feed_store, inputs)
+        report = dg.AssetMaterialization(
+            "quality_report",
+            metadata={
+                "verdict": gate.verdict,
+                "report": dg.MetadataValue.path(str(gate.report_path)),
+            },
         )
-        for row in gate.breakers.filter(pl.col("tripped")).iter_rows(named=True):
-            context.log.warning(
-                "circuit breaker %s (%s): %s", row["name"], row["channel"], row["detail"]
-            )
-        context.log.info("quality report %s: %s", gate.verdict, gate.report_path)
+        tripped = gate.breakers.filter(pl.col("tripped"))
+        breakers = dg.AssetCheckEvaluation(
+            asset_key=dg.AssetKey("quality_report"),
+            check_name=CIRCUIT_BREAKERS,
+            passed=tripped.height == 0,
+            severity=dg.AssetCheckSeverity.WARN
+            if gate.verdict == "overridden"
+            else dg.AssetCheckSeverity.ERROR,
+            metadata={
+                "tripped": [f"{r['name']}: {r['detail']}" for r in tripped.iter_rows(named=True)],
+                "overridden": gate.verdict == "overridden",
+            },
+        )
         if gate.verdict == "blocked":
-            return None
-        return gate.breakers.with_columns(
+            return None, [report, breakers]
+        frame = gate.breakers.with_columns(
             snapshot_id=pl.lit(snapshot_id), compared_with=pl.lit(gate.compared_with, pl.String)
         )
+        return frame, [report, breakers]
 
     @dg.graph
     def sharded() -> None:
@@ -713,33 +718,61 @@ def _merged_view(
     )
 
 
-def _failed_checks(
+def _checks(
     config: PrismConfig,
     golden: pl.DataFrame,
     price_rows: tuple[int, int],
     balance: pl.DataFrame,
     results: pl.DataFrame,
     catalogs: dict[str, pl.DataFrame],
-) -> list[str]:
-    """The blocking checks of the asset job, on the merged shards: each failed one named."""
-    failed = []
+) -> list[dg.AssetCheckEvaluation]:
+    """The asset job's checks of the golden record, the quarantine and every feed, evaluated
+    on the merged shards (logged by the publish step, so the catalog and `prism run` see them
+    as they see the asset job's)."""
     duplicates = golden.height - golden["sku"].n_unique()
-    if duplicates:
-        failed.append(f"golden_products {SKU_UNIQUE}: {duplicates} duplicate skus")
     typed, classified = price_rows
-    if typed != classified:
-        failed.append(f"quarantine {ERP_ROWS_ACCOUNTED}: {classified} of {typed} price rows")
+    found = [
+        dg.AssetCheckEvaluation(
+            asset_key=dg.AssetKey("golden_products"),
+            check_name=SKU_UNIQUE,
+            passed=duplicates == 0,
+            metadata={"duplicate_skus": duplicates},
+        ),
+        dg.AssetCheckEvaluation(
+            asset_key=dg.AssetKey("quarantine"),
+            check_name=ERP_ROWS_ACCOUNTED,
+            passed=typed == classified,
+            metadata={"typed_price_rows": typed, "classified": classified},
+        ),
+    ]
     keys = {
         dg.AssetCheckKey(feed_key(name), check)
         for name in config.channels
-        for check, blocking, _ in FEED_CHECKS
-        if blocking
+        for check, _, _ in FEED_CHECKS
     }
     share = config.quality.max_warning_share
     for result in feed_checks(keys, balance, results, share, catalogs):
-        if not result.passed and result.asset_key is not None:
-            failed.append(f"{result.asset_key.to_user_string()} {result.check_name}")
-    return failed
+        assert result.asset_key is not None
+        assert result.check_name is not None
+        found.append(
+            dg.AssetCheckEvaluation(
+                asset_key=result.asset_key,
+                check_name=result.check_name,
+                passed=result.passed,
+                metadata=result.metadata,
+                severity=result.severity,
+            )
+        )
+    return found
+
+
+def _failed(checks: list[dg.AssetCheckEvaluation]) -> list[str]:
+    """The blocking checks that failed, named."""
+    return [
+        f"{c.asset_key.to_user_string()} {c.check_name}"
+        for c in checks
+        if not c.passed and c.severity == dg.AssetCheckSeverity.ERROR
+    ]
 
 
 def _rows_of(erp: pl.DataFrame, name: str) -> int:

@@ -26,7 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from contracts.customers import Customer, CustomersOption, ErpCustomers
 from contracts.formats import FieldSpec, FormatSpec, TableParts, WriteContext
 from contracts.snapshots import FeedFile
-from sinks.portal_sql import AVAILABILITY_COLUMNS, load_portal_snapshot
+from sinks.portal_sql import AVAILABILITY_COLUMNS, Rows, load_portal_snapshot
 
 LIST_SEPARATOR = " | "
 
@@ -70,15 +70,7 @@ class Options(BaseModel):
 def write(frame: pl.DataFrame, context: WriteContext) -> list[FeedFile]:
     """Load the snapshot's tables; report them as ``kind="table"`` files."""
     tables = _tables(frame, context)
-    counts = load_portal_snapshot(
-        _url(context),
-        tables["products"],
-        tables["prices"],
-        context.snapshot_id,
-        customers=_customer_rows(_customers(context)),
-        effective_prices=tables.get("effective_prices"),
-    )
-    return [FeedFile(context.channel, table, rows, kind="table") for table, rows in counts.items()]
+    return _load(context, tables["products"], tables["prices"], tables.get("effective_prices"))
 
 
 def write_part(frame: pl.DataFrame, context: WriteContext) -> None:
@@ -96,13 +88,20 @@ def load_parts(folders: Sequence[Path], context: WriteContext) -> list[FeedFile]
         name: [f / f"{name}.parquet" for f in folders if (f / f"{name}.parquet").is_file()]
         for name in ("products", "prices", "effective_prices")
     }
+    effective = parts["effective_prices"] or None
+    return _load(context, parts["products"], parts["prices"], effective)
+
+
+def _load(
+    context: WriteContext, products: Rows, prices: Rows, effective_prices: Rows | None
+) -> list[FeedFile]:
     counts = load_portal_snapshot(
         _url(context),
-        parts["products"],
-        parts["prices"],
+        products,
+        prices,
         context.snapshot_id,
         customers=_customer_rows(_customers(context)),
-        effective_prices=parts["effective_prices"] or None,
+        effective_prices=effective_prices,
     )
     return [FeedFile(context.channel, table, rows, kind="table") for table, rows in counts.items()]
 
