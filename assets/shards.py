@@ -31,10 +31,10 @@ are read from the run that wrote them.
 import datetime as dt
 import shutil
 import time
-from collections.abc import Iterator, Sequence
-from dataclasses import asdict, replace
+from collections.abc import Iterator
+from dataclasses import asdict
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 import dagster as dg
 import polars as pl
@@ -42,12 +42,8 @@ import polars as pl
 from assets.catalog import ROW_COUNT
 from assets.channel_feeds import (
     NO_LEFT_OUT,
-    catalog_rows,
     channel_context,
-    channel_customers,
     price_channel,
-    resolved_options,
-    rows_file,
     write_channel_feed,
     write_channel_prices,
     write_rows,
@@ -66,6 +62,17 @@ from assets.publish import publish_staged
 from assets.quality_report import CIRCUIT_BREAKERS, GateParameters, overridden, run_gate
 from assets.quarantine import ERP_ROWS_ACCOUNTED
 from assets.resources import FeedStoreResource, SnapshotSource, cache_folder
+from assets.shard_staging import (
+    FILE_SCHEMA,
+    LEFT_OUT,
+    NO_TIERS,
+    Target,
+    assembly_of,
+    is_whole,
+    merged_view,
+    stage_parts,
+    stage_whole,
+)
 from assets.sources import (
     ERP_OUTPUTS,
     RunParameters,
@@ -77,44 +84,34 @@ from assets.sources import (
 from contracts import clock
 from contracts.config import PrismConfig
 from contracts.faults import checkpoint
-from contracts.formats import Assembly
-from contracts.golden import ATTR, MASTER_SCHEMA, PRICE_TIERS_SCHEMA, list_price_columns
+from contracts.golden import list_price_columns
 from contracts.snapshots import FeedFile
 from golden.availability import reduce_family_lead_times, shard_family_lead_sums
 from golden.lineage import split_broken_lineage
-from golden.master_data import golden_master_data
+from golden.master_data import catalog_columns, golden_master_data, with_catalog_columns
 from golden.pricing import classify_price_rows
 from golden.record import golden_price_tiers, golden_products
-from mapping import assortments
 from mapping.compile import CompiledChannel
 from mapping.plan import compiled_per_locale, erp_customer_channels, master_needs, product_names
-from mapping.view import ChannelView, channel_view
 from quality.completeness import cached_completeness_scores
 from quality.expectations import (
     FeedSuite,
-    golden_columns,
     results_frame,
     save_results,
     validate_feeds,
-    validation_frame,
 )
 from quality.gate import GateInputs
 from quality.quarantine import (
     QUARANTINE_ORDER,
     accounting,
     build_quarantine,
-    catalog_accounting,
     publishable,
     unknown_sku_rows,
 )
 from quality.rules import references
-from sinks.assembly import AssemblyError, assemble
 from sinks.formats import FORMATS
 from sinks.price_data import PRODUCT_COLUMNS as PRICE_PRODUCT_COLUMNS
-from sinks.price_data import PRODUCTS as PRICE_PRODUCTS
-from sinks.price_data import TIERS as PRICE_TIERS
 from sinks.publish import recover
-from sinks.snapshot_store import SnapshotStore
 from sources.akeneo_files import read_pim_export, read_pim_structure
 from sources.akeneo_files.entities import identifier_attribute
 from sources.akeneo_files.files import PimFileError
@@ -124,7 +121,6 @@ from sources.erp_files import read_erp_snapshot
 SHARD_RETRIES = 1
 """A shard step that raises is tried once more (a worker lost, a full disk freed); a crashed
 one is redone by re-executing the run from failure."""
-PART = "part"
 
 
 class ShardFailure(dg.Failure):
@@ -142,14 +138,6 @@ def _write(frame: pl.DataFrame, path: Path) -> str:
     frame.write_parquet(tmp, compression="lz4", statistics=False)
     tmp.replace(path)
     return str(path)
-
-
-def _peak_mib() -> float:
-    """This process's peak resident memory: with a process per step (multiprocess, Celery),
-    the step's own peak; the bench reports it per shard."""
-    import resource
-
-    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
 def _structure(export: Any) -> PimStructureFrames:
@@ -257,7 +245,7 @@ def build_sharded_job(config: PrismConfig, name: str, tags: dict[str, str]) -> d
                 "leads": _write(leads, target / "leads.parquet"),
             }
             context.log.info("shard %d: %d products", index, master.height)
-        return pl.DataFrame([row | {"peak_rss_mib": _peak_mib()}], schema=_MASTER_PART)
+        return pl.DataFrame([row], schema=_MASTER_PART)
 
     @dg.op(out=dg.DynamicOut(pl.DataFrame))
     def shard_reduce(
@@ -275,7 +263,7 @@ def build_sharded_job(config: PrismConfig, name: str, tags: dict[str, str]) -> d
         )
         families = _write(family, target / "family_lead_times.parquet")
         schemas = [pl.read_parquet(p, n_rows=0).schema for p in merged["master"].to_list() if p]
-        columns = _write(_union_schema(schemas), target / "golden_columns.parquet")
+        columns = _write(catalog_columns(schemas), target / "golden_columns.parquet")
         context.log.info("%d families with an average lead time", family.height)
         for row in merged.iter_rows(named=True):
             part = pl.DataFrame(
@@ -294,7 +282,7 @@ def build_sharded_job(config: PrismConfig, name: str, tags: dict[str, str]) -> d
         row: dict[str, Any] = {"shard": index}
         if part.item(0, "master") is not None:
             row |= _shard_catalog(context, sources, erp, part.row(0, named=True))
-        return pl.DataFrame([row | {"peak_rss_mib": _peak_mib()}], schema=_CATALOG_PART)
+        return pl.DataFrame([row], schema=_CATALOG_PART)
 
     def _shard_catalog(
         context: dg.OpExecutionContext,
@@ -304,7 +292,9 @@ def build_sharded_job(config: PrismConfig, name: str, tags: dict[str, str]) -> d
     ) -> dict[str, Any]:
         index, as_of = part["shard"], run_as_of(sources)
         target = _folder(prism, context.run.run_id) / f"shard-{index}"
-        master = _with_columns(pl.read_parquet(part["master"]), pl.read_parquet(part["columns"]))
+        master = with_catalog_columns(
+            pl.read_parquet(part["master"]), pl.read_parquet(part["columns"])
+        )
         skus = master.lazy().select("sku")
         own = {n: _scan(erp, n).join(skus, on="sku", how="semi") for n in ERP_OUTPUTS}
         tiers = golden_price_tiers(own["erp_prices"], master.lazy(), as_of, prism.currencies)
@@ -390,7 +380,7 @@ def build_sharded_job(config: PrismConfig, name: str, tags: dict[str, str]) -> d
                 left_out = write.left_out if write.left_out is not None else NO_LEFT_OUT
                 _write(left_out, folder / LEFT_OUT / f"{name}.parquet")
                 continue
-            if _assembly(channel) is None:
+            if assembly_of(channel) is None:
                 continue  # written whole from the merged shards
             (folder / name).mkdir(parents=True, exist_ok=True)
             written = write_channel_feed(
@@ -454,24 +444,24 @@ def build_sharded_job(config: PrismConfig, name: str, tags: dict[str, str]) -> d
         prices_of = price_channel(prism)
         refs = references(structure.families)
         channels = compiled(prism, structure, pl.read_parquet(golden_parts[0], n_rows=0))
-        whole = [n for n, c in channels.items() if _whole(c)]
+        whole = [n for n, c in channels.items() if is_whole(c)]
         # every tier, for the channels written whole from the merged shards
-        tiers = pl.read_parquet(filled["tiers"].to_list()) if whole else _NO_TIERS
+        tiers = pl.read_parquet(filled["tiers"].to_list()) if whole else NO_TIERS
         suites: dict[str, FeedSuite] = {}
         files: dict[str, list[FeedFile]] = {}
         published: dict[str, int] = {}
         catalogs: dict[str, pl.DataFrame] = {}
-        target = _Target(store, snapshot_id, created, customers)
+        target = Target(store, snapshot_id, created, customers)
         for name, channel in channels.items():
             started = time.perf_counter()
-            if _whole(channel):
+            if is_whole(channel):
                 view = publishable(
-                    _merged_view(name, filled, channel, erp_source_of(erp_id)), quarantine.lazy()
+                    merged_view(name, filled, channel, erp_source_of(erp_id)), quarantine.lazy()
                 )
-                staged = _stage_whole(prism, view, channel, tiers, target, name == prices_of)
+                staged = stage_whole(prism, view, channel, tiers, target, name == prices_of)
                 del view
             else:
-                staged = _stage_parts(prism, name, channel, filled, target, name == prices_of)
+                staged = stage_parts(prism, name, channel, filled, target, name == prices_of)
             fields = [f.spec for f in channel.fields.values()]
             suites[name] = FeedSuite(prism.channels[name], fields, staged.sample)
             files[name], published[name] = staged.files, staged.products
@@ -480,7 +470,7 @@ def build_sharded_job(config: PrismConfig, name: str, tags: dict[str, str]) -> d
                 "%s: %d products %s in %.1f s",
                 name,
                 staged.products,
-                "written" if _whole(channel) else "assembled from the shards' parts",
+                "written" if is_whole(channel) else "assembled from the shards' parts",
                 time.perf_counter() - started,
             )
         validated = validate_feeds(suites, refs)
@@ -616,7 +606,6 @@ _MASTER_PART = {
     "master": pl.String,
     "rejects": pl.String,
     "leads": pl.String,
-    "peak_rss_mib": pl.Float64,
 }
 _REDUCED_PART = {**_MASTER_PART, "families": pl.String, "columns": pl.String}
 _CATALOG_PART = {
@@ -631,7 +620,6 @@ _CATALOG_PART = {
     "files": pl.String,
     "products": pl.Int64,
     "mapping_seconds": pl.Float64,
-    "peak_rss_mib": pl.Float64,
 }
 
 
@@ -642,30 +630,6 @@ def _path(erp: pl.DataFrame, name: str) -> str:
 def _scan(erp: pl.DataFrame, name: str) -> pl.LazyFrame:
     """One of the ERP frames ``sharded_erp`` wrote, scanned (a shard filters it by sku)."""
     return pl.scan_parquet(_path(erp, name))
-
-
-def _union_schema(schemas: Sequence[pl.Schema]) -> pl.DataFrame:
-    """An empty frame with the master data columns of the whole catalog, in the order an
-    unsharded read gives them: the contract's columns, the value columns sorted, the category
-    columns. A shard whose products lack an attribute lacks its column; an all-empty column is
-    typed by a shard that has values."""
-    found: dict[str, pl.DataType] = {}
-    for schema in schemas:
-        for name, dtype in schema.items():
-            if found.get(name, pl.Null()) == pl.Null():
-                found[name] = dtype
-    fixed = [c for c in MASTER_SCHEMA if c in found]
-    values = sorted(c for c in found if c.startswith(ATTR) and c not in MASTER_SCHEMA)
-    rest = [c for c in found if c not in fixed and c not in values]
-    return pl.DataFrame(schema={c: found[c] for c in (*fixed, *values, *rest)})
-
-
-def _with_columns(master: pl.DataFrame, columns: pl.DataFrame) -> pl.DataFrame:
-    """``master`` with the catalog's columns (``_union_schema``): missing ones empty."""
-    return master.select(
-        (pl.col(n) if n in master.columns else pl.lit(None)).cast(d).alias(n)
-        for n, d in columns.schema.items()
-    )
 
 
 def _names(config: PrismConfig, model: Any, golden: pl.DataFrame) -> pl.DataFrame:
@@ -694,28 +658,6 @@ def _merged_quarantine(
     outside = build_quarantine({}, config.channels, rejects, erp_source)
     merged = pl.concat([outside, *(pl.scan_parquet(p) for p in parts)])
     return merged.sort(list(QUARANTINE_ORDER), nulls_last=True).collect()
-
-
-def _merged_view(
-    name: str, parts: pl.DataFrame, channel: CompiledChannel, erp_source: str
-) -> ChannelView:
-    """One channel's view of the whole catalog from the shards' views, in sku order (the
-    order of an unsharded view: the golden record's)."""
-    found = []
-    for row in parts.iter_rows(named=True):
-        golden = pl.read_parquet(row["golden"])
-        view = ViewStore(Path(row["views"])).load(name, golden)
-        found.append(view if view is not None else channel_view(golden, channel, erp_source))
-        del golden
-    frame = pl.concat([v.frame for v in found], how="vertical_relaxed")
-    findings = pl.concat([v.findings for v in found], how="vertical_relaxed")
-    golden = pl.concat([v.golden for v in found], how="vertical_relaxed")
-    return ChannelView(
-        name,
-        frame.sort("sku", maintain_order=True),
-        findings,
-        golden.sort("sku", maintain_order=True),
-    )
 
 
 def _checks(
@@ -777,188 +719,3 @@ def _failed(checks: list[dg.AssetCheckEvaluation]) -> list[str]:
 
 def _rows_of(erp: pl.DataFrame, name: str) -> int:
     return erp.filter(pl.col("name") == name).item(0, "rows")
-
-
-_NO_TIERS = pl.DataFrame(schema=PRICE_TIERS_SCHEMA)
-FILE_SCHEMA = pl.Schema(
-    {
-        "channel": pl.String(),
-        "path": pl.String(),
-        "rows": pl.Int64(),
-        "kind": pl.String(),
-        "sha256": pl.String(),
-        "bytes": pl.Int64(),
-    }
-)
-"""A ``FeedFile`` as a row (the files a shard wrote)."""
-LEFT_OUT = "_left_out"
-"""In a shard's render folder: per channel, the products its customers' assortments leave out."""
-
-
-def _whole(channel: CompiledChannel) -> bool:
-    """Whether the channel is written from the merged shards (no parts per shard)."""
-    return _assembly(channel) is None and channel.format.table_parts is None
-
-
-def _assembly(channel: CompiledChannel) -> Assembly | None:
-    """How the channel's files are assembled from the shards' parts; None: written whole."""
-    assembly = channel.format.assembly
-    return assembly.for_options(channel.options) if assembly is not None else None
-
-
-class _Target(NamedTuple):
-    """Where and as what a channel is staged."""
-
-    store: SnapshotStore
-    snapshot_id: str
-    created: dt.datetime
-    customers: pl.DataFrame
-
-
-class _Staged(NamedTuple):
-    files: list[FeedFile]
-    products: int
-    catalogs: pl.DataFrame
-    sample: pl.DataFrame
-    """the rows the channel's great-expectations suite validates"""
-
-
-def _stage_whole(
-    config: PrismConfig,
-    view: ChannelView,
-    channel: CompiledChannel,
-    tiers: pl.DataFrame,
-    target: _Target,
-    prices: bool,
-) -> _Staged:
-    """A channel written from its merged view, as the asset job writes it (a workbook, a
-    database load, a gzipped catalog)."""
-    staging = target.store.staging_dir(target.snapshot_id)
-    folder = target.store.channel_dir(target.snapshot_id, view.name)
-    written = write_channel_feed(
-        view,
-        channel,
-        tiers,
-        folder,
-        target.snapshot_id,
-        target.created,
-        target.customers,
-        staging if prices else None,
-    )
-    if not any(folder.iterdir()):
-        folder.rmdir()  # a SQL channel writes tables, no files
-    written.files.append(write_rows(view, staging))
-    fields = [f.spec for f in channel.fields.values()]
-    rows = config.quality.expectations_sample_rows
-    sample = validation_frame(view.frame, view.golden, config.channels[view.name], fields, rows)
-    return _Staged(written.files, view.frame.height, written.catalogs, sample)
-
-
-def _stage_parts(
-    config: PrismConfig,
-    name: str,
-    channel: CompiledChannel,
-    parts: pl.DataFrame,
-    target: _Target,
-    prices: bool,
-) -> _Staged:
-    """A channel whose files the shards wrote: each file is this run's envelope (the writer
-    on no rows) around the shards' records (``sinks.assembly``); the published rows, the
-    price API's data and the catalogs' accounting are the shards' put together."""
-    renders = [Path(r) for r in parts["render"].to_list()]
-    frame = pl.concat(
-        [pl.read_parquet(r / rows_file(name)) for r in renders], how="vertical_relaxed"
-    ).sort("sku", maintain_order=True)
-    staging = target.store.staging_dir(target.snapshot_id)
-    folder = target.store.channel_dir(target.snapshot_id, name)
-    empty = ChannelView(name, frame.head(0), pl.DataFrame(), _view_golden_schema(parts, name))
-    if channel.format.table_parts is not None:
-        context, _ = channel_context(
-            empty, channel, _NO_TIERS, folder, target.snapshot_id, target.created, target.customers
-        )
-        files = channel.format.table_parts.load([r / name for r in renders], context)
-        if not any(folder.iterdir()):
-            folder.rmdir()
-    else:
-        files = _spliced(channel, parts, renders, empty, target)
-    buyers = channel_customers(resolved_options(name, channel.options, target.customers))
-    if prices:
-        products, tiers = (
-            pl.concat([pl.read_parquet(r / path) for r in renders])
-            for path in (PRICE_PRODUCTS, PRICE_TIERS)
-        )
-        files += write_channel_prices(staging, name, channel, buyers, products, tiers)
-    left_out = pl.concat(
-        [pl.read_parquet(r / LEFT_OUT / f"{name}.parquet") for r in renders], how="vertical_relaxed"
-    )
-    catalogs = catalog_accounting(
-        frame.height, catalog_rows(files, buyers), left_out, assortments.RULES
-    )
-    fields = [f.spec for f in channel.fields.values()]
-    settings = config.channels[name]
-    golden = _sample_golden(parts, name, frame, golden_columns(settings, fields))
-    files.append(write_rows(ChannelView(name, frame, pl.DataFrame(), golden), staging))
-    sample = validation_frame(
-        frame, golden, settings, fields, config.quality.expectations_sample_rows
-    )
-    return _Staged(files, frame.height, catalogs, sample)
-
-
-def _spliced(
-    channel: CompiledChannel,
-    parts: pl.DataFrame,
-    renders: list[Path],
-    empty: ChannelView,
-    target: _Target,
-) -> list[FeedFile]:
-    """The channel's files: each the envelope (the writer on ``empty``, with this run's
-    snapshot id and time) around the shards' records, with the shards' row counts."""
-    assembly = _assembly(channel)
-    assert assembly is not None
-    name = empty.name
-    staging = target.store.staging_dir(target.snapshot_id)
-    folder = target.store.channel_dir(target.snapshot_id, name)
-    envelope = write_channel_feed(
-        empty, channel, _NO_TIERS, folder, target.snapshot_id, target.created, target.customers
-    )
-    written = pl.concat([pl.read_parquet(p) for p in parts["files"].to_list()])
-    own = written.filter(pl.col("channel") == name, pl.col("kind") == "file")
-    rows = dict(own.group_by("path").agg(pl.col("rows").sum()).iter_rows())
-    unknown = sorted(set(rows) - {f.path for f in envelope.files})
-    if unknown:
-        msg = f"{name}: the shards wrote {unknown}, which the channel's empty feed has not"
-        raise AssemblyError(msg)
-    files = []
-    for file in envelope.files:
-        pieces = [r / file.path for r in renders if (r / file.path).is_file()]
-        assemble(staging / file.path, pieces, assembly, staging / file.path)
-        files.append(replace(file, rows=rows.get(file.path, 0)))
-    return files
-
-
-def _view_golden_schema(parts: pl.DataFrame, name: str) -> pl.DataFrame:
-    """No rows, the columns of a channel view's golden rows (the golden record's and the ones
-    its mapping adds)."""
-    golden = pl.read_parquet(parts["golden"][0], n_rows=0)
-    added = Path(parts["views"][0]) / f"{name}.added.parquet"
-    if not added.is_file():
-        return golden
-    return pl.concat([golden, pl.read_parquet(added, n_rows=0)], how="horizontal")
-
-
-def _sample_golden(
-    parts: pl.DataFrame, name: str, frame: pl.DataFrame, wanted: list[str]
-) -> pl.DataFrame:
-    """The golden columns the channel's suite reads (``wanted``), of the published rows of
-    ``frame`` in its order: the shards' view rows, without the columns no suite reads."""
-    found = []
-    for row in parts.iter_rows(named=True):
-        columns = pl.read_parquet(row["golden"], n_rows=0).columns
-        keep = list(dict.fromkeys(["sku", "enabled", *(c for c in wanted if c in columns)]))
-        golden = pl.read_parquet(row["golden"], columns=keep)
-        view = ViewStore(Path(row["views"])).load(name, golden)
-        rows = view.golden if view is not None else golden.filter(pl.col("enabled"))
-        found.append(rows.select(c for c in ["sku", *wanted] if c in rows.columns))
-    merged = pl.concat(found, how="vertical_relaxed")
-    kept = merged.join(frame.select("sku"), on="sku", how="semi")
-    return kept.sort("sku", maintain_order=True)
