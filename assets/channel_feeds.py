@@ -89,6 +89,9 @@ def price_channel(config: PrismConfig) -> str | None:
     return next(quoting, None)
 
 
+NO_LEFT_OUT = pl.DataFrame(schema=assortments.LEFT_OUT_SCHEMA)
+
+
 class WrittenFeed(NamedTuple):
     """A channel's files, and per customer the products its assortment left out of its
     catalog (``LEFT_OUT_SCHEMA``; no rows without customer assortments) with each catalog's
@@ -115,7 +118,32 @@ def write_channel_feed(
     the staged snapshot's folder when this is the price API's channel; its customers, products
     and the very tiers its writer priced from go there too (``sinks.price_data``)."""
     spec = compiled.format
-    own = channel_tiers(tiers, compiled.channel, spec).join(
+    context, buyers = channel_context(
+        view, compiled, tiers, folder, snapshot_id, created, customers
+    )
+    left_out, own = context.left_out if context.left_out is not None else NO_LEFT_OUT, context.tiers
+    files: list[FeedFile] = spec.writer(view.frame, context)
+    if price_data is not None:
+        products = view.golden.select(PRODUCT_COLUMNS)
+        files += write_channel_prices(price_data, view.name, compiled, buyers, products, own)
+    catalogs = catalog_accounting(
+        view.frame.height, catalog_rows(files, buyers), left_out, assortments.RULES
+    )
+    return WrittenFeed(files, left_out, catalogs)
+
+
+def channel_context(
+    view: ChannelView,
+    compiled: CompiledChannel,
+    tiers: pl.DataFrame,
+    folder: Path,
+    snapshot_id: str,
+    created: dt.datetime,
+    customers: pl.DataFrame | None = None,
+) -> tuple[WriteContext, tuple[Customer, ...]]:
+    """What the channel's writer gets for ``view`` (its tiers, resolved customers, the products
+    their assortments leave out), and the customers."""
+    own = channel_tiers(tiers, compiled.channel, compiled.format).join(
         view.frame.select("sku"), on="sku", how="semi"
     )
     options = resolved_options(view.name, compiled.options, customers)
@@ -133,16 +161,22 @@ def write_channel_feed(
         price_rule=effective_tiers if buyers else None,
         left_out=left_out if left_out.height else None,
     )
-    files: list[FeedFile] = spec.writer(view.frame, context)
-    if price_data is not None:
-        settings = compiled.channel
-        currencies = tuple(dict.fromkeys((settings.main_currency, *settings.all_currencies)))
-        products = view.golden.select(PRODUCT_COLUMNS)
-        files += write_price_data(price_data, view.name, currencies, buyers, products, own)
-    catalogs = catalog_accounting(
-        view.frame.height, _catalog_rows(files, buyers), left_out, assortments.RULES
-    )
-    return WrittenFeed(files, left_out, catalogs)
+    return context, buyers
+
+
+def write_channel_prices(
+    snapshot: Path,
+    name: str,
+    compiled: CompiledChannel,
+    buyers: tuple[Customer, ...],
+    products: pl.DataFrame,
+    tiers: pl.DataFrame,
+) -> list[FeedFile]:
+    """The price API's data of the channel ``name`` (``sinks.price_data``): its currencies, the
+    main one first, its customers, ``products`` (``PRODUCT_COLUMNS``) and their ``tiers``."""
+    settings = compiled.channel
+    currencies = tuple(dict.fromkeys((settings.main_currency, *settings.all_currencies)))
+    return write_price_data(snapshot, name, currencies, buyers, products, tiers)
 
 
 def channel_customers(options: BaseModel | None) -> tuple[Customer, ...]:
@@ -151,7 +185,7 @@ def channel_customers(options: BaseModel | None) -> tuple[Customer, ...]:
     return customers if isinstance(customers, tuple) else ()
 
 
-def _catalog_rows(files: list[FeedFile], customers: tuple[Customer, ...]) -> dict[str, int]:
+def catalog_rows(files: list[FeedFile], customers: tuple[Customer, ...]) -> dict[str, int]:
     """Customer id -> products in its catalog (the file named for it: ``<id>.xml[.gz]``); a
     format that writes no catalog per customer (the portal's tables) has none."""
     by_name = {Path(f.path).name.split(".xml")[0]: f.rows for f in files if f.kind == "file"}

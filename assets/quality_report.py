@@ -25,7 +25,7 @@ from contracts.snapshots import BASELINE
 from golden.pricing import classify_price_rows
 from mapping.plan import compiled_per_locale, product_names
 from quality.completeness import cached_completeness_scores
-from quality.gate import GateInputs, evaluate_gate
+from quality.gate import Gate, GateInputs, evaluate_gate
 from sinks.formats import FORMATS
 from sinks.publish_lock import PublishLock
 
@@ -48,6 +48,27 @@ def overridden(
     """Run config ``override_breakers``, or the run tag ``prism/override_breakers=true``."""
     tagged = context.run.tags.get(OVERRIDE_TAG, "").lower() == "true"
     return parameters.override_breakers or tagged
+
+
+def run_gate(
+    context: dg.AssetExecutionContext | dg.OpExecutionContext,
+    prism: PrismConfig,
+    feed_store: FeedStoreResource,
+    inputs: GateInputs,
+) -> Gate:
+    """The breakers and the report of a run (``inputs``), the breakers' price baseline staged
+    with the snapshot, each tripped breaker and the verdict logged."""
+    store = feed_store.store()
+    gate = evaluate_gate(prism, inputs, store, feed_store.reports())
+    staging = store.staging_dir(inputs.snapshot_id)
+    staging.mkdir(parents=True, exist_ok=True)
+    gate.prices.write_parquet(staging / BASELINE)
+    for row in gate.breakers.filter(pl.col("tripped")).iter_rows(named=True):
+        context.log.warning(
+            "circuit breaker %s (%s): %s", row["name"], row["channel"], row["detail"]
+        )
+    context.log.info("quality report %s: %s", gate.verdict, gate.report_path)
+    return gate
 
 
 def build_quality_report_assets(prism: PrismConfig) -> list[dg.AssetsDefinition]:
@@ -141,19 +162,10 @@ def build_quality_report_assets(prism: PrismConfig) -> list[dg.AssetsDefinition]
             score_keys=tuple(per_locale),
             price_rows=dict(statuses.group_by("status").len().iter_rows()),
         )
-        store = feed_store.store()
-        gate = evaluate_gate(prism, inputs, store, feed_store.reports())
-        staging = store.staging_dir(snapshot_id)
-        staging.mkdir(parents=True, exist_ok=True)
-        gate.prices.write_parquet(staging / BASELINE)
+        gate = run_gate(context, prism, feed_store, inputs)
         if gate.verdict == "blocked":
             lock.release()
         tripped = gate.breakers.filter(pl.col("tripped"))
-        for row in tripped.iter_rows(named=True):
-            context.log.warning(
-                "circuit breaker %s (%s): %s", row["name"], row["channel"], row["detail"]
-            )
-        context.log.info("quality report %s: %s", gate.verdict, gate.report_path)
         yield dg.Output(
             gate.breakers.with_columns(
                 snapshot_id=pl.lit(snapshot_id), compared_with=pl.lit(gate.compared_with, pl.String)

@@ -29,8 +29,9 @@ are read from the run that wrote them.
 """
 
 import datetime as dt
+import shutil
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -38,14 +39,40 @@ from typing import Any
 import dagster as dg
 import polars as pl
 
-from assets.channel_feeds import price_channel, write_channel_feed, write_rows
-from assets.channels import PimStructureFrames, ViewStore, compiled, erp_source_of, views
+from assets.catalog import ROW_COUNT
+from assets.channel_feeds import (
+    NO_LEFT_OUT,
+    channel_context,
+    price_channel,
+    write_channel_feed,
+    write_channel_prices,
+    write_rows,
+)
+from assets.channels import (
+    ChannelViews,
+    PimStructureFrames,
+    ViewStore,
+    compiled,
+    erp_source_of,
+    views,
+)
 from assets.feeds import FEED_CHECKS, feed_checks, feed_key, portals_of, snapshot_id_of_run
 from assets.golden import SKU_UNIQUE
 from assets.publish import publish_staged
-from assets.quality_report import GateParameters, overridden
+from assets.quality_report import CIRCUIT_BREAKERS, GateParameters, overridden, run_gate
 from assets.quarantine import ERP_ROWS_ACCOUNTED
 from assets.resources import FeedStoreResource, SnapshotSource, cache_folder
+from assets.shard_staging import (
+    FILE_SCHEMA,
+    LEFT_OUT,
+    NO_TIERS,
+    Target,
+    assembly_of,
+    is_whole,
+    merged_view,
+    stage_parts,
+    stage_whole,
+)
 from assets.sources import (
     ERP_OUTPUTS,
     RunParameters,
@@ -57,25 +84,23 @@ from assets.sources import (
 from contracts import clock
 from contracts.config import PrismConfig
 from contracts.faults import checkpoint
-from contracts.golden import ATTR, MASTER_SCHEMA, list_price_columns
-from contracts.snapshots import BASELINE, FeedFile
+from contracts.golden import list_price_columns
+from contracts.snapshots import FeedFile
 from golden.availability import reduce_family_lead_times, shard_family_lead_sums
 from golden.lineage import split_broken_lineage
-from golden.master_data import golden_master_data
+from golden.master_data import catalog_columns, golden_master_data, with_catalog_columns
 from golden.pricing import classify_price_rows
 from golden.record import golden_price_tiers, golden_products
 from mapping.compile import CompiledChannel
 from mapping.plan import compiled_per_locale, erp_customer_channels, master_needs, product_names
-from mapping.view import ChannelView, channel_view
 from quality.completeness import cached_completeness_scores
 from quality.expectations import (
     FeedSuite,
     results_frame,
     save_results,
     validate_feeds,
-    validation_frame,
 )
-from quality.gate import GateInputs, evaluate_gate
+from quality.gate import GateInputs
 from quality.quarantine import (
     QUARANTINE_ORDER,
     accounting,
@@ -85,16 +110,17 @@ from quality.quarantine import (
 )
 from quality.rules import references
 from sinks.formats import FORMATS
+from sinks.price_data import PRODUCT_COLUMNS as PRICE_PRODUCT_COLUMNS
 from sinks.publish import recover
 from sources.akeneo_files import read_pim_export, read_pim_structure
 from sources.akeneo_files.entities import identifier_attribute
+from sources.akeneo_files.files import PimFileError
 from sources.akeneo_files.shards import split_export
 from sources.erp_files import read_erp_snapshot
 
 SHARD_RETRIES = 1
 """A shard step that raises is tried once more (a worker lost, a full disk freed); a crashed
 one is redone by re-executing the run from failure."""
-PART = "part"
 
 
 class ShardFailure(dg.Failure):
@@ -112,14 +138,6 @@ def _write(frame: pl.DataFrame, path: Path) -> str:
     frame.write_parquet(tmp, compression="lz4", statistics=False)
     tmp.replace(path)
     return str(path)
-
-
-def _peak_mib() -> float:
-    """This process's peak resident memory: with a process per step (multiprocess, Celery),
-    the step's own peak; the bench reports it per shard."""
-    import resource
-
-    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
 def _structure(export: Any) -> PimStructureFrames:
@@ -190,6 +208,10 @@ def build_sharded_job(config: PrismConfig, name: str, tags: dict[str, str]) -> d
             identifier_attribute(structure.attributes, "sku"),
         )
         check_announced_rows(prism.pim, folder, {**structure.rows_read, **split.rows_read})
+        if not sum(split.products):
+            msg = f"{folder / 'products.jsonl'}: no products in the file (an empty export would "
+            msg += "unpublish all)"
+            raise PimFileError(msg)
         context.log.info("shards of %s: %s products", folder.name, list(split.products))
         for index, (path, products) in enumerate(zip(split.folders, split.products, strict=True)):
             part = pl.DataFrame({"shard": [index], "folder": [str(path)], "products": [products]})
@@ -223,7 +245,7 @@ def build_sharded_job(config: PrismConfig, name: str, tags: dict[str, str]) -> d
                 "leads": _write(leads, target / "leads.parquet"),
             }
             context.log.info("shard %d: %d products", index, master.height)
-        return pl.DataFrame([row | {"peak_rss_mib": _peak_mib()}], schema=_MASTER_PART)
+        return pl.DataFrame([row], schema=_MASTER_PART)
 
     @dg.op(out=dg.DynamicOut(pl.DataFrame))
     def shard_reduce(
@@ -241,7 +263,7 @@ def build_sharded_job(config: PrismConfig, name: str, tags: dict[str, str]) -> d
         )
         families = _write(family, target / "family_lead_times.parquet")
         schemas = [pl.read_parquet(p, n_rows=0).schema for p in merged["master"].to_list() if p]
-        columns = _write(_union_schema(schemas), target / "golden_columns.parquet")
+        columns = _write(catalog_columns(schemas), target / "golden_columns.parquet")
         context.log.info("%d families with an average lead time", family.height)
         for row in merged.iter_rows(named=True):
             part = pl.DataFrame(
@@ -260,7 +282,7 @@ def build_sharded_job(config: PrismConfig, name: str, tags: dict[str, str]) -> d
         row: dict[str, Any] = {"shard": index}
         if part.item(0, "master") is not None:
             row |= _shard_catalog(context, sources, erp, part.row(0, named=True))
-        return pl.DataFrame([row | {"peak_rss_mib": _peak_mib()}], schema=_CATALOG_PART)
+        return pl.DataFrame([row], schema=_CATALOG_PART)
 
     def _shard_catalog(
         context: dg.OpExecutionContext,
@@ -270,7 +292,9 @@ def build_sharded_job(config: PrismConfig, name: str, tags: dict[str, str]) -> d
     ) -> dict[str, Any]:
         index, as_of = part["shard"], run_as_of(sources)
         target = _folder(prism, context.run.run_id) / f"shard-{index}"
-        master = _with_columns(pl.read_parquet(part["master"]), pl.read_parquet(part["columns"]))
+        master = with_catalog_columns(
+            pl.read_parquet(part["master"]), pl.read_parquet(part["columns"])
+        )
         skus = master.lazy().select("sku")
         own = {n: _scan(erp, n).join(skus, on="sku", how="semi") for n in ERP_OUTPUTS}
         tiers = golden_price_tiers(own["erp_prices"], master.lazy(), as_of, prism.currencies)
@@ -288,7 +312,8 @@ def build_sharded_job(config: PrismConfig, name: str, tags: dict[str, str]) -> d
         structure = _structure_frames(sources)
         erp_id = snapshot_field(sources, "erp", "snapshot_id")
         store = ViewStore(target / "views")
-        mapped = views(golden, compiled(prism, structure, golden), erp_source_of(erp_id), store)
+        channels = compiled(prism, structure, golden)
+        mapped = views(golden, channels, erp_source_of(erp_id), store)
         quarantine = build_quarantine(
             mapped,
             prism.channels,
@@ -296,6 +321,9 @@ def build_sharded_job(config: PrismConfig, name: str, tags: dict[str, str]) -> d
             erp_source=erp_source_of(erp_id),
             references=references(structure.families),
         ).collect()
+        rendered = _render(
+            context, target / "render", mapped, channels, quarantine, tiers_frame, erp
+        )
         model = structure.model(prism)
         per_locale = compiled_per_locale(prism, FORMATS, model, golden.columns)
         cache = cache_folder(prism.publish.work_directory, "completeness") / f"{index}-of-{shards}"
@@ -315,15 +343,65 @@ def build_sharded_job(config: PrismConfig, name: str, tags: dict[str, str]) -> d
             "scores": _write(scores, target / "scores.parquet"),
             "names": _write(names, target / "names.parquet"),
             "views": str(store.folder),
+            "render": str(target / "render"),
+            "files": _write(rendered, target / "files.parquet"),
             "products": golden.height,
             "mapping_seconds": round(sum(mapped.seconds.values()), 2),
         }
+
+    def _render(
+        context: dg.OpExecutionContext,
+        folder: Path,
+        mapped: ChannelViews,
+        channels: dict[str, CompiledChannel],
+        quarantine: pl.DataFrame,
+        tiers: pl.DataFrame,
+        erp: pl.DataFrame,
+    ) -> pl.DataFrame:
+        """Each channel's published rows (``_rows``) and, for a format assembled from parts,
+        its files with this shard's products; the files written, as FeedFile rows."""
+        shutil.rmtree(folder, ignore_errors=True)  # a step retried starts clean
+        snapshot_id, created = snapshot_id_of_run(context)
+        customers = pl.read_parquet(_path(erp, "erp_customers"))
+        prices_of = price_channel(prism)
+        files: list[dict[str, Any]] = []
+        for name, channel in channels.items():
+            view = publishable(mapped[name], quarantine.lazy())
+            write_rows(view, folder)
+            tables = channel.format.table_parts
+            if tables is not None:  # a database's tables: loaded from the parts in one load
+                write, buyers = channel_context(
+                    view, channel, tiers, folder / name, snapshot_id, created, customers
+                )
+                tables.write(view.frame, write)
+                if name == prices_of:
+                    products = view.golden.select(PRICE_PRODUCT_COLUMNS)
+                    write_channel_prices(folder, name, channel, buyers, products, write.tiers)
+                left_out = write.left_out if write.left_out is not None else NO_LEFT_OUT
+                _write(left_out, folder / LEFT_OUT / f"{name}.parquet")
+                continue
+            if assembly_of(channel) is None:
+                continue  # written whole from the merged shards
+            (folder / name).mkdir(parents=True, exist_ok=True)
+            written = write_channel_feed(
+                view,
+                channel,
+                tiers,
+                folder / name,
+                snapshot_id,
+                created,
+                customers,
+                folder if name == prices_of else None,
+            )
+            files += [asdict(f) for f in written.files]
+            _write(written.left_out, folder / LEFT_OUT / f"{name}.parquet")
+        return pl.DataFrame(files, schema=FILE_SCHEMA)
 
     def _structure_frames(sources: pl.DataFrame) -> PimStructureFrames:
         structure = read_pim_structure(Path(snapshot_field(sources, "pim")), prism.locales)
         return _structure(structure)
 
-    @dg.op
+    @dg.op(out=dg.Out(pl.DataFrame))
     def sharded_publish(
         context: dg.OpExecutionContext,
         config: GateParameters,
@@ -331,13 +409,15 @@ def build_sharded_job(config: PrismConfig, name: str, tags: dict[str, str]) -> d
         sources: pl.DataFrame,
         erp: pl.DataFrame,
         parts: list[pl.DataFrame],
-    ) -> pl.DataFrame:
+    ) -> Iterator[Any]:
         """Merges the shards' parts, writes every channel's feed into one staged snapshot,
-        validates it, runs the gate and publishes, holding the publish lock throughout."""
+        validates it, runs the gate and publishes, holding the publish lock throughout. The
+        checks and materializations are yielded as they are known, so a refused publish
+        still records the check that refused it."""
         lock = feed_store.lock(context.run.run_id)
         with lock.held(release=True):
             merged = pl.concat(parts).sort("shard")
-            return _assemble(context, config, feed_store, sources, erp, merged)
+            yield from _assemble(context, config, feed_store, sources, erp, merged)
 
     def _assemble(
         context: dg.OpExecutionContext,
@@ -346,7 +426,7 @@ def build_sharded_job(config: PrismConfig, name: str, tags: dict[str, str]) -> d
         sources: pl.DataFrame,
         erp: pl.DataFrame,
         merged: pl.DataFrame,
-    ) -> pl.DataFrame:
+    ) -> Iterator[Any]:
         store = feed_store.store()
         if done := recover(store, portals_of(prism)):
             context.log.warning("%s", done)
@@ -360,49 +440,39 @@ def build_sharded_job(config: PrismConfig, name: str, tags: dict[str, str]) -> d
         quarantine = _merged_quarantine(
             prism, filled["quarantine"].to_list(), erp, narrow, erp_source_of(erp_id)
         )
-        tiers = pl.read_parquet(filled["tiers"].to_list()) if golden_parts else None
         customers = pl.read_parquet(_path(erp, "erp_customers"))
         prices_of = price_channel(prism)
         refs = references(structure.families)
-        schema_golden = pl.read_parquet(golden_parts[0], n_rows=0) if golden_parts else None
-        channels = compiled(prism, structure, schema_golden) if schema_golden is not None else {}
+        channels = compiled(prism, structure, pl.read_parquet(golden_parts[0], n_rows=0))
+        whole = [n for n, c in channels.items() if is_whole(c)]
+        # every tier, for the channels written whole from the merged shards
+        tiers = pl.read_parquet(filled["tiers"].to_list()) if whole else NO_TIERS
         suites: dict[str, FeedSuite] = {}
         files: dict[str, list[FeedFile]] = {}
         published: dict[str, int] = {}
         catalogs: dict[str, pl.DataFrame] = {}
-        for name in prism.channels:
+        target = Target(store, snapshot_id, created, customers)
+        for name, channel in channels.items():
             started = time.perf_counter()
-            view = publishable(
-                _merged_view(name, filled, channels[name], erp_source_of(erp_id)),
-                quarantine.lazy(),
-            )
-            folder = store.channel_dir(snapshot_id, name)
-            price_data = store.staging_dir(snapshot_id) if name == prices_of else None
-            assert tiers is not None
-            written = write_channel_feed(
-                view, channels[name], tiers, folder, snapshot_id, created, customers, price_data
-            )
-            if not any(folder.iterdir()):
-                folder.rmdir()  # a SQL channel writes tables, no files
-            written.files.append(write_rows(view, store.staging_dir(snapshot_id)))
-            fields = [f.spec for f in channels[name].fields.values()]
-            sample = validation_frame(
-                view.frame,
-                view.golden,
-                prism.channels[name],
-                fields,
-                prism.quality.expectations_sample_rows,
-            )
-            suites[name] = FeedSuite(prism.channels[name], fields, sample)
-            files[name], published[name] = written.files, view.frame.height
-            catalogs[name] = written.catalogs
+            if is_whole(channel):
+                view = publishable(
+                    merged_view(name, filled, channel, erp_source_of(erp_id)), quarantine.lazy()
+                )
+                staged = stage_whole(prism, view, channel, tiers, target, name == prices_of)
+                del view
+            else:
+                staged = stage_parts(prism, name, channel, filled, target, name == prices_of)
+            fields = [f.spec for f in channel.fields.values()]
+            suites[name] = FeedSuite(prism.channels[name], fields, staged.sample)
+            files[name], published[name] = staged.files, staged.products
+            catalogs[name] = staged.catalogs
             context.log.info(
-                "%s: %d products written in %.1f s",
+                "%s: %d products %s in %.1f s",
                 name,
-                view.frame.height,
+                staged.products,
+                "written" if is_whole(channel) else "assembled from the shards' parts",
                 time.perf_counter() - started,
             )
-            del view
         validated = validate_feeds(suites, refs)
         results = results_frame(validated)
         save_results(feed_store.reports().fresh_folder(snapshot_id), validated)
@@ -411,14 +481,24 @@ def build_sharded_job(config: PrismConfig, name: str, tags: dict[str, str]) -> d
             _scan(erp, "erp_prices"), run_as_of(sources), prism.currencies
         ).collect()
         typed = _rows_of(erp, "erp_prices")
-        failed = _failed_checks(prism, narrow, (typed, statuses.height), balance, results, catalogs)
+        checks = _checks(prism, narrow, (typed, statuses.height), balance, results, catalogs)
+        yield from checks
+        failed = _failed(checks)
         price_rows = dict(statuses.group_by("status").len().iter_rows())
+        for row in balance.iter_rows(named=True):
+            # the feeds in the catalog, with the nothing-lost accounting of the merged shards
+            counts = {k: v for k, v in row.items() if k != "channel"}
+            yield dg.AssetMaterialization(
+                feed_key(row["channel"]),
+                metadata={ROW_COUNT: row["published"], "files": len(files[row["channel"]])}
+                | {f"accounted/{k}": v for k, v in counts.items()},
+            )
         if failed:
             raise ShardFailure(
                 description="not published: " + "; ".join(failed),
                 metadata={"failed_checks": failed},
             )
-        gate = _gate(
+        gate, events = _gate(
             context,
             parameters,
             feed_store,
@@ -429,10 +509,9 @@ def build_sharded_job(config: PrismConfig, name: str, tags: dict[str, str]) -> d
             structure,
             (snapshot_id, created),
         )
+        yield from events
         if gate is None:
-            raise ShardFailure(
-                description="not published: circuit breakers tripped (see the quality report)"
-            )
+            raise ShardFailure(description="not published: circuit breakers tripped")
         feeds = pl.concat(
             pl.DataFrame([asdict(f) for f in files[name]]).with_columns(
                 snapshot_id=pl.lit(snapshot_id), products=pl.lit(published[name], pl.Int64)
@@ -440,8 +519,8 @@ def build_sharded_job(config: PrismConfig, name: str, tags: dict[str, str]) -> d
             for name in prism.channels
         )
         files_frame, metadata = publish_staged(context, feed_store, prism, sources, gate, feeds)
-        context.log_event(dg.AssetMaterialization("published_snapshot", metadata=metadata))
-        return files_frame
+        yield dg.AssetMaterialization("published_snapshot", metadata=metadata)
+        yield dg.Output(files_frame)
 
     def _gate(
         context: dg.OpExecutionContext,
@@ -453,9 +532,10 @@ def build_sharded_job(config: PrismConfig, name: str, tags: dict[str, str]) -> d
         frames: tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame],
         structure: PimStructureFrames,
         snapshot: tuple[str, dt.datetime],
-    ) -> pl.DataFrame | None:
+    ) -> tuple[pl.DataFrame | None, list[Any]]:
         """The quality gate and report on the merged shards (``frames``: the narrow golden
-        record, the quarantine, the suites' results); None when a breaker blocks the run."""
+        record, the quarantine, the suites' results): the breakers (None when one blocks the
+        run) and the report's materialization and breaker check."""
         (narrow, quarantine, results), (snapshot_id, created) = frames, snapshot
         model = structure.model(prism)
         columns = pl.read_parquet(filled["golden"][0], n_rows=0).columns
@@ -475,30 +555,33 @@ def build_sharded_job(config: PrismConfig, name: str, tags: dict[str, str]) -> d
             score_keys=tuple(per_locale),
             price_rows=price_rows,
         )
-        store = feed_store.store()
-        gate = evaluate_gate(prism, inputs, store, feed_store.reports())
-        staging = store.staging_dir(snapshot_id)
-        staging.mkdir(parents=True, exist_ok=True)
-        gate.prices.write_parquet(staging / BASELINE)
-        context.log_event(
-            dg.AssetMaterialization(
-                "quality_report",
-                metadata={
-                    "verdict": gate.verdict,
-                    "report": dg.MetadataValue.path(str(gate.report_path)),
-                },
-            )
+        gate = run_gate(context, prism, feed_store, inputs)
+        report = dg.AssetMaterialization(
+            "quality_report",
+            metadata={
+                "verdict": gate.verdict,
+                "report": dg.MetadataValue.path(str(gate.report_path)),
+            },
         )
-        for row in gate.breakers.filter(pl.col("tripped")).iter_rows(named=True):
-            context.log.warning(
-                "circuit breaker %s (%s): %s", row["name"], row["channel"], row["detail"]
-            )
-        context.log.info("quality report %s: %s", gate.verdict, gate.report_path)
+        tripped = gate.breakers.filter(pl.col("tripped"))
+        breakers = dg.AssetCheckEvaluation(
+            asset_key=dg.AssetKey("quality_report"),
+            check_name=CIRCUIT_BREAKERS,
+            passed=tripped.height == 0,
+            severity=dg.AssetCheckSeverity.WARN
+            if gate.verdict == "overridden"
+            else dg.AssetCheckSeverity.ERROR,
+            metadata={
+                "tripped": [f"{r['name']}: {r['detail']}" for r in tripped.iter_rows(named=True)],
+                "overridden": gate.verdict == "overridden",
+            },
+        )
         if gate.verdict == "blocked":
-            return None
-        return gate.breakers.with_columns(
+            return None, [report, breakers]
+        frame = gate.breakers.with_columns(
             snapshot_id=pl.lit(snapshot_id), compared_with=pl.lit(gate.compared_with, pl.String)
         )
+        return frame, [report, breakers]
 
     @dg.graph
     def sharded() -> None:
@@ -523,7 +606,6 @@ _MASTER_PART = {
     "master": pl.String,
     "rejects": pl.String,
     "leads": pl.String,
-    "peak_rss_mib": pl.Float64,
 }
 _REDUCED_PART = {**_MASTER_PART, "families": pl.String, "columns": pl.String}
 _CATALOG_PART = {
@@ -534,9 +616,10 @@ _CATALOG_PART = {
     "scores": pl.String,
     "names": pl.String,
     "views": pl.String,
+    "render": pl.String,
+    "files": pl.String,
     "products": pl.Int64,
     "mapping_seconds": pl.Float64,
-    "peak_rss_mib": pl.Float64,
 }
 
 
@@ -547,30 +630,6 @@ def _path(erp: pl.DataFrame, name: str) -> str:
 def _scan(erp: pl.DataFrame, name: str) -> pl.LazyFrame:
     """One of the ERP frames ``sharded_erp`` wrote, scanned (a shard filters it by sku)."""
     return pl.scan_parquet(_path(erp, name))
-
-
-def _union_schema(schemas: Sequence[pl.Schema]) -> pl.DataFrame:
-    """An empty frame with the master data columns of the whole catalog, in the order an
-    unsharded read gives them: the contract's columns, the value columns sorted, the category
-    columns. A shard whose products lack an attribute lacks its column; an all-empty column is
-    typed by a shard that has values."""
-    found: dict[str, pl.DataType] = {}
-    for schema in schemas:
-        for name, dtype in schema.items():
-            if found.get(name, pl.Null()) == pl.Null():
-                found[name] = dtype
-    fixed = [c for c in MASTER_SCHEMA if c in found]
-    values = sorted(c for c in found if c.startswith(ATTR) and c not in MASTER_SCHEMA)
-    rest = [c for c in found if c not in fixed and c not in values]
-    return pl.DataFrame(schema={c: found[c] for c in (*fixed, *values, *rest)})
-
-
-def _with_columns(master: pl.DataFrame, columns: pl.DataFrame) -> pl.DataFrame:
-    """``master`` with the catalog's columns (``_union_schema``): missing ones empty."""
-    return master.select(
-        (pl.col(n) if n in master.columns else pl.lit(None)).cast(d).alias(n)
-        for n, d in columns.schema.items()
-    )
 
 
 def _names(config: PrismConfig, model: Any, golden: pl.DataFrame) -> pl.DataFrame:
@@ -601,55 +660,61 @@ def _merged_quarantine(
     return merged.sort(list(QUARANTINE_ORDER), nulls_last=True).collect()
 
 
-def _merged_view(
-    name: str, parts: pl.DataFrame, channel: CompiledChannel, erp_source: str
-) -> ChannelView:
-    """One channel's view of the whole catalog from the shards' views, in sku order (the
-    order of an unsharded view: the golden record's)."""
-    found = []
-    for row in parts.iter_rows(named=True):
-        golden = pl.read_parquet(row["golden"])
-        view = ViewStore(Path(row["views"])).load(name, golden)
-        found.append(view if view is not None else channel_view(golden, channel, erp_source))
-        del golden
-    frame = pl.concat([v.frame for v in found], how="vertical_relaxed")
-    findings = pl.concat([v.findings for v in found], how="vertical_relaxed")
-    golden = pl.concat([v.golden for v in found], how="vertical_relaxed")
-    return ChannelView(
-        name,
-        frame.sort("sku", maintain_order=True),
-        findings,
-        golden.sort("sku", maintain_order=True),
-    )
-
-
-def _failed_checks(
+def _checks(
     config: PrismConfig,
     golden: pl.DataFrame,
     price_rows: tuple[int, int],
     balance: pl.DataFrame,
     results: pl.DataFrame,
     catalogs: dict[str, pl.DataFrame],
-) -> list[str]:
-    """The blocking checks of the asset job, on the merged shards: each failed one named."""
-    failed = []
+) -> list[dg.AssetCheckEvaluation]:
+    """The asset job's checks of the golden record, the quarantine and every feed, evaluated
+    on the merged shards (logged by the publish step, so the catalog and `prism run` see them
+    as they see the asset job's)."""
     duplicates = golden.height - golden["sku"].n_unique()
-    if duplicates:
-        failed.append(f"golden_products {SKU_UNIQUE}: {duplicates} duplicate skus")
     typed, classified = price_rows
-    if typed != classified:
-        failed.append(f"quarantine {ERP_ROWS_ACCOUNTED}: {classified} of {typed} price rows")
+    found = [
+        dg.AssetCheckEvaluation(
+            asset_key=dg.AssetKey("golden_products"),
+            check_name=SKU_UNIQUE,
+            passed=duplicates == 0,
+            metadata={"duplicate_skus": duplicates},
+        ),
+        dg.AssetCheckEvaluation(
+            asset_key=dg.AssetKey("quarantine"),
+            check_name=ERP_ROWS_ACCOUNTED,
+            passed=typed == classified,
+            metadata={"typed_price_rows": typed, "classified": classified},
+        ),
+    ]
     keys = {
         dg.AssetCheckKey(feed_key(name), check)
         for name in config.channels
-        for check, blocking, _ in FEED_CHECKS
-        if blocking
+        for check, _, _ in FEED_CHECKS
     }
     share = config.quality.max_warning_share
     for result in feed_checks(keys, balance, results, share, catalogs):
-        if not result.passed and result.asset_key is not None:
-            failed.append(f"{result.asset_key.to_user_string()} {result.check_name}")
-    return failed
+        assert result.asset_key is not None
+        assert result.check_name is not None
+        found.append(
+            dg.AssetCheckEvaluation(
+                asset_key=result.asset_key,
+                check_name=result.check_name,
+                passed=result.passed,
+                metadata=result.metadata,
+                severity=result.severity,
+            )
+        )
+    return found
+
+
+def _failed(checks: list[dg.AssetCheckEvaluation]) -> list[str]:
+    """The blocking checks that failed, named."""
+    return [
+        f"{c.asset_key.to_user_string()} {c.check_name}"
+        for c in checks
+        if not c.passed and c.severity == dg.AssetCheckSeverity.ERROR
+    ]
 
 
 def _rows_of(erp: pl.DataFrame, name: str) -> int:

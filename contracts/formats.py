@@ -14,8 +14,9 @@ Prism truncates too and reports it.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Literal
 
 import polars as pl
@@ -103,6 +104,38 @@ class WriteContext:
 
 
 @dataclass(frozen=True)
+class Assembly:
+    """How one file of a format is put together from parts written per shard (the sharded
+    job): the *envelope* is what the writer writes for no rows (a CSV header; an XML document's
+    head and ``footer``), each part is a whole file of one shard's rows. The file is the
+    envelope's head, every part's records (the part without its ``header_lines`` leading lines,
+    or from its ``first_item`` up to its ``footer``), then the envelope's ``footer``."""
+
+    header_lines: int = 0
+    first_item: bytes | None = None
+    """where a document's records start (the first record's opening tag)"""
+    footer: bytes = b""
+    """what closes a document after its records"""
+    applies: Callable[[Any], bool] | None = None
+    """``applies(options)``: whether the channel's options allow it (a gzipped file cannot be
+    spliced); None: always"""
+
+    def for_options(self, options: Any) -> Assembly | None:
+        return self if self.applies is None or self.applies(options) else None
+
+
+@dataclass(frozen=True)
+class TableParts:
+    """How a SQL format loads a sharded run's rows: ``write(frame, context)`` writes one shard's
+    rows of each table as Parquet into ``context.folder``; ``load(folders, context)`` loads the
+    parts of every shard (``folders``) as the snapshot's tables in one load and returns them as
+    ``FeedFile``s (``kind="table"``)."""
+
+    write: Callable[[Any, WriteContext], None]
+    load: Callable[[Sequence[Path], WriteContext], list[Any]]
+
+
+@dataclass(frozen=True)
 class FormatSpec:
     name: str
     description: str
@@ -120,6 +153,11 @@ class FormatSpec:
     extensible: bool = False
     """True: mapped fields the spec does not name are written too (tabular formats, SQL)"""
     notes: tuple[str, ...] = field(default_factory=tuple)
+    assembly: Assembly | None = None
+    """how a sharded run assembles the format's files from parts written per shard; None:
+    written whole from the merged shards (a workbook)"""
+    table_parts: TableParts | None = None
+    """how a sharded run loads a SQL format's tables from parts written per shard"""
 
     def spec_of(self, name: str) -> FieldSpec | None:
         return next((f for f in self.fields if f.name == name), None)

@@ -18,6 +18,7 @@ Codes are matched case-insensitively and keep the PIM's spelling.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import polars as pl
@@ -139,3 +140,28 @@ def _is_text(column: str, export: PimExport) -> bool:
         )
     )
     return types.get(attribute, "pim_catalog_text") in TEXT_TYPES
+
+
+def catalog_columns(schemas: Sequence[pl.Schema]) -> pl.DataFrame:
+    """An empty frame with the master data columns of the whole catalog from the schemas of its
+    shards' master data, in the order ``golden_master_data`` gives them for the whole export:
+    the contract's columns, the value columns sorted, the category columns. A shard whose
+    products lack an attribute lacks its column; an all-empty column is typed by a shard that
+    has values."""
+    found: dict[str, pl.DataType] = {}
+    for schema in schemas:
+        for name, dtype in schema.items():
+            if found.get(name, pl.Null()) == pl.Null():
+                found[name] = dtype
+    fixed = [c for c in MASTER_SCHEMA if c in found]
+    values = sorted(c for c in found if c.startswith(ATTR) and c not in MASTER_SCHEMA)
+    rest = [c for c in found if c not in fixed and c not in values]
+    return pl.DataFrame(schema={c: found[c] for c in (*fixed, *values, *rest)})
+
+
+def with_catalog_columns(master: pl.DataFrame, columns: pl.DataFrame) -> pl.DataFrame:
+    """``master`` with the catalog's columns (``catalog_columns``): missing ones empty."""
+    return master.select(
+        (pl.col(n) if n in master.columns else pl.lit(None)).cast(d).alias(n)
+        for n, d in columns.schema.items()
+    )

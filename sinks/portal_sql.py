@@ -56,7 +56,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
@@ -258,13 +258,18 @@ def snapshot_table(view: str, snapshot_id: str) -> str:
     return f"{view}__{suffix}"
 
 
+Rows = pl.DataFrame | Sequence[Path]
+"""A table's rows: a frame, or Parquet files of its parts (a sharded run's shards), loaded one
+after the other so only one part is in memory at a time."""
+
+
 def load_portal_snapshot(
     url: str,
-    products: pl.DataFrame,
-    prices: pl.DataFrame,
+    products: Rows,
+    prices: Rows,
     snapshot_id: str,
     customers: pl.DataFrame | None = None,
-    effective_prices: pl.DataFrame | None = None,
+    effective_prices: Rows | None = None,
 ) -> dict[str, int]:
     """Bulk-load one snapshot's tables with their keys (not yet visible to readers); return
     rows per view.
@@ -272,18 +277,22 @@ def load_portal_snapshot(
     ``products``: ``sku``, the channel's mapped fields and the availability columns
     (``AVAILABILITY_COLUMNS``), one row per product; ``prices``: the tiers the portal carries
     (the prices view's columns); ``customers`` and ``effective_prices`` (None: empty): the
-    channel's customers and their effective tiers (those views' columns). Loading the live
-    snapshot again is refused; a failed load leaves no tables behind.
+    channel's customers and their effective tiers (those views' columns). Each but the
+    customers may come in parts (``Rows``). Loading the live snapshot again is refused; a failed
+    load leaves no tables behind.
     """
     check_snapshot_id(snapshot_id)
-    missing = [c for c in ("sku", *AVAILABILITY_COLUMNS) if c not in products.columns]
+    parts = {
+        "products": _parts("products", products),
+        "prices": _parts("prices", prices),
+        "customers": _parts("customers", customers),
+        "effective_prices": _parts("effective_prices", effective_prices),
+    }
+    schema = parts["products"][0].schema
+    missing = [c for c in ("sku", *AVAILABILITY_COLUMNS) if c not in schema]
     if missing:
         msg = f"portal products lack the columns {missing}"
         raise PortalError(msg)
-    given = {"prices": prices, "customers": customers, "effective_prices": effective_prices}
-    frames = {"products": products} | {
-        view: _fixed_frame(view, frame) for view, frame in given.items()
-    }
     with _engine(url, create=True) as engine:
         if _live(engine) == snapshot_id:
             msg = f"portal snapshot {snapshot_id} is live; refusing to reload it"
@@ -292,17 +301,49 @@ def load_portal_snapshot(
         sqlite = engine.dialect.name == "sqlite"
     try:
         if sqlite:
-            _load_sqlite(_sqlite_file(url), frames, snapshot_id)
+            rows = _load_sqlite(_sqlite_file(url), parts, snapshot_id)
         else:
             with _engine(url) as engine, engine.begin() as conn:
-                _load_postgresql(conn, frames, snapshot_id)
+                rows = _load_postgresql(conn, parts, snapshot_id)
     except Exception as error:
         with _engine(url) as engine:
             _drop_tables(engine, [snapshot_id])
         msg = f"loading portal snapshot {snapshot_id} failed: {error}"
         raise PortalError(msg) from error
-    rows = {view: frame.height for view, frame in frames.items()}
     return {**rows, "availability": rows["products"]}
+
+
+class _Part:
+    """One part of a table's rows: its schema known without reading it."""
+
+    def __init__(self, view: str, rows: pl.DataFrame | Path | None) -> None:
+        self.view, self._rows = view, rows
+        if isinstance(rows, Path):
+            found = pl.read_parquet(rows, n_rows=0)
+            self.size = rows.stat().st_size * 4  # decoded Arrow takes several times Parquet
+        else:
+            found = rows if rows is not None else pl.DataFrame()
+            self.size = int(found.estimated_size())
+        if view == "products":
+            self.schema = found.schema
+        else:
+            self.schema = _fixed_frame(view, None if rows is None else found).schema
+
+    def frame(self) -> pl.DataFrame:
+        rows = pl.read_parquet(self._rows) if isinstance(self._rows, Path) else self._rows
+        if self.view == "products" and rows is not None:
+            return rows
+        return _fixed_frame(self.view, rows)
+
+
+def _parts(view: str, rows: Rows | None) -> list[_Part]:
+    """A table's rows as parts; a table without rows is one empty part (its columns)."""
+    if rows is None or isinstance(rows, pl.DataFrame):
+        return [_Part(view, rows)]
+    if view == "products" and not rows:
+        msg = "portal products: no parts to load"
+        raise PortalError(msg)
+    return [_Part(view, Path(p)) for p in rows] or [_Part(view, None)]
 
 
 def _fixed_frame(view: str, frame: pl.DataFrame | None) -> pl.DataFrame:
@@ -468,19 +509,27 @@ def _keys(tables: dict[str, sa.Table], *, sqlite: bool) -> list[sa.ExecutableDDL
     return [*found, *(sa.schema.CreateIndex(index) for index in indexes)]
 
 
-def _load_postgresql(conn: Connection, frames: dict[str, pl.DataFrame], snapshot_id: str) -> None:
+def _load_postgresql(
+    conn: Connection, parts: dict[str, list[_Part]], snapshot_id: str
+) -> dict[str, int]:
     metadata = sa.MetaData()
     tables = {
-        view: _stored_table(view, metadata, snapshot_id, frames[view].schema, sqlite=False)
+        view: _stored_table(view, metadata, snapshot_id, parts[view][0].schema, sqlite=False)
         for view in TABLES
     }
     metadata.create_all(conn)
+    rows = dict.fromkeys(TABLES, 0)
     for view, table in tables.items():
-        _copy_postgresql(conn, table, frames[view])
+        for part in parts[view]:
+            frame = part.frame()
+            _copy_postgresql(conn, table, frame)
+            rows[view] += frame.height
+            del frame
     for ddl in _keys(tables, sqlite=False):
         conn.execute(ddl)
     for table in tables.values():
         conn.exec_driver_sql(f"ANALYZE {conn.dialect.identifier_preparer.quote(table.name)}")
+    return rows
 
 
 def _copy_postgresql(conn: Connection, table: sa.Table, frame: pl.DataFrame) -> None:
@@ -497,26 +546,33 @@ def _copy_postgresql(conn: Connection, table: sa.Table, frame: pl.DataFrame) -> 
             copy.write(buffer.getvalue())
 
 
-def _load_sqlite(path: Path, frames: dict[str, pl.DataFrame], snapshot_id: str) -> None:
+def _load_sqlite(path: Path, parts: dict[str, list[_Part]], snapshot_id: str) -> dict[str, int]:
     """Tables, rows and keys in one transaction of a child process (``sinks.sqlite_ingest``),
-    fed with Arrow IPC files in a scratch folder (RAM-backed where ``/dev/shm`` exists)."""
+    fed with Arrow IPC files (one per part) in a scratch folder (RAM-backed where
+    ``/dev/shm`` exists)."""
     dialect = sqlite_dialects.dialect()
     metadata = sa.MetaData()
     tables = {
-        view: _stored_table(view, metadata, snapshot_id, frames[view].schema, sqlite=True)
+        view: _stored_table(view, metadata, snapshot_id, parts[view][0].schema, sqlite=True)
         for view in TABLES
     }
     before = [str(sa.schema.CreateTable(t).compile(dialect=dialect)) for t in tables.values()]
     keys = _keys(tables, sqlite=True)
     after = [str(ddl.compile(dialect=dialect)) for ddl in keys]
-    needed = int(sum(frame.estimated_size() for frame in frames.values()))
+    needed = sum(part.size for found in parts.values() for part in found)
+    rows = dict.fromkeys(TABLES, 0)
     with tempfile.TemporaryDirectory(prefix="prism-portal-", dir=_scratch(needed)) as folder:
-        files: dict[str, str] = {}
+        files: dict[str, list[str]] = {}
         for view, table in tables.items():
-            files[table.name] = str(Path(folder, f"{view}.arrow"))
-            stored = _sqlite_frame(frames[view])
-            stored.write_ipc(files[table.name], compat_level=pl.CompatLevel.newest())
-            del stored
+            files[table.name] = []
+            for index, part in enumerate(parts[view]):
+                files[table.name].append(str(Path(folder, f"{view}.{index}.arrow")))
+                frame = part.frame()
+                rows[view] += frame.height
+                stored = _sqlite_frame(frame)
+                del frame
+                stored.write_ipc(files[table.name][-1], compat_level=pl.CompatLevel.newest())
+                del stored
         plan = Path(folder, "plan.json")
         text = {"database": str(path), "before": before, "tables": files, "after": after}
         plan.write_text(json.dumps(text), encoding="utf-8")
@@ -526,6 +582,7 @@ def _load_sqlite(path: Path, frames: dict[str, pl.DataFrame], snapshot_id: str) 
         lines = done.stderr.strip().splitlines() or [f"exit status {done.returncode}"]
         msg = f"the SQLite bulk load failed: {lines[-1]}"
         raise PortalError(msg)
+    return rows
 
 
 def _sqlite_frame(frame: pl.DataFrame) -> pl.DataFrame:

@@ -1,11 +1,11 @@
 """Bulk-load Arrow IPC files into a SQLite database in ONE transaction, in a process of its own.
 
 ``python sinks/sqlite_ingest.py PLAN.json`` (started by ``sinks.portal_sql``): PLAN names the
-database file, the statements that create the tables, the Arrow IPC file of each table
-(appended by ADBC's bulk ingest: one prepared INSERT bound from Arrow in C, no Python per row)
-and the statements run after the load (keys and indexes). ``BEGIN IMMEDIATE`` ... ``COMMIT``
-around all of it: a failure or a kill leaves nothing behind (WAL: an uncommitted transaction
-is never seen).
+database file, the statements that create the tables, the Arrow IPC files of each table (one
+per part; appended by ADBC's bulk ingest: one prepared INSERT bound from Arrow in C, no Python
+per row) and the statements run after the load (keys and indexes). ``BEGIN IMMEDIATE`` ...
+``COMMIT`` around all of it: a failure or a kill leaves nothing behind (WAL: an uncommitted
+transaction is never seen).
 
 Why a separate process: the ADBC driver carries its own SQLite library, while Prism's other
 connections use Python's ``sqlite3``. Two SQLite libraries in one process must not open the
@@ -46,9 +46,11 @@ def ingest(plan: dict[str, Any]) -> None:
         try:
             for statement in plan["before"]:
                 cursor.execute(statement)
-            for table, path in plan["tables"].items():
-                with pa.memory_map(path) as source:
-                    cursor.adbc_ingest(table, pa.ipc.open_file(source).read_all(), mode="append")
+            for table, paths in plan["tables"].items():
+                for path in [paths] if isinstance(paths, str) else paths:
+                    with pa.memory_map(path) as source:
+                        data = pa.ipc.open_file(source).read_all()
+                        cursor.adbc_ingest(table, data, mode="append")
             for statement in plan["after"]:
                 cursor.execute(statement)
         except BaseException:

@@ -9,6 +9,7 @@ are skipped, naming what is missing; under CI (``CI`` set) that is a failure ins
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import shutil
@@ -155,6 +156,43 @@ def _end(process: subprocess.Popen[bytes]) -> None:
     with suppress(ProcessLookupError):
         os.killpg(process.pid, signal.SIGKILL)
     process.wait(timeout=10)
+
+
+ASSEMBLED = ("*/*.csv", "*/*.xml", "*/*.jsonl")
+"""A sharded run's feed files: its shards' records one shard after the other (the rows are
+compared as multisets; ``_rows`` and the price data stay in sku order and are compared so)."""
+RUN_TIMEOUT_SECONDS = 300.0
+
+
+def prism_run(config: Path, env: Mapping[str, str]) -> dict[str, object]:
+    """`prism run --json` of ``config`` in a child process; its closing ``run_finished`` line."""
+    done = subprocess.run(
+        [*prism_command("run", "--config", str(config), "--json")],
+        env={**env, "PRISM_CONFIG": str(config)},
+        cwd=config.parent,
+        capture_output=True,
+        text=True,
+        timeout=RUN_TIMEOUT_SECONDS,
+        check=False,
+    )
+    lines = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
+    finished = [line for line in lines if line.get("event") == "run_finished"]
+    assert finished, done.stdout[-3000:] + done.stderr[-3000:]
+    return dict(finished[-1])
+
+
+def compare_published(
+    left: Path, right: Path, unordered: tuple[str, ...] = ()
+) -> subprocess.CompletedProcess[str]:
+    """``bench/compare_snapshots.py`` on two workspaces' live snapshots and portals (the HTML
+    report stamps its creation time, so it is left out)."""
+    command = [sys.executable, str(REPO / "bench" / "compare_snapshots.py")]
+    command += [str(left / "feeds" / "current"), str(right / "feeds" / "current")]
+    command += ["--portal", str(left / "portal.sqlite"), str(right / "portal.sqlite")]
+    command += ["--skip", "*.html"]
+    for pattern in unordered:
+        command += ["--unordered", pattern]
+    return subprocess.run(command, capture_output=True, text=True, check=False)
 
 
 def log_tail(logs: Path, lines: int = 40) -> str:

@@ -163,14 +163,20 @@ def test_a_stale_source_snapshot_trips_freshness(root: Path) -> None:
     assert not (root / "feeds" / "current").exists()  # nothing was ever published
 
 
+@pytest.mark.parametrize("shards", [1, 3])
 def test_the_cli_reports_a_block_and_publishes_with_override_breakers(
-    root: Path, monkeypatch: pytest.MonkeyPatch
+    root: Path, monkeypatch: pytest.MonkeyPatch, shards: int
 ) -> None:
+    """The same with the sharded job (``shards: 3``): its publish step evaluates the same
+    checks, so the block, its exit code and the override work alike."""
     monkeypatch.chdir(root)
     monkeypatch.setenv("DAGSTER_HOME", str(root / "dagster"))
     (root / "dagster").mkdir()
     config = root / "prism.yaml"
-    config.write_text(config_for(root).model_dump_json(), encoding="utf-8")
+    settings = config_for(root)
+    execution = settings.execution.model_copy(update={"shards": shards})
+    settings = settings.model_copy(update={"execution": execution})
+    config.write_text(settings.model_dump_json(), encoding="utf-8")
     runner = CliRunner()
     assert runner.invoke(main, ["run", "--config", str(config)]).exit_code == 0
     drop_products(root, keep_share=0.5)

@@ -15,11 +15,13 @@ from pathlib import Path
 import dagster as dg
 import pytest
 from factories import REPO
-from production import prism_command, write_workspace
+from lxml import etree
+from production import ASSEMBLED, compare_published, prism_run, write_workspace
 
 from demo import generate_demo_data
 
 RUN_TIMEOUT_SECONDS = 300.0
+"""The re-execution of a killed run, like a run (``production.prism_run``)."""
 
 
 @pytest.fixture(scope="module")
@@ -40,31 +42,6 @@ def _environment(home: Path, **extra: str) -> dict[str, str]:
     }
 
 
-def _prism_run(config: Path, env: dict[str, str]) -> dict[str, object]:
-    """`prism run --json` of ``config``; its closing ``run_finished`` line."""
-    done = subprocess.run(
-        [*prism_command("run", "--config", str(config), "--json")],
-        env=env,
-        cwd=config.parent,
-        capture_output=True,
-        text=True,
-        timeout=RUN_TIMEOUT_SECONDS,
-        check=False,
-    )
-    lines = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
-    finished = [line for line in lines if line.get("event") == "run_finished"]
-    assert finished, done.stdout[-3000:] + done.stderr[-3000:]
-    return dict(finished[-1])
-
-
-def _compare(left: Path, right: Path) -> subprocess.CompletedProcess[str]:
-    command = [sys.executable, str(REPO / "bench" / "compare_snapshots.py")]
-    command += [str(left / "feeds" / "current"), str(right / "feeds" / "current")]
-    command += ["--portal", str(left / "portal.sqlite"), str(right / "portal.sqlite")]
-    command += ["--skip", "*.html"]
-    return subprocess.run(command, capture_output=True, text=True, check=False)
-
-
 def _succeeded(instance: dg.DagsterInstance, run_id: str) -> set[str]:
     found = instance.all_logs(run_id, of_type=dg.DagsterEventType.STEP_SUCCESS)
     return {entry.step_key for entry in found if entry.step_key is not None}
@@ -76,15 +53,15 @@ def test_a_sharded_run_publishes_what_an_unsharded_run_publishes(
     local = write_workspace(tmp_path / "local", drops, {"executor": "in_process"})
     sharded = write_workspace(tmp_path / "sharded", drops, {"executor": "in_process", "shards": 3})
     home = tmp_path / "dagster"
-    baseline = _prism_run(local, _environment(home))
-    split = _prism_run(sharded, _environment(home))
+    baseline = prism_run(local, _environment(home))
+    split = prism_run(sharded, _environment(home))
     assert baseline["published"], baseline
     assert split["published"], split
     with dg.DagsterInstance.from_config(str(home)) as instance:
         steps = _succeeded(instance, str(split["run_id"]))
     assert {f"shard_catalog[shard_{i}]" for i in range(3)} <= steps
     assert {f"shard_master[shard_{i}]" for i in range(3)} <= steps
-    compare = _compare(local.parent, sharded.parent)
+    compare = compare_published(local.parent, sharded.parent, ASSEMBLED)
     assert compare.returncode == 0, compare.stdout[-4000:]
 
 
@@ -96,7 +73,7 @@ def test_a_killed_shard_step_is_redone_alone(tmp_path: Path, drops: Path) -> Non
         tmp_path / "w", drops, {"executor": "multiprocess", "max_concurrent": 2, "shards": 3}
     )
     home = tmp_path / "dagster"
-    killed = _prism_run(config, _environment(home, PRISM_FAULT="shard.catalog.1:kill"))
+    killed = prism_run(config, _environment(home, PRISM_FAULT="shard.catalog.1:kill"))
     assert not killed["published"]
     first = str(killed["run_id"])
     env = _environment(home, PRISM_CONFIG=str(config))
@@ -129,5 +106,43 @@ def test_a_killed_shard_step_is_redone_alone(tmp_path: Path, drops: Path) -> Non
     assert "sharded_publish" in again
     assert {"shard_catalog[shard_0]", "shard_catalog[shard_2]"} <= before
     assert "shard_catalog[shard_1]" not in before
-    live = (config.parent / "feeds" / "current").resolve().name
-    assert live.endswith(runs[-1][1].replace("-", "")[:8])
+    live = (config.parent / "feeds" / "current").resolve()
+    assert live.name.endswith(runs[-1][1].replace("-", "")[:8])
+    _check_assembled(live)
+
+
+def _check_assembled(snapshot: Path) -> None:
+    """Every spliced document parses and holds the records its manifest counts: no part's
+    own head (written by the killed run, with its time) was left inside a file."""
+    manifest = json.loads((snapshot / "manifest.json").read_text(encoding="utf-8"))
+    rows = {f["path"]: f["rows"] for f in manifest["files"] if f["kind"] == "file"}
+    documents = {"quoting": "{*}PRODUCT", "marketplace": "item"}
+    for channel, tag in documents.items():
+        for path in sorted((snapshot / channel).glob("*.xml")):
+            if path.name.startswith("delta") or path.name == "supplemental.xml":
+                continue
+            root = etree.parse(str(path)).getroot()
+            assert len(root.findall(f".//{tag}")) == rows[f"{channel}/{path.name}"], path
+            stamps = root.findall(".//{*}DATETIME[@type='generation_date']")
+            assert len(stamps) <= 1, path
+    shop = (snapshot / "shop" / "products.csv").read_text(encoding="utf-8-sig")
+    assert sum(line.startswith("sku;") for line in shop.splitlines()) == 1  # one header
+
+
+def test_shards_without_products_publish_nothing_of_their_own(tmp_path: Path) -> None:
+    """More shards than family roots: the empty shards' steps run and add nothing; the
+    publish is still the unsharded one."""
+    drops = tmp_path / "drops"
+    generate_demo_data(drops, products=24, seed=3, as_of=dt.date(2026, 11, 22))
+    local = write_workspace(tmp_path / "local", drops, {"executor": "in_process"})
+    sharded = write_workspace(tmp_path / "sharded", drops, {"executor": "in_process", "shards": 32})
+    home = tmp_path / "dagster"
+    assert prism_run(local, _environment(home))["published"]
+    split = prism_run(sharded, _environment(home))
+    assert split["published"], split
+    folders = sorted((tmp_path / "sharded" / "work").glob("*/shards/pim/shard-*"))
+    assert len(folders) == 32  # more shards than products: some are empty
+    empty = [f for f in folders if not (f / "products.jsonl").read_text(encoding="utf-8").strip()]
+    assert empty, "every shard got products; the test needs some without"
+    compare = compare_published(local.parent, sharded.parent, ASSEMBLED)
+    assert compare.returncode == 0, compare.stdout[-4000:]

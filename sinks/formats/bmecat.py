@@ -34,7 +34,7 @@ import polars as pl
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from contracts.customers import Customer, CustomerList, CustomersOption, ErpCustomers
-from contracts.formats import FieldSpec, FormatSpec, PriceRule, WriteContext
+from contracts.formats import Assembly, FieldSpec, FormatSpec, PriceRule, WriteContext
 from contracts.golden import PRICE_TIERS_SCHEMA
 from contracts.snapshots import FeedFile
 from contracts.text import escape, escaped, file_name_for
@@ -707,5 +707,10 @@ SPEC = FormatSpec(
         "a customer's filters (or its ERP group's group_filters) limit its catalog's products",
         "tiers per customer: its own, else its group's, else list (per sku, never mixed)",
         "classification_group usually comes from a value map (category -> ECLASS group)",
+    ),
+    assembly=Assembly(
+        first_item=b'<PRODUCT mode="new">',
+        footer=_FOOTER.encode(),
+        applies=lambda options: options is None or options.compress is None,
     ),
 )

@@ -17,7 +17,7 @@ from pathlib import Path
 import polars as pl
 from pydantic import BaseModel, ConfigDict
 
-from contracts.formats import FieldSpec, FormatSpec, WriteContext
+from contracts.formats import Assembly, FieldSpec, FormatSpec, WriteContext
 from contracts.mapping import Test
 from contracts.snapshots import FeedFile
 from contracts.text import escape
@@ -146,4 +146,5 @@ SPEC = FormatSpec(
     presets=PRESETS,
     public=True,
     options=Options,
+    assembly=Assembly(first_item=b"<item>", footer=_FOOTER.encode()),
 )

@@ -30,7 +30,7 @@ from typing import Any
 import polars as pl
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from contracts.formats import FieldSpec, FormatSpec, WriteContext
+from contracts.formats import Assembly, FieldSpec, FormatSpec, WriteContext
 from contracts.mapping import Test
 from contracts.snapshots import FeedFile
 from sinks.xml_text import SinkInputError, money, require_values
@@ -366,4 +366,5 @@ SPEC = FormatSpec(
         "variants (item_group set) are one ProductGroup line per group with hasVariant",
         "variesBy from the golden variant axes; varies_by maps other axis codes",
     ),
+    assembly=Assembly(),
 )

@@ -33,7 +33,7 @@ from typing import Any, Literal
 import polars as pl
 from pydantic import BaseModel, ConfigDict, field_validator
 
-from contracts.formats import FieldSpec, FormatSpec, WriteContext
+from contracts.formats import Assembly, FieldSpec, FormatSpec, WriteContext
 from contracts.snapshots import FeedFile
 from sinks.formats.tabular import guarded, write_delimited
 from sinks.xml_text import CHUNK_ROWS, money
@@ -191,4 +191,5 @@ SPEC = FormatSpec(
     public=True,
     options=Options,
     notes=("one file, default meta_catalog.csv; Meta also accepts TSV and XML",),
+    assembly=Assembly(header_lines=1),
 )

@@ -17,13 +17,16 @@ with ``" | "``.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from pathlib import Path
+
 import polars as pl
 from pydantic import BaseModel, ConfigDict, Field
 
 from contracts.customers import Customer, CustomersOption, ErpCustomers
-from contracts.formats import FieldSpec, FormatSpec, WriteContext
+from contracts.formats import FieldSpec, FormatSpec, TableParts, WriteContext
 from contracts.snapshots import FeedFile
-from sinks.portal_sql import AVAILABILITY_COLUMNS, load_portal_snapshot
+from sinks.portal_sql import AVAILABILITY_COLUMNS, Rows, load_portal_snapshot
 
 LIST_SEPARATOR = " | "
 
@@ -66,24 +69,61 @@ class Options(BaseModel):
 
 def write(frame: pl.DataFrame, context: WriteContext) -> list[FeedFile]:
     """Load the snapshot's tables; report them as ``kind="table"`` files."""
+    tables = _tables(frame, context)
+    return _load(context, tables["products"], tables["prices"], tables.get("effective_prices"))
+
+
+def write_part(frame: pl.DataFrame, context: WriteContext) -> None:
+    """One shard's rows of the products, prices and effective prices, as Parquet."""
+    _url(context)
+    context.folder.mkdir(parents=True, exist_ok=True)
+    for name, table in _tables(frame, context).items():
+        table.write_parquet(context.folder / f"{name}.parquet")
+
+
+def load_parts(folders: Sequence[Path], context: WriteContext) -> list[FeedFile]:
+    """Every shard's rows (``write_part``) loaded as the snapshot's tables in one load, one
+    part in memory at a time."""
+    parts = {
+        name: [f / f"{name}.parquet" for f in folders if (f / f"{name}.parquet").is_file()]
+        for name in ("products", "prices", "effective_prices")
+    }
+    effective = parts["effective_prices"] or None
+    return _load(context, parts["products"], parts["prices"], effective)
+
+
+def _load(
+    context: WriteContext, products: Rows, prices: Rows, effective_prices: Rows | None
+) -> list[FeedFile]:
+    counts = load_portal_snapshot(
+        _url(context),
+        products,
+        prices,
+        context.snapshot_id,
+        customers=_customer_rows(_customers(context)),
+        effective_prices=effective_prices,
+    )
+    return [FeedFile(context.channel, table, rows, kind="table") for table, rows in counts.items()]
+
+
+def _url(context: WriteContext) -> str:
     url = context.settings.url
     if not url:
         msg = f"channels.{context.channel}.url: a sql channel needs a database URL"
         raise ValueError(msg)
+    return str(url)
+
+
+def _tables(frame: pl.DataFrame, context: WriteContext) -> dict[str, pl.DataFrame]:
+    """The rows of the products (mapped fields, lists joined, availability), prices and, with
+    customers, effective prices tables."""
     lists = [n for n, t in frame.schema.items() if isinstance(t, pl.List)]
     products = frame.with_columns(pl.col(lists).list.join(LIST_SEPARATOR))
     own = [c for c in AVAILABILITY_COLUMNS if c not in products.columns]
     products = pl.concat([products, context.golden.select(own)], how="horizontal")
-    customers = _customers(context)
-    counts = load_portal_snapshot(
-        url,
-        products,
-        context.tiers,
-        context.snapshot_id,
-        customers=_customer_rows(customers),
-        effective_prices=_effective_prices(customers, context),
-    )
-    return [FeedFile(context.channel, table, rows, kind="table") for table, rows in counts.items()]
+    tables = {"products": products, "prices": context.tiers}
+    effective = _effective_prices(_customers(context), context)
+    return tables if effective is None else tables | {"effective_prices": effective}
 
 
 def _customers(context: WriteContext) -> tuple[Customer, ...]:
@@ -127,4 +167,5 @@ SPEC = FormatSpec(
     target="sql",
     extensible=True,
     notes=("customers (optional, as in bmecat): the customers and effective_prices tables",),
+    table_parts=TableParts(write=write_part, load=load_parts),
 )

@@ -88,7 +88,7 @@ import polars as pl
 import xlsxwriter
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from contracts.formats import FieldSpec, FormatSpec, WriteContext
+from contracts.formats import Assembly, FieldSpec, FormatSpec, WriteContext
 from contracts.snapshots import FeedFile
 from sinks.xml_text import CHUNK_ROWS, SinkInputError, money
 
@@ -718,7 +718,13 @@ def _xlsx_writer(
     return sheet.write_string
 
 
-def _spec(name: str, extension: str, description: str, options: type[_Options]) -> FormatSpec:
+def _spec(
+    name: str,
+    extension: str,
+    description: str,
+    options: type[_Options],
+    assembly: Assembly | None,
+) -> FormatSpec:
     return FormatSpec(
         name=name,
         description=description,
@@ -729,11 +735,15 @@ def _spec(name: str, extension: str, description: str, options: type[_Options]) 
         options=options,
         extensible=True,
         notes=(f"one file, default products.{extension}; columns are the channel's mapping",),
+        assembly=assembly,
     )
 
 
-SPEC_CSV = _spec("csv", "csv", "CSV, columns from the mapping (RFC 4180)", CsvOptions)
-SPEC_TSV = _spec("tsv", "tsv", "tab-separated values, columns from the mapping", TsvOptions)
-SPEC_JSONL = _spec("jsonl", "jsonl", "JSON Lines, one object per product", JsonlOptions)
-SPEC_XLSX = _spec("xlsx", "xlsx", "Excel workbook, one sheet, typed cells", XlsxOptions)
+_HEADER = Assembly(header_lines=1)
+SPEC_CSV = _spec("csv", "csv", "CSV, columns from the mapping (RFC 4180)", CsvOptions, _HEADER)
+SPEC_TSV = _spec(
+    "tsv", "tsv", "tab-separated values, columns from the mapping", TsvOptions, _HEADER
+)
+SPEC_JSONL = _spec("jsonl", "jsonl", "JSON Lines, one object per product", JsonlOptions, Assembly())
+SPEC_XLSX = _spec("xlsx", "xlsx", "Excel workbook, one sheet, typed cells", XlsxOptions, None)
 SPECS = (SPEC_CSV, SPEC_TSV, SPEC_JSONL, SPEC_XLSX)

@@ -31,7 +31,7 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.json as pa_json
 
-from sources.akeneo_files.files import BLOCK_SIZE, PimFileError, read_csv
+from sources.akeneo_files.files import PimFileError, read_csv
 
 PRODUCTS = "products.jsonl"
 MODELS = "product_models"
@@ -39,6 +39,13 @@ MODEL_KEYS = ("code", "parent")
 SHARD_PREFIX = "shard-"
 STAGING_PREFIX = ".shards-staging-"
 BUFFER = 8 << 20
+OUTPUT_BUFFERS = 32 << 20
+"""Write buffers of all shard files together, so many shards do not multiply the memory."""
+SLICE = 1 << 16
+UTF8 = ("utf-8", "surrogatepass")
+"""A lone surrogate (a JSON escape like \\ud800) still gets a shard instead of failing."""
+KEY_BLOCK_SIZES = (2 << 20, 32 << 20)
+"""pyarrow block sizes tried in turn: small keeps memory flat, larger fits longer lines."""
 KEY_COLUMNS = {
     "identifier": pl.String,
     "uuid": pl.String,
@@ -74,10 +81,13 @@ def shard_of(keys: pl.Series, shards: int) -> pl.Series:
     if shards < 1:
         msg = f"shards must be at least 1, got {shards}"
         raise ValueError(msg)
-    indices = [
-        0 if key is None else zlib.crc32(key.casefold().encode("utf-8", "surrogatepass")) % shards
-        for key in keys.cast(pl.String).to_list()
-    ]
+    text = keys.cast(pl.String)
+    indices: list[int] = []
+    for start in range(0, text.len(), SLICE):  # slices: a million Python strings at once is heavy
+        indices += [
+            0 if key is None else zlib.crc32(key.casefold().encode(*UTF8)) % shards
+            for key in text.slice(start, SLICE).to_list()
+        ]
     return pl.Series(keys.name, indices, dtype=pl.Int64)
 
 
@@ -264,20 +274,29 @@ def _slow_keys(path: Path, attribute: str | None) -> pl.DataFrame:
 
 
 def _read_fields(path: Path, schema: pa.Schema) -> pa.Table | None:
-    """Only ``schema``'s fields of every line, or None when pyarrow cannot read them."""
+    """Only ``schema``'s fields of every line, or None when pyarrow cannot read them.
+
+    Streamed in small blocks: pyarrow's whole-file reader reads ahead of its parsers and
+    holds a growing share of the file; a line longer than a block is retried with larger ones.
+    """
     if path.stat().st_size == 0:
         return schema.empty_table()
     options = pa_json.ParseOptions(explicit_schema=schema, unexpected_field_behavior="ignore")
-    try:
-        table = pa_json.read_json(
-            path,
-            read_options=pa_json.ReadOptions(block_size=BLOCK_SIZE),
-            parse_options=options,
-        )
-        table.validate(full=True)  # pyarrow's JSON reader does not check UTF-8
-    except pa.ArrowInvalid:
-        return None
-    return table
+    for block_size in KEY_BLOCK_SIZES:
+        try:
+            reader = pa_json.open_json(
+                path,
+                read_options=pa_json.ReadOptions(block_size=block_size),
+                parse_options=options,
+            )
+            table = reader.read_all()
+            table.validate(full=True)  # pyarrow's JSON reader does not check UTF-8
+        except pa.ArrowInvalid as error:
+            if "straddl" in str(error):
+                continue
+            return None
+        return table
+    return None
 
 
 def _items(path: Path, wanted: Container[int] | None = None) -> Iterator[tuple[int, Any]]:
@@ -329,10 +348,14 @@ def _text(value: Any) -> str | None:
 def _owners(keys: pl.DataFrame, roots: dict[str, str], shards: int) -> list[int]:
     """The shard of each product record: its family root's, unless its sku or uuid repeats an
     earlier record's, then that record's shard."""
-    frame = keys.select(
-        sku=_sku(),
-        uuid=pl.col("uuid"),
-        root=pl.col("parent").str.to_lowercase().replace(roots),
+    models = pl.DataFrame(
+        {"_parent": list(roots), "_root": list(roots.values())},
+        schema={"_parent": pl.String, "_root": pl.String},
+    )
+    frame = (
+        keys.select(sku=_sku(), uuid=pl.col("uuid"), _parent=pl.col("parent").str.to_lowercase())
+        .join(models, on="_parent", how="left", maintain_order="left")
+        .select("sku", "uuid", root=pl.coalesce("_root", "_parent"))
     )
     own = shard_of(frame.select(pl.coalesce("root", "sku", "uuid")).to_series(), shards)
     return _follow_duplicates(own.to_list(), frame["sku"], frame["uuid"])
@@ -395,7 +418,8 @@ def _write_shards(path: Path, owners: Sequence[int], shards: Sequence[Path]) -> 
     record = lines = 0
     with ExitStack() as stack:
         source = stack.enter_context(path.open("rb", buffering=BUFFER))
-        outputs = [stack.enter_context((s / PRODUCTS).open("wb", buffering=BUFFER)) for s in shards]
+        size = max(OUTPUT_BUFFERS // len(shards), 1 << 16)
+        outputs = [stack.enter_context((s / PRODUCTS).open("wb", buffering=size)) for s in shards]
         for line in source:
             if line.isspace():
                 receivers: Sequence[int] = everyone

@@ -6,7 +6,12 @@ import polars as pl
 import pytest
 
 from contracts.golden import MASTER_SCHEMA, erp_schema
-from golden.availability import AVAILABILITY_SCHEMA, availability
+from golden.availability import (
+    AVAILABILITY_SCHEMA,
+    availability,
+    reduce_family_lead_times,
+    shard_family_lead_sums,
+)
 from sources.erp_files import STOCK_SCHEMA, SUPPLY_SCHEMA
 
 AS_OF = dt.date(2026, 11, 22)
@@ -108,3 +113,24 @@ def test_several_supply_rows_give_the_earliest_coming_receipt_and_longest_lead_t
 def test_the_output_types_match_the_golden_record() -> None:
     golden = dict(MASTER_SCHEMA) | dict(erp_schema(("EUR",)))
     assert {name: golden.get(name) for name in AVAILABILITY_SCHEMA} == dict(AVAILABILITY_SCHEMA)
+
+
+def test_family_averages_from_shards_are_the_whole_catalogs() -> None:
+    """A family spans shards: each shard's lead-time sums, reduced, give every shard the
+    averages (and so the estimates) of an unsharded run."""
+    products = [("A", "shirts"), ("B", "shirts"), ("C", "shirts"), ("D", "shoes"), ("E", "shoes")]
+    supply: list[Supply] = [("A", 3, None), ("B", 8, None), ("D", 5, None)]
+    whole = run(products, [], supply)
+    supply_frame = pl.LazyFrame(
+        [(*row, f"supply.csv:{i + 2}") for i, row in enumerate(supply)],
+        schema=SUPPLY_SCHEMA,
+        orient="row",
+    )
+    no_stock = pl.LazyFrame(schema=STOCK_SCHEMA)
+    shards = [products[:2], products[2:]]
+    frames = [pl.LazyFrame(s, schema=["sku", "family"], orient="row") for s in shards]
+    sums = pl.concat([shard_family_lead_sums(f, supply_frame, AS_OF) for f in frames])
+    averages = reduce_family_lead_times(sums)
+    parts = [availability(f, no_stock, supply_frame, AS_OF, averages) for f in frames]
+    assert pl.concat(parts).collect().sort("sku").equals(whole)
+    assert whole.filter(pl.col("sku") == "C")["lead_time_days"].item() == 6  # ceil(11 / 2)

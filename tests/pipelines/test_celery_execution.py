@@ -1,28 +1,28 @@
 """Steps executed by two Celery workers (`prism worker` on the local RabbitMQ, the run on the
 production instance in PostgreSQL) publish what an in-process run of the same drops publishes,
-compared file by file and portal table by table by ``bench/compare_snapshots.py``."""
+compared file by file and portal table by table by ``bench/compare_snapshots.py``; so does a
+run in 4 shards (``execution.shards``) whose shard steps the two workers share."""
 
 from __future__ import annotations
 
 import datetime as dt
-import json
 import secrets
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import dagster as dg
 import pytest
-from factories import REPO
 from production import (
+    ASSEMBLED,
     PG_VARIABLE,
+    compare_published,
     dagster_database,
     dagster_home,
     environment,
     log_tail,
     prism_command,
+    prism_run,
     require_services,
     started,
     write_workspace,
@@ -31,7 +31,6 @@ from production import (
 from demo import generate_demo_data
 
 pytestmark = pytest.mark.distributed
-RUN_TIMEOUT_SECONDS = 300.0
 WORKER_START_SECONDS = 120.0
 
 
@@ -54,56 +53,87 @@ def test_two_celery_workers_publish_what_an_in_process_run_publishes(
         tmp_path / "celery", drops, {"executor": "celery", "queue": queue, "max_concurrent": 1}
     )
     local = write_workspace(tmp_path / "local", drops, {"executor": "in_process"})
+    sharded = write_workspace(
+        tmp_path / "sharded",
+        drops,
+        {"executor": "celery", "queue": queue, "max_concurrent": 1, "shards": 4},
+    )
     env = environment(home, database, celery)
     logs = tmp_path / "logs"
     workers = [prism_command("worker", "--config", str(celery)) for _ in range(2)]
     with started(workers, env, tmp_path, logs) as processes:
-        baseline = _prism_run(local, env)
+        baseline = prism_run(local, env)
         _wait_until_ready(logs, len(processes))
-        distributed = _prism_run(celery, env)
+        distributed = prism_run(celery, env)
+        in_shards = prism_run(sharded, env)
     assert baseline["published"], log_tail(logs)
     assert distributed["published"], log_tail(logs)
+    assert in_shards["published"], log_tail(logs)
     with dg.DagsterInstance.from_config(str(home)) as instance:
         ran_on = _workers_by_step(instance, str(distributed["run_id"]))
         steps = _steps(instance, str(baseline["run_id"]))
+        shard_workers = _workers_by_step(instance, str(in_shards["run_id"]))
+        accounted = _accounting(instance, str(in_shards["run_id"]))
+        expected = _checked_accounting(instance, str(baseline["run_id"]))
     assert set(ran_on) == steps  # every step of the in-process run, on a worker
     assert {name.split("@")[0] for name in ran_on.values()} == {
         f"prism-{p.pid}" for p in processes
     }  # and both workers took steps
-    compare = _compare(local.parent, celery.parent)
+    compare = compare_published(local.parent, celery.parent)
     assert compare.returncode == 0, compare.stdout[-4000:]
+    shard_steps = {f"shard_{kind}[shard_{i}]" for kind in ("master", "catalog") for i in range(4)}
+    assert shard_steps <= set(shard_workers)  # every shard's steps, each on a worker
+    assert len({name.split("@")[0] for name in shard_workers.values()}) == 2
+    compare = compare_published(local.parent, sharded.parent, ASSEMBLED)
+    assert compare.returncode == 0, compare.stdout[-4000:]
+    # nothing lost across shards: per channel, every product of every shard is published,
+    # quarantined, filtered or disabled
+    assert set(accounted) == {"marketplace", "portal", "quoting", "shop", "social", "website"}
+    assert accounted == expected  # the unsharded run's `accounted` checks, number for number
+    for counts in accounted.values():
+        parts = ("published", "quarantined", "filtered", "disabled")
+        assert counts["products"] == sum(counts[k] for k in parts)
 
 
-def _compare(left: Path, right: Path) -> subprocess.CompletedProcess[str]:
-    """``bench/compare_snapshots.py`` on the two workspaces' live snapshots and portals (the
-    HTML report stamps its creation time, so it is left out)."""
-    command = [sys.executable, str(REPO / "bench" / "compare_snapshots.py")]
-    command += [str(left / "feeds" / "current"), str(right / "feeds" / "current")]
-    command += ["--portal", str(left / "portal.sqlite"), str(right / "portal.sqlite")]
-    command += ["--skip", "*.html"]
-    return subprocess.run(command, capture_output=True, text=True, check=False)
+def _checked_accounting(instance: dg.DagsterInstance, run_id: str) -> dict[str, dict[str, int]]:
+    """Channel -> the counts of the asset job's ``accounted`` check on its feed."""
+    found = {}
+    kind = dg.DagsterEventType.ASSET_CHECK_EVALUATION
+    for entry in instance.all_logs(run_id, of_type=kind):
+        event = entry.dagster_event
+        evaluation = event.event_specific_data if event is not None else None
+        if not isinstance(evaluation, dg.AssetCheckEvaluation):
+            continue
+        if evaluation.check_name != "accounted":
+            continue
+        found[evaluation.asset_key.path[-1]] = {
+            key: int(value.value)
+            for key, value in evaluation.metadata.items()
+            if key in ("products", "published", "quarantined", "filtered", "disabled")
+        }
+    return found
+
+
+def _accounting(instance: dg.DagsterInstance, run_id: str) -> dict[str, dict[str, int]]:
+    """Channel -> the accounting the sharded run's publish step recorded on its feed."""
+    found = {}
+    for entry in instance.all_logs(run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION):
+        materialization = entry.asset_materialization
+        if materialization is None or materialization.asset_key.path[0] != "feeds":
+            continue
+        metadata = materialization.metadata
+        counts = {
+            key.removeprefix("accounted/"): int(value.value)
+            for key, value in metadata.items()
+            if key.startswith("accounted/") and key != "accounted/balanced"
+        }
+        found[materialization.asset_key.path[-1]] = counts
+    return found
 
 
 def _steps(instance: dg.DagsterInstance, run_id: str) -> set[str]:
     found = instance.all_logs(run_id, of_type=dg.DagsterEventType.STEP_SUCCESS)
     return {entry.step_key for entry in found if entry.step_key is not None}
-
-
-def _prism_run(config: Path, env: dict[str, str]) -> dict[str, object]:
-    """`prism run --json` of ``config``; its closing ``run_finished`` line."""
-    done = subprocess.run(
-        [*prism_command("run", "--config", str(config), "--json")],
-        env={**env, "PRISM_CONFIG": str(config)},
-        cwd=config.parent,
-        capture_output=True,
-        text=True,
-        timeout=RUN_TIMEOUT_SECONDS,
-        check=False,
-    )
-    lines = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
-    finished = [line for line in lines if line.get("event") == "run_finished"]
-    assert finished, done.stdout[-2000:] + done.stderr[-2000:]
-    return dict(finished[-1])
 
 
 def _wait_until_ready(logs: Path, count: int) -> None:

@@ -264,3 +264,25 @@ def test_an_owner_must_be_an_email_or_a_team() -> None:
     data["owners"] = ["product data"]
     with pytest.raises(ConfigError, match=r"owners\.0: .*team:<name>"):
         parse_config(data)
+
+
+def test_shards_make_the_job_the_sharded_one_with_its_schedule_and_queue() -> None:
+    """``execution.shards`` > 1: the job of the code location (and so its schedule, sensor and
+    `prism run`) is the sharded op job: a step per shard, the same queue tag and executor."""
+    data = default_config()
+    data["execution"] = {"executor": "multiprocess", "shards": 4}
+    definitions = build_definitions(parse_config(data))
+    job = definitions.resolve_job_def(JOB_NAME)
+    assert {node.name for node in job.nodes} >= {"shard_plan", "shard_catalog", "sharded_publish"}
+    assert job.tags == {QUEUE_TAG: "publish"}
+    assert job.executor_def.name == "multiprocess_by_default"
+    [schedule] = definitions.schedules
+    assert schedule.job_name == JOB_NAME
+
+
+@pytest.mark.parametrize("shards", [0, 257])
+def test_shards_are_between_1_and_256(shards: int) -> None:
+    data = default_config()
+    data["execution"] = {"shards": shards}
+    with pytest.raises(ConfigError, match="shards"):
+        parse_config(data)
