@@ -26,7 +26,10 @@ What the figures mean:
   children are not included. RSS counts shared pages (the Python runtime, mapped libraries) in
   each process, so per-step peaks do not add up to the machine's use.
 * **run process**: the `prism run` process itself (the executor's parent: it only launches
-  steps and records events) and any other process of the tree (multiprocessing's helpers).
+  steps and records events). Every other process of the tree (Dagster's compute-log tails, the
+  portal's loader, multiprocessing's helpers) is in results.json with the step it ran under;
+  the table lists those of 50 MiB and more. A process that forks, execs and ends between two
+  samples keeps the figures of its copy of the parent (it shows the parent's command line).
 * **summary**: per shard count, the wall seconds, the largest per-step peak (GiB), the seconds of
   the per-shard steps (``shard_master[...]``, ``shard_catalog[...]``) added up, and the largest
   peak among them; the run process's peak and the tree's (the highest sum of all its processes'
