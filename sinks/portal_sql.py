@@ -57,6 +57,7 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Collection, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
@@ -258,6 +259,8 @@ def snapshot_table(view: str, snapshot_id: str) -> str:
     return f"{view}__{suffix}"
 
 
+COPY_WORKERS = 2
+"""PostgreSQL: parts copied at once, each on its own connection (and in memory)."""
 Rows = pl.DataFrame | Sequence[Path]
 """A table's rows: a frame, or Parquet files of its parts (a sharded run's shards), loaded one
 after the other so only one part is in memory at a time."""
@@ -303,8 +306,8 @@ def load_portal_snapshot(
         if sqlite:
             rows = _load_sqlite(_sqlite_file(url), parts, snapshot_id)
         else:
-            with _engine(url) as engine, engine.begin() as conn:
-                rows = _load_postgresql(conn, parts, snapshot_id)
+            with _engine(url) as engine:
+                rows = _load_postgresql(engine, parts, snapshot_id)
     except Exception as error:
         with _engine(url) as engine:
             _drop_tables(engine, [snapshot_id])
@@ -510,26 +513,52 @@ def _keys(tables: dict[str, sa.Table], *, sqlite: bool) -> list[sa.ExecutableDDL
 
 
 def _load_postgresql(
-    conn: Connection, parts: dict[str, list[_Part]], snapshot_id: str
+    engine: Engine, parts: dict[str, list[_Part]], snapshot_id: str
 ) -> dict[str, int]:
+    """Tables, rows and keys. One frame per table: one transaction. Parts (a sharded run's
+    shards): the empty tables are committed, then the parts are copied by up to
+    ``COPY_WORKERS`` connections at once, then the keys are built; the tables are the
+    snapshot's own and no reader sees them before the switch, and a failed load drops them
+    (``load_portal_snapshot``)."""
     metadata = sa.MetaData()
     tables = {
         view: _stored_table(view, metadata, snapshot_id, parts[view][0].schema, sqlite=False)
         for view in TABLES
     }
-    metadata.create_all(conn)
     rows = dict.fromkeys(TABLES, 0)
-    for view, table in tables.items():
-        for part in parts[view]:
-            frame = part.frame()
-            _copy_postgresql(conn, table, frame)
-            rows[view] += frame.height
-            del frame
+    jobs = [(view, part) for view in TABLES for part in parts[view]]
+
+    def copy(conn: Connection, view: str, part: _Part) -> tuple[str, int]:
+        frame = part.frame()
+        _copy_postgresql(conn, tables[view], frame)
+        return view, frame.height
+
+    def copy_alone(view: str, part: _Part) -> tuple[str, int]:
+        with engine.begin() as conn:
+            return copy(conn, view, part)
+
+    if len(jobs) == len(TABLES):  # one frame per table
+        with engine.begin() as conn:
+            metadata.create_all(conn)
+            for view, part in jobs:
+                rows[view] += copy(conn, view, part)[1]
+            _index_postgresql(conn, tables)
+        return rows
+    with engine.begin() as conn:
+        metadata.create_all(conn)
+    with ThreadPoolExecutor(max_workers=COPY_WORKERS) as pool:
+        for view, height in pool.map(lambda job: copy_alone(*job), jobs):
+            rows[view] += height
+    with engine.begin() as conn:
+        _index_postgresql(conn, tables)
+    return rows
+
+
+def _index_postgresql(conn: Connection, tables: dict[str, sa.Table]) -> None:
     for ddl in _keys(tables, sqlite=False):
         conn.execute(ddl)
     for table in tables.values():
         conn.exec_driver_sql(f"ANALYZE {conn.dialect.identifier_preparer.quote(table.name)}")
-    return rows
 
 
 def _copy_postgresql(conn: Connection, table: sa.Table, frame: pl.DataFrame) -> None:

@@ -433,3 +433,34 @@ def test_unused_sqlite_file_has_no_live_snapshot(tmp_path: Path) -> None:
     assert live_portal_snapshot(channel) is None
     assert drop_portal_snapshots(channel, keep=[]) == []
     assert not (tmp_path / "missing").exists()
+
+
+def test_parts_load_the_same_tables_as_one_frame(channel: str, reader: sa.Engine) -> None:
+    """A sharded run loads the portal from its shards' Parquet parts (PostgreSQL: several
+    connections copying at once): the tables hold what one frame loads."""
+    golden = golden_products(*products_of("A1", "B2", "C3", "D4", "E5"))
+    products = golden.select("sku", *AVAILABILITY_COLUMNS)
+    prices = tiers().filter(pl.col("sku") != "GONE")
+    load_portal_snapshot(channel, products, prices, FIRST)
+    activate_portal_snapshot(channel, FIRST)
+    whole = {view: rows(reader, view, *KEYS[view]) for view in KEYS}
+    with tempfile.TemporaryDirectory() as folder:
+        parts: dict[str, list[Path]] = {"products": [], "prices": []}
+        for index, skus_ in enumerate((["A1", "B2"], ["C3"], ["D4", "E5"])):
+            for name, frame in (("products", products), ("prices", prices)):
+                path = Path(folder, f"{name}-{index}.parquet")
+                frame.filter(pl.col("sku").is_in(skus_)).write_parquet(path)
+                parts[name].append(path)
+        counts = load_portal_snapshot(channel, parts["products"], parts["prices"], SECOND)
+    assert counts["products"] == 5
+    assert counts["prices"] == prices.height
+    activate_portal_snapshot(channel, SECOND)
+    assert {view: rows(reader, view, *KEYS[view]) for view in KEYS} == whole
+
+
+KEYS = {
+    "products": ("sku",),
+    "prices": ("sku", "currency", "price_type", "min_quantity", "unit_price"),
+    "availability": ("sku",),
+}
+"""The columns that order each view's rows for a comparison."""
