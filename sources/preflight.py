@@ -31,13 +31,24 @@ def input_problems(config: PrismConfig, environ: Mapping[str, str]) -> list[Prob
 
 
 def _execution_problems(config: PrismConfig, environ: Mapping[str, str]) -> list[Problem]:
-    """The executor's broker and backend variables (a celery run without them cannot start)."""
+    """The executor's broker and backend variables (a celery run without them cannot start),
+    and a sharded run on a PIM drop it cannot split (its products as CSV)."""
     found = config.execution.credential_variables().items()
-    return [
+    problems = [
         Problem(("execution", key), f"{variable} is {state}")
         for key, variable in found
         if (state := _state(environ.get(variable)))
     ]
+    source = config.pim
+    if config.execution.shards > 1 and isinstance(source, FileSource):
+        try:
+            folder = newest_drop(source.path, "pim", source.ready_marker)
+        except DropError:
+            return problems  # said under pim.path
+        if (folder / "products.csv").exists():
+            reason = f"a sharded run splits products.jsonl; the PIM drop {folder} has products.csv"
+            problems.append(Problem(("execution", "shards"), reason))
+    return problems
 
 
 def _delivery_problems(config: PrismConfig, environ: Mapping[str, str]) -> list[Problem]:

@@ -29,6 +29,19 @@ def test_a_complete_configuration_has_no_problems(tmp_path: Path) -> None:
     assert input_problems(parse_config(_drops(tmp_path)), {}) == []
 
 
+def test_a_sharded_run_needs_the_pim_products_as_json_lines(tmp_path: Path) -> None:
+    data = _drops(tmp_path)
+    data["execution"] = {"shards": 4}
+    (tmp_path / "pim" / "20261201T060000Z" / "products.jsonl").write_text("", encoding="utf-8")
+    assert input_problems(parse_config(data), {}) == []
+    (tmp_path / "pim" / "20261201T060000Z" / "products.jsonl").rename(
+        tmp_path / "pim" / "20261201T060000Z" / "products.csv"
+    )
+    [problem] = input_problems(parse_config(data), {})
+    assert problem.loc == ("execution", "shards")
+    assert "products.csv" in problem.reason
+
+
 def test_a_drop_folder_must_exist_and_hold_a_complete_snapshot(tmp_path: Path) -> None:
     missing = tmp_path / "nowhere"
     assert drop_problem(missing, "pim", "manifest.json") == f"folder {missing} does not exist"
