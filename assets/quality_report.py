@@ -7,6 +7,7 @@ WARN for one run. The report is written either way, with the verdict and its rea
 """
 
 from collections.abc import Iterator
+from typing import Any
 
 import dagster as dg
 import polars as pl
@@ -69,6 +70,21 @@ def run_gate(
         )
     context.log.info("quality report %s: %s", gate.verdict, gate.report_path)
     return gate
+
+
+def breaker_check(gate: Gate) -> dict[str, Any]:
+    """The ``circuit_breakers`` check's outcome: failed when a breaker tripped, a warning when
+    the run overrode them."""
+    tripped = gate.breakers.filter(pl.col("tripped"))
+    overridden = gate.verdict == "overridden"
+    return {
+        "passed": tripped.height == 0,
+        "severity": dg.AssetCheckSeverity.WARN if overridden else dg.AssetCheckSeverity.ERROR,
+        "metadata": {
+            "tripped": [f"{r['name']}: {r['detail']}" for r in tripped.iter_rows(named=True)],
+            "overridden": overridden,
+        },
+    }
 
 
 def build_quality_report_assets(prism: PrismConfig) -> list[dg.AssetsDefinition]:
@@ -180,16 +196,6 @@ def build_quality_report_assets(prism: PrismConfig) -> list[dg.AssetsDefinition]
                 "report_link": link(prism, gate.report_path),
             },
         )
-        yield dg.AssetCheckResult(
-            check_name=CIRCUIT_BREAKERS,
-            passed=tripped.height == 0,
-            severity=dg.AssetCheckSeverity.WARN
-            if gate.verdict == "overridden"
-            else dg.AssetCheckSeverity.ERROR,
-            metadata={
-                "tripped": [f"{r['name']}: {r['detail']}" for r in tripped.iter_rows(named=True)],
-                "overridden": gate.verdict == "overridden",
-            },
-        )
+        yield dg.AssetCheckResult(check_name=CIRCUIT_BREAKERS, **breaker_check(gate))
 
     return [quality_report]

@@ -59,7 +59,13 @@ from assets.channels import (
 from assets.feeds import FEED_CHECKS, feed_checks, feed_key, portals_of, snapshot_id_of_run
 from assets.golden import SKU_UNIQUE
 from assets.publish import publish_staged
-from assets.quality_report import CIRCUIT_BREAKERS, GateParameters, overridden, run_gate
+from assets.quality_report import (
+    CIRCUIT_BREAKERS,
+    GateParameters,
+    breaker_check,
+    overridden,
+    run_gate,
+)
 from assets.quarantine import ERP_ROWS_ACCOUNTED
 from assets.resources import FeedStoreResource, SnapshotSource, cache_folder
 from assets.shard_staging import (
@@ -563,18 +569,10 @@ def build_sharded_job(config: PrismConfig, name: str, tags: dict[str, str]) -> d
                 "report": dg.MetadataValue.path(str(gate.report_path)),
             },
         )
-        tripped = gate.breakers.filter(pl.col("tripped"))
         breakers = dg.AssetCheckEvaluation(
             asset_key=dg.AssetKey("quality_report"),
             check_name=CIRCUIT_BREAKERS,
-            passed=tripped.height == 0,
-            severity=dg.AssetCheckSeverity.WARN
-            if gate.verdict == "overridden"
-            else dg.AssetCheckSeverity.ERROR,
-            metadata={
-                "tripped": [f"{r['name']}: {r['detail']}" for r in tripped.iter_rows(named=True)],
-                "overridden": gate.verdict == "overridden",
-            },
+            **breaker_check(gate),
         )
         if gate.verdict == "blocked":
             return None, [report, breakers]
