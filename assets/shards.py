@@ -16,11 +16,12 @@ merged and mapped in steps of their own, one snapshot published from all of them
   union of the PIM's value columns (a shard whose products lack an attribute still has its
   column), then fans out again;
 * ``shard_catalog``: the shard's golden records and price tiers, every channel's view
-  (mapping, filters, rules) and the shard's quarantine, completeness scores and report names;
+  (mapping, filters, rules), the shard's quarantine, completeness scores and report names, and
+  each channel's files (or a database's rows) for the shard's products;
 * ``sharded_publish`` takes the publish lock, merges the parts (quarantine in its total order,
-  views in sku order), writes each channel's feed from its merged view one channel at a time,
-  validates, runs the gate and publishes one snapshot behind one switch, as the asset job's
-  last steps do.
+  published rows in sku order), splices each channel's files from the shards' parts and loads
+  the portal from them (``assets.shard_staging``), validates, evaluates the asset job's checks
+  and gate and publishes one snapshot behind one switch, as the asset job's last steps do.
 
 The parts live under ``execution.shard_directory`` (default ``publish.work_directory``), by
 run: storage every worker reaches. A failed shard step is re-executed alone: Dagster's
@@ -121,6 +122,7 @@ from sinks.publish import recover
 from sources.akeneo_files import read_pim_export, read_pim_structure
 from sources.akeneo_files.entities import identifier_attribute
 from sources.akeneo_files.files import PimFileError
+from sources.akeneo_files.selection import DEFAULT_IDENTIFIER
 from sources.akeneo_files.shards import split_export
 from sources.erp_files import read_erp_snapshot
 
@@ -157,7 +159,7 @@ def _structure(export: Any) -> PimStructureFrames:
 
 
 def build_sharded_job(config: PrismConfig, name: str, tags: dict[str, str]) -> dg.JobDefinition:
-    shards = config.execution.shards
+    prism, shards = config, config.execution.shards
 
     @dg.op(out=dg.Out(pl.DataFrame))
     def sharded_sources(
@@ -175,8 +177,6 @@ def build_sharded_job(config: PrismConfig, name: str, tags: dict[str, str]) -> d
             shards,
         )
         return dg.Output(frame, metadata=metadata)
-
-    prism = config
 
     @dg.op
     def sharded_erp(context: dg.OpExecutionContext, sources: pl.DataFrame) -> pl.DataFrame:
@@ -211,7 +211,7 @@ def build_sharded_job(config: PrismConfig, name: str, tags: dict[str, str]) -> d
             folder,
             shards,
             _folder(prism, context.run.run_id) / "pim",
-            identifier_attribute(structure.attributes, "sku"),
+            identifier_attribute(structure.attributes, DEFAULT_IDENTIFIER),
         )
         check_announced_rows(prism.pim, folder, {**structure.rows_read, **split.rows_read})
         if not sum(split.products):
