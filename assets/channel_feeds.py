@@ -89,9 +89,6 @@ def price_channel(config: PrismConfig) -> str | None:
     return next(quoting, None)
 
 
-NO_LEFT_OUT = pl.DataFrame(schema=assortments.LEFT_OUT_SCHEMA)
-
-
 class WrittenFeed(NamedTuple):
     """A channel's files, and per customer the products its assortment left out of its
     catalog (``LEFT_OUT_SCHEMA``; no rows without customer assortments) with each catalog's
@@ -118,10 +115,10 @@ def write_channel_feed(
     the staged snapshot's folder when this is the price API's channel; its customers, products
     and the very tiers its writer priced from go there too (``sinks.price_data``)."""
     spec = compiled.format
-    context, buyers = channel_context(
+    context, buyers, left_out = channel_context(
         view, compiled, tiers, folder, snapshot_id, created, customers
     )
-    left_out, own = context.left_out if context.left_out is not None else NO_LEFT_OUT, context.tiers
+    own = context.tiers
     files: list[FeedFile] = spec.writer(view.frame, context)
     if price_data is not None:
         products = view.golden.select(PRODUCT_COLUMNS)
@@ -140,9 +137,10 @@ def channel_context(
     snapshot_id: str,
     created: dt.datetime,
     customers: pl.DataFrame | None = None,
-) -> tuple[WriteContext, tuple[Customer, ...]]:
+) -> tuple[WriteContext, tuple[Customer, ...], pl.DataFrame]:
     """What the channel's writer gets for ``view`` (its tiers, resolved customers, the products
-    their assortments leave out), and the customers."""
+    their assortments leave out), the customers, and the products left out (no rows without
+    customer assortments; the context then has None)."""
     own = channel_tiers(tiers, compiled.channel, compiled.format).join(
         view.frame.select("sku"), on="sku", how="semi"
     )
@@ -161,7 +159,7 @@ def channel_context(
         price_rule=effective_tiers if buyers else None,
         left_out=left_out if left_out.height else None,
     )
-    return context, buyers
+    return context, buyers, left_out
 
 
 def write_channel_prices(

@@ -155,7 +155,7 @@ def stage_parts(
     folder = target.store.channel_dir(target.snapshot_id, name)
     empty = ChannelView(name, frame.head(0), pl.DataFrame(), _view_golden_schema(parts, name))
     if channel.format.table_parts is not None:
-        context, _ = channel_context(
+        context, _, _ = channel_context(
             empty, channel, NO_TIERS, folder, target.snapshot_id, target.created, target.customers
         )
         files = channel.format.table_parts.load([r / name for r in renders], context)

@@ -42,7 +42,6 @@ import polars as pl
 
 from assets.catalog import ROW_COUNT
 from assets.channel_feeds import (
-    NO_LEFT_OUT,
     channel_context,
     price_channel,
     write_channel_feed,
@@ -376,14 +375,13 @@ def build_sharded_job(config: PrismConfig, name: str, tags: dict[str, str]) -> d
             write_rows(view, folder)
             tables = channel.format.table_parts
             if tables is not None:  # a database's tables: loaded from the parts in one load
-                write, buyers = channel_context(
+                write, buyers, left_out = channel_context(
                     view, channel, tiers, folder / name, snapshot_id, created, customers
                 )
                 tables.write(view.frame, write)
                 if name == prices_of:
                     products = view.golden.select(PRICE_PRODUCT_COLUMNS)
                     write_channel_prices(folder, name, channel, buyers, products, write.tiers)
-                left_out = write.left_out if write.left_out is not None else NO_LEFT_OUT
                 _write(left_out, folder / LEFT_OUT / f"{name}.parquet")
                 continue
             if assembly_of(channel) is None:

@@ -51,7 +51,12 @@ def test_a_sharded_run_publishes_what_an_unsharded_run_publishes(
     tmp_path: Path, drops: Path
 ) -> None:
     local = write_workspace(tmp_path / "local", drops, {"executor": "in_process"})
-    sharded = write_workspace(tmp_path / "sharded", drops, {"executor": "in_process", "shards": 3})
+    parts = tmp_path / "shared-storage"  # execution.shard_directory: where workers meet
+    sharded = write_workspace(
+        tmp_path / "sharded",
+        drops,
+        {"executor": "in_process", "shards": 3, "shard_directory": str(parts)},
+    )
     home = tmp_path / "dagster"
     baseline = prism_run(local, _environment(home))
     split = prism_run(sharded, _environment(home))
@@ -61,6 +66,9 @@ def test_a_sharded_run_publishes_what_an_unsharded_run_publishes(
         steps = _succeeded(instance, str(split["run_id"]))
     assert {f"shard_catalog[shard_{i}]" for i in range(3)} <= steps
     assert {f"shard_master[shard_{i}]" for i in range(3)} <= steps
+    run_parts = parts / str(split["run_id"]) / "shards"
+    assert sorted(p.name for p in run_parts.glob("shard-*")) == ["shard-0", "shard-1", "shard-2"]
+    assert not list((tmp_path / "sharded" / "work").glob("*/shards"))
     compare = compare_published(local.parent, sharded.parent, ASSEMBLED)
     assert compare.returncode == 0, compare.stdout[-4000:]
 
