@@ -1,0 +1,105 @@
+"""The PIM step is kept per PIM state: after a price and stock change the next run reads the
+PIM step's results the run before stored, and publishes exactly what a run that reads the
+export again publishes (every feed, the portal, the report's exports, the deltas); a changed
+product or a damaged state reads the export again. Through the job, on the demo data with the
+shipped prism.yaml."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import shutil
+from pathlib import Path
+
+import dagster as dg
+import polars as pl
+from factories import workspace_config
+from production import compare_published
+
+from assets.sources import PIM_STATE_CACHE
+from contracts.config import parse_config
+from demo import generate_demo_data
+from pipelines.definitions import JOB_NAME, build_definitions
+from sources.drops import write_marker
+
+AS_OF = dt.date(2026, 11, 22)
+
+
+def run(root: Path, drops: Path) -> dict[str, object]:
+    """Run the job in the workspace ``root`` on ``drops``; the PIM step's metadata."""
+    data = workspace_config(root, drops)
+    data["as_of"] = AS_OF.isoformat()
+    job = build_definitions(parse_config(data)).resolve_job_def(JOB_NAME)
+    with dg.DagsterInstance.ephemeral() as instance:
+        result = job.execute_in_process(instance=instance, raise_on_error=False)
+        assert result.success
+        checks = result.get_asset_check_evaluations()
+        event = instance.get_latest_materialization_event(dg.AssetKey("pim_master_data"))
+    assert checks
+    assert all(check.passed for check in checks), [c.check_name for c in checks if not c.passed]
+    assert event is not None
+    assert event.asset_materialization is not None
+    return {k: v.value for k, v in event.asset_materialization.metadata.items()}
+
+
+def change_prices_and_stock(drops: Path) -> None:
+    """A daily ERP change: every stock level and one price in a hundred."""
+    erp = next((drops / "erp").iterdir())
+    stock = pl.read_csv(erp / "stock.csv", infer_schema=False)
+    stock.with_columns(on_hand=pl.lit("7")).write_csv(erp / "stock.csv")
+    prices = pl.read_csv(erp / "prices.csv", infer_schema=False)
+    every_100th = pl.int_range(pl.len()) % 100 == 0
+    prices = prices.with_columns(
+        amount=pl.when(every_100th).then(pl.lit("12.34")).otherwise(pl.col("amount"))
+    )
+    prices.write_csv(erp / "prices.csv")
+    write_marker(erp, {})
+
+
+def test_a_price_change_reuses_the_pim_state_and_publishes_what_a_full_read_does(
+    tmp_path: Path,
+) -> None:
+    drops = tmp_path / "data"
+    generate_demo_data(drops, products=80, seed=11, as_of=AS_OF)
+    reusing, reading = tmp_path / "reusing", tmp_path / "reading"
+    first = run(reusing, drops)
+    assert first["pim_state_reused"] is False
+    run(reading, drops)
+
+    change_prices_and_stock(drops)
+    second = run(reusing, drops)
+    assert second["pim_state_reused"] is True
+    assert second["pim_state"] == first["pim_state"]
+    shutil.rmtree(reading / "work" / "cache" / PIM_STATE_CACHE)
+    assert run(reading, drops)["pim_state_reused"] is False
+
+    compared = compare_published(reusing, reading)
+    assert compared.returncode == 0, compared.stdout + compared.stderr
+
+
+def test_a_changed_product_or_a_damaged_state_reads_the_export_again(tmp_path: Path) -> None:
+    drops = tmp_path / "data"
+    generate_demo_data(drops, products=40, seed=12, as_of=AS_OF)
+    first = run(tmp_path, drops)
+    cache = tmp_path / "work" / "cache" / PIM_STATE_CACHE
+    frames = cache / str(first["pim_state"]) / "frames"
+    master = frames / "pim_master_data.parquet"
+    master.write_bytes(master.read_bytes()[:100])  # truncated by a full disk, say
+    damaged = run(tmp_path, drops)
+    assert damaged["pim_state_reused"] is False
+    assert damaged["pim_state"] == first["pim_state"]
+    assert run(tmp_path, drops)["pim_state_reused"] is True  # stored again, whole
+
+    products = next((drops / "pim").iterdir()) / "products.jsonl"
+    lines = products.read_text(encoding="utf-8").splitlines(keepends=True)
+    item = json.loads(lines[0])
+    item["enabled"] = not item.get("enabled", True)
+    lines[0] = json.dumps(item, ensure_ascii=False) + "\n"
+    products.write_text("".join(lines), encoding="utf-8")
+    write_marker(products.parent, {})
+    changed = run(tmp_path, drops)
+    assert changed["pim_state_reused"] is False
+    assert changed["pim_state"] != first["pim_state"]
+    assert sorted(p.name for p in cache.iterdir()) == sorted(
+        [str(first["pim_state"]), str(changed["pim_state"])]
+    )
