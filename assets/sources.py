@@ -25,7 +25,7 @@ from golden.pim_state import PimState, load_pim_state, pim_state_key, save_pim_s
 from mapping.plan import erp_customer_channels, master_needs, pim_model
 from sinks.formats import FORMATS
 from sources.akeneo_files import PimStructure, read_pim_export, read_pim_structure
-from sources.drops import announced_rows, check_rows
+from sources.drops import announced_rows, check_rows, read_marker
 from sources.erp_files import read_erp_snapshot
 
 SOURCES_GROUP = "sources"
@@ -129,6 +129,15 @@ def pin_sources(
     return pl.DataFrame(rows), metadata
 
 
+def verified_digests(source: PimSource, folder: Path) -> dict[str, str] | None:
+    """SHA-256 per file of a file drop's JSON ready marker: ``source_snapshots`` verified the
+    files against it when it pinned the drop (``sources.drops.verify_drop``)."""
+    if not isinstance(source, FileSource):
+        return None
+    listed = read_marker(folder, source.ready_marker)
+    return None if listed is None else {name: f.sha256 for name, f in listed.items()}
+
+
 PIM_STATE_CACHE = "pim"
 """``<work>/cache/pim/``: the PIM step's results per PIM state (``golden.pim_state``)."""
 
@@ -204,7 +213,7 @@ def build_source_assets(prism: PrismConfig) -> list[dg.AssetsDefinition]:
         )
         needs = master_needs(prism, FORMATS, model)
         cache = cache_folder(prism.publish.work_directory, PIM_STATE_CACHE)
-        key = pim_state_key(folder, prism.scopes, needs)
+        key = pim_state_key(folder, prism.scopes, needs, verified_digests(prism.pim, folder))
         state = load_pim_state(cache, key)
         reused = state is not None
         if state is None:

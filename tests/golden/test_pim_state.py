@@ -49,6 +49,17 @@ def test_the_key_follows_contents_not_names_or_times(tmp_path: Path) -> None:
     assert pim_state_key(tuesday, ("ecommerce",), NEEDS) != key
 
 
+def test_verified_digests_stand_for_the_files_they_name(tmp_path: Path) -> None:
+    folder = export(tmp_path / "export")
+    marked = {"products.jsonl": "ab" * 32}
+    key = pim_state_key(folder, ("ecommerce",), NEEDS, marked)
+    (folder / "products.jsonl").write_text("not read again", encoding="utf-8")
+    assert pim_state_key(folder, ("ecommerce",), NEEDS, marked) == key
+    assert pim_state_key(folder, ("ecommerce",), NEEDS, {"products.jsonl": "cd" * 32}) != key
+    (folder / "attributes.jsonl").write_text('{"code": "size"}\n', encoding="utf-8")
+    assert pim_state_key(folder, ("ecommerce",), NEEDS, marked) != key
+
+
 def test_the_key_follows_what_the_channels_need(tmp_path: Path) -> None:
     folder = export(tmp_path / "export")
     key = pim_state_key(folder, ("ecommerce",), NEEDS)
