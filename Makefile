@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export DAGSTER_HOME := $(CURDIR)
 
-.PHONY: install run test dev dev-production bench bench-fanout bench-shards lint services
+.PHONY: install run test dev dev-production bench bench-fanout bench-shards bench-incremental lint services
 
 # The editable install maps each top-level package when it runs, so a new package (a new
 # */__init__.py) reinstalls too. Bytecode is compiled at install time: where
@@ -44,6 +44,12 @@ bench: install
 # The BMEcat writer alone: 1 and 10 customer catalogs of 1M products (issue #13, target 4).
 bench-fanout: install
 	$(BIN)/python bench/bmecat_fanout.py
+
+# The run after 1 % of prices and stock rows changed (CHANGE=pim: 1 % of PIM products), timed
+# and compared with a full run on the same inputs (bench/incremental.py).
+CHANGE ?= erp
+bench-incremental: install
+	$(BIN)/python bench/incremental.py --change $(CHANGE)
 
 bench-portal: install
 	$(BIN)/python bench/portal_load.py --runs 3
