@@ -21,12 +21,13 @@ from contracts import clock
 from contracts.config import ErpSource, FileSource, PimSource, PrismConfig
 from golden.lineage import split_broken_lineage
 from golden.master_data import MasterNeeds, golden_master_data
-from golden.pim_state import PimState, load_pim_state, pim_state_key, save_pim_state
+from golden.pim_state import pim_state_key
 from mapping.plan import erp_customer_channels, master_needs, pim_model
 from sinks.formats import FORMATS
 from sources.akeneo_files import PimStructure, read_pim_export, read_pim_structure
 from sources.drops import announced_rows, check_rows, read_marker
-from sources.erp_files import read_erp_snapshot
+from sources.erp_files import erp_state_key, read_erp_snapshot
+from sources.source_state import SourceState, load_state, save_state
 
 SOURCES_GROUP = "sources"
 ERP_OUTPUTS = {
@@ -129,7 +130,7 @@ def pin_sources(
     return pl.DataFrame(rows), metadata
 
 
-def verified_digests(source: PimSource, folder: Path) -> dict[str, str] | None:
+def verified_digests(source: PimSource | ErpSource, folder: Path) -> dict[str, str] | None:
     """SHA-256 per file of a file drop's JSON ready marker: ``source_snapshots`` verified the
     files against it when it pinned the drop (``sources.drops.verify_drop``)."""
     if not isinstance(source, FileSource):
@@ -140,11 +141,13 @@ def verified_digests(source: PimSource, folder: Path) -> dict[str, str] | None:
 
 PIM_STATE_CACHE = "pim"
 """``<work>/cache/pim/``: the PIM step's results per PIM state (``golden.pim_state``)."""
+ERP_STATE_CACHE = "erp"
+"""``<work>/cache/erp/``: the ERP step's results per ERP state (``sources.source_state``)."""
 
 
 def read_pim_state(
     prism: PrismConfig, folder: Path, structure: PimStructure, needs: MasterNeeds
-) -> PimState:
+) -> SourceState:
     """Read and flatten the export in ``folder``: the PIM step's outputs by asset name (a drop
     whose files hold fewer or more rows than its ready marker announced stops here)."""
     export = read_pim_export(
@@ -158,7 +161,7 @@ def read_pim_state(
         "pim_rejects": pl.concat([export.rejects, lineage]),
     }
     frames |= {name: getattr(export, name.removeprefix("pim_")) for name in PIM_STRUCTURE}
-    return PimState(frames, rows_read)
+    return SourceState(frames, rows_read)
 
 
 def build_source_assets(prism: PrismConfig) -> list[dg.AssetsDefinition]:
@@ -214,11 +217,11 @@ def build_source_assets(prism: PrismConfig) -> list[dg.AssetsDefinition]:
         needs = master_needs(prism, FORMATS, model)
         cache = cache_folder(prism.publish.work_directory, PIM_STATE_CACHE)
         key = pim_state_key(folder, prism.scopes, needs, verified_digests(prism.pim, folder))
-        state = load_pim_state(cache, key)
+        state = load_state(cache, key)
         reused = state is not None
         if state is None:
             state = read_pim_state(prism, folder, structure, needs)
-            save_pim_state(cache, key, state.frames, state.rows_read)
+            save_state(cache, key, state.frames, state.rows_read)
         else:
             check_announced_rows(prism.pim, folder, state.rows_read)
         master, rejects = state.frames["pim_master_data"], state.frames["pim_rejects"]
@@ -247,13 +250,28 @@ def build_source_assets(prism: PrismConfig) -> list[dg.AssetsDefinition]:
         context: dg.AssetExecutionContext, source_snapshots: pl.DataFrame
     ) -> Iterator[dg.Output]:
         """ERP prices, stock, supply and customers, typed; unparseable rows go to
-        `erp_rejects`."""
+        `erp_rejects`. When the snapshot's files are those of a state stored by an earlier run
+        (``<work>/cache/erp/``: a run after a PIM change), that state is read instead
+        (metadata ``erp_state_reused``)."""
         folder = Path(snapshot_field(source_snapshots, "erp"))
-        snapshot = read_erp_snapshot(folder, erp_customer_channels(prism, FORMATS))
-        check_announced_rows(prism.erp, folder, snapshot.rows_read)
+        customers_for = erp_customer_channels(prism, FORMATS)
+        cache = cache_folder(prism.publish.work_directory, ERP_STATE_CACHE)
+        key = erp_state_key(folder, customers_for, verified_digests(prism.erp, folder))
+        state = load_state(cache, key)
+        reused = state is not None
+        if state is None:
+            snapshot = read_erp_snapshot(folder, customers_for)
+            check_announced_rows(prism.erp, folder, snapshot.rows_read)
+            frames = {name: getattr(snapshot, name.removeprefix("erp_")) for name in ERP_OUTPUTS}
+            state = SourceState(frames, snapshot.rows_read)
+            save_state(cache, key, state.frames, state.rows_read)
+        else:
+            check_announced_rows(prism.erp, folder, state.rows_read)
+            context.log.info("ERP: state %s reused: the snapshot did not change", key[:12])
         for name in ERP_OUTPUTS:
-            frame = getattr(snapshot, name.removeprefix("erp_"))
+            frame = state.frames[name]
             context.log.info("ERP %s: %d rows", name, frame.height)
-            yield dg.Output(frame, name, metadata=frame_metadata(frame))
+            extra = {"erp_state": key, "erp_state_reused": reused}
+            yield dg.Output(frame, name, metadata=frame_metadata(frame, **extra))
 
     return [source_snapshots, pim_master_data, erp_snapshot]

@@ -37,16 +37,19 @@ Parsing rules (the reason code of a failure in brackets):
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 
+import contracts
+import sources
 from contracts.currencies import ISO_4217
 from contracts.customers import CUSTOMERS_SCHEMA, MAX_CUSTOMER_ID
 from contracts.golden import MONEY, REJECTS_SCHEMA
+from sources.source_state import state_key
 from sources.text_files import InputFileError, check_csv_fields, scan_text
 
 PRICE_TYPES = ("list", "group", "customer")
@@ -129,6 +132,17 @@ class _FileSpec:
     schema: pl.Schema
     parse: Callable[[], dict[str, pl.Expr]]
     checks: Callable[[], list[_Check]]
+
+
+def erp_state_key(
+    folder: Path, customers_for: tuple[str, ...], verified: Mapping[str, str] | None = None
+) -> str:
+    """The key of the typed snapshot in ``folder`` kept across runs (``sources.source_state``):
+    its files by content (``verified``: their SHA-256 from a checked ready marker), the
+    channels that take their customers from it, and the code of ``contracts`` and ``sources``
+    that types it."""
+    settings = {"customers_for": list(customers_for)}
+    return state_key(folder, settings, (contracts, sources), verified)
 
 
 def read_erp_snapshot(folder: Path, customers_for: tuple[str, ...] = ()) -> ErpSnapshot:

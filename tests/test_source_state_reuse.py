@@ -1,8 +1,8 @@
-"""The PIM step is kept per PIM state: after a price and stock change the next run reads the
-PIM step's results the run before stored, and publishes exactly what a run that reads the
-export again publishes (every feed, the portal, the report's exports, the deltas); a changed
-product or a damaged state reads the export again. Through the job, on the demo data with the
-shipped prism.yaml."""
+"""The source steps are kept per source state: after a price and stock change the next run
+reads the PIM step's results the run before stored, after a PIM change the ERP step's, and
+each publishes exactly what a run that reads everything again publishes (every feed, the
+portal, the report's exports, the deltas, every check passed); a changed product or a damaged
+state reads the export again. Through the job, on the demo data with the shipped prism.yaml."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ import polars as pl
 from factories import workspace_config
 from production import compare_published
 
-from assets.sources import PIM_STATE_CACHE
+from assets.sources import ERP_STATE_CACHE, PIM_STATE_CACHE
 from contracts.config import parse_config
 from demo import generate_demo_data
 from pipelines.definitions import JOB_NAME, build_definitions
@@ -26,7 +26,7 @@ AS_OF = dt.date(2026, 11, 22)
 
 
 def run(root: Path, drops: Path) -> dict[str, object]:
-    """Run the job in the workspace ``root`` on ``drops``; the PIM step's metadata."""
+    """Run the job in the workspace ``root`` on ``drops``; the PIM and ERP steps' metadata."""
     data = workspace_config(root, drops)
     data["as_of"] = AS_OF.isoformat()
     job = build_definitions(parse_config(data)).resolve_job_def(JOB_NAME)
@@ -34,12 +34,18 @@ def run(root: Path, drops: Path) -> dict[str, object]:
         result = job.execute_in_process(instance=instance, raise_on_error=False)
         assert result.success
         checks = result.get_asset_check_evaluations()
-        event = instance.get_latest_materialization_event(dg.AssetKey("pim_master_data"))
+        events = [
+            instance.get_latest_materialization_event(dg.AssetKey(key))
+            for key in ("pim_master_data", "erp_prices")
+        ]
     assert checks
     assert all(check.passed for check in checks), [c.check_name for c in checks if not c.passed]
-    assert event is not None
-    assert event.asset_materialization is not None
-    return {k: v.value for k, v in event.asset_materialization.metadata.items()}
+    metadata: dict[str, object] = {}
+    for event in events:
+        assert event is not None
+        assert event.asset_materialization is not None
+        metadata |= {k: v.value for k, v in event.asset_materialization.metadata.items()}
+    return metadata
 
 
 def change_prices_and_stock(drops: Path) -> None:
@@ -56,25 +62,46 @@ def change_prices_and_stock(drops: Path) -> None:
     write_marker(erp, {})
 
 
-def test_a_price_change_reuses_the_pim_state_and_publishes_what_a_full_read_does(
-    tmp_path: Path,
-) -> None:
+def change_a_name(drops: Path, line: int = 0) -> None:
+    """A PIM change: one product's names."""
+    products = next((drops / "pim").iterdir()) / "products.jsonl"
+    lines = products.read_text(encoding="utf-8").splitlines(keepends=True)
+    item = json.loads(lines[line])
+    for value in item["values"]["name"]:
+        value["data"] += " (2)"
+    lines[line] = json.dumps(item, ensure_ascii=False) + "\n"
+    products.write_text("".join(lines), encoding="utf-8")
+    write_marker(products.parent, {})
+
+
+def test_each_side_s_state_is_reused_and_publishes_what_a_full_read_does(tmp_path: Path) -> None:
     drops = tmp_path / "data"
     generate_demo_data(drops, products=80, seed=11, as_of=AS_OF)
     reusing, reading = tmp_path / "reusing", tmp_path / "reading"
     first = run(reusing, drops)
     assert first["pim_state_reused"] is False
+    assert first["erp_state_reused"] is False
     run(reading, drops)
 
     change_prices_and_stock(drops)
     second = run(reusing, drops)
-    assert second["pim_state_reused"] is True
+    assert (second["pim_state_reused"], second["erp_state_reused"]) == (True, False)
     assert second["pim_state"] == first["pim_state"]
-    shutil.rmtree(reading / "work" / "cache" / PIM_STATE_CACHE)
+    shutil.rmtree(reading / "work" / "cache")
     assert run(reading, drops)["pim_state_reused"] is False
-
     compared = compare_published(reusing, reading)
     assert compared.returncode == 0, compared.stdout + compared.stderr
+
+    change_a_name(drops)
+    third = run(reusing, drops)
+    assert (third["pim_state_reused"], third["erp_state_reused"]) == (False, True)
+    assert third["erp_state"] == second["erp_state"]
+    shutil.rmtree(reading / "work" / "cache")
+    assert run(reading, drops)["erp_state_reused"] is False
+    compared = compare_published(reusing, reading)
+    assert compared.returncode == 0, compared.stdout + compared.stderr
+    names = pl.read_parquet(reusing / "feeds" / "current" / "_rows" / "shop.parquet")
+    assert names.filter(pl.col("name").str.contains(" (2)", literal=True)).height == 1
 
 
 def test_a_changed_product_or_a_damaged_state_reads_the_export_again(tmp_path: Path) -> None:
@@ -90,16 +117,14 @@ def test_a_changed_product_or_a_damaged_state_reads_the_export_again(tmp_path: P
     assert damaged["pim_state"] == first["pim_state"]
     assert run(tmp_path, drops)["pim_state_reused"] is True  # stored again, whole
 
-    products = next((drops / "pim").iterdir()) / "products.jsonl"
-    lines = products.read_text(encoding="utf-8").splitlines(keepends=True)
-    item = json.loads(lines[0])
-    item["enabled"] = not item.get("enabled", True)
-    lines[0] = json.dumps(item, ensure_ascii=False) + "\n"
-    products.write_text("".join(lines), encoding="utf-8")
-    write_marker(products.parent, {})
+    change_a_name(drops)
     changed = run(tmp_path, drops)
     assert changed["pim_state_reused"] is False
     assert changed["pim_state"] != first["pim_state"]
     assert sorted(p.name for p in cache.iterdir()) == sorted(
         [str(first["pim_state"]), str(changed["pim_state"])]
     )
+    assert changed["erp_state_reused"] is True
+    assert [p.name for p in (tmp_path / "work" / "cache" / ERP_STATE_CACHE).iterdir()] == [
+        changed["erp_state"]
+    ]
