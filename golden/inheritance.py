@@ -62,8 +62,11 @@ def inherit(products: pl.DataFrame, models: pl.DataFrame, values: list[str]) -> 
     spelled as the model is, ``item_group`` its root, ``family_variant`` and ``level`` (0 for a
     simple product, else the variant's enrichment level: its parent's level).
 
-    Only the parent's columns are joined to the products' keys (the wide product rows are not
-    copied by the join), and only the values some model has are coalesced."""
+    ``categories`` is the product's then its models' categories, repeats left in: the
+    category paths (``golden.categories.with_category_paths``) drop them once per distinct
+    list, case-insensitively. Only the parent's columns are joined to the products' keys (the
+    wide product rows are not copied by the join), and only the values some model has are
+    coalesced."""
     held = [v for v in values if models[v].null_count() < models.height]
     parents = models.select(
         pl.col("key").alias("_parent_key"),
@@ -85,7 +88,7 @@ def inherit(products: pl.DataFrame, models: pl.DataFrame, values: list[str]) -> 
             pl.exclude(*replaced, *held, *(f"{v}_up" for v in held)),
             pl.coalesce("parent_up", "parent").alias("parent"),
             *(pl.coalesce(v, f"{v}_up").alias(v) for v in held),
-            union("categories", "categories_up"),
+            chained("categories", "categories_up").alias("categories"),
             item_group=pl.coalesce("root_up", "parent_up"),
             level=pl.col("level").fill_null(0),
         )
@@ -129,7 +132,12 @@ def variant_axes(products: pl.DataFrame, family_variants: pl.DataFrame) -> pl.Da
     )
 
 
-def union(own: str, inherited: str) -> pl.Expr:
+def chained(own: str, inherited: str) -> pl.Expr:
+    """The codes of ``own`` then of ``inherited``, repeats included."""
     empty = pl.lit([], _CODES)
-    both = pl.concat_list(pl.col(own).fill_null(empty), pl.col(inherited).fill_null(empty))
-    return both.list.unique(maintain_order=True).alias(own)
+    return pl.concat_list(pl.col(own).fill_null(empty), pl.col(inherited).fill_null(empty))
+
+
+def union(own: str, inherited: str) -> pl.Expr:
+    """The codes of ``own`` then those of ``inherited`` it lacks (first occurrence kept)."""
+    return chained(own, inherited).list.unique(maintain_order=True).alias(own)
