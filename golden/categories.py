@@ -83,25 +83,30 @@ def code_column(tree: str) -> str:
 
 
 def with_category_paths(
-    products: pl.LazyFrame, table: pl.DataFrame, trees: tuple[str, ...], locales: tuple[str, ...]
-) -> pl.LazyFrame:
+    products: pl.DataFrame, table: pl.DataFrame, trees: tuple[str, ...], locales: tuple[str, ...]
+) -> pl.DataFrame:
     """``category_code:<tree>`` and ``category_path:<tree>:<locale>`` for each tree (a tree code
     as its root category spells it, or ``ANY_TREE``); ``categories`` respelled as the
     categories export does (an unknown code stays as the product gives it).
 
     All of it depends on the product's list of categories only, and products share a few
-    thousand lists at most, so it is worked out once per distinct list and joined back."""
+    thousand lists at most, so it is worked out once per distinct list and joined back to the
+    products' lists alone (the wide product rows are not copied by the join)."""
     lists = products.select("categories").unique(maintain_order=True)
-    derived = _per_list(lists.with_row_index("_list"), table, trees, locales)
-    empty = pl.lit([], pl.List(pl.String))
-    frame = products.join(
-        derived, on="categories", how="left", maintain_order="left", nulls_equal=True
-    ).with_columns(
-        pl.col("_categories").fill_null(empty).alias("categories"),
-        pl.col("_lineage").fill_null(empty).alias("category_lineage"),
+    derived = _per_list(lists.with_row_index("_list").lazy(), table, trees, locales)
+    found = (
+        products.lazy()
+        .select("categories")
+        .join(derived, on="categories", how="left", maintain_order="left", nulls_equal=True)
+        .collect()
     )
+    empty = pl.lit([], pl.List(pl.String))
     paths = [c for tree in trees for c in (code_column(tree), *_path_columns(tree, locales))]
-    return frame.select(pl.exclude("_categories", "_lineage", *paths), *paths)
+    return products.with_columns(
+        found["_categories"].fill_null(empty).alias("categories"),
+        found["_lineage"].fill_null(empty).alias("category_lineage"),
+        *(found[c] for c in paths),
+    )
 
 
 def _path_columns(tree: str, locales: tuple[str, ...]) -> list[str]:

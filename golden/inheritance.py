@@ -57,47 +57,45 @@ def resolve_models(models: pl.DataFrame, values: list[str]) -> pl.DataFrame:
     return resolved.drop("up")
 
 
-def inherit(products: pl.LazyFrame, models: pl.DataFrame, values: list[str]) -> pl.LazyFrame:
+def inherit(products: pl.DataFrame, models: pl.DataFrame, values: list[str]) -> pl.DataFrame:
     """Products with missing ``values`` taken from their (resolved) parent model; ``parent``
     spelled as the model is, ``item_group`` its root, ``family_variant`` and ``level`` (0 for a
-    simple product, else the variant's enrichment level: its parent's level)."""
-    parents = models.lazy().select(
+    simple product, else the variant's enrichment level: its parent's level).
+
+    ``categories`` is the product's then its models' categories, repeats left in: the
+    category paths (``golden.categories.with_category_paths``) drop them once per distinct
+    list, case-insensitively. Only the parent's columns are joined to the products' keys (the
+    wide product rows are not copied by the join), and only the values some model has are
+    coalesced."""
+    held = [v for v in values if models[v].null_count() < models.height]
+    parents = models.select(
         pl.col("key").alias("_parent_key"),
         pl.col("code").alias("parent_up"),
         pl.col("root").alias("root_up"),
         pl.col("categories").alias("categories_up"),
-        pl.col("family_variant").alias("family_variant"),
-        pl.col("level").alias("level"),
-        *(pl.col(v).alias(f"{v}_up") for v in values),
+        "family_variant",
+        "level",
+        *(pl.col(v).alias(f"{v}_up") for v in held),
     )
-    keyed = products.with_columns(_parent_key=pl.col("parent").str.to_lowercase())
-    own = [v for v in values if v in products.collect_schema().names()]
-    missing = [pl.lit(None, pl.String).alias(v) for v in values if v not in own]
+    keys = products.select(_parent_key=pl.col("parent").str.to_lowercase())
+    found = keys.join(parents, on="_parent_key", how="left", maintain_order="left")
+    missing = [pl.lit(None, pl.String).alias(v) for v in values if v not in products.columns]
+    replaced = ("categories", "categories_up", "root_up", "parent_up", "parent", "level")
     return (
-        keyed.with_columns(missing)
-        .join(parents, on="_parent_key", how="left", maintain_order="left")
+        products.with_columns(missing)
+        .hstack(found.drop("_parent_key").get_columns())
         .select(
-            pl.exclude(
-                "categories",
-                "categories_up",
-                "root_up",
-                "parent_up",
-                "_parent_key",
-                "parent",
-                "level",
-                *values,
-                *(f"{v}_up" for v in values),
-            ),
+            pl.exclude(*replaced, *held, *(f"{v}_up" for v in held)),
             pl.coalesce("parent_up", "parent").alias("parent"),
-            *(pl.coalesce(v, f"{v}_up").alias(v) for v in values),
-            union("categories", "categories_up"),
+            *(pl.coalesce(v, f"{v}_up").alias(v) for v in held),
+            chained("categories", "categories_up").alias("categories"),
             item_group=pl.coalesce("root_up", "parent_up"),
             level=pl.col("level").fill_null(0),
         )
     )
 
 
-def variant_axes(products: pl.LazyFrame, family_variants: pl.DataFrame) -> pl.LazyFrame:
+def variant_axes(products: pl.DataFrame, family_variants: pl.DataFrame) -> pl.DataFrame:
     """``variant_axes``: the attributes that tell a variant from its siblings: the axes of every
     enrichment level from the root down to the variant (empty for simple products);
     ``family_variant`` spelled as the family variants export does (a code it lacks stays as the
@@ -116,13 +114,10 @@ def variant_axes(products: pl.LazyFrame, family_variants: pl.DataFrame) -> pl.La
     for right in (one, two):
         once = right.unique("key", keep="first", maintain_order=True)
         per_code = per_code.join(once, on="key", how="left", maintain_order="left")
-    keyed = products.with_columns(_fv=pl.col("family_variant").str.to_lowercase())
+    keys = products.select(_fv=pl.col("family_variant").str.to_lowercase(), level=pl.col("level"))
+    # The few family variants are joined to each other first: one join to the products' keys.
+    found = keys.join(per_code, left_on="_fv", right_on="key", how="left", maintain_order="left")
     empty = pl.lit([], _CODES)
-    # The few family variants are joined to each other first: one join over the products.
-    joined = keyed.join(
-        per_code.lazy(), left_on="_fv", right_on="key", how="left", maintain_order="left"
-    )
-    joined = joined.with_columns(family_variant=pl.coalesce("_fv_code", "family_variant"))
     axes = (
         pl.when(pl.col("level") >= 2)
         .then(pl.concat_list(pl.col("axes_1").fill_null(empty), pl.col("axes_2").fill_null(empty)))
@@ -130,10 +125,19 @@ def variant_axes(products: pl.LazyFrame, family_variants: pl.DataFrame) -> pl.La
         .then(pl.col("axes_1").fill_null(empty))
         .otherwise(empty)
     )
-    return joined.with_columns(variant_axes=axes).drop("_fv", "_fv_code", "axes_1", "axes_2")
+    found = found.select(pl.col("_fv_code"), variant_axes=axes)
+    return products.with_columns(
+        family_variant=pl.coalesce(found["_fv_code"], pl.col("family_variant")),
+        variant_axes=found["variant_axes"],
+    )
+
+
+def chained(own: str, inherited: str) -> pl.Expr:
+    """The codes of ``own`` then of ``inherited``, repeats included."""
+    empty = pl.lit([], _CODES)
+    return pl.concat_list(pl.col(own).fill_null(empty), pl.col(inherited).fill_null(empty))
 
 
 def union(own: str, inherited: str) -> pl.Expr:
-    empty = pl.lit([], _CODES)
-    both = pl.concat_list(pl.col(own).fill_null(empty), pl.col(inherited).fill_null(empty))
-    return both.list.unique(maintain_order=True).alias(own)
+    """The codes of ``own`` then those of ``inherited`` it lacks (first occurrence kept)."""
+    return chained(own, inherited).list.unique(maintain_order=True).alias(own)

@@ -26,17 +26,19 @@ def split_broken_lineage(export: PimExport) -> tuple[PimExport, pl.DataFrame]:
     status = (
         export.products.select("sku", "parent", "pim_source")
         .with_columns(_key=pl.col("parent").str.to_lowercase())
-        .join(broken, left_on="_key", right_on="key", how="left")
+        .join(broken, left_on="_key", right_on="key", how="left", maintain_order="left")
     )
     missing = pl.col("parent").is_not_null() & ~pl.col("_key").is_in(known.implode())
-    rejects = status.filter(missing | pl.col("reason").is_not_null()).select(
+    failed = status.select(missing | pl.col("reason").is_not_null()).to_series()
+    rejects = status.filter(failed).select(
         "sku",
         field=pl.lit("parent"),
         value=pl.when(missing).then(pl.col("parent")).otherwise(pl.col("detail")),
         reason=pl.when(missing).then(pl.lit("parent_missing")).otherwise(pl.col("reason")),
         source="pim_source",
     )
-    kept = export.products.join(rejects.select("sku"), on="sku", how="anti")
+    # ``status`` is the products' rows in their order, so the flags filter the products.
+    kept = export.products.filter(~failed)
     return replace(export, products=kept), rejects.cast(REJECTS_SCHEMA)
 
 

@@ -51,20 +51,19 @@ def golden_master_data(export: PimExport, needs: MasterNeeds) -> pl.LazyFrame:
     """One golden master row per PIM product (``MASTER_SCHEMA`` + value and category columns)."""
     values = value_columns(export)
     models = resolve_models(_with_attr(export.product_models, values), values)
-    products = _with_attr(export.products, values).lazy()
-    products = inherit(products, models, values)
+    products = inherit(_with_attr(export.products, values), models, values)
     products = variant_axes(products, export.family_variants)
     products = _with_family(products, export.families)
-    products = with_images(
-        products, image_columns(export, values), needs.image_role, needs.media_base_url
-    )
     table = cat.category_table(export.categories, needs.locales)
     products = cat.with_category_paths(products, table, needs.trees, needs.locales)
+    imaged = with_images(
+        products.lazy(), image_columns(export, values), needs.image_role, needs.media_base_url
+    )
     text = [v for v in values if _is_text(v, export)]
     fixed = [pl.col(n).cast(t) for n, t in MASTER_SCHEMA.items()]
     # Exactly the contract's columns: a reader's extra property (``updated``, which only the
     # JSONL export has) must not make the golden record depend on the export's file kind.
-    return products.select(*fixed, *values, *category_columns(needs)).with_columns(
+    return imaged.select(*fixed, *values, *category_columns(needs)).with_columns(
         without_controls(pl.col(c)) for c in text
     )
 
@@ -112,19 +111,21 @@ def image_columns(export: PimExport, values: list[str]) -> dict[str, str]:
     }
 
 
-def _with_family(products: pl.LazyFrame, families: pl.DataFrame) -> pl.LazyFrame:
+def _with_family(products: pl.DataFrame, families: pl.DataFrame) -> pl.DataFrame:
     """``family`` spelled as the families export does, and the family's label and image
     attributes (``label_attribute``, ``main_image_attribute``)."""
-    known = families.lazy().select(
-        key=pl.col("code").str.to_lowercase(),
+    known = families.select(
+        _key=pl.col("code").str.to_lowercase(),
         family_code=pl.col("code"),
         label_attribute=pl.col("attribute_as_label"),
         main_image_attribute=pl.col("attribute_as_image"),
     )
-    keyed = products.with_columns(_key=pl.col("family").str.to_lowercase())
-    joined = keyed.join(known, left_on="_key", right_on="key", how="left", maintain_order="left")
-    return joined.with_columns(family=pl.coalesce("family_code", "family")).drop(
-        "_key", "family_code"
+    keys = products.select(_key=pl.col("family").str.to_lowercase())
+    found = keys.join(known, on="_key", how="left", maintain_order="left")
+    return products.with_columns(
+        family=pl.coalesce(found["family_code"], pl.col("family")),
+        label_attribute=found["label_attribute"],
+        main_image_attribute=found["main_image_attribute"],
     )
 
 

@@ -99,26 +99,51 @@ def _locale_and_scope(
 
 
 def flatten_values(values: pl.Series, selection: ValueSelection) -> pl.DataFrame:
-    """REST ``values`` (struct of attribute -> [{locale, scope, data}]) as CSV-named columns."""
+    """REST ``values`` (struct of attribute -> [{locale, scope, data}]) as CSV-named columns.
+
+    Within one attribute the last entry for a column wins; an attribute keyed twice in
+    different case fills the first key's gaps with the second's values."""
     assert isinstance(values.dtype, pl.Struct)
     height = len(values)
     columns: dict[str, pl.Series] = {}
     for field in values.dtype.fields:
-        if not selection.wants(field.name) or not isinstance(field.dtype, pl.List):
+        if not selection.wants(field.name) or not _holds_entries(field.dtype):
             continue
-        long = _long_values(values.struct.field(field.name), selection.name(field.name), selection)
-        for (name,), part in long.partition_by("column", as_dict=True, maintain_order=True).items():
-            column = str(name)
-            empty = pl.repeat(None, height, dtype=pl.String, eager=True).alias(column)
-            filled = empty.scatter(part["row"], part["value"])
-            if column in columns:  # the same attribute keyed twice in different case
-                filled = columns[column].fill_null(filled)
-            columns[column] = filled
+        attribute = selection.name(field.name)
+        found = _attribute_columns(values.struct.field(field.name), attribute, selection, height)
+        for column, filled in found.items():
+            columns[column] = columns[column].fill_null(filled) if column in columns else filled
     return pl.DataFrame(list(columns.values()))
 
 
-def _long_values(entries: pl.Series, attribute: str, selection: ValueSelection) -> pl.DataFrame:
-    """One row per kept value: ``row`` (position in the frame), ``column`` name, text ``value``."""
+def _holds_entries(dtype: object) -> bool:
+    """Whether an attribute's values are a list of entries; a list that is empty in every item
+    (``List(Null)``) holds no value."""
+    return isinstance(dtype, pl.List) and isinstance(dtype.inner, pl.Struct)
+
+
+def _attribute_columns(
+    entries: pl.Series, attribute: str, selection: ValueSelection, height: int
+) -> dict[str, pl.Series]:
+    """One attribute's value columns, in the order their first value comes in the entries.
+
+    The entries are grouped by their raw (locale, scope, suffix) and only those few groups are
+    named, so no string is built per value; groups that one name joins (``EN_us`` and
+    ``en_US``) are put back in entry order, so the last entry still wins."""
+    texts = _data_as_text(_entries(entries)).with_row_index("_at")
+    named: dict[str, list[pl.DataFrame]] = {}
+    for key, part in texts.partition_by(_KEYS, maintain_order=True, as_dict=True).items():
+        column = _column_name(attribute, key, selection)
+        if column is not None:
+            named.setdefault(column, []).append(part)
+    return {column: _spread(parts, height).alias(column) for column, parts in named.items()}
+
+
+_KEYS = ["locale", "scope", "_suffix"]
+
+
+def _entries(entries: pl.Series) -> pl.DataFrame:
+    """One row per entry: ``row`` (position in the frame), ``locale``, ``scope``, ``data``."""
     frame = (
         pl.DataFrame({"entry": entries})
         .with_row_index("row")
@@ -126,34 +151,51 @@ def _long_values(entries: pl.Series, attribute: str, selection: ValueSelection) 
         .drop_nulls("entry")
         .unnest("entry")
     )
-    for name in ("locale", "scope", "data"):
-        if name not in frame.columns or frame.schema[name] == pl.Null:
-            frame = frame.with_columns(pl.lit(None, pl.String).alias(name))
-    locales, scopes = selection.locale_map(), selection.scope_map()
-    locale = pl.col("locale").str.to_lowercase().replace_strict(locales, default=None)
-    scope = pl.col("scope").str.to_lowercase().replace_strict(scopes, default=None)
-    frame = frame.with_columns(_locale=locale, _scope=scope).filter(
-        pl.col("locale").is_null() | pl.col("_locale").is_not_null(),
-        pl.col("scope").is_null() | pl.col("_scope").is_not_null(),
-    )
-    column = pl.concat_str(
-        [pl.lit(attribute), pl.col("_locale"), pl.col("_scope")], separator="-", ignore_nulls=True
-    )
-    return _data_as_text(frame.select("row", column.alias("column"), "data"))
+    missing = [
+        pl.lit(None, pl.String).alias(name)
+        for name in ("locale", "scope", "data")
+        if name not in frame.columns or frame.schema[name] == pl.Null
+    ]
+    return frame.with_columns(missing).select("row", "locale", "scope", "data")
+
+
+def _column_name(attribute: str, key: tuple[object, ...], selection: ValueSelection) -> str | None:
+    """The value column of a raw (locale, scope, suffix), None when its locale or scope is
+    not read; codes are compared case-insensitively and spelled as configured."""
+    raw_locale, raw_scope, suffix = (None if part is None else str(part) for part in key)
+    locale = None if raw_locale is None else selection.locale_map().get(raw_locale.lower())
+    scope = None if raw_scope is None else selection.scope_map().get(raw_scope.lower())
+    if (raw_locale is not None and locale is None) or (raw_scope is not None and scope is None):
+        return None
+    name = "-".join(part for part in (attribute, locale, scope) if part)
+    return name if suffix is None else f"{name}-{suffix}"
+
+
+def _spread(parts: list[pl.DataFrame], height: int) -> pl.Series:
+    """``height`` rows, each the value of its last entry in ``parts`` (null without one)."""
+    values = parts[0] if len(parts) == 1 else pl.concat(parts).sort("_at")
+    empty = pl.repeat(None, height, dtype=pl.String, eager=True)
+    return empty.scatter(values["row"], values["value"])
 
 
 def _data_as_text(frame: pl.DataFrame) -> pl.DataFrame:
-    """Metrics split into amount + ``-unit``, prices into ``-<CUR>``, everything else as text."""
+    """``row``, ``locale``, ``scope``, ``_suffix`` and the text ``value`` of each entry:
+    metrics split into amount + ``unit``, prices into one value per currency (the suffix),
+    everything else as text with no suffix. Rows are in the order the columns come first:
+    amounts before units, prices by entry then currency."""
     dtype = frame.schema["data"]
+    keys = ("row", "locale", "scope")
     fields = {f.name: f.dtype for f in dtype.fields} if isinstance(dtype, pl.Struct) else {}
     if {"amount", "unit"} <= fields.keys():
         data = pl.col("data")
         amount = frame.select(
-            "row", "column", value=_text(data.struct.field("amount"), fields["amount"])
+            *keys,
+            _suffix=pl.lit(None, pl.String),
+            value=_text(data.struct.field("amount"), fields["amount"]),
         )
         unit = frame.select(
-            "row",
-            pl.col("column") + "-unit",
+            *keys,
+            _suffix=pl.lit("unit"),
             value=_text(data.struct.field("unit"), fields["unit"]),
         )
         return pl.concat([amount, unit])
@@ -161,12 +203,13 @@ def _data_as_text(frame: pl.DataFrame) -> pl.DataFrame:
     prices = {f.name: f.dtype for f in inner.fields} if isinstance(inner, pl.Struct) else {}
     if {"amount", "currency"} <= prices.keys():
         exploded = frame.explode("data").drop_nulls("data").unnest("data")
-        return exploded.select(
-            "row",
-            pl.concat_str(pl.col("column"), pl.lit("-"), pl.col("currency")).alias("column"),
+        # A price without its currency names no column.
+        return exploded.drop_nulls("currency").select(
+            *keys,
+            _suffix=pl.col("currency").cast(pl.String),
             value=_text(pl.col("amount"), prices["amount"]),
         )
-    return frame.select("row", "column", value=_text(pl.col("data"), dtype))
+    return frame.select(*keys, _suffix=pl.lit(None, pl.String), value=_text(pl.col("data"), dtype))
 
 
 def _text(expr: pl.Expr, dtype: Any) -> pl.Expr:

@@ -1,16 +1,24 @@
 from __future__ import annotations
 
+import io
 import json
 import shutil
 from pathlib import Path
 
 import polars as pl
+import pyarrow.json as pa_json
 import pytest
 from factories import PIM_FOLDERS, pim_copy, pim_item, put_pim_items
 from polars.testing import assert_frame_equal
 
 from contracts.golden import REJECTS_SCHEMA
-from sources.akeneo_files import PimFileError, read_pim_export, read_pim_structure
+from sources.akeneo_files import (
+    PimFileError,
+    ValueSelection,
+    flatten_values,
+    read_pim_export,
+    read_pim_structure,
+)
 from sources.akeneo_files.items import MODEL_COLUMNS, PRODUCT_COLUMNS
 from sources.text_files import InputFileError
 
@@ -411,3 +419,52 @@ def test_one_option_code_under_two_attributes_is_two_options(catalog: Path) -> N
         "color",
         "brand",
     ]
+
+
+# --- flatten_values, the REST values as CSV-named columns ------------------------------------
+
+
+def flattened(items: list[dict[str, object]], locales: tuple[str, ...] = LOCALES) -> pl.DataFrame:
+    """``flatten_values`` of the items' ``values`` as pyarrow reads them from JSON Lines."""
+    selection = ValueSelection.of(locales, ("ecommerce",), None, "sku", {"name": "Name"})
+    lines = io.BytesIO("".join(json.dumps({"values": v}) + "\n" for v in items).encode())
+    frame = pl.from_arrow(pa_json.read_json(lines))
+    assert isinstance(frame, pl.DataFrame)
+    return flatten_values(frame["values"], selection)
+
+
+def entry(data: object, locale: str | None = None, scope: str | None = None) -> dict[str, object]:
+    return {"locale": locale, "scope": scope, "data": data}
+
+
+def test_the_last_entry_of_a_column_wins_in_any_spelling_of_its_codes() -> None:
+    values = flattened(
+        [
+            {"name": [entry("A", "en_US"), entry("B", "EN_us"), entry("C", "de_DE")]},
+            {"name": [entry("D", "EN_us"), entry("E", "en_US"), entry("F", "xx_XX")]},
+        ]
+    )
+    assert values.to_dict(as_series=False) == {
+        "Name-en_US": ["B", "E"],
+        "Name-de_DE": ["C", None],
+    }
+
+
+def test_an_attribute_keyed_twice_fills_the_first_keys_gaps() -> None:
+    values = flattened([{"Name": [entry("A")], "name": [entry("B")]}, {"name": [entry("C")]}])
+    assert values["Name"].to_list() == ["A", "C"]
+
+
+def test_metric_and_price_columns_come_in_order_and_need_a_currency() -> None:
+    prices = [{"amount": "1.50", "currency": "EUR"}, {"amount": "2", "currency": None}]
+    items = [
+        {"weight": [entry({"amount": "3", "unit": "KILOGRAM"})], "price": [entry(prices)]},
+        {"price": [entry([{"amount": "4", "currency": "USD"}])]},
+    ]
+    values = flattened(items)
+    assert values.columns == ["weight", "weight-unit", "price-EUR", "price-USD"]
+    assert values.row(0) == ("3", "KILOGRAM", "1.50", None)
+
+
+def test_an_attribute_empty_in_every_item_has_no_column() -> None:
+    assert flattened([{"tags": [], "name": [entry("A")]}, {"tags": []}]).columns == ["Name"]
