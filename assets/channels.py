@@ -16,6 +16,7 @@ import polars as pl
 
 from contracts.config import PrismConfig
 from mapping.compile import CompiledChannel
+from mapping.golden_rows import GoldenRows
 from mapping.model import PimModel
 from mapping.plan import compiled_channels, pim_model
 from mapping.view import ChannelView, channel_view
@@ -49,8 +50,8 @@ def compiled(
 
 class ChannelViews(Mapping[str, ChannelView]):
     """Every channel's view of the golden record, computed when first asked for and not
-    kept: a step that walks the channels holds one view at a time (a view carries the
-    channel's golden rows, a copy of most of the catalog).
+    kept: a step that walks the channels holds one view at a time (a view's golden rows are
+    copied out of the catalog when a step reads them all, as a writer does).
 
     With a ``store``, a view is mapped once per run: the quarantine step maps each channel
     and keeps the view there, the feed step of the same run reads it back instead of mapping
@@ -120,15 +121,15 @@ class ViewStore:
     def save(self, view: ChannelView, golden: pl.DataFrame) -> None:
         """Keep ``view``; a view whose golden rows are not the golden columns followed by
         the added ones (none today) is not kept, and the next step maps it again."""
-        shared = view.golden.columns[: golden.width]
-        if shared != golden.columns:
+        columns = view.golden_columns()
+        if columns[: golden.width] != golden.columns:
             return
-        added = view.golden.columns[golden.width :]
+        added = columns[golden.width :]
         self.folder.mkdir(parents=True, exist_ok=True)
         parts = {
             "frame": view.frame,
             "findings": view.findings,
-            "added": view.golden.select(added),
+            "added": view.golden_lazy().select(added).collect(),
         }
         for part, frame in parts.items():
             path = self.folder / f"{view.name}.{part}.parquet"
@@ -137,20 +138,18 @@ class ViewStore:
             tmp.replace(path)
 
     def load(self, name: str, golden: pl.DataFrame) -> ChannelView | None:
+        """The view kept by ``save``, its golden rows not copied until read (``GoldenRows``);
+        None when not kept or kept for another golden record."""
         paths = {p: self.folder / f"{name}.{p}.parquet" for p in ("frame", "findings", "added")}
         if not all(p.is_file() for p in paths.values()):
             return None
         frame = pl.read_parquet(paths["frame"])
-        rows = golden.filter(pl.col("enabled"), pl.col("sku").is_in(frame["sku"].implode()))
-        if rows.height != frame.height or not rows["sku"].equals(frame["sku"]):
+        skus = frame.get_column("sku")
+        mask = golden.select(pl.col("enabled") & pl.col("sku").is_in(skus.implode())).to_series()
+        rows = GoldenRows.where(golden, mask, pl.read_parquet(paths["added"]))
+        if rows.mask.sum() != frame.height or not golden["sku"].filter(rows.mask).equals(skus):
             return None  # not this golden record's view: map again
-        added = pl.read_parquet(paths["added"])
-        return ChannelView(
-            name,
-            frame,
-            pl.read_parquet(paths["findings"]),
-            pl.concat([rows, added], how="horizontal"),
-        )
+        return ChannelView(name, frame, pl.read_parquet(paths["findings"]), rows)
 
 
 def erp_source_of(snapshot_id: str) -> str:
