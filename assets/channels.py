@@ -108,9 +108,10 @@ def views(
 @dataclass(frozen=True)
 class ViewStore:
     """The channel views of one run, as Parquet in the run's work folder
-    (``<work>/<run id>/views/``): the mapped frame, the findings, and of the view's golden
-    rows only the columns the mapping added (product URLs, completeness); the rest are the
-    run's golden rows themselves, found again by sku in the same order."""
+    (``<work>/<run id>/views/``): the mapped frame, the findings, which golden rows the view
+    holds (``rows``: one flag per row of the run's golden record) and of those rows only the
+    columns the mapping added (product URLs, completeness); the rest are the run's golden
+    rows themselves."""
 
     folder: Path
 
@@ -129,6 +130,7 @@ class ViewStore:
         parts = {
             "frame": view.frame,
             "findings": view.findings,
+            "rows": _rows_mask(view, golden).to_frame("row"),
             "added": view.golden_lazy().select(added).collect(),
         }
         for part, frame in parts.items():
@@ -140,16 +142,26 @@ class ViewStore:
     def load(self, name: str, golden: pl.DataFrame) -> ChannelView | None:
         """The view kept by ``save``, its golden rows not copied until read (``GoldenRows``);
         None when not kept or kept for another golden record."""
-        paths = {p: self.folder / f"{name}.{p}.parquet" for p in ("frame", "findings", "added")}
+        paths = {p: self.folder / f"{name}.{p}.parquet" for p in _PARTS}
         if not all(p.is_file() for p in paths.values()):
             return None
         frame = pl.read_parquet(paths["frame"])
-        skus = frame.get_column("sku")
-        mask = golden.select(pl.col("enabled") & pl.col("sku").is_in(skus.implode())).to_series()
-        rows = GoldenRows.where(golden, mask, pl.read_parquet(paths["added"]))
-        if rows.mask.sum() != frame.height or not golden["sku"].filter(rows.mask).equals(skus):
+        mask = pl.read_parquet(paths["rows"]).to_series()
+        if mask.len() != golden.height or not golden["sku"].filter(mask).equals(frame["sku"]):
             return None  # not this golden record's view: map again
+        rows = GoldenRows.where(golden, mask, pl.read_parquet(paths["added"]))
         return ChannelView(name, frame, pl.read_parquet(paths["findings"]), rows)
+
+
+_PARTS = ("frame", "findings", "rows", "added")
+
+
+def _rows_mask(view: ChannelView, golden: pl.DataFrame) -> pl.Series:
+    """Which rows of ``golden`` the view holds, one flag per row."""
+    if isinstance(view.rows, GoldenRows) and view.rows.source is golden:
+        return view.rows.mask
+    skus = view.frame.get_column("sku").implode()
+    return golden.select(pl.col("enabled").fill_null(False) & pl.col("sku").is_in(skus)).to_series()
 
 
 def erp_source_of(snapshot_id: str) -> str:
