@@ -78,8 +78,8 @@ def channel_view(golden: pl.DataFrame, compiled: CompiledChannel, erp_source: st
     Each target field is computed once, for every enabled product: completeness (which a
     filter may test) is counted on the mapped values, so the field expressions (templates,
     option labels) are not evaluated a second time for it. Every step reads the golden rows
-    lazily, so it reads only the columns it uses; the view's full-width golden rows are
-    filtered from ``golden`` once, at the end."""
+    lazily, so it reads only the columns it uses; the view's golden rows are ``GoldenRows``,
+    copied only by a step that reads them whole (a writer)."""
     targets = {n: f for n, f in compiled.fields.items() if n != KEY}
     scored = {n for n, f in targets.items() if COMPLETENESS_COLUMN in _columns_of(f.built.expr)}
     first = _first_pass(golden, compiled, scored)
