@@ -16,6 +16,7 @@ import polars as pl
 
 from contracts.config import PrismConfig
 from mapping.compile import CompiledChannel
+from mapping.golden_rows import GoldenRows
 from mapping.model import PimModel
 from mapping.plan import compiled_channels, pim_model
 from mapping.view import ChannelView, channel_view
@@ -49,8 +50,8 @@ def compiled(
 
 class ChannelViews(Mapping[str, ChannelView]):
     """Every channel's view of the golden record, computed when first asked for and not
-    kept: a step that walks the channels holds one view at a time (a view carries the
-    channel's golden rows, a copy of most of the catalog).
+    kept: a step that walks the channels holds one view at a time (a view's golden rows are
+    copied out of the catalog when a step reads them all, as a writer does).
 
     With a ``store``, a view is mapped once per run: the quarantine step maps each channel
     and keeps the view there, the feed step of the same run reads it back instead of mapping
@@ -107,9 +108,10 @@ def views(
 @dataclass(frozen=True)
 class ViewStore:
     """The channel views of one run, as Parquet in the run's work folder
-    (``<work>/<run id>/views/``): the mapped frame, the findings, and of the view's golden
-    rows only the columns the mapping added (product URLs, completeness); the rest are the
-    run's golden rows themselves, found again by sku in the same order."""
+    (``<work>/<run id>/views/``): the mapped frame, the findings, which golden rows the view
+    holds (``rows``: one flag per row of the run's golden record) and of those rows only the
+    columns the mapping added (product URLs, completeness); the rest are the run's golden
+    rows themselves."""
 
     folder: Path
 
@@ -120,15 +122,16 @@ class ViewStore:
     def save(self, view: ChannelView, golden: pl.DataFrame) -> None:
         """Keep ``view``; a view whose golden rows are not the golden columns followed by
         the added ones (none today) is not kept, and the next step maps it again."""
-        shared = view.golden.columns[: golden.width]
-        if shared != golden.columns:
+        columns = view.golden_columns()
+        if columns[: golden.width] != golden.columns:
             return
-        added = view.golden.columns[golden.width :]
+        added = columns[golden.width :]
         self.folder.mkdir(parents=True, exist_ok=True)
         parts = {
             "frame": view.frame,
             "findings": view.findings,
-            "added": view.golden.select(added),
+            "rows": _rows_mask(view, golden).to_frame("row"),
+            "added": view.golden_lazy().select(added).collect(),
         }
         for part, frame in parts.items():
             path = self.folder / f"{view.name}.{part}.parquet"
@@ -137,20 +140,28 @@ class ViewStore:
             tmp.replace(path)
 
     def load(self, name: str, golden: pl.DataFrame) -> ChannelView | None:
-        paths = {p: self.folder / f"{name}.{p}.parquet" for p in ("frame", "findings", "added")}
+        """The view kept by ``save``, its golden rows not copied until read (``GoldenRows``);
+        None when not kept or kept for another golden record."""
+        paths = {p: self.folder / f"{name}.{p}.parquet" for p in _PARTS}
         if not all(p.is_file() for p in paths.values()):
             return None
         frame = pl.read_parquet(paths["frame"])
-        rows = golden.filter(pl.col("enabled"), pl.col("sku").is_in(frame["sku"].implode()))
-        if rows.height != frame.height or not rows["sku"].equals(frame["sku"]):
+        mask = pl.read_parquet(paths["rows"]).to_series()
+        if mask.len() != golden.height or not golden["sku"].filter(mask).equals(frame["sku"]):
             return None  # not this golden record's view: map again
-        added = pl.read_parquet(paths["added"])
-        return ChannelView(
-            name,
-            frame,
-            pl.read_parquet(paths["findings"]),
-            pl.concat([rows, added], how="horizontal"),
-        )
+        rows = GoldenRows.where(golden, mask, pl.read_parquet(paths["added"]))
+        return ChannelView(name, frame, pl.read_parquet(paths["findings"]), rows)
+
+
+_PARTS = ("frame", "findings", "rows", "added")
+
+
+def _rows_mask(view: ChannelView, golden: pl.DataFrame) -> pl.Series:
+    """Which rows of ``golden`` the view holds, one flag per row."""
+    if isinstance(view.rows, GoldenRows) and view.rows.source is golden:
+        return view.rows.mask
+    skus = view.frame.get_column("sku").implode()
+    return golden.select(pl.col("enabled").fill_null(False) & pl.col("sku").is_in(skus)).to_series()
 
 
 def erp_source_of(snapshot_id: str) -> str:

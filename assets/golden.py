@@ -10,7 +10,7 @@ from assets.metadata import frame_metadata
 from assets.sources import run_as_of
 from contracts.config import PrismConfig
 from contracts.golden import PRICE_TIERS_SCHEMA
-from golden.record import golden_price_tiers, golden_products
+from golden.record import golden_price_tiers, golden_products, sku_ordered
 
 GOLDEN_GROUP = "golden"
 SKU_UNIQUE = "sku_unique"
@@ -54,7 +54,7 @@ def build_golden_assets(config: PrismConfig) -> list[dg.AssetsDefinition]:
     ) -> Iterator[dg.Output | dg.AssetCheckResult]:
         """Prices and availability are taken on the run's as-of date (``source_snapshots``)."""
         as_of = run_as_of(source_snapshots)
-        master = pim_master_data.lazy()
+        master = sku_ordered(pim_master_data)
         tiers = golden_price_tiers(erp_prices.lazy(), master, as_of, config.currencies).collect()
         products = golden_products(
             master,

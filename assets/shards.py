@@ -96,7 +96,7 @@ from golden.availability import reduce_family_lead_times, shard_family_lead_sums
 from golden.lineage import split_broken_lineage
 from golden.master_data import catalog_columns, golden_master_data, with_catalog_columns
 from golden.pricing import classify_price_rows
-from golden.record import golden_price_tiers, golden_products
+from golden.record import golden_price_tiers, golden_products, sku_ordered
 from mapping.compile import CompiledChannel
 from mapping.plan import compiled_per_locale, erp_customer_channels, master_needs, product_names
 from quality.completeness import cached_completeness_scores
@@ -305,7 +305,7 @@ def build_sharded_job(config: PrismConfig, name: str, tags: dict[str, str]) -> d
         tiers = golden_price_tiers(own["erp_prices"], master.lazy(), as_of, prism.currencies)
         tiers_frame = tiers.collect()
         golden = golden_products(
-            master.lazy(),
+            sku_ordered(master),
             tiers_frame.lazy(),
             own["erp_stock"],
             own["erp_supply"],

@@ -42,8 +42,9 @@ def availability(
     as_of: dt.date,
     family_lead_times: pl.LazyFrame | None = None,
 ) -> pl.LazyFrame:
-    """One AVAILABILITY_SCHEMA row per product (``products`` has ``sku, family``); the left
-    joins from ``products`` are what drops stock and supply of unknown skus.
+    """One AVAILABILITY_SCHEMA row per product (``products`` has ``sku, family``), in the order
+    of ``products`` (the golden record puts them beside its rows); the left joins from
+    ``products`` are what drops stock and supply of unknown skus.
 
     ``family_lead_times`` (``family, family_lead_time``): the families' averages when
     ``products`` is one shard of the catalog (a family spans shards, its average does not);
@@ -51,7 +52,7 @@ def availability(
     frame = _with_erp(products, stock, supply, as_of)
     if family_lead_times is None:
         family_lead_times = reduce_family_lead_times(family_lead_sums(frame))
-    frame = frame.join(family_lead_times, on="family", how="left")
+    frame = frame.join(family_lead_times, on="family", how="left", maintain_order="left")
     return frame.select(_state(as_of)).cast(AVAILABILITY_SCHEMA)
 
 
@@ -86,8 +87,8 @@ def _with_erp(
 ) -> pl.LazyFrame:
     return (
         products.select("sku", "family")
-        .join(_available(stock), on="sku", how="left")
-        .join(_supply(supply, as_of), on="sku", how="left")
+        .join(_available(stock), on="sku", how="left", maintain_order="left")
+        .join(_supply(supply, as_of), on="sku", how="left", maintain_order="left")
     )
 
 

@@ -45,6 +45,30 @@ def classify_price_rows(
     return _with_status(prices, as_of, currencies).select("erp_source", "sku", "status")
 
 
+def price_row_counts(
+    prices: pl.LazyFrame, as_of: dt.date, currencies: Collection[str] | None = None
+) -> dict[str, int]:
+    """How many price rows have each status of ``classify_price_rows`` (statuses without rows
+    left out), without ranking the rows: of the candidates of one tier exactly one is active,
+    so the active rows are the candidates' distinct tiers and the others are superseded."""
+    checks = _date_and_currency_checks(as_of, currencies)
+    status = pl.lit(None, pl.String)
+    for name, failed in reversed(checks):
+        status = pl.when(failed).then(pl.lit(name)).otherwise(status)
+    marked = prices.select(*_tier_key(), _status=status)
+    dropped = marked.filter(pl.col("_status").is_not_null()).group_by("_status").len()
+    candidates = marked.filter(pl.col("_status").is_null()).select(
+        candidates=pl.len(),
+        active=pl.struct(*(k.meta.output_name() for k in _tier_key())).n_unique(),
+    )
+    counts, tiers = pl.collect_all([dropped, candidates])
+    found: dict[str, int] = dict(counts.iter_rows())
+    total, active = tiers.row(0)
+    if total:
+        found |= {"active": active, "superseded": total - active}
+    return {name: found[name] for name in STATUSES if found.get(name)}
+
+
 def price_tiers(
     prices: pl.LazyFrame, as_of: dt.date, currencies: Collection[str] | None = None
 ) -> pl.LazyFrame:
@@ -140,11 +164,7 @@ def _with_status(
     Rows are sorted by one Int64 (valid_from in days, null first, then the erp_source number),
     so the last row of each (tier, candidate) group is its winner.
     """
-    expired = (pl.col("valid_to") < as_of).fill_null(False)
-    future = (pl.col("valid_from") > as_of).fill_null(False)
-    unpublished = (
-        ~pl.col("currency").is_in(sorted(currencies)) if currencies is not None else pl.lit(False)
-    )
+    (_, unpublished), (_, expired), (_, future) = _date_and_currency_checks(as_of, currencies)
     candidate = ~expired & ~future & ~unpublished
     ranked = prices.with_columns(_candidate=candidate, _order=_order()).sort("_order")
     winner = pl.struct(*_tier_key(), pl.col("_candidate")).is_last_distinct()
@@ -160,6 +180,20 @@ def _with_status(
         .otherwise(pl.lit("superseded"))
     )
     return ranked.with_columns(status=status).drop("_candidate", "_order")
+
+
+def _date_and_currency_checks(
+    as_of: dt.date, currencies: Collection[str] | None
+) -> list[tuple[str, pl.Expr]]:
+    """The statuses a row has on its own, each with its test, in precedence order."""
+    unpublished = (
+        ~pl.col("currency").is_in(sorted(currencies)) if currencies is not None else pl.lit(False)
+    )
+    return [
+        ("unpublished_currency", unpublished),
+        ("expired", (pl.col("valid_to") < as_of).fill_null(False)),
+        ("not_yet_valid", (pl.col("valid_from") > as_of).fill_null(False)),
+    ]
 
 
 def _order() -> pl.Expr:

@@ -20,6 +20,15 @@ def golden_price_tiers(
     return tiers.join(master.select("sku"), on="sku", how="semi")
 
 
+def sku_ordered(master: pl.DataFrame) -> pl.LazyFrame:
+    """``master`` as the ``golden_products`` input, marked sorted by sku when it already is (a
+    PIM export usually comes in sku order): the golden record's sort is then skipped instead
+    of copying every column of the catalog (~1 s per 1M rows) into the same order."""
+    if master.height and master.get_column("sku").is_sorted():
+        return master.lazy().set_sorted("sku")
+    return master.lazy()
+
+
 def golden_products(
     master: pl.LazyFrame,
     tiers: pl.LazyFrame,
@@ -32,21 +41,38 @@ def golden_products(
     """One row per PIM product, by sku: its master data columns as they come
     (``MASTER_SCHEMA`` and the ``attr.*``/category columns the channels need), then list prices
     per currency and availability on ``as_of`` (``erp_schema``). Sorted once here, every
-    channel's feed is in sku order without sorting again."""
-    stock_state = availability(
-        master.select("sku", "family"), stock, supply, as_of, family_lead_times
-    )
-    joined = master.join(list_prices(tiers, currencies), on="sku", how="left").join(
-        stock_state, on="sku", how="left"
-    )
+    channel's feed is in sku order without sorting again.
+
+    The ERP part is computed on ``sku, family`` alone, row for row beside the sorted master,
+    and put next to it: the wide master columns are never joined (a join copies them all)."""
+    ordered = master.sort("sku", maintain_order=True)
     erp = erp_schema(currencies)
     master_columns = [c for c in master.collect_schema().names() if c not in erp]
-    return (
-        joined.with_columns(
-            pl.col("available_qty").fill_null(0),
-            pl.col("availability").fill_null("out_of_stock"),
-            pl.col("availability_estimated").fill_null(False),
-        )
-        .select(*master_columns, *(pl.col(name).cast(dtype) for name, dtype in erp.items()))
-        .sort("sku")
+    part = erp_part(ordered.select("sku", "family"), tiers, stock, supply, as_of, currencies,
+                    family_lead_times)  # fmt: skip
+    return pl.concat([ordered.select(master_columns), part], how="horizontal")
+
+
+def erp_part(
+    keys: pl.LazyFrame,
+    tiers: pl.LazyFrame,
+    stock: pl.LazyFrame,
+    supply: pl.LazyFrame,
+    as_of: dt.date,
+    currencies: tuple[str, ...],
+    family_lead_times: pl.LazyFrame | None = None,
+) -> pl.LazyFrame:
+    """The ``erp_schema`` columns of each row of ``keys`` (``sku, family``), in its order: a
+    sku without prices, stock or supply is out of stock and has no list price."""
+    prices = keys.select("sku").join(
+        list_prices(tiers, currencies), on="sku", how="left", maintain_order="left"
+    )
+    state = availability(keys, stock, supply, as_of, family_lead_times)
+    joined = pl.concat([prices, state.drop("sku")], how="horizontal")
+    return joined.select(
+        pl.col(name).cast(dtype) for name, dtype in erp_schema(currencies).items()
+    ).with_columns(
+        pl.col("available_qty").fill_null(0),
+        pl.col("availability").fill_null("out_of_stock"),
+        pl.col("availability_estimated").fill_null(False),
     )

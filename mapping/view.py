@@ -12,13 +12,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
+from functools import cached_property
 
 import polars as pl
 
 from contracts.formats import FieldSpec
 from mapping.compile import KEY, CompiledChannel
-from mapping.expressions import COMPLETENESS_COLUMN, condition, product_urls
+from mapping.expressions import COMPLETENESS_COLUMN, URL_COLUMN, condition, product_urls
 from mapping.fields import cast_to, present, too_long, truncated, value_checks
+from mapping.golden_rows import GoldenRows
 
 FINDINGS_SCHEMA = pl.Schema(
     {
@@ -42,8 +44,28 @@ class ChannelView:
     frame: pl.DataFrame
     """``sku`` + the target fields, cleaned, for every product the filters let through"""
     findings: pl.DataFrame
-    golden: pl.DataFrame
-    """the golden rows of ``frame``, in the same order"""
+    rows: pl.DataFrame | GoldenRows
+    """the golden rows of ``frame``, in the same order; as ``GoldenRows`` they are copied
+    only when ``golden`` is first read (``golden_lazy`` reads some columns without it)"""
+
+    @cached_property
+    def golden(self) -> pl.DataFrame:
+        """The golden rows of ``frame``, in the same order, every column."""
+        return self.rows.collect() if isinstance(self.rows, GoldenRows) else self.rows
+
+    def golden_lazy(self) -> pl.LazyFrame:
+        """The golden rows as a query: one that reads a few columns copies only those."""
+        return self.rows.lazy()
+
+    def golden_columns(self) -> list[str]:
+        rows = self.rows
+        return rows.columns() if isinstance(rows, GoldenRows) else rows.columns
+
+    def kept(self, keep: pl.Series) -> ChannelView:
+        """The view of the products ``keep`` flags (one flag per row of ``frame``)."""
+        rows = self.rows
+        subset = rows.subset(keep) if isinstance(rows, GoldenRows) else rows.filter(keep)
+        return ChannelView(self.name, self.frame.filter(keep), self.findings, subset)
 
 
 MAPPED = "_target:"
@@ -55,31 +77,63 @@ def channel_view(golden: pl.DataFrame, compiled: CompiledChannel, erp_source: st
 
     Each target field is computed once, for every enabled product: completeness (which a
     filter may test) is counted on the mapped values, so the field expressions (templates,
-    option labels) are not evaluated a second time for it."""
-    rows = golden.filter(pl.col("enabled"))
-    if compiled.context.product_url is not None:
-        rows = rows.with_columns(product_urls(rows, compiled.context.product_url, compiled.name))
+    option labels) are not evaluated a second time for it. Every step reads the golden rows
+    lazily, so it reads only the columns it uses; the view's golden rows are ``GoldenRows``,
+    copied only by a step that reads them whole (a writer)."""
     targets = {n: f for n, f in compiled.fields.items() if n != KEY}
     scored = {n for n, f in targets.items() if COMPLETENESS_COLUMN in _columns_of(f.built.expr)}
-    first = {n: f for n, f in targets.items() if n not in scored}
-    mapped = rows.select(
-        *(cast_to(f.built.expr, f.spec).alias(MAPPED + n) for n, f in first.items())
-    )
-    score = completeness(compiled, lambda n: pl.col(MAPPED + n), exclude=scored)
-    rows = pl.concat([rows, mapped], how="horizontal").with_columns(
-        score.alias(COMPLETENESS_COLUMN)
-    )
-    kept, filtered = _filtered(rows, compiled)
-    later = [cast_to(targets[n].built.expr, targets[n].spec).alias(MAPPED + n) for n in scored]
-    if later:
-        kept = kept.with_columns(later)
-    mapped_columns = [MAPPED + n for n in targets]
-    selected = kept.select(KEY, *(pl.col(MAPPED + n).alias(n) for n in targets))
-    kept = kept.drop(mapped_columns)
-    cleaned, findings = _checked(selected, kept, compiled, erp_source)
+    first = _first_pass(golden, compiled, scored)
+    filtered = _filtered(first, compiled)
+    keep = first.get_column(_FILTER).is_null() if _FILTER in first.columns else None
+    if keep is not None:
+        first = first.filter(keep).drop(_FILTER)
+    added = first.select(c for c in (URL_COLUMN, COMPLETENESS_COLUMN) if c in first.columns)
+    rows = _rows_kept(golden, keep, added)
+    kept = rows.lazy()
+    if scored:
+        later = [cast_to(targets[n].built.expr, targets[n].spec).alias(MAPPED + n) for n in scored]
+        first = pl.concat([first, kept.select(later).collect()], how="horizontal")
+    selected = first.select(KEY, *(pl.col(MAPPED + n).alias(n) for n in targets))
+    cleaned, findings = _checked(selected, first.get_column("pim_source"), compiled, erp_source)
     findings = pl.concat([filtered, findings, _label_fallbacks(kept, compiled)])
     order = [KEY, *targets]
-    return ChannelView(compiled.name, cleaned.select(order), findings.cast(FINDINGS_SCHEMA), kept)
+    return ChannelView(compiled.name, cleaned.select(order), findings.cast(FINDINGS_SCHEMA), rows)
+
+
+_FILTER = "_filter"
+
+
+def _first_pass(golden: pl.DataFrame, compiled: CompiledChannel, scored: set[str]) -> pl.DataFrame:
+    """Per enabled product, in one query over the golden columns it reads: ``sku``,
+    ``pim_source``, the product URL (when the channel has one), the mapped target fields but
+    ``scored`` (those reading completeness), completeness and, with filters, their reason
+    (``_filter``: null where the product is kept)."""
+    rows = golden.lazy().filter(pl.col("enabled"))
+    url = compiled.context.product_url
+    if url is not None:
+        enabled = golden.select("sku", "enabled").filter(pl.col("enabled"))
+        urls = product_urls(enabled, url, compiled.name).to_frame().lazy()
+        rows = pl.concat([rows, urls], how="horizontal")
+    first = [n for n in compiled.fields if n != KEY and n not in scored]
+    mapped = rows.with_columns(
+        cast_to(compiled.fields[n].built.expr, compiled.fields[n].spec).alias(MAPPED + n)
+        for n in first
+    )
+    score = completeness(compiled, lambda n: pl.col(MAPPED + n), exclude=scored)
+    mapped = mapped.with_columns(score.alias(COMPLETENESS_COLUMN))
+    columns = [KEY, "pim_source", *([URL_COLUMN] if url is not None else [])]
+    columns += [MAPPED + n for n in first] + [COMPLETENESS_COLUMN]
+    reason = compiled.filters.reason()
+    if reason is not None:
+        mapped, columns = mapped.with_columns(reason.alias(_FILTER)), [*columns, _FILTER]
+    return mapped.select(columns).collect()
+
+
+def _rows_kept(golden: pl.DataFrame, keep: pl.Series | None, added: pl.DataFrame) -> GoldenRows:
+    """The golden rows of the enabled products ``keep`` flags (one flag per enabled product;
+    None: all) with the columns the mapping ``added``."""
+    rows = GoldenRows.where(golden, golden.get_column("enabled"))
+    return GoldenRows(golden, rows.subset(keep).mask if keep is not None else rows.mask, added)
 
 
 def _columns_of(expr: pl.Expr) -> list[str]:
@@ -101,30 +155,35 @@ def completeness(
     return (pl.sum_horizontal(filled) / len(names)).cast(pl.Float64)
 
 
-def _filtered(rows: pl.DataFrame, compiled: CompiledChannel) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """The rows the channel's filters let through, and the others as ``filtered`` findings."""
-    reason = compiled.filters.reason()
-    if reason is None:
-        return rows, pl.DataFrame(schema=FINDINGS_SCHEMA)
-    marked = rows.with_columns(_filter=reason)
-    out = marked.filter(pl.col("_filter").is_not_null()).select(
+def _filtered(first: pl.DataFrame, compiled: CompiledChannel) -> pl.DataFrame:
+    """The products the channel's filters leave out (``_filter`` of ``_first_pass``) as
+    ``filtered`` findings."""
+    if _FILTER not in first.columns:
+        return _no_findings()
+    return first.filter(pl.col(_FILTER).is_not_null()).select(
         "sku",
         channel=pl.lit(compiled.name),
-        rule=pl.concat_str(pl.lit("filtered_by_"), pl.col("_filter")),
+        rule=pl.concat_str(pl.lit("filtered_by_"), pl.col(_FILTER)),
         field=pl.lit("filters"),
-        value=pl.when(pl.col("_filter") == "completeness")
+        value=pl.when(pl.col(_FILTER) == "completeness")
         .then(pl.col(COMPLETENESS_COLUMN).round(3).cast(pl.String))
         .otherwise(pl.lit(None, pl.String)),
         source=pl.col("pim_source"),
         severity=pl.lit(FILTERED),
     )
-    return marked.filter(pl.col("_filter").is_null()).drop("_filter"), out
+
+
+def _no_findings() -> pl.DataFrame:
+    return pl.DataFrame(schema=FINDINGS_SCHEMA)
 
 
 def _checked(
-    mapped: pl.DataFrame, kept: pl.DataFrame, compiled: CompiledChannel, erp_source: str
+    mapped: pl.DataFrame, pim_source: pl.Series, compiled: CompiledChannel, erp_source: str
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Each field's checks in one pass; invalid optional values dropped, truncations made."""
+    """Each field's checks in one pass; invalid optional values dropped, truncations made.
+
+    The flags are computed once, as columns the cleaning reads; each finding reads only the
+    few columns it reports."""
     flags: dict[str, pl.Expr] = {}
     cleaned: list[pl.Expr] = []
     meta: dict[str, tuple[str, str, str, str]] = {}
@@ -146,7 +205,7 @@ def _checked(
             key = f"{name}|{check.rule}"
             flags[key] = there & check.failed.fill_null(True)
             meta[key] = (name, check.rule, "error" if fatal else "warn", system)
-            bad = bad | flags[key]
+            bad = bad | pl.col(key)
         long = too_long(value, spec)
         if long is not None:
             key = f"{name}|long"
@@ -156,17 +215,31 @@ def _checked(
                 value = pl.when(long).then(truncated(value, spec)).otherwise(value)
             else:
                 meta[key] = (name, f"{name}_too_long", "error" if fatal else "warn", system)
-                bad = bad | flags[key]
+                bad = bad | pl.col(key)
         keep = value if fatal else pl.when(bad).then(None).otherwise(value)
         cleaned.append(cast_to(keep, spec).alias(name))
-    frame = mapped.with_columns(_source=kept["pim_source"])
-    wide = frame.with_columns(**{k: v.fill_null(False) for k, v in flags.items()})
-    hits = wide.select(pl.col(list(flags)).sum()) if flags else pl.DataFrame()
-    parts = [pl.DataFrame(schema=FINDINGS_SCHEMA)]
-    for key in (k for k in flags if hits[k][0]):
+    wide = mapped.with_columns(
+        _source=pim_source, **{k: v.fill_null(False) for k, v in flags.items()}
+    )
+    return wide.select("sku", *cleaned), _findings(wide, meta, compiled, erp_source)
+
+
+def _findings(
+    wide: pl.DataFrame,
+    meta: dict[str, tuple[str, str, str, str]],
+    compiled: CompiledChannel,
+    erp_source: str,
+) -> pl.DataFrame:
+    """One finding per row and raised flag (``meta``: flag column -> field, rule, severity,
+    system), in the order of ``meta``."""
+    hits = wide.select(pl.col(list(meta)).sum()) if meta else pl.DataFrame()
+    parts = [_no_findings().lazy()]
+    for key in (k for k in meta if hits[k][0]):
         name, rule, severity, system = meta[key]
         parts.append(
-            wide.filter(pl.col(key)).select(
+            wide.lazy()
+            .filter(pl.col(key))
+            .select(
                 "sku",
                 channel=pl.lit(compiled.name),
                 rule=pl.lit(rule),
@@ -176,7 +249,7 @@ def _checked(
                 severity=pl.lit(severity),
             )
         )
-    return mapped.select("sku", *cleaned), pl.concat(parts)
+    return pl.concat(parts).collect()
 
 
 def _source(system: str, erp_source: str) -> pl.Expr:
@@ -210,10 +283,10 @@ def _as_text(value: pl.Expr, spec: FieldSpec) -> pl.Expr:
     return value.cast(pl.String, strict=False)
 
 
-def _label_fallbacks(kept: pl.DataFrame, compiled: CompiledChannel) -> pl.DataFrame:
+def _label_fallbacks(kept: pl.LazyFrame, compiled: CompiledChannel) -> pl.DataFrame:
     """``option_label_missing`` (warn): a select value shown in another locale's label or as
     its code because the option has no label in the channel's locale."""
-    parts = [pl.DataFrame(schema=FINDINGS_SCHEMA)]
+    parts = [_no_findings().lazy()]
     seen: set[tuple[str, str]] = set()
     for name, compiled_field in compiled.fields.items():
         for attribute, codes, fell_back in compiled_field.built.label_fallbacks:
@@ -231,4 +304,4 @@ def _label_fallbacks(kept: pl.DataFrame, compiled: CompiledChannel) -> pl.DataFr
                     severity=pl.lit("warn"),
                 )
             )
-    return pl.concat(parts)
+    return pl.concat(parts).collect()

@@ -107,7 +107,7 @@ def build_quarantine(
     refs = references or {}
     parts = [input_rejects(rejects.cast(REJECTS_SCHEMA))]
     for name, view in views.items():
-        golden = channel_violations(view.golden.lazy(), name, channels[name], erp_source, refs)
+        golden = channel_violations(view.golden_lazy(), name, channels[name], erp_source, refs)
         own = (
             view.findings.lazy()
             .cast(QUARANTINE_SCHEMA)
@@ -128,8 +128,7 @@ def publishable(view: ChannelView, quarantine: pl.LazyFrame) -> ChannelView:
     """The view's products without an error row for its channel (frame and golden rows
     alike, in the view's order: by sku)."""
     blocked = quarantined(quarantine, view.name).select("sku").unique().collect()
-    keep = ~view.frame["sku"].is_in(blocked["sku"].implode())
-    return ChannelView(view.name, view.frame.filter(keep), view.findings, view.golden.filter(keep))
+    return view.kept(~view.frame["sku"].is_in(blocked["sku"].implode()))
 
 
 def accounting(

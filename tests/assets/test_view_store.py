@@ -10,7 +10,7 @@ from factories import ERP_SOURCE, compiled, config_with, golden_products, produc
 from polars.testing import assert_frame_equal
 
 from assets.channels import ViewStore, views
-from mapping.view import channel_view
+from mapping.view import ChannelView, channel_view
 
 SHOP = {
     "format": "csv",
@@ -40,6 +40,7 @@ def test_a_view_read_back_equals_the_view_mapped_again(tmp_path: Path) -> None:
         "shop.added.parquet",
         "shop.findings.parquet",
         "shop.frame.parquet",
+        "shop.rows.parquet",
     ]
     again = channel_view(golden, channels["shop"], ERP_SOURCE)
     read = store.load("shop", golden)
@@ -71,3 +72,15 @@ def test_another_run_maps_on_its_own(tmp_path: Path) -> None:
     channels = {"shop": compiled(config, "shop", golden)}
     views(golden, channels, ERP_SOURCE, ViewStore.of_run(tmp_path, "run-1"))["shop"]
     assert ViewStore.of_run(tmp_path, "run-2").load("shop", golden) is None
+
+
+def test_a_view_with_copied_golden_rows_is_kept_and_read_back_alike(tmp_path: Path) -> None:
+    config = config_with({"shop": SHOP})
+    golden = _golden()
+    mapped = channel_view(golden, compiled(config, "shop", golden), ERP_SOURCE)
+    copied = ChannelView(mapped.name, mapped.frame, mapped.findings, mapped.golden)
+    store = ViewStore.of_run(tmp_path, "run-1")
+    store.save(copied, golden)
+    read = store.load("shop", golden)
+    assert read is not None
+    assert_frame_equal(read.golden, mapped.golden)

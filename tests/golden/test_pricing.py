@@ -14,6 +14,7 @@ from golden.pricing import (
     classify_price_rows,
     effective_tiers,
     list_prices,
+    price_row_counts,
     price_tiers,
 )
 from sources.erp_files import PRICES_SCHEMA
@@ -319,3 +320,25 @@ def test_a_customer_without_group_falls_back_to_list() -> None:
     frame = tiers(price("A", "8", 2, **GROUP), price("A", "10", 3), price("B", "6", 4, **GROUP))
     result = effective_tiers(frame, "C1", None).collect()
     assert result.select("sku", "unit_price", "price_type").rows() == [("A", Decimal(10), "list")]
+
+
+def test_the_counts_of_statuses_are_those_of_the_classified_rows() -> None:
+    rows = [
+        price(f"S{i % 5}", "1", i, currency=("EUR", "USD", "CHF")[i % 3],
+              price_type=("list", "group", "customer")[i % 4 % 3],
+              customer_group="retail" if i % 4 == 1 else None,
+              customer_id=f"C{i % 2}" if i % 4 == 2 else None,
+              min_quantity=1 + i % 2 * 9,
+              valid_from=None if i % 6 == 0 else D(2026, 1 + i % 12, 1),
+              valid_to=None if i % 5 else D(2026, 1 + i % 12, 28))
+        for i in range(2, 200)
+    ]  # fmt: skip
+    for currencies in (None, ("EUR", "USD")):
+        classified = classify_price_rows(prices(*rows), AS_OF, currencies).collect()
+        expected = dict(classified.group_by("status").len().iter_rows())
+        assert price_row_counts(prices(*rows), AS_OF, currencies) == expected
+        assert set(expected) >= {"active", "superseded", "expired", "not_yet_valid"}
+
+
+def test_no_price_rows_count_nothing() -> None:
+    assert price_row_counts(prices(), AS_OF, ("EUR",)) == {}

@@ -10,7 +10,7 @@ from factories import golden_products as golden_frame
 from factories import price_tiers, product, tier
 
 from contracts.golden import erp_schema
-from golden.record import golden_price_tiers, golden_products
+from golden.record import golden_price_tiers, golden_products, sku_ordered
 from sources.erp_files import PRICES_SCHEMA, STOCK_SCHEMA, SUPPLY_SCHEMA
 
 AS_OF = dt.date(2026, 6, 15)
@@ -81,3 +81,24 @@ def test_price_tiers_are_kept_for_known_skus_in_published_currencies() -> None:
     )
     result = golden_price_tiers(rows, master("A"), AS_OF, CURRENCIES).collect()
     assert result.select("sku", "currency", "erp_source").rows() == [("A", "EUR", "prices.csv:2")]
+
+
+def test_a_master_in_sku_order_or_not_gives_the_same_golden_record() -> None:
+    tiers = price_tiers(tier("B", "10"), tier("C", "12")).lazy()
+    args = (tiers, stock(("A", 3, 1), ("C", 1, 0)), supply(), AS_OF, CURRENCIES)
+    shuffled = golden_products(sku_ordered(master("C", "A", "B").collect()), *args).collect()
+    in_order = golden_products(sku_ordered(master("A", "B", "C").collect()), *args).collect()
+    assert shuffled["sku"].to_list() == ["A", "B", "C"]
+    assert shuffled.equals(in_order)
+
+
+def test_the_erp_part_stays_beside_its_row_when_a_sku_repeats() -> None:
+    """A repeated sku (the blocking sku_unique check fails the run) keeps one row per master
+    row rather than multiplying rows with the ERP's."""
+    result = golden_products(
+        master("A", "A", "B"), price_tiers(tier("A", "5")).lazy(), stock(("A", 2, 0)),
+        supply(), AS_OF, CURRENCIES,
+    ).collect()  # fmt: skip
+    assert result.select("sku", "list_price_EUR", "available_qty").rows() == [
+        ("A", Decimal(5), 2), ("A", Decimal(5), 2), ("B", None, 0),
+    ]  # fmt: skip

@@ -11,6 +11,7 @@ import polars as pl
 import pytest
 from factories import ERP_SOURCE, config_with, golden_products, product, view_of
 
+from mapping.golden_rows import GoldenRows
 from mapping.view import FILTERED
 from quality.quarantine import accounting, build_quarantine, publishable
 
@@ -179,3 +180,23 @@ def test_prices_are_money_in_the_view_and_lists_stay_lists() -> None:
     view = view_of(config, "marketplace", golden)
     assert view.frame["price"].to_list() == [Decimal("12.345")]
     assert findings(view, "A1") == {("additional_image_link_too_many", "warn")}
+
+
+def test_the_golden_rows_are_the_kept_enabled_products_with_url_and_completeness() -> None:
+    social = {"format": "meta_catalog", "locale": "en_US", "currency": "USD",
+              "product_url": "https://www.example.com/en/p/{sku}",
+              "filters": {"exclude": {"brands": ["MUELLER"]}}}  # fmt: skip
+    config = config_with({"social": social})
+    golden = golden_products(
+        product("A1"), product("B2", brand="mueller"), product("C3", enabled=False), product("D4")
+    )
+    view = view_of(config, "social", golden)
+    assert isinstance(view.rows, GoldenRows)  # not copied until read
+    assert view.golden_columns() == [*golden.columns, "_url", "_completeness"]
+    assert view.golden.select(golden.columns).equals(
+        golden.filter(pl.col("sku").is_in(["A1", "D4"]))
+    )
+    assert view.golden["_url"].to_list() == [
+        f"https://www.example.com/en/p/{s}" for s in ("A1", "D4")
+    ]
+    assert view.golden_lazy().select("sku").collect()["sku"].equals(view.frame["sku"])
