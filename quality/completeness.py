@@ -35,11 +35,9 @@ def completeness_scores(
 
     The channels share most of their fields (the name in de_DE is the website's, the shop's
     and the marketplace's), so each distinct "field is filled" expression is computed once and
-    the scores are sums of those flags. Eager on purpose: the lazy engine's own
-    common-subexpression search over 18 compiled channels took minutes on 500 products."""
-    rows = golden.filter(pl.col("enabled"))
+    the scores are sums of those flags."""
     flags, members = _flags(compiled)
-    return _scores(rows, flags, members)
+    return _scores(_scored_rows(golden, flags), flags, members)
 
 
 def cached_completeness_scores(
@@ -52,8 +50,8 @@ def cached_completeness_scores(
     every row's values in the columns they read (and sku, family, categories), so a run whose
     PIM data did not change reads the scores (a fraction of a second at 1M products instead of
     tens of seconds) and any change to a counted value or a mapping computes them again."""
-    rows = golden.filter(pl.col("enabled"))
     flags, members = _flags(compiled)
+    rows = _scored_rows(golden, flags)
     path = cache / f"{_digest(rows, flags, members)}.parquet"
     if path.is_file():
         with contextlib.suppress(OSError, pl.exceptions.PolarsError):  # damaged: compute
@@ -88,14 +86,23 @@ def _flags(
     return flags, members
 
 
-def _digest(
-    rows: pl.DataFrame, flags: Mapping[str, pl.Expr], members: Mapping[str, list[str]]
-) -> str:
-    """sha256 of the scores' definition and of the values they are computed from."""
+def _scored_rows(golden: pl.DataFrame, flags: Mapping[str, pl.Expr]) -> pl.DataFrame:
+    """The enabled products (a disabled one is not meant for any channel), with only sku,
+    family, categories and the columns the flags read: filtering the whole golden record
+    would copy every column of it (GiBs at 1M products) for the dozen that are scored."""
     read = {"sku", "family", "categories"}
     for expr in flags.values():
         read.update(expr.meta.root_names())
-    values = rows.select(sorted(c for c in read if c in rows.columns)).hash_rows(seed=0)
+    columns = sorted(c for c in read if c in golden.columns)
+    return golden.lazy().filter(pl.col("enabled")).select(columns).collect()
+
+
+def _digest(
+    rows: pl.DataFrame, flags: Mapping[str, pl.Expr], members: Mapping[str, list[str]]
+) -> str:
+    """sha256 of the scores' definition and of the values they are computed from (``rows``:
+    ``_scored_rows``, every column they read)."""
+    values = rows.hash_rows(seed=0)
     digest = hashlib.sha256()
     digest.update(f"polars {pl.__version__}\n".encode())
     digest.update(json.dumps(members, sort_keys=True).encode())
@@ -106,17 +113,29 @@ def _digest(
 def _scores(
     rows: pl.DataFrame, flags: Mapping[str, pl.Expr], members: Mapping[str, list[str]]
 ) -> pl.DataFrame:
+    """Lazy, so the engine's common-subexpression elimination computes a value shared by
+    several flags once: a description cleaned of markup is counted by three channels in each
+    locale, and each flag tests its value twice (not null, not blank). Measured at 200k
+    products: 6.8 CPU s eager, 5.2 lazy; planning takes milliseconds on the 34 distinct flags
+    (it took minutes when every channel's fields were planned together)."""
     aliases = {key: f"_filled{i}" for i, key in enumerate(flags)}
-    flagged = rows.select(
-        "sku", "family", "categories", *(flags[k].fill_null(False).alias(aliases[k]) for k in flags)
-    )
     scores = [
         (pl.sum_horizontal([pl.col(aliases[k]) for k in keys]) / len(keys) if keys else pl.lit(1.0))
         .cast(pl.Float32)
         .alias(column)
         for column, keys in members.items()
     ]
-    return flagged.select("sku", "family", "categories", *scores)
+    return (
+        rows.lazy()
+        .select(
+            "sku",
+            "family",
+            "categories",
+            *(flags[k].fill_null(False).alias(aliases[k]) for k in flags),
+        )
+        .select("sku", "family", "categories", *scores)
+        .collect()
+    )
 
 
 def by_channel_and_locale(scores: pl.DataFrame, keys: Iterable[tuple[str, str]]) -> pl.DataFrame:
