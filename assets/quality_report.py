@@ -6,6 +6,7 @@ and the live snapshot stays; the run tag ``prism/override_breakers=true`` turns 
 WARN for one run. The report is written either way, with the verdict and its reasons.
 """
 
+import datetime as dt
 from collections.abc import Iterator
 from typing import Any
 
@@ -87,6 +88,15 @@ def breaker_check(gate: Gate) -> dict[str, Any]:
     }
 
 
+def price_row_counts(
+    erp_prices: pl.DataFrame, as_of: dt.date, prism: PrismConfig
+) -> dict[str, int]:
+    """ERP price rows by status, counted in the lazy query: the classified rows (3.8M at 1M
+    products) are not materialized for a count."""
+    statuses = classify_price_rows(erp_prices.lazy(), as_of, prism.currencies)
+    return dict(statuses.group_by("status").len().collect().iter_rows())
+
+
 def build_quality_report_assets(prism: PrismConfig) -> list[dg.AssetsDefinition]:
     @dg.asset(
         group_name=QUALITY_GROUP,
@@ -162,7 +172,6 @@ def build_quality_report_assets(prism: PrismConfig) -> list[dg.AssetsDefinition]
             "the PIM values are unchanged, scores reused" if reused else "scored",
         )
         as_of = run_as_of(source_snapshots)
-        statuses = classify_price_rows(erp_prices.lazy(), as_of, prism.currencies).collect()
         inputs = GateInputs(
             snapshot_id=snapshot_id,
             created=created,
@@ -176,7 +185,7 @@ def build_quality_report_assets(prism: PrismConfig) -> list[dg.AssetsDefinition]
             names=product_names(prism, model, golden_products, prism.report_locale),
             scores=scores,
             score_keys=tuple(per_locale),
-            price_rows=dict(statuses.group_by("status").len().iter_rows()),
+            price_rows=price_row_counts(erp_prices, as_of, prism),
         )
         gate = run_gate(context, prism, feed_store, inputs)
         if gate.verdict == "blocked":

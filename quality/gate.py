@@ -21,7 +21,7 @@ from mapping.view import FILTERED
 from quality import breakers as br
 from quality.completeness import by_channel_and_locale, worst_groups
 from quality.expectations import results_file
-from quality.exports import write_quarantine_exports
+from quality.exports import quarantine_exports
 from quality.quarantine import ALL_CHANNELS
 from quality.report import QualityReport, write_report
 from quality.report.findings import findings_frame
@@ -74,7 +74,7 @@ class Gate:
 def channel_counts(golden: pl.DataFrame, quarantine: pl.DataFrame, channels: list[str]) -> dict:
     """channel -> published, quarantined (products kept off), filtered (left out by the
     channel's filters), warned (published with warnings)."""
-    enabled = golden.filter(pl.col("enabled")).height
+    enabled = enabled_count(golden)
     # each sku counted once per channel, under its gravest severity: error, filtered, warn
     rank = pl.col("severity").replace_strict(
         {"error": 0, FILTERED: 1, "warn": 2}, default=None, return_dtype=pl.Int8
@@ -101,20 +101,33 @@ def channel_counts(golden: pl.DataFrame, quarantine: pl.DataFrame, channels: lis
     }
 
 
+def enabled_count(golden: pl.DataFrame) -> int:
+    """Enabled products, counted on the one column (filtering the golden record would copy
+    every column of it first)."""
+    return int(golden["enabled"].sum())
+
+
 def published_prices(golden: pl.DataFrame, quarantine: pl.DataFrame, channels: int) -> pl.DataFrame:
-    """sku and list prices of the products published on at least one channel."""
+    """sku and list prices of the products published on at least one channel.
+
+    Lazy, so only sku, enabled and the prices of the golden record are read (an eager filter
+    copied all of its columns: seconds and GiB at 1M products)."""
     kept_off = pl.col("severity").is_in(["error", FILTERED])
     everywhere = (
-        quarantine.filter(kept_off, pl.col("channel") != ALL_CHANNELS)
+        quarantine.lazy()
+        .filter(kept_off, pl.col("channel") != ALL_CHANNELS)
         .group_by("sku")
         .agg(pl.col("channel").n_unique())
         .filter(pl.col("channel") == channels)
     )
     prices = list_price_columns(golden.columns)
     return (
-        golden.filter(pl.col("enabled"))
-        .join(everywhere, on="sku", how="anti")
+        golden.lazy()
+        .select("sku", "enabled", *prices)
+        .filter(pl.col("enabled"))
+        .join(everywhere, on="sku", how="anti", maintain_order="left")
         .select("sku", *prices)
+        .collect()
     )
 
 
@@ -156,8 +169,7 @@ def evaluate_gate(
         "erp_price_rows": inputs.price_rows,
     }
     reports.write_summary(inputs.snapshot_id, summary)
-    report = _report(config, inputs, summary, breakers, old_prices, prices, changes, reports)
-    path = write_report(report, folder)
+    path = _write_report(config, inputs, summary, breakers, old_prices, prices, changes, reports)
     reports.prune(config.quality.keep_reports, protect={inputs.snapshot_id, previous or ""})
     return Gate(
         verdict=verdict, breakers=breakers, report_path=path, compared_with=previous, prices=prices
@@ -185,7 +197,7 @@ def trip_breakers(
     compared: int,
 ) -> pl.DataFrame:
     """Every breaker's value and limit; ``changes`` is None without a baseline."""
-    enabled = inputs.golden.filter(pl.col("enabled")).height
+    enabled = enabled_count(inputs.golden)
     rows = [br.baseline_breaker(live, problem)]
     rows += br.product_drop(
         baseline.channels if baseline else {},
@@ -210,7 +222,7 @@ def _price_changes(old: pl.LazyFrame | None, new: pl.DataFrame) -> tuple[pl.Data
     return changed.sort("factor", descending=True), compared.height
 
 
-def _report(
+def _write_report(
     config: PrismConfig,
     inputs: GateInputs,
     summary: dict[str, Any],
@@ -219,18 +231,40 @@ def _report(
     prices: pl.DataFrame,
     changes: pl.DataFrame | None,
     reports: ReportStore,
+) -> Path:
+    """The report folder's pages and exports; returns the main page. The Excel export is
+    written by a child process while the pages render (``quality.exports``)."""
+    folder = reports.folder(inputs.snapshot_id)
+    # Products a channel's filters leave out are the channel's choice, not data to fix: the
+    # channels table counts them; the exports and lookup pages list what someone must fix.
+    to_fix = inputs.quarantine.filter(pl.col("severity") != FILTERED)
+    with quarantine_exports(to_fix, folder) as files:
+        report = _report(
+            config, inputs, summary, breakers, (old_prices, prices, changes), reports, to_fix, files
+        )
+        return write_report(report, folder)
+
+
+def _report(
+    config: PrismConfig,
+    inputs: GateInputs,
+    summary: dict[str, Any],
+    breakers: pl.DataFrame,
+    compared: tuple[pl.LazyFrame | None, pl.DataFrame, pl.DataFrame | None],
+    reports: ReportStore,
+    to_fix: pl.DataFrame,
+    files: dict[str, str],
 ) -> QualityReport:
+    """``compared``: the live snapshot's prices, this one's and the changes (``_price_changes``);
+    ``to_fix``: the quarantine less the filtered rows; ``files``: the exports written."""
+    old_prices, prices, changes = compared
     folder = reports.folder(inputs.snapshot_id)
     scores = inputs.scores
     scores.drop("categories").write_parquet(folder / COMPLETENESS, compression_level=1)
     kept_off = inputs.quarantine.filter(
         pl.col("severity") == "error", pl.col("channel") != ALL_CHANNELS
     ).select(pl.col("sku").unique())
-    # Products a channel's filters leave out are the channel's choice, not data to fix: the
-    # channels table counts them; the exports and lookup pages list what someone must fix.
-    to_fix = inputs.quarantine.filter(pl.col("severity") != FILTERED)
-    exports = write_quarantine_exports(to_fix, folder)
-    exports["Completeness per product (Parquet)"] = COMPLETENESS
+    exports = files | {"Completeness per product (Parquet)": COMPLETENESS}
     exports |= {f"Checks of the staged feed: {n} (JSON)": results_file(n) for n in config.channels}
     findings = findings_frame(to_fix, inputs.golden, inputs.names)
     rises, drops = _shown_changes(changes, inputs.names)
@@ -263,7 +297,7 @@ def _report(
 
 
 def _channels_frame(config: PrismConfig, golden: pl.DataFrame, counts: dict) -> pl.DataFrame:
-    disabled = golden.filter(~pl.col("enabled")).height
+    disabled = int((~golden["enabled"]).sum())
     return pl.DataFrame(
         [
             {

@@ -14,6 +14,7 @@ from factories import LOCALES, config_with, golden_products, pim, product
 from polars.testing import assert_frame_equal
 
 from mapping.plan import compiled_per_locale
+from quality import completeness
 from quality.completeness import (
     CACHED,
     WORST,
@@ -213,6 +214,23 @@ def test_completeness_counts_presence_not_validity() -> None:
     """A wrong GTIN or an over-long title is there: the quarantine judges it, not the score."""
     scores = scores_of(complete("A", gtin="1", name_de_DE="x" * 500)).row(0, named=True)
     assert scores["marketplace/de_DE"] == 1.0
+
+
+def test_flags_computed_per_distinct_value_score_as_on_every_row(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """40 products over three brands (one blank, one missing) and two colours: the flags on
+    those columns are computed once per distinct value and joined back, in product order."""
+    brands = ["acme", "  ", None]
+    rows = [
+        complete(f"S{i:02}", brand=brands[i % 3], color=["red", None][i % 2], gtin=None)
+        for i in reversed(range(40))
+    ]
+    by_distinct = scores_of(*rows)
+    monkeypatch.setattr(completeness, "FEW_DISTINCT", 0.0)
+    assert_frame_equal(by_distinct, scores_of(*rows))
+    assert by_distinct["sku"].to_list() == golden_products(*rows)["sku"].to_list()
+    assert by_distinct["social/en_US"].n_unique() > 1
 
 
 def test_disabled_products_are_left_out() -> None:

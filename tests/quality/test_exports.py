@@ -9,6 +9,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+import xlsxwriter
 from lxml import etree
 
 from quality import exports
@@ -220,3 +221,24 @@ def test_no_cell_of_the_excel_sheet_is_a_formula(tmp_path: Path, value: str) -> 
     assert "<f " not in sheet
     [_, row] = read_xlsx(tmp_path / "quarantine.xlsx")
     assert row[SHEET.index("value")] == f"'{value}"
+
+
+def test_the_workbook_written_by_a_child_process_is_the_one_written_inline(
+    tmp_path: Path,
+) -> None:
+    frame = quarantine(finding("A", "=1"), finding("B", None), finding("A", "=1", channel="web"))
+    inline, child = tmp_path / "inline", tmp_path / "child"
+    inline.mkdir()
+    child.mkdir()
+    files = write_quarantine_exports(frame, inline)
+    with exports.quarantine_exports(frame, child) as yielded:
+        assert yielded == files == BOTH
+    assert read_csv(child / "quarantine.csv") == read_csv(inline / "quarantine.csv")
+    assert read_xlsx(child / "quarantine.xlsx") == read_xlsx(inline / "quarantine.xlsx")
+
+
+def test_a_workbook_the_child_cannot_write_fails_the_block(tmp_path: Path) -> None:
+    (tmp_path / "quarantine.xlsx").mkdir()  # a folder where the file goes
+    block = exports.quarantine_exports(quarantine(finding()), tmp_path)
+    with pytest.raises(xlsxwriter.exceptions.FileCreateError, match="Is a directory"), block:
+        pass
