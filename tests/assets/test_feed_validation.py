@@ -67,13 +67,12 @@ def test_a_feed_is_validated_while_another_is_still_written(
         return staged(name)
 
     monkeypatch.setattr(feeds, "FeedValidator", Recording)
-    written, results, seconds = stage_and_validate(
-        dg.build_asset_context(), ["social", "shop"], stage, REFERENCES
-    )
-    assert list(written) == list(results) == ["social", "shop"]
-    assert all(result["statistics"]["evaluated_expectations"] for result in results.values())
-    assert results["shop"]["suite_name"] == "prism_shop"
-    assert seconds > 0
+    done = stage_and_validate(dg.build_asset_context(), ["social", "shop"], stage, REFERENCES)
+    assert list(done.staged) == list(done.results) == ["social", "shop"]
+    assert all(r["statistics"]["evaluated_expectations"] for r in done.results.values())
+    assert done.results["shop"]["suite_name"] == "prism_shop"
+    assert done.cpu_seconds > 0
+    assert done.wait_seconds >= 0
 
 
 def test_a_failing_writer_fails_the_step() -> None:
