@@ -159,15 +159,17 @@ def validation_frame(
     wanted = [c for c in golden_columns(channel, fields) if c in golden.columns]
     lists = [n for n, t in frame.schema.items() if isinstance(t, pl.List)]
     text = blank_free_columns(fields, frame.schema)
-    # the sample's rows are picked first, so only they are cleaned and copied (the same rows
+    # only the columns kept are copied (a view's golden rows are most of the catalog's
+    # columns), and of them only the sample's rows, picked first (the same rows
     # ``validation_sample`` picks from the whole frame: the pick depends on the height only)
+    published = frame.drop(lists)
+    beside = golden.select(pl.col(c).alias(f"{GOLDEN}{c}") for c in wanted)
     picked = sample_positions(frame.height, rows)
     if picked is not None:
-        frame, golden = frame[picked], golden[picked]
-    blank_free = frame.drop(lists).with_columns(
+        published, beside = published[picked], beside[picked]
+    blank_free = published.with_columns(
         pl.when(pl.col(c).str.contains(NOT_SPACE)).then(pl.col(c)).alias(c) for c in text
     )
-    beside = golden.select(pl.col(c).alias(f"{GOLDEN}{c}") for c in wanted)
     joined = pl.concat([blank_free, beside], how="horizontal")
     return joined if picked is None else joined.sort(KEY)
 
@@ -253,6 +255,33 @@ def result_format_at(level: str) -> dict[str, Any]:
     }
 
 
+class FeedValidator:
+    """One in-memory great-expectations context that validates channel feeds one at a time.
+
+    Creating it imports great-expectations (seconds of CPU), so a run can create it while its
+    writers are still busy and validate each feed as soon as it is staged (``validate``);
+    the results do not depend on when or in which order feeds are validated. Not
+    thread-safe: one thread creates and uses it."""
+
+    def __init__(self, references: References, result_format: str = "SUMMARY") -> None:
+        self._references, self._result_format = references, result_format
+        self._context = new_context()
+        self._source = self._context.data_sources.add_pandas("prism_feeds")
+
+    def validate(self, name: str, feed: FeedSuite) -> dict[str, Any]:
+        """The channel ``name``'s suite on its feed frame, as JSON dict (see
+        ``validate_feeds``)."""
+        from great_expectations.validator.v1_validator import Validator
+
+        suite = self._context.suites.add(channel_suite(name, feed, self._references))
+        batches = self._source.add_dataframe_asset(name).add_batch_definition_whole_dataframe(name)
+        frame = to_pandas(feed.frame, suite_columns(suite))
+        # a validator loads (and fingerprints) its batch once, for both validations;
+        # ``Batch.validate`` would load it again for each
+        validator = Validator(batches, batch_parameters={"dataframe": frame})
+        return validate_suite(validator, suite, self._result_format)
+
+
 def validate_feeds(
     feeds: Mapping[str, FeedSuite],
     references: References,
@@ -267,20 +296,8 @@ def validate_feeds(
     as much again per expectation, and nearly all of them pass). ``"COMPLETE"`` lists the sku
     of every unexpected row of every expectation (for audits); ``"BASIC"`` names none.
     """
-    from great_expectations.validator.v1_validator import Validator
-
-    context = new_context()
-    source = context.data_sources.add_pandas("prism_feeds")
-    results = {}
-    for name, feed in feeds.items():
-        suite = context.suites.add(channel_suite(name, feed, references))
-        batches = source.add_dataframe_asset(name).add_batch_definition_whole_dataframe(name)
-        frame = to_pandas(feed.frame, suite_columns(suite))
-        # a validator loads (and fingerprints) its batch once, for both validations;
-        # ``Batch.validate`` would load it again for each
-        validator = Validator(batches, batch_parameters={"dataframe": frame})
-        results[name] = validate_suite(validator, suite, result_format)
-    return results
+    validator = FeedValidator(references, result_format)
+    return {name: validator.validate(name, feed) for name, feed in feeds.items()}
 
 
 def validate_suite(validator: Any, suite: gx.ExpectationSuite, level: str) -> dict[str, Any]:

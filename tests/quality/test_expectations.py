@@ -26,6 +26,7 @@ from quality.expectations import (
     KEY,
     NAMED_ROWS,
     FeedSuite,
+    FeedValidator,
     blank_free_columns,
     channel_suite,
     results_file,
@@ -398,6 +399,45 @@ def test_large_feeds_are_sampled_the_same_way_every_time() -> None:
     assert sample.equals(validation_sample(feed, 100))
     assert sample["sku"].is_sorted()
     assert sample["sku"].n_unique() == 100
+
+
+def test_a_sampled_validation_frame_is_the_sample_of_the_whole_one() -> None:
+    """The sample's rows are picked before the columns are cleaned and joined: the same
+    frame as cleaning every row and sampling afterwards."""
+    skus = [f"S{i:03}" for i in range(60)]
+    golden = golden_products(
+        *(product(s, gtin=" " if i % 7 == 0 else None) for i, s in enumerate(skus))
+    )
+    view = view_of(CONFIG, "marketplace", golden)
+    fields = [f.spec for f in compiled(CONFIG, "marketplace", golden).fields.values()]
+    channel = CONFIG.channels["marketplace"]
+    whole = validation_frame(view.frame, view.golden, channel, fields, None)
+    sampled = validation_frame(view.frame, view.golden, channel, fields, 25)
+    assert sampled.height == 25
+    assert sampled.equals(validation_sample(whole, 25))
+
+
+def _without_run_stamps(result: dict[str, Any]) -> dict[str, Any]:
+    """A result without what differs between two validations of the same frame (the
+    expectations' ids, the batch's load time)."""
+    text = json.dumps(result, sort_keys=True, default=str)
+    plain = json.loads(text)
+    plain["meta"]["batch_markers"].pop("ge_load_time")
+    for item in plain["results"]:
+        item["expectation_config"].pop("id")
+    return plain
+
+
+def test_a_feed_validator_gives_each_feed_the_result_validate_feeds_gives() -> None:
+    """A run validates each feed as soon as it is written, in whatever order the writers
+    finish: one validator, feeds one at a time, any order, the same results."""
+    golden = golden_products(product("A"), product("B", brand=None))
+    feeds = {name: feed_suite(name, golden) for name in ("marketplace", "shop")}
+    together = validate_feeds(feeds, REFERENCES)
+    validator = FeedValidator(REFERENCES)
+    for name in reversed(feeds):
+        alone = validator.validate(name, feeds[name])
+        assert _without_run_stamps(alone) == _without_run_stamps(together[name])
 
 
 def test_a_run_counts_every_expectation_and_names_the_rows_of_the_failed_ones() -> None:

@@ -82,8 +82,15 @@ def test_write_document_streams_every_row_once_in_order(tmp_path: Path, chunk_ro
 def test_render_handles_a_frame_of_many_small_chunks() -> None:
     frame = pl.concat([pl.DataFrame({"n": [str(i)]}) for i in range(5)], rechunk=False)
     chunks = list(render(frame, pl.col("n"), 2))
-    assert [c.height for c in chunks] == [2, 2, 1]
-    assert pl.concat(chunks).to_series().to_list() == ["0", "1", "2", "3", "4"]
+    assert [c.len() for c in chunks] == [2, 2, 1]
+    assert pl.concat(chunks).to_list() == ["0\n", "1\n", "2\n", "3\n", "4\n"]
+
+
+def test_a_row_without_markup_is_an_empty_line(tmp_path: Path) -> None:
+    frame = pl.DataFrame({"n": ["<a/>", None, "<b/>"]})
+    path = tmp_path / "doc.xml"
+    write_document(path, "<r>\n", render(frame, pl.col("n"), 2), "</r>\n")
+    assert path.read_text(encoding="utf-8") == "<r>\n<a/>\n\n<b/>\n</r>\n"
 
 
 @pytest.mark.parametrize(
