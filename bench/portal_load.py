@@ -3,12 +3,15 @@
 Builds synthetic frames with the schemas the ``sql`` format's writer hands to
 ``sinks.portal_sql.load_portal_snapshot`` (the ``portal`` preset's fields, the shipped
 prism.yaml's extra fields, the availability columns; ``PRICE_TIERS_SCHEMA`` tiers in EUR and
-USD: list prices, two customer groups at quantity breaks 1/10/100, two customers), then times
-load (tables, availability, keys and indexes) and activation, per database, ``--runs`` times
-each, and prints the seconds (median too) and the process's peak RSS.
+USD: list prices, two customer groups at quantity breaks 1/10/100, two customers) and, as the
+shipped prism.yaml's portal has them, two customers (one per group) with their effective prices
+(``sinks.formats.portal.effective_prices`` with ``golden.pricing.effective_tiers``, timed), then
+times load (tables, availability, keys and indexes) and activation, per database, ``--runs``
+times each, and prints the seconds (median too) and the process's peak RSS.
 
     .venv/bin/python bench/portal_load.py                         # 1M products, SQLite + PostgreSQL
     .venv/bin/python bench/portal_load.py --products 100000 --database sqlite --runs 3
+    .venv/bin/python bench/portal_load.py --customers 0           # no customers (before 2026-12-06)
 """
 
 from __future__ import annotations
@@ -31,7 +34,10 @@ import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from contracts.customers import Customer
 from contracts.golden import MONEY, PRICE_TIERS_SCHEMA
+from golden.pricing import effective_tiers
+from sinks.formats.portal import effective_prices
 from sinks.portal_sql import activate_portal_snapshot, load_portal_snapshot
 
 log = logging.getLogger("bench.portal_load")
@@ -42,6 +48,11 @@ POSTGRES = os.environ.get(
 SNAPSHOTS = ("20261201T120000Z-0000000{}".format, "20261202T120000Z-0000000{}".format)
 _ASSORTMENT = ("screws", "garden", "tshirts", "shoes", "jackets", "tools", "lamps")
 _BRANDS = ("Nordlicht", "Acme", "Bergwerk", "Kiefer & Söhne")
+CUSTOMERS = (
+    Customer(id="C1000", group="retail", name="Baumarkt Nord GmbH"),
+    Customer(id="C2000", group="wholesale", name="Industriebedarf Süd AG"),
+)
+"""The shipped prism.yaml's portal customers."""
 
 
 def products_frame(count: int) -> pl.DataFrame:
@@ -148,9 +159,33 @@ def database(kind: str, folder: Path) -> Iterator[str]:
         admin.dispose()
 
 
-def measure(
-    kind: str, products: pl.DataFrame, tiers: pl.DataFrame, folder: Path
-) -> dict[str, float]:
+class Tables:
+    """One snapshot's rows as the ``sql`` writer hands them to the load."""
+
+    def __init__(self, count: int, customers: int) -> None:
+        self.products = products_frame(count)
+        self.tiers = tiers_frame(self.products)
+        chosen = CUSTOMERS[:customers]
+        rows = [(c.id, c.group, c.name) for c in chosen]
+        self.customers = pl.DataFrame(
+            rows, schema=["customer_id", "customer_group", "name"], orient="row"
+        )
+        started = time.perf_counter()
+        self.effective = effective_prices(self.tiers, chosen, effective_tiers) if chosen else None
+        self.effective_seconds = time.perf_counter() - started
+
+    def load(self, url: str, snapshot_id: str) -> None:
+        load_portal_snapshot(
+            url,
+            self.products,
+            self.tiers,
+            snapshot_id,
+            customers=self.customers,
+            effective_prices=self.effective,
+        )
+
+
+def measure(kind: str, tables: Tables, folder: Path) -> dict[str, float]:
     """Seconds of one load and one activation into a fresh database, then of a second snapshot
     loaded and activated next to the first (what a daily publish does)."""
     seconds: dict[str, float] = {}
@@ -158,7 +193,7 @@ def measure(
         for round_, snapshot in enumerate(SNAPSHOTS):
             snapshot_id = snapshot(round_ + 1)
             started = time.perf_counter()
-            load_portal_snapshot(url, products, tiers, snapshot_id)
+            tables.load(url, snapshot_id)
             loaded = time.perf_counter()
             activate_portal_snapshot(url, snapshot_id)
             done = time.perf_counter()
@@ -174,17 +209,25 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--products", type=int, default=1_000_000)
     parser.add_argument("--database", choices=("sqlite", "postgresql", "both"), default="both")
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--customers", type=int, choices=range(len(CUSTOMERS) + 1), default=2)
     parser.add_argument("--folder", type=Path, default=None, help="where SQLite files go")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     logging.getLogger("sinks.portal_sql").setLevel(logging.WARNING)
-    products = products_frame(args.products)
-    tiers = tiers_frame(products)
-    log.info("%d products, %d tiers; load average %s", products.height, tiers.height, _load())
+    tables = Tables(args.products, args.customers)
+    effective = 0 if tables.effective is None else tables.effective.height
+    log.info(
+        "%d products, %d tiers, %d effective prices (%.2f s); load average %s",
+        tables.products.height,
+        tables.tiers.height,
+        effective,
+        tables.effective_seconds,
+        _load(),
+    )
     kinds = ("sqlite", "postgresql") if args.database == "both" else (args.database,)
     with tempfile.TemporaryDirectory(dir=args.folder) as folder:
         for kind in kinds:
-            runs = [measure(kind, products, tiers, Path(folder)) for _ in range(args.runs)]
+            runs = [measure(kind, tables, Path(folder)) for _ in range(args.runs)]
             for key in runs[0]:
                 values = [run[key] for run in runs]
                 shown = " ".join(f"{v:6.2f}" for v in values)

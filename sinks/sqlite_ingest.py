@@ -1,11 +1,13 @@
-"""Bulk-load Arrow IPC files into a SQLite database in ONE transaction, in a process of its own.
+"""Bulk-load Arrow IPC streams into a SQLite database in ONE transaction, in a process of its own.
 
-``python sinks/sqlite_ingest.py PLAN.json`` (started by ``sinks.portal_sql``): PLAN names the
-database file, the statements that create the tables, the Arrow IPC files of each table (one
-per part; appended by ADBC's bulk ingest: one prepared INSERT bound from Arrow in C, no Python
-per row) and the statements run after the load (keys and indexes). ``BEGIN IMMEDIATE`` ...
-``COMMIT`` around all of it: a failure or a kill leaves nothing behind (WAL: an uncommitted
-transaction is never seen).
+``python sinks/sqlite_ingest.py`` (started by ``sinks.portal_sql``) reads its standard input:
+one line of JSON, the plan (the database file, the statements that create the tables, how many
+Arrow IPC streams each table gets, the statements run after the load: keys and indexes), then
+the streams, table after table in the plan's order. Each stream is appended by ADBC's bulk
+ingest batch by batch as it arrives (one prepared INSERT bound from Arrow in C, no Python per
+row), so the sender converts the next batch while this process inserts the last. ``BEGIN
+IMMEDIATE`` ... ``COMMIT`` around all of it: a failure, a kill or a stream cut short (the
+sender failed) leaves nothing behind (WAL: an uncommitted transaction is never seen).
 
 Why a separate process: the ADBC driver carries its own SQLite library, while Prism's other
 connections use Python's ``sqlite3``. Two SQLite libraries in one process must not open the
@@ -21,8 +23,7 @@ from __future__ import annotations
 
 import json
 import sys
-from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import adbc_driver_sqlite.dbapi as adbc
 import pyarrow as pa
@@ -37,8 +38,9 @@ PRAGMAS = (
 ``synchronous=NORMAL`` is WAL's crash-safe level; a 256 MiB page cache for the load."""
 
 
-def ingest(plan: dict[str, Any]) -> None:
-    """Run ``plan`` in one transaction (see the module docstring)."""
+def ingest(plan: dict[str, Any], source: IO[bytes]) -> None:
+    """Run ``plan`` in one transaction, its tables' rows read from ``source`` (see the module
+    docstring)."""
     with adbc.connect(plan["database"], autocommit=True) as conn, conn.cursor() as cursor:
         for pragma in PRAGMAS:
             cursor.execute(pragma)
@@ -46,11 +48,9 @@ def ingest(plan: dict[str, Any]) -> None:
         try:
             for statement in plan["before"]:
                 cursor.execute(statement)
-            for table, paths in plan["tables"].items():
-                for path in [paths] if isinstance(paths, str) else paths:
-                    with pa.memory_map(path) as source:
-                        data = pa.ipc.open_file(source).read_all()
-                        cursor.adbc_ingest(table, data, mode="append")
+            for table, streams in plan["tables"].items():
+                for _ in range(streams):
+                    cursor.adbc_ingest(table, pa.ipc.open_stream(source), mode="append")
             for statement in plan["after"]:
                 cursor.execute(statement)
         except BaseException:
@@ -60,10 +60,11 @@ def ingest(plan: dict[str, Any]) -> None:
 
 
 def main(argv: list[str]) -> int:
-    if len(argv) != 1:
-        sys.stderr.write("usage: sqlite_ingest.py PLAN.json\n")
+    if argv:
+        sys.stderr.write("usage: sqlite_ingest.py < PLAN-LINE-AND-ARROW-STREAMS\n")
         return 2
-    ingest(json.loads(Path(argv[0]).read_text(encoding="utf-8")))
+    source = sys.stdin.buffer
+    ingest(json.loads(source.readline()), source)
     return 0
 
 

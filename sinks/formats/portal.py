@@ -24,7 +24,7 @@ import polars as pl
 from pydantic import BaseModel, ConfigDict, Field
 
 from contracts.customers import Customer, CustomersOption, ErpCustomers
-from contracts.formats import FieldSpec, FormatSpec, TableParts, WriteContext
+from contracts.formats import FieldSpec, FormatSpec, PriceRule, TableParts, WriteContext
 from contracts.snapshots import FeedFile
 from sinks.portal_sql import AVAILABILITY_COLUMNS, Rows, load_portal_snapshot
 
@@ -151,9 +151,34 @@ def _effective_prices(
     if rule is None:
         msg = "sql: no price resolution for the customers was given to the writer"
         raise ValueError(msg)
+    return effective_prices(context.tiers, customers, rule)
+
+
+def effective_prices(
+    tiers: pl.DataFrame, customers: Sequence[Customer], rule: PriceRule
+) -> pl.DataFrame:
+    """The ``effective_prices`` table's rows: each customer's tiers as ``rule`` chooses them,
+    customer after customer, with its ``customer_id``. The rule sees only the columns it and the
+    table need (no ``erp_source``), so it filters and sorts narrower rows."""
+    needed = tiers.select(c for c in tiers.columns if c in EFFECTIVE_PRICE_INPUT)
     return pl.concat(
-        rule(context.tiers, c.id, c.group).with_columns(customer_id=pl.lit(c.id)) for c in customers
+        rule(needed, c.id, c.group).with_columns(customer_id=pl.lit(c.id)) for c in customers
     )
+
+
+EFFECTIVE_PRICE_INPUT = (
+    "sku",
+    "price_type",
+    "customer_group",
+    "customer_id",
+    "currency",
+    "min_quantity",
+    "unit_price",
+    "valid_from",
+    "valid_to",
+)
+"""The tiers' columns ``effective_prices`` reads: what the rule decides by and what the table
+keeps (its columns: ``sinks.portal_sql``)."""
 
 
 SPEC = FormatSpec(

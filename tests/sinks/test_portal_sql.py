@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import sqlite3
 import tempfile
 from collections.abc import Iterator
 from decimal import Decimal
@@ -10,21 +11,25 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
+import polars.testing
 import pytest
 import sqlalchemy as sa
 from factories import config_with, golden_products, price_tiers, product, staged_feed, tier
 from portals import portal_url
 
 from contracts.snapshots import SnapshotError
+from sinks import portal_sql
 from sinks.portal_sql import (
     AVAILABILITY_COLUMNS,
     SQLITE_MAX_MONEY,
+    SQLITE_PAGE_SIZE,
     PortalError,
     activate_portal_snapshot,
     drop_portal_snapshots,
     live_portal_snapshot,
     load_portal_snapshot,
     portal_table,
+    read_portal_snapshot,
     snapshot_table,
 )
 
@@ -464,3 +469,57 @@ KEYS = {
     "availability": ("sku",),
 }
 """The columns that order each view's rows for a comparison."""
+
+
+def test_a_new_sqlite_portal_gets_large_pages_and_an_old_one_keeps_its_own(
+    tmp_path: Path,
+) -> None:
+    """Large pages only where SQLite can take them: a new file; a file made with SQLite's
+    4 KiB default keeps them and loads all the same."""
+    frame = golden_products(product("A1")).select("sku", *AVAILABILITY_COLUMNS)
+    new, old = tmp_path / "new.sqlite", tmp_path / "old.sqlite"
+    with sqlite3.connect(old) as made_before:
+        made_before.execute("PRAGMA journal_mode=WAL")
+    for path in (new, old):
+        load_portal_snapshot(f"sqlite:///{path}", frame, tiers(), FIRST)
+    sizes = [sqlite3.connect(p).execute("PRAGMA page_size").fetchone()[0] for p in (new, old)]
+    assert sizes == [SQLITE_PAGE_SIZE, 4096]
+
+
+def test_rows_sent_in_several_batches_load_as_one_batch(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    golden = golden_products(*products_of("A1", "B2", "C3", "D4", "E5"))
+    weights = pl.Series("weight", [Decimal(p) for p in PRICES[:5]], dtype=pl.Decimal(38, 6))
+    products = golden.select("sku", *AVAILABILITY_COLUMNS).with_columns(weights)
+    loaded = []
+    for chunk_rows in (100, 2):
+        monkeypatch.setattr(portal_sql, "CHUNK_ROWS", chunk_rows)
+        url = f"sqlite:///{tmp_path / f'{chunk_rows}.sqlite'}"
+        load_portal_snapshot(url, products, tiers(), FIRST)
+        loaded.append(
+            [read_portal_snapshot(url, v, FIRST).sort("sku") for v in ("products", "prices")]
+        )
+    for whole, in_batches in zip(*loaded, strict=True):
+        assert whole.height > 2
+        pl.testing.assert_frame_equal(whole, in_batches)
+
+
+@pytest.mark.parametrize("count", [1, 20_000])
+def test_an_ingest_that_stops_reading_fails_the_load_with_its_reason(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, count: int
+) -> None:
+    """The child stops before reading everything (1 product: its rows fit in the pipe; 20,000:
+    the sender finds the pipe broken): its last words are the error, and nothing is loaded."""
+    stops = tmp_path / "stops.py"
+    stops.write_text("import sys\nsys.exit('disk I/O error')\n", encoding="utf-8")
+    monkeypatch.setattr(portal_sql, "_INGEST", stops)
+    skus_ = pl.Series("sku", [f"S{n:06d}" for n in range(count)])
+    frame = golden_products(product("A1")).select("sku", *AVAILABILITY_COLUMNS)
+    frame = frame.select(pl.all().gather([0] * count)).with_columns(skus_)
+    url = f"sqlite:///{tmp_path / 'portal.sqlite'}"
+    with pytest.raises(PortalError, match="bulk load failed: disk I/O error"):
+        load_portal_snapshot(url, frame, tiers(), FIRST)
+    engine = sa.create_engine(url)
+    assert not [name for name in tables(engine) if "__" in name]
+    engine.dispose()
