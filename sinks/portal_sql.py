@@ -583,8 +583,9 @@ def _load_sqlite(path: Path, parts: dict[str, list[_Part]], snapshot_id: str) ->
     """Tables, rows and keys in one transaction of a child process (``sinks.sqlite_ingest``),
     fed through a pipe: the plan, then one Arrow IPC stream per part, converted to SQLite's
     storage slice by slice while the child inserts the slices before (conversion and insert
-    overlap, and the rows are never copied to a file). A conversion error stops the child
-    before its commit, so nothing is loaded."""
+    overlap, and the rows are never copied to a file). The child commits only when this
+    process answers its ``loaded`` with ``commit``: a conversion error, or this process
+    failing or killed before that, leaves nothing loaded."""
     dialect = sqlite_dialects.dialect()
     metadata = sa.MetaData()
     tables = {
@@ -599,7 +600,8 @@ def _load_sqlite(path: Path, parts: dict[str, list[_Part]], snapshot_id: str) ->
     }
     with tempfile.TemporaryFile() as errors:
         command = [sys.executable, str(_INGEST)]
-        child = subprocess.Popen(command, stdin=subprocess.PIPE, stderr=errors)
+        pipe = subprocess.PIPE
+        child = subprocess.Popen(command, stdin=pipe, stdout=pipe, stderr=errors)
         rows = _feed_child(child, plan, parts)
         if child.wait() != 0 or rows is None:
             errors.seek(0)
@@ -613,17 +615,23 @@ def _load_sqlite(path: Path, parts: dict[str, list[_Part]], snapshot_id: str) ->
 def _feed_child(
     child: subprocess.Popen[bytes], plan: dict[str, Any], parts: dict[str, list[_Part]]
 ) -> dict[str, int] | None:
-    """Send the plan and every part to the ingest child; return rows per view, or None when
-    the child stopped reading (its standard error says why). Any other error kills the child
-    (its transaction is never committed) and is raised."""
-    sink = child.stdin
-    assert sink is not None, "started with stdin=PIPE"
+    """Send the plan and every part to the ingest child and answer its ``loaded`` with
+    ``commit``; return rows per view, or None when the child stopped before (its standard
+    error says why). Any other error kills the child (its transaction is never committed) and
+    is raised."""
+    sink, answers = child.stdin, child.stdout
+    assert sink is not None, "started with stdin piped"
+    assert answers is not None, "started with stdout piped"
     rows = dict.fromkeys(TABLES, 0)
     try:
         sink.write(json.dumps(plan).encode("utf-8") + b"\n")
         for view in TABLES:
             for part in parts[view]:
                 rows[view] += _send_part(sink, part.frame())
+        sink.flush()
+        if answers.readline() != b"loaded\n":
+            return None
+        sink.write(b"commit\n")
         sink.close()
     except BrokenPipeError:
         return None
@@ -634,6 +642,7 @@ def _feed_child(
     finally:
         with suppress(BrokenPipeError):  # the child is gone: what was not sent is moot
             sink.close()
+        answers.close()
     return rows
 
 
