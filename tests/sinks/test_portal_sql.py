@@ -489,16 +489,16 @@ def test_a_new_sqlite_portal_gets_large_pages_and_an_old_one_keeps_its_own(
     assert sizes == [SQLITE_PAGE_SIZE, 4096]
 
 
-def test_rows_sent_in_several_batches_load_as_one_batch(
+def test_rows_sent_one_per_batch_load_as_one_batch(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     golden = golden_products(*products_of("A1", "B2", "C3", "D4", "E5"))
     weights = pl.Series("weight", [Decimal(p) for p in PRICES[:5]], dtype=pl.Decimal(38, 6))
     products = golden.select("sku", *AVAILABILITY_COLUMNS).with_columns(weights)
     loaded = []
-    for chunk_rows in (100, 2):
-        monkeypatch.setattr(portal_sql, "CHUNK_ROWS", chunk_rows)
-        url = f"sqlite:///{tmp_path / f'{chunk_rows}.sqlite'}"
+    for batch_bytes in (10**9, 1):  # every row in one batch, one row per batch
+        monkeypatch.setattr(portal_sql, "BATCH_BYTES", batch_bytes)
+        url = f"sqlite:///{tmp_path / f'{batch_bytes}.sqlite'}"
         load_portal_snapshot(url, products, tiers(), FIRST)
         loaded.append(
             [read_portal_snapshot(url, v, FIRST).sort("sku") for v in ("products", "prices")]
