@@ -6,8 +6,11 @@ Arrow IPC streams each table gets, the statements run after the load: keys and i
 the streams, table after table in the plan's order. Each stream is appended by ADBC's bulk
 ingest batch by batch as it arrives (one prepared INSERT bound from Arrow in C, no Python per
 row), so the sender converts the next batch while this process inserts the last. ``BEGIN
-IMMEDIATE`` ... ``COMMIT`` around all of it: a failure, a kill or a stream cut short (the
-sender failed) leaves nothing behind (WAL: an uncommitted transaction is never seen).
+IMMEDIATE`` ... ``COMMIT`` around all of it, and the commit only on the sender's word: with
+everything loaded this process writes ``loaded`` to its standard output and commits when the
+sender answers ``commit``. A failure, a kill, a stream cut short or a sender gone before its
+answer (it failed or was killed: the pipe ends) leaves nothing behind (WAL: an uncommitted
+transaction is never seen).
 
 Why a separate process: the ADBC driver carries its own SQLite library, while Prism's other
 connections use Python's ``sqlite3``. Two SQLite libraries in one process must not open the
@@ -38,8 +41,9 @@ PRAGMAS = (
 ``synchronous=NORMAL`` is WAL's crash-safe level; a 256 MiB page cache for the load."""
 
 
-def ingest(plan: dict[str, Any], source: IO[bytes]) -> None:
-    """Run ``plan`` in one transaction, its tables' rows read from ``source`` (see the module
+def ingest(plan: dict[str, Any], source: IO[bytes], sender: IO[bytes]) -> None:
+    """Run ``plan`` in one transaction, its tables' rows read from ``source``, committed when
+    ``source`` answers ``commit`` to ``loaded`` written to ``sender`` (see the module
     docstring)."""
     with adbc.connect(plan["database"], autocommit=True) as conn, conn.cursor() as cursor:
         for pragma in PRAGMAS:
@@ -53,6 +57,11 @@ def ingest(plan: dict[str, Any], source: IO[bytes]) -> None:
                     cursor.adbc_ingest(table, pa.ipc.open_stream(source), mode="append")
             for statement in plan["after"]:
                 cursor.execute(statement)
+            sender.write(b"loaded\n")
+            sender.flush()
+            if source.readline() != b"commit\n":
+                msg = "the sender did not ask for the commit (it failed or was stopped)"
+                raise RuntimeError(msg)
         except BaseException:
             cursor.execute("ROLLBACK")
             raise
@@ -64,7 +73,7 @@ def main(argv: list[str]) -> int:
         sys.stderr.write("usage: sqlite_ingest.py < PLAN-LINE-AND-ARROW-STREAMS\n")
         return 2
     source = sys.stdin.buffer
-    ingest(json.loads(source.readline()), source)
+    ingest(json.loads(source.readline()), source, sys.stdout.buffer)
     return 0
 
 

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import sqlite3
+import subprocess
+import sys
 import tempfile
 from collections.abc import Iterator
 from decimal import Decimal
@@ -486,16 +489,16 @@ def test_a_new_sqlite_portal_gets_large_pages_and_an_old_one_keeps_its_own(
     assert sizes == [SQLITE_PAGE_SIZE, 4096]
 
 
-def test_rows_sent_in_several_batches_load_as_one_batch(
+def test_rows_sent_one_per_batch_load_as_one_batch(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     golden = golden_products(*products_of("A1", "B2", "C3", "D4", "E5"))
     weights = pl.Series("weight", [Decimal(p) for p in PRICES[:5]], dtype=pl.Decimal(38, 6))
     products = golden.select("sku", *AVAILABILITY_COLUMNS).with_columns(weights)
     loaded = []
-    for chunk_rows in (100, 2):
-        monkeypatch.setattr(portal_sql, "CHUNK_ROWS", chunk_rows)
-        url = f"sqlite:///{tmp_path / f'{chunk_rows}.sqlite'}"
+    for batch_bytes in (10**9, 1):  # every row in one batch, one row per batch
+        monkeypatch.setattr(portal_sql, "BATCH_BYTES", batch_bytes)
+        url = f"sqlite:///{tmp_path / f'{batch_bytes}.sqlite'}"
         load_portal_snapshot(url, products, tiers(), FIRST)
         loaded.append(
             [read_portal_snapshot(url, v, FIRST).sort("sku") for v in ("products", "prices")]
@@ -523,3 +526,28 @@ def test_an_ingest_that_stops_reading_fails_the_load_with_its_reason(
     engine = sa.create_engine(url)
     assert not [name for name in tables(engine) if "__" in name]
     engine.dispose()
+
+
+@pytest.mark.parametrize("answer", [b"commit\n", b""])
+def test_the_ingest_process_commits_only_when_the_sender_answers(
+    tmp_path: Path, answer: bytes
+) -> None:
+    """A sender that fails or is killed after sending every row never answers (its end of the
+    pipe closes): the ingest process rolls back, and the database has no table."""
+    database = tmp_path / "portal.sqlite"
+    plan = {"database": str(database), "before": ["CREATE TABLE t (x BIGINT)"], "tables": {"t": 1}}
+    command = [sys.executable, str(Path(portal_sql.__file__).with_name("sqlite_ingest.py"))]
+    pipe = subprocess.PIPE
+    with subprocess.Popen(command, stdin=pipe, stdout=pipe, stderr=pipe) as child:
+        assert child.stdin is not None
+        assert child.stdout is not None
+        child.stdin.write(json.dumps(plan | {"after": []}).encode() + b"\n")
+        pl.DataFrame({"x": [1, 2, 3]}).write_ipc_stream(child.stdin)
+        child.stdin.flush()
+        assert child.stdout.readline() == b"loaded\n"
+        child.stdin.write(answer)
+        child.stdin.close()
+        assert child.wait() == (0 if answer else 1)
+    with sqlite3.connect(database) as conn:
+        found = conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall()
+    assert found == ([("t",)] if answer else [])
