@@ -3,11 +3,11 @@ snapshot; checks on each block the publish when a channel would be harmed."""
 
 import datetime as dt
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from collections.abc import Set as AbstractSet
-from concurrent.futures import Future, ThreadPoolExecutor, as_completed
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import asdict
-from typing import Any, NamedTuple, TypeVar
+from typing import Any, NamedTuple
 
 import dagster as dg
 import polars as pl
@@ -33,16 +33,15 @@ from contracts.config import PrismConfig
 from contracts.snapshots import FeedFile, new_snapshot_id
 from quality.expectations import (
     FeedSuite,
-    FeedValidator,
     results_frame,
     save_results,
+    validate_feeds,
     validation_frame,
 )
 from quality.quarantine import accounting, publishable
-from quality.rules import References, references
+from quality.rules import references
 from sinks.publish import recover
 
-T = TypeVar("T")
 FEEDS_GROUP = "feeds"
 ACCOUNTED = "accounted"
 NOT_EMPTY = "not_empty"
@@ -296,17 +295,34 @@ def build_feed_assets(config: PrismConfig) -> list[dg.AssetsDefinition]:
             suite = FeedSuite(config.channels[name], fields, frame)
             return Staged(view.frame.height, files, suite, view.frame.schema, written.catalogs)
 
-        staged, validated, cpu_seconds, wait_seconds = stage_and_validate(
-            context, selected, stage, refs
-        )
+        def timed(name: str) -> tuple[Staged, float]:
+            started = time.perf_counter()
+            return stage(name), time.perf_counter() - started
+
+        written: dict[str, Staged] = {}
+        # Writers spend their time in polars / the database driver, which release the GIL.
+        with ThreadPoolExecutor(max_workers=WRITERS) as pool:
+            futures = {pool.submit(timed, name): name for name in selected}
+            for future in as_completed(futures):  # each channel told as soon as it is written
+                name = futures[future]
+                written[name], seconds = future.result()
+                rows = written[name].products
+                progress = {"channel": name, "rows": rows, "seconds": round(seconds, 2)}
+                message = "%s: %d products written in %.1f s"
+                context.log.info(message, name, rows, seconds, extra={PROGRESS: progress})
+        staged = {name: written[name] for name in selected}
+        context.log.info("great-expectations validating %d feeds", len(staged))
+        started = time.perf_counter()
+        validated = validate_feeds({name: s.suite for name, s in staged.items()}, refs)
+        seconds = round(time.perf_counter() - started, 2)
+        context.log.info("great-expectations validated %d feeds in %.2f s", len(staged), seconds)
         results = results_frame(validated)
         if RESULTS_KEY in context.selected_asset_keys:
             save_results(feed_store.reports().fresh_folder(snapshot_id), validated)
-            timing = {"validation_seconds": cpu_seconds, "validation_wait_seconds": wait_seconds}
             yield dg.Output(
                 results,
                 "expectation_results",
-                metadata=frame_metadata(results, **timing, **mapped.metadata()),
+                metadata=frame_metadata(results, validation_seconds=seconds, **mapped.metadata()),
             )
         publishing = later_in_run(context, PUBLISH_KEY)
         for name, feed in staged.items():
@@ -334,95 +350,6 @@ def build_feed_assets(config: PrismConfig) -> list[dg.AssetsDefinition]:
         )
 
     return [channel_feeds]
-
-
-class Validated(NamedTuple):
-    """The staged feeds and their suites' results (both in the selected channels' order),
-    the suites' CPU seconds (on their own thread, great-expectations' import included) and
-    the seconds the step waited for them once every writer was done."""
-
-    staged: dict[str, Staged]
-    results: dict[str, dict[str, Any]]
-    cpu_seconds: float
-    wait_seconds: float
-
-
-def stage_and_validate(
-    context: dg.AssetExecutionContext,
-    selected: list[str],
-    stage: Callable[[str], Staged],
-    references: References,
-) -> Validated:
-    """Stage the ``selected`` channels (``WRITERS`` at a time) and validate each staged feed
-    with its suite.
-
-    The suites run on a thread of their own, each as soon as its feed is staged, and the
-    great-expectations context (seconds of import) is built while the first writers work:
-    the writers spend their time in polars and the database driver, which release the GIL,
-    so the suites (Python) overlap them instead of following them. Their cost is therefore
-    told in CPU seconds: wall seconds of a thread sharing the cores say little."""
-    with ThreadPoolExecutor(max_workers=1) as checks:
-        checker = checks.submit(_cpu_timed, FeedValidator, references)
-        pending: dict[str, Future[tuple[dict[str, Any], float]]] = {}
-        try:
-            staged = _stage_all(context, selected, stage, checks, checker, pending)
-            context.log.info("great-expectations validating %d feeds", len(staged))
-            started = time.perf_counter()
-            validated = {name: pending[name].result() for name in selected}
-            waited = round(time.perf_counter() - started, 2)
-        finally:
-            checker.cancel()  # a writer failed: no suite is left to run
-            for future in pending.values():
-                future.cancel()
-    cpu = round(checker.result()[1] + sum(s for _, s in validated.values()), 2)
-    message = "great-expectations validated %d feeds: %.2f CPU s, %.2f s after the writers"
-    context.log.info(message, len(staged), cpu, waited)
-    results = {name: result for name, (result, _) in validated.items()}
-    return Validated(staged, results, cpu, waited)
-
-
-def _stage_all(
-    context: dg.AssetExecutionContext,
-    selected: list[str],
-    stage: Callable[[str], Staged],
-    checks: ThreadPoolExecutor,
-    checker: Future[tuple[FeedValidator, float]],
-    pending: dict[str, Future[tuple[dict[str, Any], float]]],
-) -> dict[str, Staged]:
-    """Each selected channel staged, ``WRITERS`` at a time, and its suite handed to
-    ``checks`` (its validation future into ``pending``) as soon as it is written."""
-    written: dict[str, Staged] = {}
-    with ThreadPoolExecutor(max_workers=WRITERS) as pool:
-        futures = {pool.submit(_timed, stage, name): name for name in selected}
-        for future in as_completed(futures):  # each channel told as soon as it is written
-            name = futures[future]
-            written[name], seconds = future.result()
-            pending[name] = checks.submit(_validated, checker, name, written[name].suite)
-            rows = written[name].products
-            progress = {"channel": name, "rows": rows, "seconds": round(seconds, 2)}
-            message = "%s: %d products written in %.1f s"
-            context.log.info(message, name, rows, seconds, extra={PROGRESS: progress})
-    return {name: written[name] for name in selected}
-
-
-def _validated(
-    checker: Future[tuple[FeedValidator, float]], name: str, suite: FeedSuite
-) -> tuple[dict[str, Any], float]:
-    """The channel's result and its CPU seconds (on the checks' thread: the validator was
-    created there first, so ``checker`` is done)."""
-    validator, _ = checker.result()
-    return _cpu_timed(validator.validate, name, suite)
-
-
-def _timed(work: Callable[..., T], *args: Any) -> tuple[T, float]:
-    started = time.perf_counter()
-    return work(*args), time.perf_counter() - started
-
-
-def _cpu_timed(work: Callable[..., T], *args: Any) -> tuple[T, float]:
-    """``work``'s result and the CPU seconds of the calling thread it took."""
-    started = time.thread_time()
-    return work(*args), time.thread_time() - started
 
 
 def _schema_metadata(config: PrismConfig, channel: str) -> dict[str, Any]:

@@ -255,33 +255,6 @@ def result_format_at(level: str) -> dict[str, Any]:
     }
 
 
-class FeedValidator:
-    """One in-memory great-expectations context that validates channel feeds one at a time.
-
-    Creating it imports great-expectations (seconds of CPU), so a run can create it while its
-    writers are still busy and validate each feed as soon as it is staged (``validate``);
-    the results do not depend on when or in which order feeds are validated. Not
-    thread-safe: one thread creates and uses it."""
-
-    def __init__(self, references: References, result_format: str = "SUMMARY") -> None:
-        self._references, self._result_format = references, result_format
-        self._context = new_context()
-        self._source = self._context.data_sources.add_pandas("prism_feeds")
-
-    def validate(self, name: str, feed: FeedSuite) -> dict[str, Any]:
-        """The channel ``name``'s suite on its feed frame, as JSON dict (see
-        ``validate_feeds``)."""
-        from great_expectations.validator.v1_validator import Validator
-
-        suite = self._context.suites.add(channel_suite(name, feed, self._references))
-        batches = self._source.add_dataframe_asset(name).add_batch_definition_whole_dataframe(name)
-        frame = to_pandas(feed.frame, suite_columns(suite))
-        # a validator loads (and fingerprints) its batch once, for both validations;
-        # ``Batch.validate`` would load it again for each
-        validator = Validator(batches, batch_parameters={"dataframe": frame})
-        return validate_suite(validator, suite, self._result_format)
-
-
 def validate_feeds(
     feeds: Mapping[str, FeedSuite],
     references: References,
@@ -296,8 +269,20 @@ def validate_feeds(
     as much again per expectation, and nearly all of them pass). ``"COMPLETE"`` lists the sku
     of every unexpected row of every expectation (for audits); ``"BASIC"`` names none.
     """
-    validator = FeedValidator(references, result_format)
-    return {name: validator.validate(name, feed) for name, feed in feeds.items()}
+    from great_expectations.validator.v1_validator import Validator
+
+    context = new_context()
+    source = context.data_sources.add_pandas("prism_feeds")
+    results = {}
+    for name, feed in feeds.items():
+        suite = context.suites.add(channel_suite(name, feed, references))
+        batches = source.add_dataframe_asset(name).add_batch_definition_whole_dataframe(name)
+        frame = to_pandas(feed.frame, suite_columns(suite))
+        # a validator loads (and fingerprints) its batch once, for both validations;
+        # ``Batch.validate`` would load it again for each
+        validator = Validator(batches, batch_parameters={"dataframe": frame})
+        results[name] = validate_suite(validator, suite, result_format)
+    return results
 
 
 def validate_suite(validator: Any, suite: gx.ExpectationSuite, level: str) -> dict[str, Any]:

@@ -26,7 +26,6 @@ from quality.expectations import (
     KEY,
     NAMED_ROWS,
     FeedSuite,
-    FeedValidator,
     blank_free_columns,
     channel_suite,
     results_file,
@@ -415,29 +414,6 @@ def test_a_sampled_validation_frame_is_the_sample_of_the_whole_one() -> None:
     sampled = validation_frame(view.frame, view.golden, channel, fields, 25)
     assert sampled.height == 25
     assert sampled.equals(validation_sample(whole, 25))
-
-
-def _without_run_stamps(result: dict[str, Any]) -> dict[str, Any]:
-    """A result without what differs between two validations of the same frame (the
-    expectations' ids, the batch's load time)."""
-    text = json.dumps(result, sort_keys=True, default=str)
-    plain = json.loads(text)
-    plain["meta"]["batch_markers"].pop("ge_load_time")
-    for item in plain["results"]:
-        item["expectation_config"].pop("id")
-    return plain
-
-
-def test_a_feed_validator_gives_each_feed_the_result_validate_feeds_gives() -> None:
-    """A run validates each feed as soon as it is written, in whatever order the writers
-    finish: one validator, feeds one at a time, any order, the same results."""
-    golden = golden_products(product("A"), product("B", brand=None))
-    feeds = {name: feed_suite(name, golden) for name in ("marketplace", "shop")}
-    together = validate_feeds(feeds, REFERENCES)
-    validator = FeedValidator(REFERENCES)
-    for name in reversed(feeds):
-        alone = validator.validate(name, feeds[name])
-        assert _without_run_stamps(alone) == _without_run_stamps(together[name])
 
 
 def test_a_run_counts_every_expectation_and_names_the_rows_of_the_failed_ones() -> None:
