@@ -58,7 +58,8 @@ def quarantine_exports(
 ) -> Iterator[dict[str, str]]:
     """``write_quarantine_exports`` whose Excel file is written, with ``background``, by a
     child process while the block runs; yields label -> file name at once, and the block's
-    end waits for the file (a failure to write it fails the block)."""
+    end waits for the file (a failure to write it fails the block). In a daemonic process
+    (Celery's pool workers), which may not have children, the file is written inline."""
     safe = _safe(quarantine)
     safe.write_csv(folder / "quarantine.csv")
     files = {"Quarantine (CSV)": "quarantine.csv"}
@@ -67,7 +68,8 @@ def quarantine_exports(
         yield files
         return
     files["Quarantine (Excel)"] = WORKBOOK
-    if not background:
+    # a daemonic process (a Celery worker's pool process) may not start children: inline there
+    if not background or multiprocessing.current_process().daemon:
         write_workbook(findings, folder / WORKBOOK)
         yield files
         return

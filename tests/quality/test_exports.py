@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import multiprocessing
 import re
 import zipfile
 from pathlib import Path
@@ -242,3 +243,20 @@ def test_a_workbook_the_child_cannot_write_fails_the_block(tmp_path: Path) -> No
     block = exports.quarantine_exports(quarantine(finding()), tmp_path)
     with pytest.raises(xlsxwriter.exceptions.FileCreateError, match="Is a directory"), block:
         pass
+
+
+def _exports_in_a_daemon(folder: str) -> None:
+    frame = quarantine(finding("A", "=1"))
+    with exports.quarantine_exports(frame, Path(folder)) as yielded:
+        assert yielded == BOTH
+
+
+def test_a_daemonic_process_writes_the_workbook_itself(tmp_path: Path) -> None:
+    """A Celery pool worker is daemonic and may not start a child: the file is written inline."""
+    spawn = multiprocessing.get_context("spawn")
+    worker = spawn.Process(target=_exports_in_a_daemon, args=(str(tmp_path),), daemon=True)
+    worker.start()
+    worker.join(timeout=120)
+    assert worker.exitcode == 0
+    [header, _] = read_xlsx(tmp_path / "quarantine.xlsx")
+    assert header == SHEET
