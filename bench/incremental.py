@@ -148,13 +148,14 @@ def workspace(root: Path, drops: Path) -> tuple[Path, Path]:
 
 
 def timed_run(config: Path, dagster_home: Path) -> dict[str, Any]:
-    """One `prism run`: wall seconds, peak RSS, each stage's seconds and peak, PIM reuse."""
+    """One `prism run`: wall seconds, peak RSS, each stage's seconds and peak, state reuse."""
     seconds, peak, samples = run_pipeline(config, dagster_home)
     windows, _, _ = step_seconds(dagster_home)
     with dg.DagsterInstance.get() as instance:
         pim = _metadata(instance, "pim_master_data")
+        erp = _metadata(instance, "erp_prices")
         report = _metadata(instance, "quality_report")
-    reused = pim.get("pim_state_reused")
+    reused, erp_reused = pim.get("pim_state_reused"), erp.get("erp_state_reused")
     completeness = report.get("completeness_reused")
     return {
         "seconds": round(seconds, 2),
@@ -162,6 +163,7 @@ def timed_run(config: Path, dagster_home: Path) -> dict[str, Any]:
         "steps": {s: round(end - start, 2) for s, (start, end) in windows.items()},
         "step_peak_rss_gib": step_peaks(windows, samples),
         "pim_state_reused": None if reused is None else bool(reused.value),
+        "erp_state_reused": None if erp_reused is None else bool(erp_reused.value),
         "completeness_reused": None if completeness is None else bool(completeness.value),
     }
 
@@ -194,19 +196,18 @@ def main(argv: list[str] | None = None) -> int:
     sides = {"incremental": workspace(workdir / "incremental", drops)}
     if not args.no_compare:
         sides["full"] = workspace(workdir / "full", drops)
+    results: dict[str, Any] = {"change": args.change, "share": args.share}
     for name, (config, home) in sides.items():
-        log.info(
-            "%s: first run on the base drops: %.1f s", name, timed_run(config, home)["seconds"]
-        )
+        results[f"{name}_first"] = timed_run(config, home)
+        _show(f"{name} (first, on the base drops)", results[f"{name}_first"])
     started = time.perf_counter()
     changed_drop(drops, args.change, args.share)
     log.info("changed %s drop written in %.1f s", args.change, time.perf_counter() - started)
-    results: dict[str, Any] = {"change": args.change, "share": args.share}
     for name, (config, home) in sides.items():
         if name == "full":
             shutil.rmtree(workdir / name / "work" / "cache", ignore_errors=True)
         results[name] = timed_run(config, home)
-        _show(name, results[name])
+        _show(f"{name} (after the change)", results[name])
     if "full" in sides:
         equal, text = compare(workdir / "incremental", workdir / "full")
         results["equal"] = equal
@@ -217,12 +218,13 @@ def main(argv: list[str] | None = None) -> int:
 
 def _show(name: str, result: dict[str, Any]) -> None:
     log.info(
-        "%s run after the change: %.2f s, peak %.2f GiB (PIM state reused: %s, completeness "
-        "reused: %s)",
+        "%s run: %.2f s, peak %.2f GiB (PIM state reused: %s, ERP state reused: %s, "
+        "completeness reused: %s)",
         name,
         result["seconds"],
         result["peak_rss_gib"],
         result["pim_state_reused"],
+        result["erp_state_reused"],
         result["completeness_reused"],
     )
     log.info("| stage | seconds | peak RSS GiB |\n| --- | --- | --- |")
