@@ -48,8 +48,8 @@ def golden_products(
     ordered = master.sort("sku", maintain_order=True)
     erp = erp_schema(currencies)
     master_columns = [c for c in master.collect_schema().names() if c not in erp]
-    part = erp_part(ordered.select("sku", "family"), tiers, stock, supply, as_of, currencies,
-                    family_lead_times)  # fmt: skip
+    keys = ordered.select("sku", "family")
+    part = erp_part(keys, tiers, stock, supply, as_of, currencies, family_lead_times)
     return pl.concat([ordered.select(master_columns), part], how="horizontal")
 
 
