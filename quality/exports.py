@@ -29,6 +29,9 @@ EXCEL_MAX_ROWS = 1_048_575
 """Rows of one Excel sheet, less the header; a larger quarantine is exported as CSV only."""
 FINDING = ("sku", "rule", "field", "value", "source", "severity")
 WORKBOOK = "quarantine.xlsx"
+BACKGROUND_ROWS = 20_000
+"""Findings from which the workbook is written by a child process: below, starting the child
+(a Python with polars) costs more than the sheet."""
 
 
 def _safe(quarantine: pl.DataFrame) -> pl.DataFrame:
@@ -56,10 +59,11 @@ def write_quarantine_exports(quarantine: pl.DataFrame, folder: Path) -> dict[str
 def quarantine_exports(
     quarantine: pl.DataFrame, folder: Path, background: bool = True
 ) -> Iterator[dict[str, str]]:
-    """``write_quarantine_exports`` whose Excel file is written, with ``background``, by a
-    child process while the block runs; yields label -> file name at once, and the block's
-    end waits for the file (a failure to write it fails the block). In a daemonic process
-    (Celery's pool workers), which may not have children, the file is written inline."""
+    """``write_quarantine_exports`` whose Excel file is written, with ``background`` and at
+    least ``BACKGROUND_ROWS`` findings, by a child process while the block runs; yields
+    label -> file name at once, and the block's end waits for the file (a failure to write it
+    fails the block). In a daemonic process (Celery's pool workers), which may not have
+    children, the file is written inline."""
     safe = _safe(quarantine)
     safe.write_csv(folder / "quarantine.csv")
     files = {"Quarantine (CSV)": "quarantine.csv"}
@@ -69,7 +73,8 @@ def quarantine_exports(
         return
     files["Quarantine (Excel)"] = WORKBOOK
     # a daemonic process (a Celery worker's pool process) may not start children: inline there
-    if not background or multiprocessing.current_process().daemon:
+    inline = not background or findings.height < BACKGROUND_ROWS
+    if inline or multiprocessing.current_process().daemon:
         write_workbook(findings, folder / WORKBOOK)
         yield files
         return

@@ -225,8 +225,9 @@ def test_no_cell_of_the_excel_sheet_is_a_formula(tmp_path: Path, value: str) -> 
 
 
 def test_the_workbook_written_by_a_child_process_is_the_one_written_inline(
-    tmp_path: Path,
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr(exports, "BACKGROUND_ROWS", 0)
     frame = quarantine(finding("A", "=1"), finding("B", None), finding("A", "=1", channel="web"))
     inline, child = tmp_path / "inline", tmp_path / "child"
     inline.mkdir()
@@ -238,7 +239,10 @@ def test_the_workbook_written_by_a_child_process_is_the_one_written_inline(
     assert read_xlsx(child / "quarantine.xlsx") == read_xlsx(inline / "quarantine.xlsx")
 
 
-def test_a_workbook_the_child_cannot_write_fails_the_block(tmp_path: Path) -> None:
+def test_a_workbook_the_child_cannot_write_fails_the_block(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(exports, "BACKGROUND_ROWS", 0)
     (tmp_path / "quarantine.xlsx").mkdir()  # a folder where the file goes
     block = exports.quarantine_exports(quarantine(finding()), tmp_path)
     with pytest.raises(xlsxwriter.exceptions.FileCreateError, match="Is a directory"), block:
@@ -246,6 +250,7 @@ def test_a_workbook_the_child_cannot_write_fails_the_block(tmp_path: Path) -> No
 
 
 def _exports_in_a_daemon(folder: str) -> None:
+    exports.BACKGROUND_ROWS = 0
     frame = quarantine(finding("A", "=1"))
     with exports.quarantine_exports(frame, Path(folder)) as yielded:
         assert yielded == BOTH
