@@ -18,7 +18,6 @@ and ``update`` put it in place.
 from __future__ import annotations
 
 import copy
-import re
 from pathlib import Path
 
 import polars as pl
@@ -50,16 +49,10 @@ def content(product: etree._Element) -> bytes:
     return bytes(etree.tostring(bare, method="c14n"))
 
 
-def _records(found: dict[str, etree._Element]) -> pl.DataFrame:
-    return pl.DataFrame(
-        {"pid": list(found), "product": [content(p) for p in found.values()]},
-        schema={"pid": pl.String, "product": pl.Binary},
-    )
-
-
-_PRODUCT = re.compile(rb"<PRODUCT[ >].*?</PRODUCT>", re.DOTALL)
-_PID = re.compile(rb"<SUPPLIER_PID[^>]*>(.*?)</SUPPLIER_PID>", re.DOTALL)
-_MODE = re.compile(rb'(?<=^<PRODUCT) mode="[^"]*"')
+_PRODUCT = r"<PRODUCT[ >]"
+_END = b"</PRODUCT>"
+_PID = r"(?s)<SUPPLIER_PID[^>]*>(.*?)</SUPPLIER_PID>"
+_MODE = (r'^<PRODUCT mode="[^"]*"', "<PRODUCT")
 _WRAP = (f'<BMECAT xmlns="{NS}">'.encode(), b"</BMECAT>")
 
 
@@ -67,25 +60,30 @@ def write_delta(previous: Path, new: Path, target: Path) -> int:
     """The update from catalog ``previous`` to ``new`` into ``target`` (none without changes);
     its ``PRODUCT`` count. Products are compared as the bytes the writer wrote (their ``mode``
     aside); only those the update carries are parsed."""
-    old = xml_records.split(previous, _PRODUCT, _PID)
-    fresh = xml_records.split(new, _PRODUCT, _PID)
-    changes = row_changes(
-        xml_records.frame(old, "pid", _MODE), xml_records.frame(fresh, "pid", _MODE), "pid"
-    )
+    old = _products(xml_records.document_bytes(previous), previous.name)
+    data = xml_records.document_bytes(new)
+    fresh = _products(data, new.name)
+    changes = row_changes(xml_records.digests(old, "pid"), xml_records.digests(fresh, "pid"), "pid")
     if changes.is_empty():
         return 0
-    header = xml_records.head(new, b"<T_NEW_CATALOG", b"</BMECAT>").find(_q("HEADER"))
+    header = xml_records.head(data, b"<T_NEW_CATALOG", b"</BMECAT>").find(_q("HEADER"))
+    del data
     root = etree.Element(_q("BMECAT"), nsmap={None: NS}, version="2005")
     root.append(copy.deepcopy(header))
     update = etree.SubElement(root, _q("T_UPDATE_PRODUCTS"), prev_version="0")
     for change, mode in MODES.items():
-        source = old if change == REMOVED else fresh
-        for pid in keys_of(changes, "pid", change):
+        pids = keys_of(changes, "pid", change)
+        source = xml_records.by_key(old if change == REMOVED else fresh, pids, _END)
+        for pid in pids:
             product = xml_records.parse(source[pid], *_WRAP)
             product.set("mode", mode)
             update.append(product)
     etree.ElementTree(root).write(str(target), xml_declaration=True, encoding="UTF-8")
     return changes.height
+
+
+def _products(data: bytes, name: str) -> pl.DataFrame:
+    return xml_records.split(data, name, _PRODUCT, _END, _PID, _MODE)
 
 
 def apply_delta(full: dict[str, bytes], update: dict[str, etree._Element]) -> dict[str, bytes]:

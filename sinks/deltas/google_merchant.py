@@ -19,7 +19,6 @@ supplemental attributes.
 from __future__ import annotations
 
 import copy
-import re
 from pathlib import Path
 
 import polars as pl
@@ -51,13 +50,6 @@ def fields(item: etree._Element) -> Item:
     return {str(c.tag): etree.tostring(c, with_tail=False) for c in item}
 
 
-def _records(items: dict[str, etree._Element]) -> pl.DataFrame:
-    return pl.DataFrame(
-        {"id": list(items), "item": [b"".join(sorted(fields(i).values())) for i in items.values()]},
-        schema={"id": pl.String, "item": pl.Binary},
-    )
-
-
 def _supplemental_only(old: Item, new: Item) -> bool:
     changed = {t for t in old.keys() | new.keys() if old.get(t) != new.get(t)}
     kept = all(t in new for t in SUPPLEMENTAL if t in old)  # nothing to clear
@@ -74,23 +66,28 @@ def _document(header: etree._Element, items: list[etree._Element]) -> bytes:
     return etree.tostring(rss, xml_declaration=True, encoding="UTF-8", pretty_print=True)
 
 
-_ITEM = re.compile(rb"<item>.*?</item>", re.DOTALL)
-_ITEM_ID = re.compile(rb"<g:id>(.*?)</g:id>", re.DOTALL)
+ITEM = "<item>"
+END = b"</item>"
+ITEM_ID = r"(?s)<g:id>(.*?)</g:id>"
 _WRAP = (f'<rss xmlns:g="{G}">'.encode(), b"</rss>")
 
 
 def write_delta(previous: Path, new: Path, folder: Path) -> dict[str, int]:
     """The delta from ``previous`` to ``new`` into ``folder``: file name -> its items. Items
     are compared as the bytes the writer wrote; only the changed ones are parsed."""
-    old = xml_records.split(previous, _ITEM, _ITEM_ID)
-    fresh = xml_records.split(new, _ITEM, _ITEM_ID)
-    changes = row_changes(xml_records.frame(old, "id"), xml_records.frame(fresh, "id"), "id")
-    header = xml_records.head(new, b"<item>", b"</channel></rss>").find("channel")
+    old = _items(previous)
+    data = xml_records.document_bytes(new)
+    header = xml_records.head(data, b"<item>", b"</channel></rss>").find("channel")
+    fresh = xml_records.split(data, new.name, ITEM, END, ITEM_ID)
+    del data
+    changes = row_changes(xml_records.digests(old, "id"), xml_records.digests(fresh, "id"), "id")
+    upserted = keys_of(changes, "id", ADDED, CHANGED)
+    after, before = xml_records.by_key(fresh, upserted, END), xml_records.by_key(old, upserted, END)
     supplemental, whole = [], []
-    for key in keys_of(changes, "id", ADDED, CHANGED):
-        item = xml_records.parse(fresh[key], *_WRAP)
-        before = xml_records.parse(old[key], *_WRAP) if key in old else None
-        if before is not None and _supplemental_only(fields(before), fields(item)):
+    for key in upserted:
+        item = xml_records.parse(after[key], *_WRAP)
+        earlier = xml_records.parse(before[key], *_WRAP) if key in before else None
+        if earlier is not None and _supplemental_only(fields(earlier), fields(item)):
             slim = etree.Element("item")
             slim.extend(c for c in list(item) if c.tag == ID or c.tag in SUPPLEMENTAL)
             supplemental.append(slim)
@@ -106,6 +103,10 @@ def write_delta(previous: Path, new: Path, folder: Path) -> dict[str, int]:
         ITEMS_FILE: len(whole),
         REMOVED_FILE: len(removed),
     }
+
+
+def _items(path: Path) -> pl.DataFrame:
+    return xml_records.split(xml_records.document_bytes(path), path.name, ITEM, END, ITEM_ID)
 
 
 def apply_delta(

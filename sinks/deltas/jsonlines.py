@@ -16,6 +16,7 @@ A feed whose lines lack their identifier (a mapping without ``sku``) gets no del
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import polars as pl
@@ -38,23 +39,51 @@ def key_of(item: dict[str, object]) -> tuple[object, object]:
     return kind, item.get(IDS.get(str(kind), "sku"))
 
 
+_STRING = r'"(?:[^"\\]|\\.)*"'
+_SCALAR = rf"(?:{_STRING}|[-+.\w]+)"
+_LEADING = rf"^\s*\{{\s*(?:{_STRING}\s*:\s*{_SCALAR}\s*,\s*)*?"
+
+
+def _member(name: str) -> str:
+    """A regex whose group is the value of the object's member ``name`` when it is a string
+    without escapes and only scalar members come before it (how Prism's writer puts
+    ``@type``, ``sku`` and ``productGroupID`` first); else no match."""
+    return rf'{_LEADING}"{re.escape(name)}"\s*:\s*"([^"\\]*)"'
+
+
+_TYPE, _SKU, _GROUP = (_member(n) for n in ("@type", "sku", "productGroupID"))
+
+
 def records(path: Path) -> pl.DataFrame:
-    """The key (``@type`` + tab + identifier) and the line of every item of the feed."""
-    lines = path.read_text(encoding="utf-8").splitlines()
+    """The key (``@type`` + tab + identifier) and the line of every item of the feed.
+
+    The members are read with a regex that only matches leading top-level members (a JSON
+    string cannot hold an unescaped ``"``); a feed with any line it cannot read that way (a
+    key with escapes, members in another order) is read with a JSON path instead."""
+    try:
+        lines = pl.read_lines(path, glob=False)
+    except pl.exceptions.ComputeError as error:
+        msg = f"{path.name}: {error}"
+        raise JsonLinesDeltaError(msg) from error
     line = pl.col("line")
-    kind = line.str.json_path_match("$['@type']")
-    ident = (
-        pl.when(kind == "ProductGroup")
-        .then(line.str.json_path_match("$.productGroupID"))
-        .otherwise(line.str.json_path_match("$.sku"))
-    )
-    frame = pl.DataFrame({"line": lines}, schema={"line": pl.String}).select(
-        pl.concat_str(kind, pl.lit("\t"), ident).alias(KEY), "line"
-    )
+    frame = lines.select(_key(line.str.extract(_TYPE), _SKU, _GROUP), "line")
+    if frame[KEY].null_count():
+        kind = line.str.json_path_match("$['@type']")
+        slow = _key(kind, "$.sku", "$.productGroupID", path=True)
+        frame = lines.select(slow, "line")
     if frame[KEY].null_count():
         msg = f"{path.name}: a line without @type or identifier (sku, productGroupID)"
         raise JsonLinesDeltaError(msg)
     return frame
+
+
+def _key(kind: pl.Expr, sku: str, group: str, *, path: bool = False) -> pl.Expr:
+    def read(pattern: str) -> pl.Expr:
+        line = pl.col("line")
+        return line.str.json_path_match(pattern) if path else line.str.extract(pattern)
+
+    ident = pl.when(kind == "ProductGroup").then(read(group)).otherwise(read(sku))
+    return pl.concat_str(kind, pl.lit("\t"), ident).alias(KEY)
 
 
 def _removal(key: str) -> str:

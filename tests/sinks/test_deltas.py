@@ -15,7 +15,7 @@ from contracts.config import ChannelConfig
 from contracts.formats import WriteContext
 from contracts.snapshots import Manifest
 from golden.pricing import effective_tiers
-from sinks.deltas import bmecat, delimited, google_merchant, jsonlines, write_deltas
+from sinks.deltas import bmecat, delimited, google_merchant, jsonlines, write_deltas, xml_records
 from sinks.deltas.changes import row_changes
 from sinks.formats import bmecat as bmecat_writer
 
@@ -94,6 +94,13 @@ RSS = (
 )
 
 
+google_item, google_end, google_id = (
+    google_merchant.ITEM,
+    google_merchant.END,
+    google_merchant.ITEM_ID,
+)
+
+
 def item(ident: str, title: str, price: str, extra: str = "") -> str:
     return (
         f"<item><g:id>{ident}</g:id><g:title>{title}</g:title><g:price>{price}</g:price>"
@@ -167,3 +174,82 @@ def catalog_context(folder: Path, tiers: pl.DataFrame) -> WriteContext:
         golden=None,
         price_rule=effective_tiers,
     )
+
+
+def test_json_lines_keys_with_escapes_or_late_members_are_read_as_json(tmp_path: Path) -> None:
+    """The fast key regex only takes leading string members without escapes; a feed with
+    any other line is keyed by a JSON path, and a line break inside a name (U+0085, U+2028)
+    does not split a line."""
+    nested = '{"@type": "Product", "offers": {"sku": "wrong"}, "sku": "n"}'
+    old = [
+        json.dumps({"@type": "Product", "sku": 'q"1', "name": "A"}),
+        nested,
+        json.dumps(
+            {"@type": "Product", "sku": "x", "name": "next\x85line\u2028"}, ensure_ascii=False
+        ),
+    ]
+    new = [old[1], json.dumps({"@type": "Product", "sku": "x", "name": "changed"})]
+    (tmp_path / "old.jsonl").write_text("\n".join(old) + "\n", encoding="utf-8")
+    (tmp_path / "new.jsonl").write_text("\n".join(new) + "\n", encoding="utf-8")
+    assert jsonlines.records(tmp_path / "old.jsonl")[jsonlines.KEY].to_list() == [
+        'Product\tq"1',
+        "Product\tn",
+        "Product\tx",
+    ]
+    target = tmp_path / "delta.jsonl"
+    assert jsonlines.write_delta(tmp_path / "old.jsonl", tmp_path / "new.jsonl", target) == 2
+    delta = [json.loads(x) for x in target.read_text(encoding="utf-8").splitlines()]
+    assert delta == [
+        {"@type": "Product", "sku": "x", "name": "changed"},
+        {"@type": "Product", "sku": 'q"1', "prism:removed": True},
+    ]
+    applied = jsonlines.apply_delta([json.loads(x) for x in old], delta)
+    assert sorted(map(json.dumps, applied)) == sorted(json.dumps(json.loads(x)) for x in new)
+
+
+def test_a_json_lines_feed_that_is_not_utf8_gets_no_delta(tmp_path: Path) -> None:
+    (tmp_path / "bad.jsonl").write_bytes(b'{"@type":"Product","sku":"\xff"}\n')
+    with pytest.raises(jsonlines.JsonLinesDeltaError, match=r"bad\.jsonl"):
+        jsonlines.records(tmp_path / "bad.jsonl")
+
+
+def test_a_renamed_csv_column_resends_every_row(tmp_path: Path) -> None:
+    """Same cells under another header: every row is an upsert (a consumer's columns moved)."""
+    (tmp_path / "old.csv").write_text('sku,name\na,"x,""y"""\nb,\n', encoding="utf-8")
+    (tmp_path / "new.csv").write_text('sku,title\na,"x,""y"""\nb,\n', encoding="utf-8")
+    target = tmp_path / "delta.csv"
+    assert delimited.write_delta(tmp_path / "old.csv", tmp_path / "new.csv", target) == 2
+    assert target.read_text(encoding="utf-8") == (
+        'prism_action,sku,title\nupsert,a,"x,""y"""\nupsert,b,\n'
+    )
+
+
+def test_csv_cells_are_compared_as_text(tmp_path: Path) -> None:
+    """Quoted and unquoted empty cells are one value; hostile text is copied, not evaluated."""
+    (tmp_path / "old.csv").write_text('sku,name,note\na,"",=1+1\nb,B,"l1\nl2"\n', encoding="utf-8")
+    (tmp_path / "new.csv").write_text('sku,name,note\na,,=1+1\nb,B,"l1\nl3"\n', encoding="utf-8")
+    target = tmp_path / "delta.csv"
+    assert delimited.write_delta(tmp_path / "old.csv", tmp_path / "new.csv", target) == 1
+    assert target.read_text(encoding="utf-8") == 'prism_action,sku,name,note\nupsert,b,B,"l1\nl3"\n'
+
+
+def test_xml_records_are_keyed_unescaped_and_the_last_of_a_key_counts() -> None:
+    items = "".join(item(f"k&amp;{i}", f"T{i}", "1.00 EUR") for i in range(3))
+    data = RSS.format(items + item("k&amp;1", "last", "2.00 EUR")).encode()
+    found = xml_records.split(data, "f.xml", google_item, google_end, google_id)
+    assert found[xml_records.KEY].to_list() == ["k&0", "k&2", "k&1"]
+    record = xml_records.by_key(found, ["k&1"], google_end)["k&1"]
+    assert record == item("k&amp;1", "last", "2.00 EUR").encode()
+
+
+@pytest.mark.parametrize(
+    ("data", "error"),
+    [
+        (RSS.format(item("a", "A", "1") + "<item><g:title>B</g:title></item>"), "record 2 has"),
+        (RSS.format(item("a", "\udcff", "1")), "not UTF-8"),
+    ],
+)
+def test_xml_records_that_cannot_be_keyed_are_refused(data: str, error: str) -> None:
+    raw = data.encode("utf-8", errors="surrogateescape")
+    with pytest.raises(xml_records.XmlRecordError, match=error):
+        xml_records.split(raw, "f.xml", google_item, google_end, google_id)
