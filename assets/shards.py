@@ -95,7 +95,7 @@ from contracts.snapshots import FeedFile
 from golden.availability import reduce_family_lead_times, shard_family_lead_sums
 from golden.lineage import split_broken_lineage
 from golden.master_data import catalog_columns, golden_master_data, with_catalog_columns
-from golden.pricing import classify_price_rows
+from golden.pricing import price_row_counts
 from golden.record import golden_price_tiers, golden_products, sku_ordered
 from mapping.compile import CompiledChannel
 from mapping.plan import compiled_per_locale, erp_customer_channels, master_needs, product_names
@@ -481,14 +481,14 @@ def build_sharded_job(config: PrismConfig, name: str, tags: dict[str, str]) -> d
         results = results_frame(validated)
         save_results(feed_store.reports().fresh_folder(snapshot_id), validated)
         balance = accounting(narrow, quarantine, published)
-        statuses = classify_price_rows(
-            _scan(erp, "erp_prices"), run_as_of(sources), prism.currencies
-        ).collect()
+        as_of = run_as_of(sources)
+        price_rows = price_row_counts(_scan(erp, "erp_prices"), as_of, prism.currencies)
         typed = _rows_of(erp, "erp_prices")
-        checks = _checks(prism, narrow, (typed, statuses.height), balance, results, catalogs)
+        checks = _checks(
+            prism, narrow, (typed, sum(price_rows.values())), balance, results, catalogs
+        )
         yield from checks
         failed = _failed(checks)
-        price_rows = dict(statuses.group_by("status").len().iter_rows())
         for row in balance.iter_rows(named=True):
             # the feeds in the catalog, with the nothing-lost accounting of the merged shards
             counts = {k: v for k, v in row.items() if k != "channel"}
