@@ -41,7 +41,7 @@ from typing import Any
 import dagster as dg
 
 # bench/run.py, imported as a sibling script (bench/ is first on sys.path when run as a file)
-from run import REPO, _metadata, bench_config, generate, run_pipeline, step_peaks, step_seconds
+from run import REPO, asset_metadata, bench_config, generate, run_pipeline, step_peaks, step_seconds
 
 from sources.drops import read_marker, write_marker
 
@@ -152,9 +152,9 @@ def timed_run(config: Path, dagster_home: Path) -> dict[str, Any]:
     seconds, peak, samples = run_pipeline(config, dagster_home)
     windows, _, _ = step_seconds(dagster_home)
     with dg.DagsterInstance.get() as instance:
-        pim = _metadata(instance, "pim_master_data")
-        erp = _metadata(instance, "erp_prices")
-        report = _metadata(instance, "quality_report")
+        pim = asset_metadata(instance, "pim_master_data")
+        erp = asset_metadata(instance, "erp_prices")
+        report = asset_metadata(instance, "quality_report")
     reused, erp_reused = pim.get("pim_state_reused"), erp.get("erp_state_reused")
     completeness = report.get("completeness_reused")
     return {

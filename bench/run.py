@@ -198,8 +198,8 @@ def step_seconds(
     with dg.DagsterInstance.get() as instance:
         run = instance.get_runs(limit=1)[0]
         stats = instance.get_run_step_stats(run.run_id)
-        feeds = _metadata(instance, "expectation_results")
-        quarantine = _metadata(instance, "quarantine")
+        feeds = asset_metadata(instance, "expectation_results")
+        quarantine = asset_metadata(instance, "quarantine")
     steps = {s.step_key: (s.start_time, s.end_time) for s in stats if s.start_time and s.end_time}
     mapping: dict[str, float] = {}
     for metadata in (quarantine, feeds):
@@ -210,7 +210,7 @@ def step_seconds(
     return steps, float(ge.value) if ge is not None else 0.0, mapping
 
 
-def _metadata(instance: dg.DagsterInstance, asset: str) -> dict[str, Any]:
+def asset_metadata(instance: dg.DagsterInstance, asset: str) -> dict[str, Any]:
     event = instance.get_latest_materialization_event(dg.AssetKey(asset))
     found = event.asset_materialization if event else None
     return dict(found.metadata) if found else {}
