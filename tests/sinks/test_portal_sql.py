@@ -551,3 +551,198 @@ def test_the_ingest_process_commits_only_when_the_sender_answers(
     with sqlite3.connect(database) as conn:
         found = conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall()
     assert found == ([("t",)] if answer else [])
+
+
+# --- reading a snapshot back -------------------------------------------------------------------
+
+HOSTILE = (
+    "</script><script>alert(1)</script>",
+    '=HYPERLINK("http://evil.example","klick")',
+    "Emoji 🚀👍🏽 ok",
+    TRICKY,
+    "",
+    None,
+)
+LATE = 5_000
+"""Rows whose ``late_*`` columns are NULL: more than the first batch the ADBC driver types
+columns from (1024 rows by default; ``EXPORT_BATCH_ROWS`` in the test below)."""
+
+
+def rows_read(url: str, view: str, snapshot_id: str) -> pl.DataFrame:
+    """``read_portal_snapshot`` as it was before its Arrow read: SQLAlchemy's rows, dtypes
+    inferred from all of them, micro-units to ``Decimal(38, 6)`` after the other columns."""
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as conn:
+            table = portal_table(view, sa.MetaData(), snapshot_id, bind=conn)
+            rows = conn.execute(sa.select(table)).all()
+    finally:
+        engine.dispose()
+    frame = pl.DataFrame(
+        [tuple(r) for r in rows],
+        schema=list(table.columns.keys()),
+        orient="row",
+        infer_schema_length=None,
+    )
+    micros = [c for c in frame.columns if c.endswith("_micros")]
+    exact = [
+        (pl.col(c).cast(pl.Decimal(38, 0)) * pl.lit(Decimal("0.000001")))
+        .cast(pl.Decimal(38, 6))
+        .alias(c.removesuffix("_micros"))
+        for c in micros
+    ]
+    return frame.with_columns(exact).drop(micros)
+
+
+def every_kind(count: int) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Products with every column kind a portal table holds (text, integers, money, dates,
+    booleans; some values null, some columns null in their first ``LATE`` rows, some null
+    throughout) and their price tiers (a customer id only in the last rows)."""
+    index = range(count)
+
+    def late(values: list[Any]) -> list[Any]:
+        return [None if i < LATE else values[i % len(values)] for i in index]
+
+    money = [Decimal("0.000001"), -SQLITE_MAX_MONEY, None, Decimal("12.5"), SQLITE_MAX_MONEY]
+    days = [dt.date(2026, 12, 24), None, dt.date(1999, 1, 1)]
+    products = pl.DataFrame(
+        {
+            "sku": [f"S{i:06d}" for i in index],
+            "name": [HOSTILE[i % len(HOSTILE)] for i in index],
+            "weight": [money[i % len(money)] for i in index],
+            "warranty_years": [None if i % 7 == 0 else i % 5 for i in index],
+            "release_date": [days[i % len(days)] for i in index],
+            "rating": [None if i % 3 == 0 else i / 4 for i in index],
+            "late_note": late(list(HOSTILE[:4])),
+            "late_qty": late([1, -(2**62), None]),
+            "late_date": late(days),
+            "late_flag": late([True, False, None]),
+            "late_price": late(money),
+            "never_note": [None] * count,
+            "never_price": [None] * count,
+            "never_date": [None] * count,
+            "never_flag": [None] * count,
+            "available_qty": [i % 11 for i in index],
+            "availability": [("in_stock", "backorder", "out_of_stock")[i % 3] for i in index],
+            "availability_date": [days[i % len(days)] if i % 2 else None for i in index],
+            "availability_estimated": [(True, False, None)[i % 3] for i in index],
+            "lead_time_days": [None if i % 4 == 0 else i % 30 for i in index],
+        },
+        schema_overrides={
+            "weight": pl.Decimal(38, 6),
+            "late_price": pl.Decimal(38, 6),
+            "never_note": pl.String,
+            "never_price": pl.Decimal(38, 6),
+            "never_date": pl.Date,
+            "never_flag": pl.Boolean,
+            "warranty_years": pl.Int32,
+        },
+    )
+    prices = price_tiers(
+        *(
+            tier(
+                f"S{i // 2:06d}",
+                str(money[i % 2 * 3]),
+                price_type=("list", "group")[i % 2],
+                customer_group=("retail" if i % 2 else None),
+                customer_id=(f"C{i}" if i >= LATE else None),
+                min_quantity=1 + i % 2 * 9,
+                valid_to=days[i % 3],
+            )
+            for i in index
+        )
+    )
+    return products, prices
+
+
+@pytest.mark.parametrize("batch_rows", [1000, portal_sql.EXPORT_BATCH_ROWS])
+def test_a_sqlite_snapshot_reads_as_sqlalchemy_rows_read_it(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, batch_rows: int
+) -> None:
+    """The Arrow read gives the frame SQLAlchemy's rows gave: same columns in the same order
+    (money last), dtypes (never a value: ``Null``), values and row order, also for columns
+    whose first values, or first batches, are all NULL."""
+    monkeypatch.setattr(portal_sql, "EXPORT_BATCH_ROWS", batch_rows)
+    url = f"sqlite:///{tmp_path / 'portal.sqlite'}"
+    products, prices = every_kind(LATE + 1_500)
+    load_portal_snapshot(url, products, prices, FIRST)
+    for view in ("products", "prices"):
+        found = read_portal_snapshot(url, view, FIRST)
+        pl.testing.assert_frame_equal(found, rows_read(url, view, FIRST))
+    found = read_portal_snapshot(url, "products", FIRST)
+    assert found.columns[-4:] == ["weight", "rating", "late_price", "never_price"]
+    assert found["name"].head(len(HOSTILE)).to_list() == list(HOSTILE)
+    kinds = {c: found.schema[c] for c in found.columns if c.startswith(("late_", "never_"))}
+    assert kinds == {
+        "late_note": pl.String, "late_qty": pl.Int64, "late_date": pl.Date,
+        "late_flag": pl.Boolean, "never_note": pl.Null, "never_date": pl.Null,
+        "never_flag": pl.Null, "late_price": pl.Decimal(38, 6), "never_price": pl.Decimal(38, 6),
+    }  # fmt: skip
+
+
+def test_an_empty_snapshot_reads_as_before_and_a_dropped_one_is_no_table(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'portal.sqlite'}"
+    products, prices = every_kind(0)
+    load_portal_snapshot(url, products, prices, FIRST)
+    for view in ("products", "prices"):
+        found = read_portal_snapshot(url, view, FIRST)
+        pl.testing.assert_frame_equal(found, rows_read(url, view, FIRST))
+        assert found.height == 0
+    assert drop_portal_snapshots(url, keep=[]) == [FIRST]
+    with pytest.raises(sa.exc.NoSuchTableError, match=snapshot_table("products", FIRST)):
+        read_portal_snapshot(url, "products", FIRST)
+
+
+def test_a_snapshot_with_money_as_text_reads_as_before(tmp_path: Path) -> None:
+    """Snapshots loaded before money became micro-units on SQLite declare it ``DECIMAL_TEXT``
+    (the decimal's text with 6 places)."""
+    path = tmp_path / "portal.sqlite"
+    products, prices = snapshot_table("products", FIRST), snapshot_table("prices", FIRST)
+    with sqlite3.connect(path) as conn:
+        conn.execute(
+            f"CREATE TABLE {products} (sku TEXT NOT NULL, weight DECIMAL_TEXT, "
+            "available_qty BIGINT NOT NULL, availability_date DATE, availability_estimated BOOLEAN)"
+        )
+        conn.executemany(
+            f"INSERT INTO {products} VALUES (?, ?, ?, ?, ?)",
+            [("A1", "0.250000", 5, None, 0), ("B2", None, 0, "2026-12-24", 1)],
+        )
+        conn.execute(
+            f"CREATE TABLE {prices} (sku TEXT NOT NULL, currency TEXT NOT NULL, "
+            "min_quantity BIGINT NOT NULL, unit_price DECIMAL_TEXT NOT NULL, valid_to DATE)"
+        )
+        conn.execute(f"INSERT INTO {prices} VALUES ('A1', 'EUR', 1, '9.500000', NULL)")
+    url = f"sqlite:///{path}"
+    for view in ("products", "prices"):
+        pl.testing.assert_frame_equal(
+            read_portal_snapshot(url, view, FIRST), rows_read(url, view, FIRST)
+        )
+    found = read_portal_snapshot(url, "prices", FIRST)
+    assert found.schema["unit_price"] == pl.Decimal(38, 6)
+    assert found["unit_price"].to_list() == [Decimal("9.5")]
+
+
+CUT_SHORT = {
+    "before writing": "import sys\nsys.exit('disk I/O error')\n",
+    "after a batch": (
+        "import sys\nimport pyarrow as pa\nrows = pa.table({'sku': ['A1']})\n"
+        "writer = pa.ipc.new_stream(sys.stdout.buffer, rows.schema)\nwriter.write_table(rows)\n"
+        "sys.stdout.buffer.flush()\nsys.exit('disk I/O error')\n"
+    ),
+}
+"""Export children that fail: the second has written a readable stream (its end unmarked)."""
+
+
+@pytest.mark.parametrize("script", CUT_SHORT.values(), ids=CUT_SHORT.keys())
+def test_a_failed_sqlite_read_names_the_table_file_and_reason(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, script: str
+) -> None:
+    url = f"sqlite:///{tmp_path / 'portal.sqlite'}"
+    load_portal_snapshot(url, *every_kind(3), FIRST)
+    stops = tmp_path / "stops.py"
+    stops.write_text(script, encoding="utf-8")
+    monkeypatch.setattr(portal_sql, "_EXPORT", stops)
+    table = snapshot_table("products", FIRST)
+    reason = f"reading {table} of the SQLite portal .*portal.sqlite failed: disk I/O error"
+    with pytest.raises(PortalError, match=reason):
+        read_portal_snapshot(url, "products", FIRST)
