@@ -15,6 +15,7 @@ add its ``upsert`` / ``replace`` rows without ``prism_action``.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import polars as pl
@@ -61,18 +62,21 @@ def _with_deletes(new: pl.DataFrame, changes: pl.DataFrame, action: str) -> pl.D
 
 def write_delta(url: str, previous: str, new: str, folder: Path) -> dict[str, int]:
     """The delta from snapshot ``previous`` to ``new`` of the portal at ``url`` into
-    ``folder``: file name -> its rows."""
+    ``folder``: file name -> its rows. The two snapshots' tables are read at once (on SQLite
+    each by a child process: 1M products, two reads of 4-5 s each)."""
     folder.mkdir(parents=True, exist_ok=True)
     counts = {}
-    for view, name, delta in (
-        ("products", PRODUCTS_FILE, product_delta),
-        ("prices", PRICES_FILE, price_delta),
-    ):
-        rows = delta(
-            read_portal_snapshot(url, view, previous), read_portal_snapshot(url, view, new)
-        )
-        rows.write_parquet(folder / name)
-        counts[name] = rows.height
+    with ThreadPoolExecutor(2) as pool:
+        for view, name, delta in (
+            ("products", PRODUCTS_FILE, product_delta),
+            ("prices", PRICES_FILE, price_delta),
+        ):
+            snapshots = (previous, new)
+            before, after = pool.map(read_portal_snapshot, (url, url), (view, view), snapshots)
+            rows = delta(before, after)
+            del before, after
+            rows.write_parquet(folder / name)
+            counts[name] = rows.height
     return counts
 
 
