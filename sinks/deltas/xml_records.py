@@ -57,19 +57,19 @@ def split(
     parts = pl.Series(RECORD, data.split(end), dtype=pl.Binary).head(-1).to_frame()  # no tail
     record = pl.col(RECORD)
     try:  # where each record starts, in bytes (str.slice would count characters)
-        at = parts.select(record.cast(pl.String).str.find(start))[RECORD]
+        starts = parts.select(record.cast(pl.String).str.find(start))[RECORD]
     except pl.exceptions.ComputeError as error:
         msg = f"{name}: not UTF-8 ({error})"
         raise XmlRecordError(msg) from error
-    found = parts.select(record.bin.slice(at).cast(pl.String))
+    found = parts.select(record.bin.slice(starts).cast(pl.String))
     del parts
     compared = record.str.replace(*content) if content else record
     frame = found.select(
         record.str.extract(key, 1).alias(KEY), compared.hash(seed=0).alias(DIGEST), record
     )
     if frame[KEY].null_count():
-        at = frame[KEY].is_null().arg_true()[0]
-        msg = f"{name}: record {at + 1} has no key"
+        first = frame[KEY].is_null().arg_true()[0]
+        msg = f"{name}: record {first + 1} has no key"
         raise XmlRecordError(msg)
     escaped = pl.col(KEY).str.contains("&", literal=True)
     unescaped = frame.with_columns(
