@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import polars as pl
@@ -13,7 +14,7 @@ from bmecat_catalog import CUSTOMERS, GENERATED, SUPPLIER, catalog_products, cat
 
 from contracts.config import ChannelConfig
 from contracts.formats import WriteContext
-from contracts.snapshots import Manifest
+from contracts.snapshots import FeedFile, Manifest
 from golden.pricing import effective_tiers
 from sinks.deltas import bmecat, delimited, google_merchant, jsonlines, write_deltas, xml_records
 from sinks.deltas.changes import row_changes
@@ -253,3 +254,35 @@ def test_xml_records_that_cannot_be_keyed_are_refused(data: str, error: str) -> 
     raw = data.encode("utf-8", errors="surrogateescape")
     with pytest.raises(xml_records.XmlRecordError, match=error):
         xml_records.split(raw, "f.xml", google_item, google_end, google_id)
+
+
+def test_a_feed_whose_records_cannot_be_split_gets_no_delta(tmp_path: Path) -> None:
+    """A previous feed that cannot be keyed (damaged after it was sealed, say) leaves its
+    channel with the full feed only, named in the notes; no update file stays behind."""
+    products, tiers = catalog_products(), catalog_tiers()
+    manifests = []
+    for name, rows in (("old", tiers), ("new", tiers.with_columns(unit_price=pl.lit(1.0)))):
+        folder = tmp_path / name / "quoting"
+        folder.mkdir(parents=True)
+        settings = {"supplier": SUPPLIER, "customers": CUSTOMERS[:2]}
+        options = bmecat_writer.Options.model_validate(settings)
+        files = bmecat_writer.write(
+            products, replace(catalog_context(folder, rows), options=options)
+        )
+        google = tmp_path / name / "marketplace" / "google_merchant.xml"
+        google.parent.mkdir()
+        google.write_text(RSS.format(item("a", name, "1.00 EUR")), encoding="utf-8")
+        files.append(FeedFile("marketplace", "marketplace/google_merchant.xml", 1))
+        manifests.append(Manifest(f"20261122T18560{len(manifests)}Z-ab12cd34", "", "", {}, files))
+    old, new = tmp_path / "old", tmp_path / "new"
+    second = sorted(old.glob("quoting/*.xml"))[1]
+    second.write_text(second.read_text(encoding="utf-8").replace("SUPPLIER_PID", "PID"))
+    (old / "marketplace" / "google_merchant.xml").write_text(RSS.format("<item>x</item>"))
+    formats = {"quoting": "bmecat", "marketplace": "google_merchant"}
+    deltas = write_deltas(manifests[0], old, manifests[1], new, formats, {})
+    assert deltas.files == []
+    assert deltas.notes["quoting"].startswith(f"full feed only: {second.name}: record 1")
+    assert deltas.notes["marketplace"].startswith("full feed only: google_merchant.xml: record")
+    assert sorted(p.name for p in (new / "quoting").iterdir()) == sorted(
+        p.name for p in old.glob("quoting/*.xml")
+    )
