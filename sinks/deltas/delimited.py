@@ -36,13 +36,19 @@ def _dialect(head: str) -> tuple[str, str]:
 
 
 def read_rows(path: Path) -> tuple[list[str], pl.DataFrame, str, str, bool]:
-    """Header, rows (every cell text, an empty cell ``""``; column ``<index>\\t<name>``, so
-    a header change changes the schema), delimiter, line ending and
-    whether the file starts with a BOM. Read by polars' CSV reader (RFC 4180 quotes, as
-    ``csv`` reads them; at 1M rows a Python reader took ~10 s a file); the header by ``csv``
-    from the first line, so repeated names stay as written."""
+    """Header, rows, delimiter, line ending and whether the file starts with a BOM.
+
+    The rows are every cell as text (an empty cell ``""``), columns named ``<index>\\t<name>``
+    so that another header is another schema. Read by polars' CSV reader (RFC 4180 quotes, as
+    ``csv`` reads them; at 1M rows the ``csv`` module took ~10 s a file); the header by
+    ``csv`` from the first line, so repeated names stay as written."""
     with path.open("rb") as handle:
-        head = handle.readline().decode("utf-8")
+        first = handle.readline()
+    try:
+        head = first.decode("utf-8")
+    except UnicodeDecodeError as error:
+        msg = f"{path.name}: the header is not UTF-8 ({error})"
+        raise DelimitedDeltaError(msg) from error
     bom = head.startswith(BOM)
     delimiter, ending = _dialect(head.removeprefix(BOM))
     header = next(csv.reader([head.removeprefix(BOM).rstrip("\r\n")], delimiter=delimiter))

@@ -234,6 +234,13 @@ def test_csv_cells_are_compared_as_text(tmp_path: Path) -> None:
     assert target.read_text(encoding="utf-8") == 'prism_action,sku,name,note\nupsert,b,B,"l1\nl3"\n'
 
 
+@pytest.mark.parametrize("raw", [b"sku,n\xe4me\na,1\n", b"sku,name\na,\xe41\n"])
+def test_a_csv_feed_that_is_not_utf8_gets_no_delta(tmp_path: Path, raw: bytes) -> None:
+    (tmp_path / "f.csv").write_bytes(raw)
+    with pytest.raises(delimited.DelimitedDeltaError, match=r"f\.csv"):
+        delimited.write_delta(tmp_path / "f.csv", tmp_path / "f.csv", tmp_path / "d.csv")
+
+
 def test_xml_records_are_keyed_unescaped_and_the_last_of_a_key_counts() -> None:
     items = "".join(item(f"k&amp;{i}", f"T{i}", "1.00 EUR") for i in range(3))
     data = RSS.format(items + item("k&amp;1", "last", "2.00 EUR")).encode()
