@@ -48,31 +48,18 @@ def golden_products(
     ordered = master.sort("sku", maintain_order=True)
     erp = erp_schema(currencies)
     master_columns = [c for c in master.collect_schema().names() if c not in erp]
-    keys = ordered.select("sku", "family")
-    part = erp_part(keys, tiers, stock, supply, as_of, currencies, family_lead_times)
-    return pl.concat([ordered.select(master_columns), part], how="horizontal")
-
-
-def erp_part(
-    keys: pl.LazyFrame,
-    tiers: pl.LazyFrame,
-    stock: pl.LazyFrame,
-    supply: pl.LazyFrame,
-    as_of: dt.date,
-    currencies: tuple[str, ...],
-    family_lead_times: pl.LazyFrame | None = None,
-) -> pl.LazyFrame:
-    """The ``erp_schema`` columns of each row of ``keys`` (``sku, family``), in its order: a
-    sku without prices, stock or supply is out of stock and has no list price."""
+    keys = ordered.select("sku", "family")  # a sku without prices, stock or supply: out of stock
     prices = keys.select("sku").join(
         list_prices(tiers, currencies), on="sku", how="left", maintain_order="left"
     )
     state = availability(keys, stock, supply, as_of, family_lead_times)
-    joined = pl.concat([prices, state.drop("sku")], how="horizontal")
-    return joined.select(
-        pl.col(name).cast(dtype) for name, dtype in erp_schema(currencies).items()
-    ).with_columns(
-        pl.col("available_qty").fill_null(0),
-        pl.col("availability").fill_null("out_of_stock"),
-        pl.col("availability_estimated").fill_null(False),
+    part = (
+        pl.concat([prices, state.drop("sku")], how="horizontal")
+        .select(pl.col(name).cast(dtype) for name, dtype in erp.items())
+        .with_columns(
+            pl.col("available_qty").fill_null(0),
+            pl.col("availability").fill_null("out_of_stock"),
+            pl.col("availability_estimated").fill_null(False),
+        )
     )
+    return pl.concat([ordered.select(master_columns), part], how="horizontal")
