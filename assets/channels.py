@@ -14,12 +14,16 @@ from pathlib import Path
 
 import polars as pl
 
+from assets.resources import cache_folder
+from assets.view_cache import FOLDER as VIEWS_CACHE
+from assets.view_cache import ViewCache, view_key
 from contracts.config import PrismConfig
 from mapping.compile import CompiledChannel
 from mapping.golden_rows import GoldenRows
 from mapping.model import PimModel
 from mapping.plan import compiled_channels, pim_model
 from mapping.view import ChannelView, channel_view
+from mapping.view_reuse import RowChanges, row_changes, row_hashes, spliced_view
 from sinks.formats import FORMATS
 
 
@@ -30,6 +34,15 @@ class PimStructureFrames:
     channels: pl.DataFrame
     families: pl.DataFrame
     family_variants: pl.DataFrame
+
+    def frames(self) -> dict[str, pl.DataFrame]:
+        return {
+            "attributes": self.attributes,
+            "attribute_options": self.attribute_options,
+            "channels": self.channels,
+            "families": self.families,
+            "family_variants": self.family_variants,
+        }
 
     def model(self, config: PrismConfig) -> PimModel:
         return pim_model(
@@ -65,22 +78,70 @@ class ChannelViews(Mapping[str, ChannelView]):
         channels: Mapping[str, CompiledChannel],
         erp_source: str,
         store: ViewStore | None = None,
+        cache: ViewCache | None = None,
     ) -> None:
         self._golden, self._channels, self._erp_source = golden, channels, erp_source
-        self._store = store
+        self._store, self._cache = store, cache
+        self._hashes: pl.DataFrame | None = None
+        self._hashes_file: Path | None = None
+        self._changes: dict[tuple[int, int, int, int], RowChanges] = {}
         self.seconds: dict[str, float] = {}
         """wall seconds of each channel's mapping (filters, fields, checks): the bench
         reports them, so a mapping that stops being vectorized shows up"""
+        self.remapped: dict[str, int] = {}
+        """per channel built from the cache's previous view: the golden rows mapped again"""
 
     def __getitem__(self, name: str) -> ChannelView:
         started = time.perf_counter()
         view = self._store.load(name, self._golden) if self._store else None
         if view is None:
-            view = channel_view(self._golden, self._channels[name], self._erp_source)
+            view = self._map(name)
             if self._store is not None:
-                self._store.save(view, self._golden)
+                written = self._store.save(view, self._golden)
+                if written is not None and self._cache is not None and self._hashes_file:
+                    files = written | {"hashes": self._hashes_file}
+                    self._cache.keep(name, files, self._erp_source)
         self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - started
         return view
+
+    def _map(self, name: str) -> ChannelView:
+        """The channel's view: from the cache's previous view and the golden rows that
+        changed since, where the cache holds one; else mapped whole."""
+        golden, compiled = self._golden, self._channels[name]
+        hashes = self._row_hashes()
+        cached = self._cache.previous(name) if self._cache and hashes is not None else None
+        if cached is not None and hashes is not None:
+            previous, hashes_file = cached
+            changes = self._changes_since(hashes, hashes_file)
+            if changes is not None:
+                view = spliced_view(golden, changes, compiled, self._erp_source, previous)
+                if view is not None:
+                    self.remapped[name] = changes.remapped
+                    return view
+        return channel_view(golden, compiled, self._erp_source)
+
+    def _changes_since(self, hashes: pl.DataFrame, earlier: Path) -> RowChanges | None:
+        """The golden rows changed since the run whose row hashes ``earlier`` holds; the
+        channels kept by one run link one file, so it is compared once (None: unreadable)."""
+        try:
+            stat = earlier.stat()
+            identity = (stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns)
+            if identity not in self._changes:
+                self._changes[identity] = row_changes(hashes, pl.read_parquet(earlier))
+        except (OSError, pl.exceptions.PolarsError):
+            return None
+        return self._changes[identity]
+
+    def _row_hashes(self) -> pl.DataFrame | None:
+        """The golden rows' hashes (once per step), written beside the run's views for the
+        cache; None without a cache and store, or where skus repeat."""
+        if self._cache is None or self._store is None:
+            return None
+        if self._hashes is None:
+            self._hashes = row_hashes(self._golden)
+            if self._hashes is not None:
+                self._hashes_file = self._store.write("_golden.hashes", self._hashes)
+        return self._hashes
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._channels)
@@ -89,9 +150,12 @@ class ChannelViews(Mapping[str, ChannelView]):
         return len(self._channels)
 
     def metadata(self) -> dict[str, float]:
-        """``mapping_seconds`` (all channels) and ``mapping_seconds/<channel>``."""
+        """``mapping_seconds`` (all channels), ``mapping_seconds/<channel>`` and, for each
+        view built from the previous run's, ``remapped_rows/<channel>``: the golden rows
+        mapped again."""
         total = {"mapping_seconds": round(sum(self.seconds.values()), 2)}
-        return total | {f"mapping_seconds/{n}": round(s, 3) for n, s in self.seconds.items()}
+        total |= {f"mapping_seconds/{n}": round(s, 3) for n, s in self.seconds.items()}
+        return total | {f"remapped_rows/{n}": rows for n, rows in self.remapped.items()}
 
 
 def views(
@@ -99,10 +163,13 @@ def views(
     channels: Mapping[str, CompiledChannel],
     erp_source: str,
     store: ViewStore | None = None,
+    cache: ViewCache | None = None,
 ) -> ChannelViews:
     """Every channel's view of the golden record, each computed (and timed) when used, or
-    read from ``store`` when a step of the same run mapped it already."""
-    return ChannelViews(golden, channels, erp_source, store)
+    read from ``store`` when a step of the same run mapped it already; with a ``cache`` (and
+    a store), built from the view an earlier run kept there, mapping only the golden rows
+    that changed since."""
+    return ChannelViews(golden, channels, erp_source, store, cache)
 
 
 @dataclass(frozen=True)
@@ -119,25 +186,30 @@ class ViewStore:
     def of_run(cls, work_directory: Path, run_id: str) -> ViewStore:
         return cls(Path(work_directory) / run_id / "views")
 
-    def save(self, view: ChannelView, golden: pl.DataFrame) -> None:
-        """Keep ``view``; a view whose golden rows are not the golden columns followed by
-        the added ones (none today) is not kept, and the next step maps it again."""
+    def save(self, view: ChannelView, golden: pl.DataFrame) -> dict[str, Path] | None:
+        """Keep ``view``; its files by part. A view whose golden rows are not the golden
+        columns followed by the added ones (none today) is not kept (None), and the next
+        step maps it again."""
         columns = view.golden_columns()
         if columns[: golden.width] != golden.columns:
-            return
+            return None
         added = columns[golden.width :]
-        self.folder.mkdir(parents=True, exist_ok=True)
         parts = {
             "frame": view.frame,
             "findings": view.findings,
             "rows": _rows_mask(view, golden).to_frame("row"),
             "added": view.golden_lazy().select(added).collect(),
         }
-        for part, frame in parts.items():
-            path = self.folder / f"{view.name}.{part}.parquet"
-            tmp = path.with_suffix(".tmp")
-            frame.write_parquet(tmp, compression="lz4", statistics=False)
-            tmp.replace(path)
+        return {part: self.write(f"{view.name}.{part}", frame) for part, frame in parts.items()}
+
+    def write(self, name: str, frame: pl.DataFrame) -> Path:
+        """``frame`` as ``<name>.parquet`` in the store, written whole (renamed into place)."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        path = self.folder / f"{name}.parquet"
+        tmp = path.with_suffix(".tmp")
+        frame.write_parquet(tmp, compression="lz4", statistics=False)
+        tmp.replace(path)
+        return path
 
     def load(self, name: str, golden: pl.DataFrame) -> ChannelView | None:
         """The view kept by ``save``, its golden rows not copied until read (``GoldenRows``);
@@ -162,6 +234,14 @@ def _rows_mask(view: ChannelView, golden: pl.DataFrame) -> pl.Series:
         return view.rows.mask
     skus = view.frame.get_column("sku").implode()
     return golden.select(pl.col("enabled").fill_null(False) & pl.col("sku").is_in(skus)).to_series()
+
+
+def view_cache(
+    config: PrismConfig, structure: PimStructureFrames, golden: pl.DataFrame
+) -> ViewCache:
+    """The cache of the views of ``config``'s channels over ``golden`` with ``structure``."""
+    key = view_key(config, structure.frames(), golden.schema)
+    return ViewCache(cache_folder(config.publish.work_directory, VIEWS_CACHE), key)
 
 
 def erp_source_of(snapshot_id: str) -> str:

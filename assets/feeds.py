@@ -24,7 +24,14 @@ from assets.catalog import (
     table_schema,
 )
 from assets.channel_feeds import price_channel, write_channel_feed, write_rows
-from assets.channels import PimStructureFrames, ViewStore, compiled, erp_source_of, views
+from assets.channels import (
+    PimStructureFrames,
+    ViewStore,
+    compiled,
+    erp_source_of,
+    view_cache,
+    views,
+)
 from assets.metadata import frame_metadata, preview
 from assets.quarantine import QUALITY_GROUP
 from assets.resources import FeedStoreResource
@@ -261,6 +268,7 @@ def build_feed_assets(config: PrismConfig) -> list[dg.AssetsDefinition]:
             channels,
             erp_source,
             ViewStore.of_run(config.publish.work_directory, context.run.run_id),
+            view_cache(config, structure, golden_products),
         )
         kept_off = quarantine.lazy()
         selected = [n for n in names if feed_key(n) in context.selected_asset_keys]

@@ -6,7 +6,14 @@ import dagster as dg
 import polars as pl
 
 from assets.catalog import spec_args
-from assets.channels import PimStructureFrames, ViewStore, compiled, erp_source_of, views
+from assets.channels import (
+    PimStructureFrames,
+    ViewStore,
+    compiled,
+    erp_source_of,
+    view_cache,
+    views,
+)
 from assets.metadata import frame_metadata
 from assets.sources import run_as_of, snapshot_field
 from contracts.config import PrismConfig
@@ -60,6 +67,7 @@ def build_quarantine_assets(config: PrismConfig) -> list[dg.AssetsDefinition]:
             compiled(config, structure, golden_products),
             erp_source_of(erp_id),
             ViewStore.of_run(config.publish.work_directory, context.run.run_id),
+            view_cache(config, structure, golden_products),
         )
         erp_rows = pl.concat(
             [f.lazy().select("sku", "erp_source") for f in (erp_prices, erp_stock, erp_supply)]

@@ -7,11 +7,11 @@
 
 Two workspaces read the same drops (``DIR/drops``, the generated or ``--data`` snapshots
 linked in): ``incremental`` keeps its work folder, so its second run finds the state its first
-run stored (the PIM state, the completeness scores); ``full`` has that state removed before
-its second run, so it reads and computes everything. Both first publish the base drops, then
+run stored (the PIM state, the completeness scores, the channel views); ``full`` has that
+state removed before its second run, so it reads and computes everything. Both first publish the base drops, then
 the changed drop is added as the newest snapshot and both publish again. The second runs are
 the figures: wall seconds, each stage's seconds and peak RSS, whether the PIM state was
-reused. ``bench/compare_snapshots.py`` then compares the two live snapshots and portals (the
+reused, and per channel view built from the first run's the golden rows mapped again. ``bench/compare_snapshots.py`` then compares the two live snapshots and portals (the
 HTML pages stamp their creation time and are skipped): an incremental run must publish what a
 full run publishes, deltas included (both replace an equal previous snapshot).
 
@@ -155,6 +155,7 @@ def timed_run(config: Path, dagster_home: Path) -> dict[str, Any]:
         pim = asset_metadata(instance, "pim_master_data")
         erp = asset_metadata(instance, "erp_prices")
         report = asset_metadata(instance, "quality_report")
+        quarantine = asset_metadata(instance, "quarantine")
     reused, erp_reused = pim.get("pim_state_reused"), erp.get("erp_state_reused")
     completeness = report.get("completeness_reused")
     return {
@@ -165,6 +166,12 @@ def timed_run(config: Path, dagster_home: Path) -> dict[str, Any]:
         "pim_state_reused": None if reused is None else bool(reused.value),
         "erp_state_reused": None if erp_reused is None else bool(erp_reused.value),
         "completeness_reused": None if completeness is None else bool(completeness.value),
+        # per channel whose view was built from the previous run's: the golden rows mapped
+        "remapped_rows": {
+            key.removeprefix("remapped_rows/"): int(value.value)
+            for key, value in quarantine.items()
+            if key.startswith("remapped_rows/")
+        },
     }
 
 
@@ -219,13 +226,14 @@ def main(argv: list[str] | None = None) -> int:
 def _show(name: str, result: dict[str, Any]) -> None:
     log.info(
         "%s run: %.2f s, peak %.2f GiB (PIM state reused: %s, ERP state reused: %s, "
-        "completeness reused: %s)",
+        "completeness reused: %s, views built from the previous run's, rows mapped: %s)",
         name,
         result["seconds"],
         result["peak_rss_gib"],
         result["pim_state_reused"],
         result["erp_state_reused"],
         result["completeness_reused"],
+        result["remapped_rows"] or "none",
     )
     log.info("| stage | seconds | peak RSS GiB |\n| --- | --- | --- |")
     for step, seconds in result["steps"].items():

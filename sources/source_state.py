@@ -133,12 +133,12 @@ def save_state(
             path = folder / FRAMES / f"{name}.parquet"
             frame.write_parquet(path, compression="lz4", statistics=False)
         (folder / ROWS_READ).write_text(json.dumps(dict(rows_read)), encoding="utf-8")
-    _prune(cache)
+    prune_states(cache, KEPT)
 
 
-def _prune(cache: Path) -> None:
-    """Keep the ``KEPT`` newest states; remove what killed writers left (hidden partial
-    folders older than ``STALE_SECONDS``: a live writer's is younger)."""
+def prune_states(cache: Path, kept: int) -> None:
+    """Keep the ``kept`` newest states (folders) of ``cache``; remove what killed writers
+    left (hidden partial folders older than ``STALE_SECONDS``: a live writer's is younger)."""
     now = time.time()
     states = []
     for path in cache.iterdir():
@@ -148,5 +148,5 @@ def _prune(cache: Path) -> None:
         elif path.is_dir():
             states.append(path)
     states.sort(key=lambda p: p.stat().st_mtime, reverse=True)
-    for old in states[KEPT:]:
+    for old in states[kept:]:
         shutil.rmtree(old, ignore_errors=True)

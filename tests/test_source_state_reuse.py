@@ -26,7 +26,8 @@ AS_OF = dt.date(2026, 11, 22)
 
 
 def run(root: Path, drops: Path) -> dict[str, object]:
-    """Run the job in the workspace ``root`` on ``drops``; the PIM and ERP steps' metadata."""
+    """Run the job in the workspace ``root`` on ``drops``; the PIM, ERP and quarantine steps'
+    metadata."""
     data = workspace_config(root, drops)
     data["as_of"] = AS_OF.isoformat()
     job = build_definitions(parse_config(data)).resolve_job_def(JOB_NAME)
@@ -36,7 +37,7 @@ def run(root: Path, drops: Path) -> dict[str, object]:
         checks = result.get_asset_check_evaluations()
         events = [
             instance.get_latest_materialization_event(dg.AssetKey(key))
-            for key in ("pim_master_data", "erp_prices")
+            for key in ("pim_master_data", "erp_prices", "quarantine")
         ]
     assert checks
     assert all(check.passed for check in checks), [c.check_name for c in checks if not c.passed]
@@ -98,12 +99,17 @@ def test_each_side_s_state_is_reused_and_publishes_what_a_full_read_does(tmp_pat
     change_prices_and_stock(drops)
     second = run_both(reusing, reading, drops)
     assert (second["pim_state_reused"], second["erp_state_reused"]) == (True, False)
+    # every stock level changed: most golden rows differ, so each view is mapped whole
+    assert not [k for k in second if k.startswith("remapped_rows/")]
     assert second["pim_state"] == first["pim_state"]
 
     change_a_name(drops)
     third = run_both(reusing, reading, drops)
     assert (third["pim_state_reused"], third["erp_state_reused"]) == (False, True)
     assert third["erp_state"] == second["erp_state"]
+    # every channel's view was built from the run before's: the one changed product mapped
+    remapped = {k: v for k, v in third.items() if k.startswith("remapped_rows/")}
+    assert remapped and set(remapped.values()) == {1}
     names = pl.read_parquet(reusing / "feeds" / "current" / "_rows" / "shop.parquet")
     assert names.filter(pl.col("name").str.contains(" (2)", literal=True)).height == 1
 
