@@ -8,10 +8,11 @@
 Two workspaces read the same drops (``DIR/drops``, the generated or ``--data`` snapshots
 linked in): ``incremental`` keeps its work folder, so its second run finds the state its first
 run stored (the PIM state, the completeness scores, the channel views); ``full`` has that
-state removed before its second run, so it reads and computes everything. Both first publish the base drops, then
-the changed drop is added as the newest snapshot and both publish again. The second runs are
-the figures: wall seconds, each stage's seconds and peak RSS, whether the PIM state was
-reused, and per channel view built from the first run's the golden rows mapped again. ``bench/compare_snapshots.py`` then compares the two live snapshots and portals (the
+state removed before its second run, so it reads and computes everything. Both first publish
+the base drops, then the changed drop is added as the newest snapshot and both publish again.
+The second runs are the figures: wall seconds, each stage's seconds and peak RSS, whether the
+PIM state was reused, and per channel view built from the first run's the golden rows mapped
+again. ``bench/compare_snapshots.py`` then compares the two live snapshots and portals (the
 HTML pages stamp their creation time and are skipped): an incremental run must publish what a
 full run publishes, deltas included (both replace an equal previous snapshot).
 
