@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import gzip
 import html
+import mmap
 from pathlib import Path
 
 import polars as pl
@@ -114,7 +115,7 @@ def by_key(
 ) -> dict[str, bytes]:
     """The records of ``keys`` (a delta's few) as bytes by key, each closed with ``end``: from
     a ``split``, or from an index (no ``record``) sliced out of the document of ``path``, which
-    is read (and decompressed) only when it holds any of ``keys``."""
+    is read only when it holds any of ``keys`` (mapped, a gzipped one decompressed whole)."""
     chosen = frame.filter(pl.col(KEY).is_in(keys))
     if RECORD in chosen.columns:
         return dict(zip(chosen[KEY], (r.encode() + end for r in chosen[RECORD]), strict=True))
@@ -123,9 +124,12 @@ def by_key(
     if path is None:
         msg = "records out of an index need the document's path"
         raise TypeError(msg)
-    data = document_bytes(path)
-    spans = zip(chosen[KEY], chosen[OFFSET], chosen[LENGTH], strict=True)
-    return {k: data[at : at + size] + end for k, at, size in spans}
+    spans = list(zip(chosen[KEY], chosen[OFFSET], chosen[LENGTH], strict=True))
+    if path.suffix == ".gz":
+        data = document_bytes(path)
+        return {k: data[at : at + size] + end for k, at, size in spans}
+    with path.open("rb") as handle, mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as view:
+        return {k: view[at : at + size] + end for k, at, size in spans}  # pages read: the few
 
 
 def index_of(kind: str, raw: bytes, frame: pl.DataFrame) -> RecordIndex:
