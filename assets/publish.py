@@ -1,6 +1,6 @@
 """The publish asset: the one step that changes what channels see."""
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -10,16 +10,18 @@ import polars as pl
 from assets.catalog import link, publish_kinds, spec_args
 from assets.feeds import feed_key, portals_of, snapshot_id_of_run
 from assets.metadata import frame_metadata
-from assets.resources import FeedStoreResource, prune_run_folders
+from assets.resources import FeedStoreResource, cache_folder, prune_run_folders
 from assets.sources import run_as_of, snapshot_field
 from contracts.config import PrismConfig
 from contracts.snapshots import BASELINE, FeedFile, Manifest, SnapshotError
-from sinks.deltas import write_deltas
+from sinks.deltas import index_feeds, write_deltas
 from sinks.publish import publish_snapshot
 from sinks.snapshot_store import SnapshotStore
 
 PUBLISH_GROUP = "publish"
 PUBLISH_POOL = "prism_publish"
+DELTA_INDEX = "delta_index"
+"""the cache folder of the feed files' record indexes (``sinks.deltas.record_index``)"""
 
 
 def build_publish_assets(config: PrismConfig) -> list[dg.AssetsDefinition]:
@@ -95,7 +97,10 @@ def publish_staged(
     store = feed_store.store()
     formats = {name: channel.format for name, channel in config.channels.items()}
     live = gate["compared_with"][0]
-    manifest = _with_deltas(context, store, manifest, live, formats, portals_of(config))
+    index = cache_folder(config.publish.work_directory, DELTA_INDEX)
+    manifest, reused = _with_deltas(
+        context, store, manifest, live, DeltaSettings(formats, portals_of(config), index)
+    )
     sealed, outcome = publish_snapshot(
         store,
         manifest,
@@ -117,6 +122,7 @@ def publish_staged(
         "snapshot_id": snapshot_id,
         "previous_snapshot": outcome.previous or "nothing live",
         "delta_of": sealed.delta_of or "none (no deltas)",
+        "delta_index_reused": reused,
         "cleanup_errors": errors,
         "manifest": dg.MetadataValue.path(str(manifest_path)),
         "report": dg.MetadataValue.path(str(report_path)),
@@ -125,35 +131,56 @@ def publish_staged(
     }
 
 
+@dataclass(frozen=True)
+class DeltaSettings:
+    """What the deltas need of the configuration: channel -> format, SQL channel -> database
+    URL, and the record index folder."""
+
+    formats: dict[str, str]
+    portals: dict[str, str]
+    index: Path
+
+
 def _with_deltas(
     context: Context,
     store: SnapshotStore,
     manifest: Manifest,
     live: str | None,
-    formats: dict[str, str],
-    portals: dict[str, str],
-) -> Manifest:
+    settings: DeltaSettings,
+) -> tuple[Manifest, list[str]]:
     """The manifest with each channel's delta from ``live`` (the snapshot the breakers compared
-    with, which the switch replaces or refuses to: ``delta_of`` is always what it replaces)."""
-    if live is None:
-        return manifest
+    with, which the switch replaces or refuses to: ``delta_of`` is always what it replaces),
+    and the files of ``live`` read from their record index. Without deltas the new files are
+    indexed all the same, for the next publish's."""
+    staging = store.staging_dir(manifest.snapshot_id)
     try:
-        previous = store.manifest(live)
+        previous = None if live is None else store.manifest(live)
     except (OSError, SnapshotError) as error:
         context.log.warning("no deltas: the live snapshot %s is unreadable (%s)", live, error)
-        return manifest
+        previous = None
+    if live is None or previous is None:
+        indexed = index_feeds(manifest, staging, settings.formats, settings.index)
+        context.log.info("no deltas; record indexes kept of %d files", len(indexed))
+        return manifest, []
     deltas = write_deltas(
         previous,
         store.snapshot_dir(live),
         manifest,
-        store.staging_dir(manifest.snapshot_id),
-        formats,
-        portals,
+        staging,
+        settings.formats,
+        settings.portals,
+        settings.index,
     )
-    context.log.info("deltas against %s: %d files", live, len(deltas.files))
-    return replace(
+    context.log.info(
+        "deltas against %s: %d files; the previous side of %d read from its record index",
+        live,
+        len(deltas.files),
+        len(deltas.reused),
+    )
+    manifest = replace(
         manifest, files=[*manifest.files, *deltas.files], delta_of=live, delta_notes=deltas.notes
     )
+    return manifest, deltas.reused
 
 
 def _file_rows(feeds: pl.DataFrame) -> list[dict[str, object]]:

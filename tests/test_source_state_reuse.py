@@ -16,6 +16,7 @@ import polars as pl
 from factories import workspace_config
 from production import compare_published
 
+from assets.publish import DELTA_INDEX
 from assets.sources import ERP_STATE_CACHE, PIM_STATE_CACHE
 from contracts.config import parse_config
 from demo import generate_demo_data
@@ -23,11 +24,20 @@ from pipelines.definitions import JOB_NAME, build_definitions
 from sources.drops import write_marker
 
 AS_OF = dt.date(2026, 11, 22)
+INDEXED_FEEDS = [
+    "marketplace/google_merchant.xml",
+    "quoting/C1000.xml",
+    "quoting/C2000.xml",
+    "shop/products.csv",
+    "social/meta_catalog.csv",
+    "website/products.jsonl",
+]
+"""the shipped prism.yaml's full feeds a delta reads whole"""
 
 
 def run(root: Path, drops: Path) -> dict[str, object]:
     """Run the job in the workspace ``root`` on ``drops``; the PIM, ERP and quarantine steps'
-    metadata."""
+    and the publish's metadata."""
     data = workspace_config(root, drops)
     data["as_of"] = AS_OF.isoformat()
     job = build_definitions(parse_config(data)).resolve_job_def(JOB_NAME)
@@ -37,7 +47,7 @@ def run(root: Path, drops: Path) -> dict[str, object]:
         checks = result.get_asset_check_evaluations()
         events = [
             instance.get_latest_materialization_event(dg.AssetKey(key))
-            for key in ("pim_master_data", "erp_prices", "quarantine")
+            for key in ("pim_master_data", "erp_prices", "quarantine", "published_snapshot")
         ]
     assert checks
     assert all(check.passed for check in checks), [c.check_name for c in checks if not c.passed]
@@ -82,6 +92,7 @@ def run_both(reusing: Path, reading: Path, drops: Path) -> dict[str, object]:
     shutil.rmtree(reading / "work" / "cache")
     read = run(reading, drops)
     assert (read["pim_state_reused"], read["erp_state_reused"]) == (False, False)
+    assert read["delta_index_reused"] == []  # every previous feed split again
     compared = compare_published(reusing, reading)
     assert compared.returncode == 0, compared.stdout + compared.stderr
     return reused
@@ -94,6 +105,9 @@ def test_each_side_s_state_is_reused_and_publishes_what_a_full_read_does(tmp_pat
     first = run(reusing, drops)
     assert first["pim_state_reused"] is False
     assert first["erp_state_reused"] is False
+    assert first["delta_index_reused"] == []
+    indexes = reusing / "work" / "cache" / DELTA_INDEX
+    assert len(list(indexes.iterdir())) == len(INDEXED_FEEDS)  # kept by the first publish
     run(reading, drops)
 
     change_prices_and_stock(drops)
@@ -102,6 +116,9 @@ def test_each_side_s_state_is_reused_and_publishes_what_a_full_read_does(tmp_pat
     # every stock level changed: most golden rows differ, so each view is mapped whole
     assert not [k for k in second if k.startswith("remapped_rows/")]
     assert second["pim_state"] == first["pim_state"]
+    # the deltas read the previous feeds from the first publish's record indexes, and publish
+    # what the reading workspace's deltas, which split them again, publish
+    assert sorted(second["delta_index_reused"]) == INDEXED_FEEDS
 
     change_a_name(drops)
     third = run_both(reusing, reading, drops)
@@ -110,6 +127,7 @@ def test_each_side_s_state_is_reused_and_publishes_what_a_full_read_does(tmp_pat
     # every channel's view was built from the run before's: the one changed product mapped
     remapped = {k: v for k, v in third.items() if k.startswith("remapped_rows/")}
     assert remapped and set(remapped.values()) == {1}
+    assert sorted(third["delta_index_reused"]) == INDEXED_FEEDS
     names = pl.read_parquet(reusing / "feeds" / "current" / "_rows" / "shop.parquet")
     assert names.filter(pl.col("name").str.contains(" (2)", literal=True)).height == 1
 

@@ -5,13 +5,17 @@ A consumer ends in the same state taking the delta (applied to the previous snap
 feed, see each module's ``apply_delta``) or the new full feed. Channels whose format has no
 delta format get none; ``Manifest.delta_notes`` says why (and how the marketplace's removals
 travel).
+
+Each full feed file a delta reads whole gets a record index when its snapshot is staged, in an
+index folder the publish names (``record_index``, ``indexes``): the next publish reads the
+previous side from it instead of splitting that file again, with the same delta.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -19,7 +23,9 @@ import sqlalchemy as sa
 from contracts.snapshots import FeedFile, Manifest
 from sinks.deltas import bmecat, delimited, google_merchant, jsonlines, portal
 from sinks.deltas.delimited import DelimitedDeltaError
+from sinks.deltas.indexes import IndexUse, index_feeds
 from sinks.deltas.jsonlines import JsonLinesDeltaError
+from sinks.deltas.record_index import Indexed, RecordIndex
 from sinks.deltas.xml_records import XmlRecordError
 
 BMECAT_NOTE = (
@@ -35,10 +41,16 @@ MARKETPLACE_NOTE = (
 )
 
 
+__all__ = ["Deltas", "index_feeds", "write_deltas"]
+
+
 @dataclass(frozen=True)
 class Deltas:
+    """``reused``: the previous snapshot's files read from their record index."""
+
     files: list[FeedFile]
     notes: dict[str, str]
+    reused: list[str] = field(default_factory=list)
 
 
 def write_deltas(
@@ -48,10 +60,14 @@ def write_deltas(
     new_dir: Path,
     formats: Mapping[str, str],
     portals: Mapping[str, str],
+    index: Path | None = None,
 ) -> Deltas:
     """Each channel's delta from ``previous`` (sealed in ``previous_dir``; on a portal its
     tables) to ``new`` (staged in ``new_dir``, its portal tables loaded); ``formats``: channel
-    -> format name, ``portals``: SQL channel -> database URL."""
+    -> format name, ``portals``: SQL channel -> database URL. ``index``: the record index
+    folder (the previous side is read from it where it holds the file's index; the new
+    snapshot's files are indexed into it); None: every file is split."""
+    use = IndexUse(index, previous)
 
     def delta(channel: str, name: str) -> tuple[list[FeedFile], str | None]:
         old, fresh = _full_files(previous, channel), _full_files(new, channel)
@@ -59,9 +75,11 @@ def write_deltas(
             if name == "sql" and channel in portals:
                 return _portal(channel, portals[channel], previous, new, new_dir), None
             if name == "bmecat":
-                return _bmecat(channel, previous_dir, old, new_dir, fresh), BMECAT_NOTE
+                return _bmecat(channel, previous_dir, old, new_dir, fresh, use), BMECAT_NOTE
             if len(old) == 1 and len(fresh) == 1 and name in _WRITERS:
-                written = _WRITERS[name](channel, previous_dir / old[0], new_dir / fresh[0])
+                before, after = previous_dir / old[0], new_dir / fresh[0]
+                sides = use.old(name, old[0], before), use.saver(fresh[0])
+                written = _WRITERS[name](channel, before, after, *sides)
                 return written, MARKETPLACE_NOTE if name == "google_merchant" else None
         except (JsonLinesDeltaError, DelimitedDeltaError, XmlRecordError) as error:
             return [], f"full feed only: {error}"
@@ -81,7 +99,8 @@ def write_deltas(
         done |= {channel: job.result() for channel, job in tables.items()}
     files = [f for channel in formats for f in done[channel][0]]
     notes = {channel: note for channel in formats if (note := done[channel][1]) is not None}
-    return Deltas(files, notes)
+    use.finish(new, new_dir, formats)
+    return Deltas(files, notes, use.reused)
 
 
 def _portal(
@@ -95,37 +114,41 @@ def _full_files(manifest: Manifest, channel: str) -> list[str]:
     return [f.path for f in manifest.channel_files(channel) if f.kind == "file"]
 
 
-def _jsonl(channel: str, old: Path, new: Path) -> list[FeedFile]:
+Writer = Callable[[str, Path, Path, RecordIndex | None, Indexed | None], list[FeedFile]]
+"""a channel's delta from its previous full file (and its index) to its new one (and what
+takes the new one's index)"""
+
+
+def _jsonl(
+    channel: str, old: Path, new: Path, index: RecordIndex | None, indexed: Indexed | None
+) -> list[FeedFile]:
     target = new.parent / jsonlines.FILE
-    return [
-        FeedFile(
-            channel,
-            _relative(target, channel),
-            jsonlines.write_delta(old, new, target),
-            kind="delta",
-        )
-    ]
+    rows = jsonlines.write_delta(old, new, target, old=index, indexed=indexed)
+    return [FeedFile(channel, _relative(target, channel), rows, kind="delta")]
 
 
-def _delimited(channel: str, old: Path, new: Path) -> list[FeedFile]:
+def _delimited(
+    channel: str, old: Path, new: Path, index: RecordIndex | None, indexed: Indexed | None
+) -> list[FeedFile]:
     target = new.parent / f"delta{new.suffix}"
-    return [
-        FeedFile(
-            channel,
-            _relative(target, channel),
-            delimited.write_delta(old, new, target),
-            kind="delta",
-        )
-    ]
+    rows = delimited.write_delta(old, new, target, old=index, indexed=indexed)
+    return [FeedFile(channel, _relative(target, channel), rows, kind="delta")]
 
 
-def _google(channel: str, old: Path, new: Path) -> list[FeedFile]:
-    counts = google_merchant.write_delta(old, new, new.parent)
+def _google(
+    channel: str, old: Path, new: Path, index: RecordIndex | None, indexed: Indexed | None
+) -> list[FeedFile]:
+    counts = google_merchant.write_delta(old, new, new.parent, old=index, indexed=indexed)
     return [FeedFile(channel, f"{channel}/{name}", n, kind="delta") for name, n in counts.items()]
 
 
 def _bmecat(
-    channel: str, previous_dir: Path, old: list[str], new_dir: Path, fresh: list[str]
+    channel: str,
+    previous_dir: Path,
+    old: list[str],
+    new_dir: Path,
+    fresh: list[str],
+    use: IndexUse,
 ) -> list[FeedFile]:
     """One update per customer catalog present in both snapshots and changed; a gzipped
     catalog (``<name>.xml.gz``) gets a plain ``<name>.update.xml`` (updates are small). A
@@ -137,7 +160,10 @@ def _bmecat(
         for path in sorted(set(old) & set(fresh)):
             name = Path(path).name.removesuffix(".gz").removesuffix(".xml")
             target = new_dir / Path(path).parent / f"{name}{bmecat.SUFFIX}"
-            count = bmecat.write_delta(previous_dir / path, new_dir / path, target)
+            index = use.old("bmecat", path, previous_dir / path)
+            count = bmecat.write_delta(
+                previous_dir / path, new_dir / path, target, old=index, indexed=use.saver(path)
+            )
             if count:
                 written.append(target)
                 files.append(FeedFile(channel, _relative(target, channel), count, kind="delta"))
@@ -152,7 +178,7 @@ def _relative(path: Path, channel: str) -> str:
     return f"{channel}/{path.name}"
 
 
-_WRITERS = {
+_WRITERS: dict[str, Writer] = {
     "jsonld": _jsonl,
     "csv": _delimited,
     "tsv": _delimited,

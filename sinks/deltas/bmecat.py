@@ -25,10 +25,12 @@ from lxml import etree
 
 from sinks.deltas import xml_records
 from sinks.deltas.changes import ADDED, CHANGED, REMOVED, keys_of, row_changes
+from sinks.deltas.record_index import Indexed, RecordIndex
 
 NS = "http://www.bmecat.org/bmecat/2005"
 SUFFIX = ".update.xml"
 MODES = {ADDED: "new", CHANGED: "update", REMOVED: "delete"}
+INDEX_KIND = "bmecat"
 
 
 def _q(name: str) -> str:
@@ -56,14 +58,30 @@ _MODE = (r'^<PRODUCT mode="[^"]*"', "<PRODUCT")
 _WRAP = (f'<BMECAT xmlns="{NS}">'.encode(), b"</BMECAT>")
 
 
-def write_delta(previous: Path, new: Path, target: Path) -> int:
+def write_delta(
+    previous: Path,
+    new: Path,
+    target: Path,
+    *,
+    old: RecordIndex | None = None,
+    indexed: Indexed | None = None,
+) -> int:
     """The update from catalog ``previous`` to ``new`` into ``target`` (none without changes);
     its ``PRODUCT`` count. Products are compared as the bytes the writer wrote (their ``mode``
-    aside); only those the update carries are parsed."""
-    old = _products(xml_records.document_bytes(previous), previous.name)
-    data = xml_records.document_bytes(new)
+    aside); only those the update carries are parsed.
+
+    ``old``: the index of ``previous`` (it is not split again; a gzipped one is decompressed
+    only when products were removed, for their previous text); ``indexed`` gets the index of
+    ``new``."""
+    earlier = old.records if old is not None else _products_of(previous)
+    raw, data = xml_records.read_document(new)
     fresh = _products(data, new.name)
-    changes = row_changes(xml_records.digests(old, "pid"), xml_records.digests(fresh, "pid"), "pid")
+    if indexed is not None:
+        indexed(xml_records.index_of(INDEX_KIND, raw, fresh))
+    del raw
+    changes = row_changes(
+        xml_records.digests(earlier, "pid"), xml_records.digests(fresh, "pid"), "pid"
+    )
     if changes.is_empty():
         return 0
     header = xml_records.head(data, b"<T_NEW_CATALOG", b"</BMECAT>").find(_q("HEADER"))
@@ -73,7 +91,7 @@ def write_delta(previous: Path, new: Path, target: Path) -> int:
     update = etree.SubElement(root, _q("T_UPDATE_PRODUCTS"), prev_version="0")
     for change, mode in MODES.items():
         pids = keys_of(changes, "pid", change)
-        source = xml_records.by_key(old if change == REMOVED else fresh, pids, _END)
+        source = xml_records.by_key(earlier if change == REMOVED else fresh, pids, _END, previous)
         for pid in pids:
             product = xml_records.parse(source[pid], *_WRAP)
             product.set("mode", mode)
@@ -84,6 +102,16 @@ def write_delta(previous: Path, new: Path, target: Path) -> int:
 
 def _products(data: bytes, name: str) -> pl.DataFrame:
     return xml_records.split(data, name, _PRODUCT, _END, _PID, _MODE)
+
+
+def _products_of(path: Path) -> pl.DataFrame:
+    return _products(xml_records.document_bytes(path), path.name)
+
+
+def record_index(path: Path) -> RecordIndex:
+    """The index of the catalog ``path`` (see ``record_index``)."""
+    raw, data = xml_records.read_document(path)
+    return xml_records.index_of(INDEX_KIND, raw, _products(data, path.name))
 
 
 def apply_delta(full: dict[str, bytes], update: dict[str, etree._Element]) -> dict[str, bytes]:

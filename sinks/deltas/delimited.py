@@ -15,13 +15,23 @@ from pathlib import Path
 
 import polars as pl
 
-from sinks.deltas.changes import ADDED, CHANGED, REMOVED, keys_of, row_changes
+from sinks.deltas.changes import (
+    ADDED,
+    CHANGED,
+    REMOVED,
+    content_hashes,
+    hash_changes,
+    keys_of,
+    shape,
+)
+from sinks.deltas.record_index import KEY, Indexed, RecordIndex, sha256_of
 
 ACTION = "prism_action"
 UPSERT = "upsert"
 DELETE = "delete"
 KEYS = ("sku", "id")
 BOM = "\ufeff"
+INDEX_KIND = "delimited"
 
 
 class DelimitedDeltaError(ValueError):
@@ -76,23 +86,48 @@ def key_column(header: list[str]) -> str:
     return found
 
 
-def _keyed(header: list[str], rows: pl.DataFrame, key: str) -> pl.DataFrame:
-    """The rows with their key column first as ``key``."""
+def record_index(path: Path) -> RecordIndex:
+    """The index of the feed ``path``: each row's key and content hash, and the header they
+    cover (see ``record_index``)."""
+    return _index(path, *read_rows(path)[:2])
+
+
+def _index(
+    path: Path, header: list[str], rows: pl.DataFrame, *, digest: bool = True
+) -> RecordIndex:
+    """The rows of ``path`` as an index: keyed by their key column, hashed over the other
+    cells; the file is hashed only if ``digest`` (an index that is not kept needs no name)."""
     at = rows.columns[header.index(key_column(header))]
-    return rows.select(pl.col(at).alias(key), pl.exclude(at))
+    keyed = rows.select(pl.col(at).alias(KEY), pl.exclude(at))
+    sha256 = sha256_of(path) if digest else ""
+    return RecordIndex(INDEX_KIND, sha256, content_hashes(keyed, KEY), shape(keyed, KEY))
 
 
-def write_delta(previous: Path, new: Path, target: Path) -> int:
-    """The delta from the feed ``previous`` to ``new`` into ``target``; its row count."""
-    old_header, old_rows, *_ = read_rows(previous)
+def write_delta(
+    previous: Path,
+    new: Path,
+    target: Path,
+    *,
+    old: RecordIndex | None = None,
+    indexed: Indexed | None = None,
+) -> int:
+    """The delta from the feed ``previous`` to ``new`` into ``target``; its row count.
+    ``old``: the index of ``previous`` (it is not read); ``indexed`` gets the index of
+    ``new``."""
+    earlier = read_rows(previous)[:2] if old is None else old
     header, rows, delimiter, ending, bom = read_rows(new)
     key = key_column(header)
-    old, fresh = _keyed(old_header, old_rows, key), _keyed(header, rows, key)
-    changes = row_changes(old, fresh, key)  # columns named by position and header
+    if not isinstance(earlier, RecordIndex):
+        earlier = _index(previous, *earlier, digest=False)
+    now = _index(new, header, rows, digest=indexed is not None)
+    if indexed is not None:
+        indexed(now)
+    same = earlier.shape == now.shape  # columns named by position and header
+    changes = hash_changes(earlier.records, now.records, KEY, same_shape=same)
     at = rows.columns[header.index(key)]
-    upserted = rows.filter(pl.col(at).is_in(keys_of(changes, key, ADDED, CHANGED)))
+    upserted = rows.filter(pl.col(at).is_in(keys_of(changes, KEY, ADDED, CHANGED)))
     out = [[UPSERT, *r] for r in upserted.iter_rows()]
-    for gone in keys_of(changes, key, REMOVED):
+    for gone in keys_of(changes, KEY, REMOVED):
         out.append([DELETE, *("" if c != at else gone for c in rows.columns)])
     with target.open("w", encoding="utf-8", newline="") as handle:
         handle.write(BOM if bom else "")

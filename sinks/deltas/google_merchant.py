@@ -26,6 +26,7 @@ from lxml import etree
 
 from sinks.deltas import xml_records
 from sinks.deltas.changes import ADDED, CHANGED, REMOVED, keys_of, row_changes
+from sinks.deltas.record_index import Indexed, RecordIndex
 
 G = "http://base.google.com/ns/1.0"
 ID = f"{{{G}}}id"
@@ -35,6 +36,7 @@ SUPPLEMENTAL = tuple(
 SUPPLEMENTAL_FILE = "supplemental.xml"
 ITEMS_FILE = "delta_items.xml"
 REMOVED_FILE = "delta_removed.txt"
+INDEX_KIND = "google_merchant"
 
 Item = dict[str, bytes]
 """an item's children: tag -> the child serialized (without its tail)"""
@@ -72,17 +74,30 @@ ITEM_ID = r"(?s)<g:id>(.*?)</g:id>"
 _WRAP = (f'<rss xmlns:g="{G}">'.encode(), b"</rss>")
 
 
-def write_delta(previous: Path, new: Path, folder: Path) -> dict[str, int]:
+def write_delta(
+    previous: Path,
+    new: Path,
+    folder: Path,
+    *,
+    old: RecordIndex | None = None,
+    indexed: Indexed | None = None,
+) -> dict[str, int]:
     """The delta from ``previous`` to ``new`` into ``folder``: file name -> its items. Items
-    are compared as the bytes the writer wrote; only the changed ones are parsed."""
-    old = _items(previous)
-    data = xml_records.document_bytes(new)
+    are compared as the bytes the writer wrote; only the changed ones are parsed.
+
+    ``old``: the index of ``previous`` (it is not split again; the changed items' previous
+    text is sliced out of it); ``indexed`` gets the index of ``new``."""
+    kept = old.records if old is not None else _items(previous)
+    raw, data = xml_records.read_document(new)
     header = xml_records.head(data, b"<item>", b"</channel></rss>").find("channel")
     fresh = xml_records.split(data, new.name, ITEM, END, ITEM_ID)
-    del data
-    changes = row_changes(xml_records.digests(old, "id"), xml_records.digests(fresh, "id"), "id")
+    if indexed is not None:
+        indexed(xml_records.index_of(INDEX_KIND, raw, fresh))
+    del data, raw
+    changes = row_changes(xml_records.digests(kept, "id"), xml_records.digests(fresh, "id"), "id")
     upserted = keys_of(changes, "id", ADDED, CHANGED)
-    after, before = xml_records.by_key(fresh, upserted, END), xml_records.by_key(old, upserted, END)
+    after = xml_records.by_key(fresh, upserted, END)
+    before = xml_records.by_key(kept, upserted, END, previous)
     supplemental, whole = [], []
     for key in upserted:
         item = xml_records.parse(after[key], *_WRAP)
@@ -107,6 +122,13 @@ def write_delta(previous: Path, new: Path, folder: Path) -> dict[str, int]:
 
 def _items(path: Path) -> pl.DataFrame:
     return xml_records.split(xml_records.document_bytes(path), path.name, ITEM, END, ITEM_ID)
+
+
+def record_index(path: Path) -> RecordIndex:
+    """The index of the feed ``path`` (see ``record_index``)."""
+    raw, data = xml_records.read_document(path)
+    frame = xml_records.split(data, path.name, ITEM, END, ITEM_ID)
+    return xml_records.index_of(INDEX_KIND, raw, frame)
 
 
 def apply_delta(

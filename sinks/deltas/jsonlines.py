@@ -21,12 +21,22 @@ from pathlib import Path
 
 import polars as pl
 
-from sinks.deltas.changes import ADDED, CHANGED, REMOVED, keys_of, row_changes
+from sinks.deltas.changes import (
+    ADDED,
+    CHANGED,
+    REMOVED,
+    content_hashes,
+    hash_changes,
+    keys_of,
+    shape,
+)
+from sinks.deltas.record_index import Indexed, RecordIndex, sha256_of
 
 KEY = "key"
 IDS = {"Product": "sku", "ProductGroup": "productGroupID"}
 REMOVED_FLAG = "prism:removed"
 FILE = "delta.jsonl"
+INDEX_KIND = "jsonlines"
 
 
 class JsonLinesDeltaError(ValueError):
@@ -86,6 +96,19 @@ def _key(kind: pl.Expr, sku: str, group: str, *, path: bool = False) -> pl.Expr:
     return pl.concat_str(kind, pl.lit("\t"), ident).alias(KEY)
 
 
+def record_index(path: Path) -> RecordIndex:
+    """The index of the feed ``path``: each line's key and content hash (see
+    ``record_index``)."""
+    return _index(path, records(path))
+
+
+def _index(path: Path, frame: pl.DataFrame, *, digest: bool = True) -> RecordIndex:
+    """``frame`` (``records`` of ``path``) as an index; the file is hashed only if ``digest``
+    (an index that is not kept needs no name)."""
+    sha256 = sha256_of(path) if digest else ""
+    return RecordIndex(INDEX_KIND, sha256, content_hashes(frame, KEY), shape(frame, KEY))
+
+
 def _removal(key: str) -> str:
     kind, ident = key.split("\t", 1)
     return json.dumps(
@@ -93,10 +116,24 @@ def _removal(key: str) -> str:
     )
 
 
-def write_delta(previous: Path, new: Path, target: Path) -> int:
-    """The delta from the feed ``previous`` to ``new`` into ``target``; its line count."""
-    old, fresh = records(previous), records(new)
-    changes = row_changes(old, fresh, KEY)
+def write_delta(
+    previous: Path,
+    new: Path,
+    target: Path,
+    *,
+    old: RecordIndex | None = None,
+    indexed: Indexed | None = None,
+) -> int:
+    """The delta from the feed ``previous`` to ``new`` into ``target``; its line count.
+    ``old``: the index of ``previous`` (it is not read); ``indexed`` gets the index of
+    ``new``."""
+    earlier = old if old is not None else _index(previous, records(previous), digest=False)
+    fresh = records(new)
+    now = _index(new, fresh, digest=indexed is not None)
+    if indexed is not None:
+        indexed(now)
+    same = earlier.shape == now.shape
+    changes = hash_changes(earlier.records, now.records, KEY, same_shape=same)
     upserts = fresh.filter(pl.col(KEY).is_in(keys_of(changes, KEY, ADDED, CHANGED)))["line"]
     removals = [_removal(k) for k in keys_of(changes, KEY, REMOVED)]
     lines = [*upserts.to_list(), *removals]
