@@ -49,7 +49,8 @@ def _previous(view: ChannelView, golden: pl.DataFrame, erp_source: str) -> Previ
 
 def _changes(before: pl.DataFrame, now: pl.DataFrame) -> RowChanges:
     earlier, hashes = row_hashes(before), row_hashes(now)
-    assert earlier is not None and hashes is not None
+    assert earlier is not None
+    assert hashes is not None
     return row_changes(hashes, earlier)
 
 
@@ -97,7 +98,12 @@ def test_a_view_built_from_the_previous_one_is_the_view_mapped_whole() -> None:
     changes = _changes(golden, now)
     # P-001..004, P-011, P-017, P-020 and the two new; P-006 is gone
     assert changes.remapped == 9
-    assert sorted(changes.dropped) == ["P-001", "P-002", "P-003", "P-004", "P-006"] + [
+    assert sorted(changes.dropped) == [
+        "P-001",
+        "P-002",
+        "P-003",
+        "P-004",
+        "P-006",
         "P-011",
         "P-017",
         "P-020",
@@ -184,7 +190,8 @@ def test_row_hashes_see_a_change_in_any_column(column: str) -> None:
         pl.when(sku == "B-2").then(values[column]).otherwise(pl.col(column)).alias(column)
     )
     before, after = row_hashes(golden), row_hashes(other)
-    assert before is not None and after is not None
+    assert before is not None
+    assert after is not None
     assert_frame_equal(before.head(1), after.head(1))
     assert before.row(1)[1:] != after.row(1)[1:]
 
