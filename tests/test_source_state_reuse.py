@@ -107,7 +107,7 @@ def test_each_side_s_state_is_reused_and_publishes_what_a_full_read_does(tmp_pat
     assert first["erp_state_reused"] is False
     assert first["delta_index_reused"] == []
     indexes = reusing / "work" / "cache" / DELTA_INDEX
-    assert len(list(indexes.iterdir())) == len(INDEXED_FEEDS)  # kept by the first publish
+    assert not indexes.exists()  # no delta, no split: the first publish indexes nothing
     run(reading, drops)
 
     change_prices_and_stock(drops)
@@ -116,9 +116,9 @@ def test_each_side_s_state_is_reused_and_publishes_what_a_full_read_does(tmp_pat
     # every stock level changed: most golden rows differ, so each view is mapped whole
     assert not [k for k in second if k.startswith("remapped_rows/")]
     assert second["pim_state"] == first["pim_state"]
-    # the deltas read the previous feeds from the first publish's record indexes, and publish
-    # what the reading workspace's deltas, which split them again, publish
-    assert sorted(second["delta_index_reused"]) == INDEXED_FEEDS
+    # the first deltas split both sides and keep the new side's record indexes
+    assert second["delta_index_reused"] == []
+    assert len(list(indexes.iterdir())) == len(INDEXED_FEEDS)
 
     change_a_name(drops)
     third = run_both(reusing, reading, drops)
@@ -128,6 +128,8 @@ def test_each_side_s_state_is_reused_and_publishes_what_a_full_read_does(tmp_pat
     remapped = {k: v for k, v in third.items() if k.startswith("remapped_rows/")}
     assert remapped
     assert set(remapped.values()) == {1}
+    # these read the previous feeds from those indexes, and publish what the reading
+    # workspace's deltas, which split them again, publish
     assert sorted(third["delta_index_reused"]) == INDEXED_FEEDS
     names = pl.read_parquet(reusing / "feeds" / "current" / "_rows" / "shop.parquet")
     assert names.filter(pl.col("name").str.contains(" (2)", literal=True)).height == 1

@@ -1,11 +1,12 @@
 """Which feed files a publish keeps record indexes of, and one publish's use of them.
 
 Every full feed file of a format with a delta (a channel of one file; a BMEcat channel's every
-catalog) gets an index when its snapshot is staged: from the split its delta makes of it, or,
-when there is no delta to make (the first publish, a channel new in this snapshot, a delta that
-failed), from a split of its own (one per file: the cost of one side of a delta). The index
-folder keeps only the indexes of the live snapshot's files and the new snapshot's: the ones the
-next publish can use, whether this one goes live or not.
+catalog) gets an index when a publish computes deltas: from the split its delta makes of it,
+or, for a file without a delta of its own (a channel new in this snapshot, a delta that
+failed), from a split of its own (one per file: the cost of one side of a delta). A publish
+without deltas (the first) indexes nothing (``assets.publish``). The index folder keeps only
+the indexes of the live snapshot's files and the new snapshot's: the ones the next publish can
+use, whether this one goes live or not.
 """
 
 from __future__ import annotations

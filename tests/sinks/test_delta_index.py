@@ -283,7 +283,7 @@ def test_the_new_snapshot_is_indexed_and_older_indexes_are_pruned(
     assert written.deltas.files
 
 
-def test_a_first_publish_indexes_only_files_a_delta_reads_whole(tmp_path: Path) -> None:
+def test_only_files_a_delta_reads_whole_are_indexed(tmp_path: Path) -> None:
     old = snapshot(tmp_path / "old", 0)
     extra = write_text(tmp_path / "old" / "website" / "second.jsonl", WEBSITE[0][0] + "\n")
     manifest = replace(
