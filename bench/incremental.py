@@ -3,7 +3,7 @@
 
     .venv/bin/python bench/incremental.py [--products 1000000] [--workdir var/bench-incremental]
                                           [--data DIR] [--change erp|pim] [--share 0.01]
-                                          [--no-compare]
+                                          [--no-compare] [--warm]
 
 Two workspaces read the same drops (``DIR/drops``, the generated or ``--data`` snapshots
 linked in): ``incremental`` keeps its work folder, so its second run finds the state its first
@@ -15,6 +15,9 @@ PIM state was reused, and per channel view built from the first run's the golden
 again. ``bench/compare_snapshots.py`` then compares the two live snapshots and portals (the
 HTML pages stamp their creation time and are skipped): an incremental run must publish what a
 full run publishes, deltas included (both replace an equal previous snapshot).
+``--warm`` publishes the base drops a second time in ``incremental`` before the change: from
+the second publish on, the deltas keep each full feed's record index, so the measured run reads
+the previous side from it, as a daily run does.
 
 The change is made line by line on a copy of the newest drop, so the rest of each file stays
 byte for byte (defective demo rows included): ``erp``: every 1/share-th data line of
@@ -193,6 +196,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--change", choices=("erp", "pim"), default="erp")
     parser.add_argument("--share", type=float, default=0.01)
     parser.add_argument("--no-compare", action="store_true", help="skip the full runs")
+    parser.add_argument(
+        "--warm",
+        action="store_true",
+        help="publish the base drops twice before the change (from the second publish on the "
+        "deltas keep record indexes, as in daily operation)",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     workdir = args.workdir.resolve()
@@ -208,6 +217,10 @@ def main(argv: list[str] | None = None) -> int:
     for name, (config, home) in sides.items():
         results[f"{name}_first"] = timed_run(config, home)
         _show(f"{name} (first, on the base drops)", results[f"{name}_first"])
+    if args.warm:
+        config, home = sides["incremental"]
+        results["incremental_warm"] = timed_run(config, home)
+        _show("incremental (again, on the base drops)", results["incremental_warm"])
     started = time.perf_counter()
     changed_drop(drops, args.change, args.share)
     log.info("changed %s drop written in %.1f s", args.change, time.perf_counter() - started)
