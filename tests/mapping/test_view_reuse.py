@@ -167,6 +167,18 @@ def test_a_previous_view_whose_flags_do_not_match_its_rows_is_not_used() -> None
     assert spliced_view(now, _changes(golden, now), channel, NEW_ERP, wrong) is None
 
 
+def test_flags_of_a_shorter_golden_record_are_not_used() -> None:
+    config = config_with({"shop": SHOP})
+    golden = golden_products(*_rows(30))
+    channel = compiled(config, "shop", golden)
+    previous = _previous(channel_view(golden, channel, ERP_SOURCE), golden, ERP_SOURCE)
+    short = PreviousView(
+        previous.frame, previous.findings, previous.added, previous.rows.head(10), ERP_SOURCE
+    )
+    now = _changed(golden)
+    assert spliced_view(now, _changes(golden, now), channel, NEW_ERP, short) is None
+
+
 def test_golden_rows_out_of_sku_order_are_mapped_whole() -> None:
     config = config_with({"shop": SHOP})
     golden = golden_products(*_rows(30))
