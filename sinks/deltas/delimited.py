@@ -24,7 +24,8 @@ from sinks.deltas.changes import (
     keys_of,
     shape,
 )
-from sinks.deltas.record_index import KEY, Indexed, RecordIndex, sha256_of
+from sinks.deltas.record_index import KEY, Indexed, RecordIndex
+from sinks.snapshot_store import sha256_of
 
 ACTION = "prism_action"
 UPSERT = "upsert"

@@ -30,7 +30,8 @@ from sinks.deltas.changes import (
     keys_of,
     shape,
 )
-from sinks.deltas.record_index import Indexed, RecordIndex, sha256_of
+from sinks.deltas.record_index import Indexed, RecordIndex
+from sinks.snapshot_store import sha256_of
 
 KEY = "key"
 IDS = {"Product": "sku", "ProductGroup": "productGroupID"}

@@ -32,6 +32,7 @@ from pathlib import Path
 import polars as pl
 
 from contracts.folders import PARTIAL, hidden_sibling
+from sinks.snapshot_store import sha256_of
 
 VERSION = 1
 """The index layout; a new layout is another tag, so old indexes are never read."""
@@ -58,11 +59,6 @@ class RecordIndex:
 
 Indexed = Callable[[RecordIndex], None]
 """what a delta hands the new side's index to (the split it made of the new file anyway)"""
-
-
-def sha256_of(path: Path) -> str:
-    with path.open("rb") as handle:
-        return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
 def sha256_of_bytes(data: bytes) -> str:
