@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 
 import polars as pl
@@ -36,13 +36,8 @@ class PimStructureFrames:
     family_variants: pl.DataFrame
 
     def frames(self) -> dict[str, pl.DataFrame]:
-        return {
-            "attributes": self.attributes,
-            "attribute_options": self.attribute_options,
-            "channels": self.channels,
-            "families": self.families,
-            "family_variants": self.family_variants,
-        }
+        """Each structure frame by its field name (not copied, as ``asdict`` would)."""
+        return {f.name: getattr(self, f.name) for f in fields(self)}
 
     def model(self, config: PrismConfig) -> PimModel:
         return pim_model(

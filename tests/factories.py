@@ -33,6 +33,15 @@ LOCALES = ("de_DE", "en_US")
 CURRENCIES = ("EUR", "USD")
 SCOPE = "ecommerce"
 ERP_SOURCE = "ERP snapshot test, prices"
+FILTERED_SHOP: dict[str, Any] = {
+    "format": "csv",
+    "locale": "de_DE",
+    "currency": "EUR",
+    "product_url": "https://shop.example.com/p/{sku}",
+    "filters": {"include": {"brands": ["MUELLER"]}},
+}
+"""A CSV shop with product URLs and a brand filter: a view with added columns, filtered
+products and findings (the view store and view reuse tests)."""
 
 _ATTRIBUTES = [
     ("sku", "pim_catalog_identifier", False, False),

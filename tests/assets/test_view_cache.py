@@ -8,20 +8,13 @@ from decimal import Decimal
 from pathlib import Path
 
 import polars as pl
-from factories import ERP_SOURCE, compiled, config_with, golden_products, product
+from factories import ERP_SOURCE, FILTERED_SHOP, compiled, config_with, golden_products, product
 from polars.testing import assert_frame_equal
 
 from assets.channels import ViewStore, views
 from assets.view_cache import KEPT, PARTS, ViewCache, view_key
 from mapping.view import channel_view
 
-SHOP = {
-    "format": "csv",
-    "locale": "de_DE",
-    "currency": "EUR",
-    "product_url": "https://shop.example.com/p/{sku}",
-    "filters": {"include": {"brands": ["MUELLER"]}},
-}
 STRUCTURE = {"families": pl.DataFrame({"code": ["shirts"], "image": ["image"]})}
 
 
@@ -36,12 +29,12 @@ def _golden(price: str = "19.99") -> pl.DataFrame:
 def _cache(
     root: Path, golden: pl.DataFrame, channels: dict[str, object] | None = None
 ) -> ViewCache:
-    config = config_with(channels or {"shop": SHOP})
+    config = config_with(channels or {"shop": FILTERED_SHOP})
     return ViewCache(root / "cache", view_key(config, STRUCTURE, golden.schema))
 
 
 def test_the_next_run_maps_only_what_changed_and_equals_a_whole_mapping(tmp_path: Path) -> None:
-    config = config_with({"shop": SHOP})
+    config = config_with({"shop": FILTERED_SHOP})
     first_golden = _golden()
     channels = {"shop": compiled(config, "shop", first_golden)}
     first = views(
@@ -77,18 +70,18 @@ def test_the_next_run_maps_only_what_changed_and_equals_a_whole_mapping(tmp_path
 
 def test_another_mapping_structure_or_golden_schema_is_another_key() -> None:
     golden = _golden()
-    key = view_key(config_with({"shop": SHOP}), STRUCTURE, golden.schema)
-    other_filter = SHOP | {"filters": {"include": {"brands": ["ACME"]}}}
+    key = view_key(config_with({"shop": FILTERED_SHOP}), STRUCTURE, golden.schema)
+    other_filter = FILTERED_SHOP | {"filters": {"include": {"brands": ["ACME"]}}}
     assert view_key(config_with({"shop": other_filter}), STRUCTURE, golden.schema) != key
     labels = {"families": pl.DataFrame({"code": ["shirts"], "image": ["packshot"]})}
-    assert view_key(config_with({"shop": SHOP}), labels, golden.schema) != key
+    assert view_key(config_with({"shop": FILTERED_SHOP}), labels, golden.schema) != key
     wider = golden.with_columns(pl.lit("x").alias("attr.extra")).schema
-    assert view_key(config_with({"shop": SHOP}), STRUCTURE, wider) != key
-    assert view_key(config_with({"shop": SHOP}), STRUCTURE, golden.schema) == key
+    assert view_key(config_with({"shop": FILTERED_SHOP}), STRUCTURE, wider) != key
+    assert view_key(config_with({"shop": FILTERED_SHOP}), STRUCTURE, golden.schema) == key
 
 
 def test_a_damaged_entry_is_mapped_whole(tmp_path: Path) -> None:
-    config = config_with({"shop": SHOP})
+    config = config_with({"shop": FILTERED_SHOP})
     golden = _golden()
     channels = {"shop": compiled(config, "shop", golden)}
     cache = _cache(tmp_path, golden)
@@ -109,7 +102,7 @@ def test_a_damaged_entry_is_mapped_whole(tmp_path: Path) -> None:
 def test_a_channel_keeps_its_newest_entries(tmp_path: Path) -> None:
     golden = _golden()
     for index in range(KEPT + 2):
-        shop = SHOP | {"product_url": f"https://shop.example.com/{index}/{{sku}}"}
+        shop = FILTERED_SHOP | {"product_url": f"https://shop.example.com/{index}/{{sku}}"}
         config = config_with({"shop": shop})
         channels = {"shop": compiled(config, "shop", golden)}
         cache = _cache(tmp_path, golden, {"shop": shop})

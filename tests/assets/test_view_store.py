@@ -6,19 +6,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import polars as pl
-from factories import ERP_SOURCE, compiled, config_with, golden_products, product
+from factories import ERP_SOURCE, FILTERED_SHOP, compiled, config_with, golden_products, product
 from polars.testing import assert_frame_equal
 
 from assets.channels import ViewStore, views
 from mapping.view import ChannelView, channel_view
-
-SHOP = {
-    "format": "csv",
-    "locale": "de_DE",
-    "currency": "EUR",
-    "product_url": "https://shop.example.com/p/{sku}",
-    "filters": {"include": {"brands": ["MUELLER"]}},
-}
 
 
 def _golden() -> pl.DataFrame:
@@ -31,7 +23,7 @@ def _golden() -> pl.DataFrame:
 
 
 def test_a_view_read_back_equals_the_view_mapped_again(tmp_path: Path) -> None:
-    config = config_with({"shop": SHOP})
+    config = config_with({"shop": FILTERED_SHOP})
     golden = _golden()
     channels = {"shop": compiled(config, "shop", golden)}
     store = ViewStore.of_run(tmp_path, "run-1")
@@ -52,7 +44,7 @@ def test_a_view_read_back_equals_the_view_mapped_again(tmp_path: Path) -> None:
 
 
 def test_a_view_of_another_golden_record_is_mapped_again(tmp_path: Path) -> None:
-    config = config_with({"shop": SHOP})
+    config = config_with({"shop": FILTERED_SHOP})
     golden = _golden()
     channels = {"shop": compiled(config, "shop", golden)}
     store = ViewStore.of_run(tmp_path, "run-1")
@@ -68,14 +60,14 @@ def test_a_view_of_another_golden_record_is_mapped_again(tmp_path: Path) -> None
 
 def test_another_run_maps_on_its_own(tmp_path: Path) -> None:
     golden = _golden()
-    config = config_with({"shop": SHOP})
+    config = config_with({"shop": FILTERED_SHOP})
     channels = {"shop": compiled(config, "shop", golden)}
     views(golden, channels, ERP_SOURCE, ViewStore.of_run(tmp_path, "run-1"))["shop"]
     assert ViewStore.of_run(tmp_path, "run-2").load("shop", golden) is None
 
 
 def test_a_view_with_copied_golden_rows_is_kept_and_read_back_alike(tmp_path: Path) -> None:
-    config = config_with({"shop": SHOP})
+    config = config_with({"shop": FILTERED_SHOP})
     golden = _golden()
     mapped = channel_view(golden, compiled(config, "shop", golden), ERP_SOURCE)
     copied = ChannelView(mapped.name, mapped.frame, mapped.findings, mapped.golden)

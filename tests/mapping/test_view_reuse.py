@@ -8,19 +8,12 @@ from decimal import Decimal
 
 import polars as pl
 import pytest
-from factories import ERP_SOURCE, compiled, config_with, golden_products, product
+from factories import ERP_SOURCE, FILTERED_SHOP, compiled, config_with, golden_products, product
 from polars.testing import assert_frame_equal
 
 from mapping.view import ChannelView, channel_view
 from mapping.view_reuse import PreviousView, RowChanges, row_changes, row_hashes, spliced_view
 
-SHOP = {
-    "format": "csv",
-    "locale": "de_DE",
-    "currency": "EUR",
-    "product_url": "https://shop.example.com/p/{sku}",
-    "filters": {"include": {"brands": ["MUELLER"]}},
-}
 NEW_ERP = "ERP snapshot 20261123T060000Z-new, prices"
 
 
@@ -90,7 +83,7 @@ def _changed(golden: pl.DataFrame) -> pl.DataFrame:
 
 
 def test_a_view_built_from_the_previous_one_is_the_view_mapped_whole() -> None:
-    config = config_with({"shop": SHOP})
+    config = config_with({"shop": FILTERED_SHOP})
     golden = golden_products(*_rows(60))
     channel = compiled(config, "shop", golden)
     before = channel_view(golden, channel, ERP_SOURCE)
@@ -117,7 +110,7 @@ def test_a_view_built_from_the_previous_one_is_the_view_mapped_whole() -> None:
 
 
 def test_nothing_changed_maps_nothing() -> None:
-    config = config_with({"shop": SHOP})
+    config = config_with({"shop": FILTERED_SHOP})
     golden = golden_products(*_rows(30))
     channel = compiled(config, "shop", golden)
     before = channel_view(golden, channel, ERP_SOURCE)
@@ -130,7 +123,7 @@ def test_nothing_changed_maps_nothing() -> None:
 
 
 def test_most_rows_changed_maps_whole() -> None:
-    config = config_with({"shop": SHOP})
+    config = config_with({"shop": FILTERED_SHOP})
     golden = golden_products(*_rows(30))
     channel = compiled(config, "shop", golden)
     before = channel_view(golden, channel, ERP_SOURCE)
@@ -139,52 +132,35 @@ def test_most_rows_changed_maps_whole() -> None:
     assert spliced_view(now, _changes(golden, now), channel, NEW_ERP, previous) is None
 
 
-def test_a_previous_view_of_another_shape_is_not_used() -> None:
-    config = config_with({"shop": SHOP})
+def _unfit(case: str, previous: PreviousView) -> PreviousView:
+    """``previous`` damaged as ``case`` says."""
+    frame, rows = previous.frame, previous.rows
+    if case == "another shape":
+        frame = frame.rename({"name": "title"})
+    elif case == "flags not its rows":
+        rows = rows.not_()
+    elif case == "flags of a shorter golden record":
+        rows = rows.head(10)
+    return PreviousView(frame, previous.findings, previous.added, rows, ERP_SOURCE)
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        "another shape",
+        "flags not its rows",
+        "flags of a shorter golden record",
+        "golden rows out of sku order",
+    ],
+)
+def test_a_previous_view_that_does_not_fit_is_not_used(case: str) -> None:
+    config = config_with({"shop": FILTERED_SHOP})
     golden = golden_products(*_rows(30))
     channel = compiled(config, "shop", golden)
-    before = channel_view(golden, channel, ERP_SOURCE)
-    previous = _previous(before, golden, ERP_SOURCE)
-    renamed = PreviousView(
-        previous.frame.rename({"name": "title"}),
-        previous.findings,
-        previous.added,
-        previous.rows,
-        ERP_SOURCE,
+    previous = _unfit(
+        case, _previous(channel_view(golden, channel, ERP_SOURCE), golden, ERP_SOURCE)
     )
-    now = _changed(golden)
-    assert spliced_view(now, _changes(golden, now), channel, NEW_ERP, renamed) is None
-
-
-def test_a_previous_view_whose_flags_do_not_match_its_rows_is_not_used() -> None:
-    config = config_with({"shop": SHOP})
-    golden = golden_products(*_rows(30))
-    channel = compiled(config, "shop", golden)
-    previous = _previous(channel_view(golden, channel, ERP_SOURCE), golden, ERP_SOURCE)
-    flags = previous.rows.not_()
-    wrong = PreviousView(previous.frame, previous.findings, previous.added, flags, ERP_SOURCE)
-    now = _changed(golden)
-    assert spliced_view(now, _changes(golden, now), channel, NEW_ERP, wrong) is None
-
-
-def test_flags_of_a_shorter_golden_record_are_not_used() -> None:
-    config = config_with({"shop": SHOP})
-    golden = golden_products(*_rows(30))
-    channel = compiled(config, "shop", golden)
-    previous = _previous(channel_view(golden, channel, ERP_SOURCE), golden, ERP_SOURCE)
-    short = PreviousView(
-        previous.frame, previous.findings, previous.added, previous.rows.head(10), ERP_SOURCE
-    )
-    now = _changed(golden)
-    assert spliced_view(now, _changes(golden, now), channel, NEW_ERP, short) is None
-
-
-def test_golden_rows_out_of_sku_order_are_mapped_whole() -> None:
-    config = config_with({"shop": SHOP})
-    golden = golden_products(*_rows(30))
-    channel = compiled(config, "shop", golden)
-    previous = _previous(channel_view(golden, channel, ERP_SOURCE), golden, ERP_SOURCE)
-    now = golden.reverse()
+    now = golden.reverse() if case == "golden rows out of sku order" else _changed(golden)
     assert spliced_view(now, _changes(golden, now), channel, NEW_ERP, previous) is None
 
 
