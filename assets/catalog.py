@@ -87,7 +87,7 @@ def source_kinds(config: PrismConfig, side: Side) -> set[str]:
 def target_kind(channel: ChannelConfig) -> str:
     """The channel's target as a Dagster kind: its file type or its database."""
     if channel.url is not None:
-        return "postgres" if channel.url.startswith("postgres") else "sqlite"
+        return next((k for k in ("postgres", "duckdb") if channel.url.startswith(k)), "sqlite")
     return FILE_KINDS.get(channel.format, "file")
 
 

@@ -28,7 +28,7 @@ What is masked, and nothing else:
   file (the hash covers the masked header timestamp; the content is compared directly);
 * the BMEcat ``DATETIME type="generation_date"`` and an RSS channel's ``lastBuildDate``/
   ``pubDate``; an XLSX file's ``docProps`` (creation time);
-* the portal's ``activated_at``/``created_at`` columns and ``snapshot_id`` values.
+* the portal's ``activated_at``/``created_at``/``loaded_at`` columns and ``snapshot_id`` values.
 
 Row counts include one leading row per file for what is not a record: the CSV dialect and
 header, the XML document header, the Parquet schema, a table's columns and indexes.
@@ -63,6 +63,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import polars as pl
 import sqlalchemy as sa
 from lxml import etree
@@ -80,7 +81,7 @@ VOLATILE_KEYS = frozenset(
 """JSON keys whose value names the publish (id, run, creation time), never the data."""
 VOLATILE_KEY_PATHS = (("expectation_config", "id"),)
 """Key paths (suffixes) great-expectations fills with a fresh uuid on every validation."""
-VOLATILE_COLUMNS = frozenset({"snapshot_id", "activated_at", "created_at", "run_id"})
+VOLATILE_COLUMNS = frozenset({"snapshot_id", "activated_at", "created_at", "loaded_at", "run_id"})
 """Portal columns stamped by the publish itself."""
 XML_VOLATILE = etree.XPath(
     "//*[local-name()='DATETIME'][@type='generation_date']"
@@ -570,14 +571,83 @@ def table_rows(engine: sa.Engine, name: str) -> list[Row]:
         ]
 
 
+class SqlPortal:
+    """A SQL portal's relations of one snapshot (SQLAlchemy)."""
+
+    def __init__(self, target: str, snapshot: str | None) -> None:
+        self.engine, self.snapshot = engine_for(target), snapshot
+
+    def relations(self) -> dict[str, str]:
+        return relations(self.engine, self.snapshot)
+
+    def shape(self, name: str) -> list[Row]:
+        return table_shape(self.engine, name)
+
+    def rows(self, name: str) -> list[Row]:
+        return table_rows(self.engine, name)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+class DuckDBPortal:
+    """A DuckDB portal's live file (``duckdb:///<link>`` or the link's path): the file is
+    one snapshot, so every relation in it is compared."""
+
+    def __init__(self, target: str) -> None:
+        path = target.removeprefix("duckdb:///")
+        self.conn = duckdb.connect(path, read_only=True)
+
+    def relations(self) -> dict[str, str]:
+        names = self.conn.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'"
+        ).fetchall()
+        return {name: name for (name,) in names}
+
+    def shape(self, name: str) -> list[Row]:
+        columns = self.conn.execute(
+            "SELECT column_name, data_type, is_nullable = 'YES' FROM information_schema.columns "
+            "WHERE table_name = ? ORDER BY ordinal_position",
+            [name],
+        ).fetchall()
+        indexes = self.conn.execute(
+            "SELECT index_name, expressions, is_unique FROM duckdb_indexes() WHERE table_name = ?",
+            [name],
+        ).fetchall()
+        index_rows = [[mask_text(i), str(e), bool(u)] for i, e, u in indexes]
+        return [
+            {"columns": [list(c) for c in columns], "indexes": sorted(index_rows, key=sort_key)}
+        ]
+
+    def rows(self, name: str) -> list[Row]:
+        cursor = self.conn.execute(f'SELECT * FROM "{name}"')
+        keys = [d[0] for d in cursor.description or ()]
+        return [
+            {
+                key: MASK if key in VOLATILE_COLUMNS else mask_value(value)
+                for key, value in zip(keys, row, strict=True)
+            }
+            for row in cursor.fetchall()
+        ]
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+def open_portal(target: str, snapshot: str | None) -> SqlPortal | DuckDBPortal:
+    if target.startswith("duckdb:") or target.endswith(".duckdb"):
+        return DuckDBPortal(target)
+    return SqlPortal(target, snapshot)
+
+
 def compare_portals(
     left: str, right: str, snapshots: tuple[str | None, str | None], options: Options
 ) -> list[Outcome]:
     """Every table and view of two portal databases: shape, then rows (SQL rows have no
     order, so they are compared as multisets)."""
-    engines = engine_for(left), engine_for(right)
+    portals = open_portal(left, snapshots[0]), open_portal(right, snapshots[1])
     try:
-        names = relations(engines[0], snapshots[0]), relations(engines[1], snapshots[1])
+        names = portals[0].relations(), portals[1].relations()
         outcomes = []
         for masked in sorted(names[0].keys() | names[1].keys()):
             label = f"portal/{masked}"
@@ -588,23 +658,23 @@ def compare_portals(
             real = names[0][masked], names[1][masked]
             shape = compare_rows(
                 Outcome(f"{label} (columns, indexes)"),
-                table_shape(engines[0], real[0]),
-                table_shape(engines[1], real[1]),
+                portals[0].shape(real[0]),
+                portals[1].shape(real[1]),
                 ordered=True,
                 show=options.show,
             )
             rows = compare_rows(
                 Outcome(label),
-                table_rows(engines[0], real[0]),
-                table_rows(engines[1], real[1]),
+                portals[0].rows(real[0]),
+                portals[1].rows(real[1]),
                 ordered=False,
                 show=options.show,
             )
             outcomes += [shape, rows]
         return outcomes
     finally:
-        for engine in engines:
-            engine.dispose()
+        for portal in portals:
+            portal.close()
 
 
 # --- command line --------------------------------------------------------------------------
@@ -643,7 +713,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--portal",
         nargs=2,
         metavar=("LEFT_DB", "RIGHT_DB"),
-        help="portal databases: SQLAlchemy URLs or SQLite file paths",
+        help="portal databases: SQLAlchemy URLs, SQLite file paths, or DuckDB portals "
+        "(duckdb:///<path> or the live link's path, *.duckdb)",
     )
     parser.add_argument(
         "--reports",

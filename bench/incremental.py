@@ -182,7 +182,7 @@ def timed_run(config: Path, dagster_home: Path) -> dict[str, Any]:
 def compare(left: Path, right: Path) -> tuple[bool, str]:
     command = [sys.executable, str(REPO / "bench" / "compare_snapshots.py")]
     command += [str(left / "feeds" / "current"), str(right / "feeds" / "current")]
-    command += ["--portal", str(left / "portal.sqlite"), str(right / "portal.sqlite")]
+    command += ["--portal", str(left / "portal.duckdb"), str(right / "portal.duckdb")]
     command += ["--skip", "*.html"]
     done = subprocess.run(command, capture_output=True, text=True, check=False)
     return done.returncode == 0, (done.stdout + done.stderr).strip()

@@ -9,7 +9,7 @@ shipped prism.yaml's portal has them, two customers (one per group) with their e
 times load (tables, availability, keys and indexes) and activation, per database, ``--runs``
 times each, and prints the seconds (median too) and the process's peak RSS.
 
-    .venv/bin/python bench/portal_load.py                         # 1M products, SQLite + PostgreSQL
+    .venv/bin/python bench/portal_load.py                         # 1M products, every database
     .venv/bin/python bench/portal_load.py --products 100000 --database sqlite --runs 3
     .venv/bin/python bench/portal_load.py --customers 0           # no customers (before 2026-12-06)
 """
@@ -21,6 +21,7 @@ import logging
 import os
 import resource
 import secrets
+import shutil
 import statistics
 import sys
 import tempfile
@@ -138,7 +139,16 @@ def _pick(values: tuple[str, ...], n: pl.Expr) -> pl.Expr:
 
 @contextmanager
 def database(kind: str, folder: Path) -> Iterator[str]:
-    """A fresh, empty portal database of ``kind`` (a SQLite file, a PostgreSQL schema)."""
+    """A fresh, empty portal database of ``kind`` (a SQLite file, a DuckDB portal's folder, a
+    PostgreSQL schema)."""
+    if kind == "duckdb":
+        place = folder / f"portal-{secrets.token_hex(4)}"
+        place.mkdir()
+        try:
+            yield f"duckdb:///{place / 'portal.duckdb'}"
+        finally:
+            shutil.rmtree(place)
+        return
     if kind == "sqlite":
         path = folder / f"portal-{secrets.token_hex(4)}.sqlite"
         try:
@@ -207,7 +217,9 @@ def measure(kind: str, tables: Tables, folder: Path) -> dict[str, float]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--products", type=int, default=1_000_000)
-    parser.add_argument("--database", choices=("sqlite", "postgresql", "both"), default="both")
+    parser.add_argument(
+        "--database", choices=("duckdb", "sqlite", "postgresql", "all"), default="all"
+    )
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--customers", type=int, choices=range(len(CUSTOMERS) + 1), default=2)
     parser.add_argument("--folder", type=Path, default=None, help="where SQLite files go")
@@ -224,7 +236,7 @@ def main(argv: list[str] | None = None) -> int:
         tables.effective_seconds,
         _load(),
     )
-    kinds = ("sqlite", "postgresql") if args.database == "both" else (args.database,)
+    kinds = ("duckdb", "sqlite", "postgresql") if args.database == "all" else (args.database,)
     with tempfile.TemporaryDirectory(dir=args.folder) as folder:
         for kind in kinds:
             runs = [measure(kind, tables, Path(folder)) for _ in range(args.runs)]

@@ -49,9 +49,15 @@ def extra_customers(customers: int | None) -> int:
     return max(0, (customers or 0) - len(active_ids()))
 
 
-def bench_config(workdir: Path, customers: int | None = None, compress: str | None = None) -> Path:
+def bench_config(
+    workdir: Path,
+    customers: int | None = None,
+    compress: str | None = None,
+    portal: str = "duckdb",
+) -> Path:
     """The shipped prism.yaml with every path moved into the bench folder; ``customers``: the
-    quoting channel's customers are the first that many active ones of the demo ERP."""
+    quoting channel's customers are the first that many active ones of the demo ERP;
+    ``portal``: the portal's database (``duckdb``, the shipped default, or ``sqlite``)."""
     config = yaml.safe_load((REPO / "prism.yaml").read_text(encoding="utf-8"))
     quoting = config["channels"]["quoting"]
     if customers is not None:
@@ -67,7 +73,7 @@ def bench_config(workdir: Path, customers: int | None = None, compress: str | No
         "work_directory": str(workdir / "work"),
         "keep": 2,
     }
-    config["channels"]["portal"]["url"] = f"sqlite:///{workdir / 'portal.sqlite'}"
+    config["channels"]["portal"]["url"] = f"{portal}:///{workdir / f'portal.{portal}'}"
     for channel in config["channels"].values():  # lookup files stay the repository's
         for field in (channel.get("fields") or {}).values():
             lookup = field.get("map") if isinstance(field, dict) else None
@@ -231,6 +237,12 @@ def main() -> None:
         "--customers", type=int, default=None, help="quoting catalogs (default: prism.yaml's)"
     )
     parser.add_argument("--compress", choices=["gzip"], default=None, help="quoting catalogs")
+    parser.add_argument(
+        "--portal",
+        choices=["duckdb", "sqlite"],
+        default="duckdb",
+        help="the portal's database (default: duckdb, as prism.yaml ships)",
+    )
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     workdir = args.workdir.resolve()
@@ -238,10 +250,14 @@ def main() -> None:
         generate(workdir, args.products, args.customers)
     for stale in ("feeds", "work", "dagster"):
         shutil.rmtree(workdir / stale, ignore_errors=True)
-    (workdir / "portal.sqlite").unlink(missing_ok=True)
+    for stale in workdir.glob("portal.*"):  # a SQLite file, a DuckDB link, lock and folder
+        if stale.is_dir() and not stale.is_symlink():
+            shutil.rmtree(stale)
+        else:
+            stale.unlink()
     dagster_home = workdir / "dagster"
     dagster_home.mkdir(parents=True)
-    config = bench_config(workdir, args.customers, args.compress)
+    config = bench_config(workdir, args.customers, args.compress, args.portal)
     seconds, peak, samples = run_pipeline(config, dagster_home)
     windows, ge_seconds, mapping = step_seconds(dagster_home)
     steps = {step: round(end - start, 2) for step, (start, end) in windows.items()}

@@ -66,15 +66,17 @@ def _check_currency(value: str) -> str:
 
 
 def _anchored_url(value: str, info: ValidationInfo) -> str:
-    """A SQLite URL's relative database path, anchored like every other path."""
+    """A SQLite or DuckDB URL's relative database path, anchored like every other path."""
     base = (info.context or {}).get("base")
-    match = _SQLITE_RELATIVE.match(value)
+    match = _FILE_DATABASE_RELATIVE.match(value)
     if base is None or match is None or match["database"] == ":memory:":
         return value
     return f"{match['prefix']}{Path(base) / match['database']}"
 
 
-_SQLITE_RELATIVE = re.compile(r"^(?P<prefix>sqlite(?:\+\w+)?:///)(?P<database>[^/].*)$")
+_FILE_DATABASE_RELATIVE = re.compile(
+    r"^(?P<prefix>(?:sqlite|duckdb)(?:\+\w+)?:///)(?P<database>[^/].*)$"
+)
 
 
 class FileSource(Strict):

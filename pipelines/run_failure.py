@@ -74,7 +74,7 @@ def error_kinds() -> dict[ExitCode, frozenset[str]]:
     from contracts.config import ConfigError
     from mapping.expressions import MappingError
     from mapping.transforms import TransformError
-    from sinks.portal_sql import PortalError
+    from sinks.portal_errors import PortalError
     from sinks.publish import PublishError
     from sinks.publish_lock import PublishLockHeld
     from sinks.xml_text import SinkInputError

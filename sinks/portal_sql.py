@@ -1,4 +1,6 @@
-"""B2B portal tables in a SQL database (SQLite file or PostgreSQL), swapped atomically per snapshot.
+"""B2B portal tables in a SQL database (SQLite file or PostgreSQL), swapped atomically per snapshot;
+a ``duckdb:///`` URL is a DuckDB portal of one file per snapshot (``sinks.portal_duckdb``),
+behind the same functions.
 
 Each snapshot is bulk-loaded into its own tables ``products__<s>``, ``prices__<s>``,
 ``customers__<s>`` and ``effective_prices__<s>`` (``<s>`` is the snapshot id lower-cased with
@@ -63,6 +65,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import IO, Any
 
+import duckdb
 import polars as pl
 import pyarrow as pa
 import sqlalchemy as sa
@@ -73,6 +76,8 @@ from sqlalchemy.engine import Connection, Dialect, Engine
 
 from contracts.golden import MONEY
 from contracts.snapshots import check_snapshot_id
+from sinks import portal_duckdb
+from sinks.portal_errors import PortalError, moved
 
 log = logging.getLogger(__name__)
 
@@ -115,10 +120,6 @@ a message of a few hundred KiB and a chunk per message)."""
 _SNAPSHOT_TABLE = re.compile(
     r"^(?P<view>products|prices|availability|customers|effective_prices)__(?P<day>\d{8})t(?P<time>\d{6})z_(?P<run>[0-9a-f]{8})$"
 )
-
-
-class PortalError(RuntimeError):
-    """A portal snapshot cannot be loaded or activated; the live snapshot is untouched."""
 
 
 class DecimalText(sa.types.UserDefinedType[str]):
@@ -312,6 +313,14 @@ def load_portal_snapshot(
     if missing:
         msg = f"portal products lack the columns {missing}"
         raise PortalError(msg)
+    if portal_duckdb.is_duckdb(url):
+        frames = {view: (part.frame() for part in found) for view, found in parts.items()}
+        try:
+            rows = portal_duckdb.load(url, frames, snapshot_id, _duckdb_layout())
+        except (duckdb.Error, OSError, portal_duckdb.DuckDBPortalError) as error:
+            msg = f"loading portal snapshot {snapshot_id} failed: {error}"
+            raise PortalError(msg) from error
+        return {**rows, "availability": rows["products"]}
     with _engine(url, create=True) as engine:
         if _live(engine) == snapshot_id:
             msg = f"portal snapshot {snapshot_id} is live; refusing to reload it"
@@ -330,6 +339,12 @@ def load_portal_snapshot(
         msg = f"loading portal snapshot {snapshot_id} failed: {error}"
         raise PortalError(msg) from error
     return {**rows, "availability": rows["products"]}
+
+
+def _duckdb_layout() -> portal_duckdb.Layout:
+    """The NOT NULL columns of each table, as the SQL portals declare them."""
+    required = {v: [c.name for c in _columns(v) if not c.nullable] for v in TABLES[1:]}
+    return portal_duckdb.Layout({"products": ["sku"], **required}, AVAILABILITY_COLUMNS)
 
 
 class _Part:
@@ -373,10 +388,6 @@ def _fixed_frame(view: str, frame: pl.DataFrame | None) -> pl.DataFrame:
     return frame.select(names)
 
 
-class LiveSnapshotMoved(PortalError):
-    """The portal's live snapshot is not the one the switch expected (another publish won)."""
-
-
 ANY = object()
 """``expected`` of a switch that does not compare (recovery, which restores a known state)."""
 
@@ -392,6 +403,11 @@ def activate_portal_snapshot(
     ``LiveSnapshotMoved`` and nothing changes.
     """
     check_snapshot_id(snapshot_id)
+    if portal_duckdb.is_duckdb(url):
+        compare = expected is not ANY
+        portal_duckdb.activate(url, snapshot_id, compare=compare, expected=_expected(expected))
+        log.info("portal %s: snapshot %s is live", _safe_url(url), snapshot_id)
+        return
     with _engine(url) as engine:
         missing = [v for v in REQUIRED if not _has_table(engine, snapshot_table(v, snapshot_id))]
         if missing:
@@ -412,6 +428,10 @@ def activate_portal_snapshot(
 
 def deactivate_portal(url: str, expected: str | object | None = ANY) -> None:
     """Nothing live: drop the views and the live row (a first publish rolled back)."""
+    if portal_duckdb.is_duckdb(url):
+        compare = expected is not ANY
+        portal_duckdb.deactivate(url, compare=compare, expected=_expected(expected))
+        return
     if _missing_sqlite_file(url):
         return
     with _engine(url) as engine, engine.begin() as conn:
@@ -426,16 +446,16 @@ def deactivate_portal(url: str, expected: str | object | None = ANY) -> None:
     log.info("portal %s: no snapshot is live", _safe_url(url))
 
 
+def _expected(expected: object) -> str | None:
+    return expected if isinstance(expected, str) else None
+
+
 def _compare(conn: Connection, live: sa.Table, expected: object, target: str | None) -> None:
     if expected is ANY:
         return
     found = conn.execute(sa.select(live.c.snapshot_id).limit(1)).scalar_one_or_none()
     if found != expected:
-        msg = (
-            f"portal live snapshot is {found or 'nothing'}, expected {expected or 'nothing'}; "
-            f"not switching to {target or 'nothing'} (another publish changed it)"
-        )
-        raise LiveSnapshotMoved(msg)
+        raise moved(found, expected, target)  # type: ignore[arg-type]
 
 
 def _lock_portal(conn: Connection) -> None:
@@ -447,6 +467,8 @@ def _lock_portal(conn: Connection) -> None:
 
 def live_portal_snapshot(url: str) -> str | None:
     """The live snapshot id, or None when nothing was ever activated."""
+    if portal_duckdb.is_duckdb(url):
+        return portal_duckdb.live(url)
     if _missing_sqlite_file(url):
         return None
     with _engine(url) as engine:
@@ -455,6 +477,8 @@ def live_portal_snapshot(url: str) -> str | None:
 
 def drop_portal_snapshots(url: str, keep: Collection[str]) -> list[str]:
     """Drop the tables of every snapshot not in ``keep``, never the live one; return their ids."""
+    if portal_duckdb.is_duckdb(url):
+        return portal_duckdb.drop(url, keep)
     if _missing_sqlite_file(url):
         return []
     with _engine(url) as engine:
@@ -873,7 +897,9 @@ def read_portal_snapshot(url: str, view: str, snapshot_id: str) -> pl.DataFrame:
     that read does not type (an old snapshot's ``DECIMAL_TEXT`` money), through SQLAlchemy's
     rows. Both give the same frame: each column's values as its SQLAlchemy type reads them,
     the dtype polars infers from all of them (a column without a value: ``Null``), rows in
-    the table's own order."""
+    the table's own order. A DuckDB portal's snapshot file is read as it is typed."""
+    if portal_duckdb.is_duckdb(url):
+        return portal_duckdb.read(url, view, snapshot_id)
     with _engine(url) as engine, engine.connect() as conn:
         table = portal_table(view, sa.MetaData(), snapshot_id, bind=conn)
         sqlite = conn.dialect.name == "sqlite"

@@ -33,9 +33,9 @@ from typing import Literal, NoReturn
 from contracts import clock
 from contracts.faults import checkpoint
 from contracts.snapshots import Manifest, SnapshotError
+from sinks.portal_errors import LiveSnapshotMoved
 from sinks.portal_sql import (
     ANY,
-    LiveSnapshotMoved,
     activate_portal_snapshot,
     deactivate_portal,
     drop_portal_snapshots,

@@ -30,9 +30,10 @@ AS_OF = dt.date(2026, 11, 22)
 BMECAT_XSD = REPO / "tests" / "fixtures" / "bmecat" / "bmecat_2005.xsd"
 
 
-def run(root: Path) -> dg.ExecuteInProcessResult:
+def run(root: Path, portal_url: str) -> dg.ExecuteInProcessResult:
     data = workspace_config(root)
     data["as_of"] = AS_OF.isoformat()
+    data["channels"]["portal"]["url"] = portal_url
     job = build_definitions(parse_config(data)).resolve_job_def(JOB_NAME)
     with dg.DagsterInstance.ephemeral() as instance:
         result = job.execute_in_process(instance=instance, raise_on_error=False)
@@ -66,29 +67,33 @@ def change_erp(folder: Path, skus: list[str]) -> None:
     write_marker(folder, {})
 
 
-@pytest.fixture(scope="module")
-def snapshots(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Manifest, dict]:
-    """Previous and new snapshot folders, the new manifest and the second run's checks."""
+@pytest.fixture(scope="module", params=["sqlite", "duckdb"])
+def snapshots(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[Path, Path, Manifest, dict, str]:
+    """Previous and new snapshot folders, the new manifest, the second run's checks and the
+    portal's URL (a SQLite portal, then a DuckDB one)."""
     root = tmp_path_factory.mktemp("deltas")
+    url = f"{request.param}:///{root / f'portal.{request.param}'}"
     generate_demo_data(root / "data", products=150, seed=11, as_of=AS_OF)
     products = drop(root, "pim") / "products.jsonl"
     lines = products.read_text(encoding="utf-8").splitlines(keepends=True)
     products.write_text("".join(lines[:-1]), encoding="utf-8")  # the last one comes later
     write_marker(products.parent, {})
-    run(root)
+    run(root, url)
     previous = (root / "feeds" / "current").resolve()
     changed = [lines[1], renamed(lines[2]), *lines[3:]]  # the first one is removed
     products.write_text("".join(changed), encoding="utf-8")
     write_marker(products.parent, {})
     skus = [json.loads(line)["identifier"] for line in lines[3:40]]
     change_erp(drop(root, "erp"), skus)
-    result = run(root)
+    result = run(root, url)
     new = (root / "feeds" / "current").resolve()
     manifest = Manifest.from_json((new / "manifest.json").read_text(encoding="utf-8"))
     checks = {
         (c.asset_key.path[-1], c.check_name): c.passed for c in result.get_asset_check_evaluations()
     }
-    return previous, new, manifest, checks
+    return previous, new, manifest, checks, url
 
 
 def delta_paths(manifest: Manifest, new: Path, channel: str) -> dict[str, Path]:
@@ -96,7 +101,7 @@ def delta_paths(manifest: Manifest, new: Path, channel: str) -> dict[str, Path]:
 
 
 def test_the_manifest_lists_the_deltas_against_the_replaced_snapshot(snapshots) -> None:
-    previous, new, manifest, checks = snapshots
+    previous, new, manifest, checks, _ = snapshots
     first = Manifest.from_json((previous / "manifest.json").read_text(encoding="utf-8"))
     assert first.delta_of is None
     assert not [f for f in first.files if f.kind == "delta"]
@@ -115,7 +120,7 @@ def test_the_manifest_lists_the_deltas_against_the_replaced_snapshot(snapshots) 
 
 
 def test_website_full_plus_delta_is_the_new_full_feed(snapshots) -> None:
-    previous, new, manifest, _ = snapshots
+    previous, new, manifest, _, _ = snapshots
 
     def parsed(path: Path) -> list[dict]:
         return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
@@ -135,7 +140,7 @@ def test_website_full_plus_delta_is_the_new_full_feed(snapshots) -> None:
 def test_delimited_full_plus_delta_is_the_new_full_feed(
     snapshots, channel: str, file_name: str, delimiter: str, key: str
 ) -> None:
-    previous, new, manifest, _ = snapshots
+    previous, new, manifest, _, _ = snapshots
 
     def parsed(path: Path) -> list[dict[str, str]]:
         with path.open(encoding="utf-8-sig", newline="") as handle:
@@ -154,7 +159,7 @@ def test_delimited_full_plus_delta_is_the_new_full_feed(
 
 
 def test_marketplace_full_plus_delta_is_the_new_full_feed(snapshots) -> None:
-    previous, new, manifest, _ = snapshots
+    previous, new, manifest, _, _ = snapshots
     files = delta_paths(manifest, new, "marketplace")
 
     def items(path: Path) -> dict[str, google_merchant.Item]:
@@ -180,8 +185,7 @@ def test_marketplace_full_plus_delta_is_the_new_full_feed(snapshots) -> None:
 def test_portal_tables_plus_upserts_are_the_new_tables(
     snapshots, view: str, file_name: str
 ) -> None:
-    previous, new, manifest, _ = snapshots
-    url = f"sqlite:///{new.parent.parent.parent / 'portal.sqlite'}"
+    previous, new, manifest, _, url = snapshots
     delta = pl.read_parquet(delta_paths(manifest, new, "portal")[file_name])
     assert portal.DELETE in set(delta[portal.ACTION])
     old_table = read_portal_snapshot(url, view, previous.name)
@@ -195,7 +199,7 @@ def test_portal_tables_plus_upserts_are_the_new_tables(
 
 @pytest.mark.parametrize("customer", ["C1000", "C2000"])
 def test_quoting_catalog_plus_update_is_the_new_catalog(snapshots, customer: str) -> None:
-    previous, new, manifest, _ = snapshots
+    previous, new, manifest, _, _ = snapshots
     update = delta_paths(manifest, new, "quoting")[f"{customer}{bmecat.SUFFIX}"]
     # the official 2005 schema declares targetNamespace .../2005fd; documents use .../2005
     text = BMECAT_XSD.read_bytes().replace(f"{bmecat.NS}fd".encode(), bmecat.NS.encode())

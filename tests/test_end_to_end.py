@@ -13,6 +13,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import dagster as dg
+import duckdb
 import polars as pl
 import pytest
 import sqlalchemy as sa
@@ -301,7 +302,6 @@ def test_the_cli_validates_config_and_runs(root: Path, tmp_path: Path, monkeypat
     config["pim"]["path"] = str(root / "data" / "pim")
     config["erp"]["path"] = str(root / "data" / "erp")
     config["publish"] = {"directory": "feeds", "work_directory": "work", "keep": 1}
-    config["channels"]["portal"]["url"] = "sqlite:///portal.sqlite"
     shutil.copytree(REPO / "mappings", tmp_path / "mappings")  # lookup files beside the config
     (tmp_path / "prism.yaml").write_text(json.dumps(config), encoding="utf-8")
     monkeypatch.chdir(tmp_path)
@@ -312,7 +312,13 @@ def test_the_cli_validates_config_and_runs(root: Path, tmp_path: Path, monkeypat
     assert "valid" in checked.output
     ran = runner.invoke(main, ["run", "--as-of", "2026-11-22"])
     assert ran.exit_code == 0, ran.output
-    assert (tmp_path / "feeds" / "current" / "manifest.json").is_file()
+    manifest = json.loads((tmp_path / "feeds" / "current" / "manifest.json").read_text())
+    # the shipped portal: DuckDB, its live link anchored beside prism.yaml
+    with duckdb.connect(str(tmp_path / "var" / "portal.duckdb"), read_only=True) as portal:
+        live = portal.execute("SELECT snapshot_id FROM prism_snapshot").fetchall()
+        priced = portal.execute("SELECT count(*) FROM prices WHERE unit_price < 10").fetchall()
+    assert live == [(manifest["snapshot_id"],)]
+    assert priced[0][0] > 0
     config["channels"]["shop"]["currency"] = "euro"
     (tmp_path / "prism.yaml").write_text(json.dumps(config), encoding="utf-8")
     invalid = runner.invoke(main, ["validate-config"])

@@ -331,7 +331,7 @@ def test_relative_paths_are_anchored_at_the_config_file(tmp_path: Path) -> None:
     assert config.publish.directory == folder / "var" / "feeds"
     assert config.pim.path == folder / "var" / "demo" / "pim"  # type: ignore[union-attr]
     portal = config.channels["portal"]
-    assert portal.url == f"sqlite:///{folder / 'var' / 'portal.sqlite'}"  # type: ignore[union-attr]
+    assert portal.url == f"duckdb:///{folder / 'var' / 'portal.duckdb'}"  # type: ignore[union-attr]
 
 
 @given(st.text(max_size=12), st.text(max_size=12))

@@ -146,7 +146,7 @@ def test_the_cli_job_is_rebuilt_from_the_config_path_alone(tmp_path: Path) -> No
 FEED_KINDS = {
     "website": {"polars", "json"},
     "shop": {"polars", "csv"},
-    "portal": {"polars", "sqlite"},
+    "portal": {"polars", "duckdb"},
     "marketplace": {"polars", "xml"},
     "social": {"polars", "csv"},
     "quoting": {"polars", "xml"},

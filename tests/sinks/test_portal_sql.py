@@ -17,16 +17,16 @@ import polars as pl
 import polars.testing
 import pytest
 import sqlalchemy as sa
-from factories import config_with, golden_products, price_tiers, product, staged_feed, tier
-from portals import portal_url
+from factories import golden_products, price_tiers, product, tier
+from portals import load, portal_url, products_of, tiers
 
 from contracts.snapshots import SnapshotError
 from sinks import portal_sql
+from sinks.portal_errors import PortalError
 from sinks.portal_sql import (
     AVAILABILITY_COLUMNS,
     SQLITE_MAX_MONEY,
     SQLITE_PAGE_SIZE,
-    PortalError,
     activate_portal_snapshot,
     drop_portal_snapshots,
     live_portal_snapshot,
@@ -60,54 +60,12 @@ def channel(url: str) -> str:
     return url
 
 
-def load(
-    url: str,
-    snapshot_id: str,
-    *rows: dict[str, Any],
-    prices: pl.DataFrame | None = None,
-    **options: Any,
-) -> dict[str, int]:
-    """Load a snapshot the way a run does: the ``sql`` format's mapping (its ``portal``
-    preset) over the golden rows, then its writer; returns rows per table. ``options`` go
-    into the channel's configuration."""
-    portal = {
-        "format": "sql",
-        "url": url,
-        "locale": "de_DE",
-        "currencies": ["EUR", "USD"],
-        "price_types": ["list", "group"],
-        **options,
-    }
-    config = config_with({"portal": portal})
-    tiers_ = tiers() if prices is None else prices
-    with tempfile.TemporaryDirectory() as folder:
-        _, files = staged_feed(
-            config, "portal", golden_products(*rows), Path(folder), tiers_, snapshot_id
-        )
-    return {f.path: f.rows for f in files}
-
-
 @pytest.fixture
 def reader(url: str) -> Iterator[sa.Engine]:
     """An independent connection pool, as a portal application would have."""
     engine = sa.create_engine(url)
     yield engine
     engine.dispose()
-
-
-def products_of(*skus: str) -> list[dict[str, Any]]:
-    return [product(sku) for sku in skus]
-
-
-def tiers() -> pl.DataFrame:
-    return price_tiers(
-        tier("A1", "9.50"),
-        tier("A1", "0.000001", price_type="group", customer_group="retail", min_quantity=10),
-        tier("B2", "19.999999", currency="USD", valid_to=dt.date(2026, 12, 31)),
-        tier("B2", "1", price_type="customer", customer_id="C1000"),
-        tier("B2", "1", currency="CHF"),
-        tier("GONE", "1"),
-    )
 
 
 def biggest(url: str) -> Decimal:

@@ -14,6 +14,7 @@ from portals import portal_url
 
 from contracts.faults import VARIABLE
 from contracts.snapshots import FeedFile, Manifest
+from sinks import portal_duckdb
 from sinks import publish as publish_module
 from sinks.portal_sql import (
     AVAILABILITY_COLUMNS,
@@ -37,7 +38,7 @@ from sinks.snapshot_store import SnapshotStore
 S1, S2, S3 = ("20261120T080000Z-0000000a", "20261121T080000Z-0000000b", "20261122T080000Z-0000000c")
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=["sqlite", "duckdb", "postgresql"])
 def portal(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     with portal_url(request.param, tmp_path) as url:
         yield url
@@ -130,6 +131,9 @@ def test_a_first_publish_that_fails_leaves_nothing_live(
     with pytest.raises(PublishError, match="nothing stays live"):
         publish(store, portal, S1, None)
     assert live(store, portal) == (None, None)
+    if portal.startswith("duckdb"):
+        assert not portal_duckdb.live_path(portal).is_symlink()
+        return
     engine = sa.create_engine(portal)
     try:
         with engine.connect() as conn:
