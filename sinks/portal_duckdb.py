@@ -76,10 +76,15 @@ def live_path(url: str) -> Path:
     return Path(str(database))
 
 
+def snapshots_folder(url: str) -> Path:
+    """The folder of the snapshots' files: ``<live>.snapshots``."""
+    live = live_path(url)
+    return live.with_name(live.name + FOLDER_SUFFIX)
+
+
 def snapshot_file(url: str, snapshot_id: str) -> Path:
     """The file of one snapshot: ``<live>.snapshots/<snapshot id>.duckdb``."""
-    live = live_path(url)
-    return live.with_name(live.name + FOLDER_SUFFIX) / f"{check_snapshot_id(snapshot_id)}{SUFFIX}"
+    return snapshots_folder(url) / f"{check_snapshot_id(snapshot_id)}{SUFFIX}"
 
 
 @dataclass(frozen=True)
@@ -246,7 +251,7 @@ def live(url: str) -> str | None:
 
 def loaded(url: str) -> list[str]:
     """The snapshots whose files are complete, sorted."""
-    folder = snapshot_file(url, "20000101T000000Z-00000000").parent
+    folder = snapshots_folder(url)
     if not folder.is_dir():
         return []
     names = (p.name for p in folder.iterdir() if not p.name.startswith("."))
@@ -264,7 +269,7 @@ def drop(url: str, keep: Collection[str]) -> list[str]:
         doomed = sorted(set(loaded(url)) - {*keep, current})
         for snapshot_id in doomed:
             _remove_database(snapshot_file(url, snapshot_id))
-        folder = snapshot_file(url, "20000101T000000Z-00000000").parent
+        folder = snapshots_folder(url)
         if folder.is_dir():
             for leftover in folder.glob(f".*{SUFFIX}.{PARTIAL}"):
                 with _writing(leftover, wait=False) as free:

@@ -455,7 +455,7 @@ def _compare(conn: Connection, live: sa.Table, expected: object, target: str | N
         return
     found = conn.execute(sa.select(live.c.snapshot_id).limit(1)).scalar_one_or_none()
     if found != expected:
-        raise moved(found, expected, target)  # type: ignore[arg-type]
+        raise moved(found, _expected(expected), target)
 
 
 def _lock_portal(conn: Connection) -> None:

@@ -69,7 +69,7 @@ def publish(url: str, snapshot_id: str, *product_skus: str) -> None:
 
 
 def files(url: str) -> list[str]:
-    folder = portal_duckdb.snapshot_file(url, FIRST).parent
+    folder = portal_duckdb.snapshots_folder(url)
     return sorted(p.name for p in folder.iterdir()) if folder.is_dir() else []
 
 
