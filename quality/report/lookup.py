@@ -16,14 +16,15 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from operator import itemgetter
+from typing import NamedTuple
 from urllib.parse import quote
 
 import polars as pl
 
 from contracts.config import PIM_URL_PLACEHOLDERS
 from quality.quarantine import ALL_CHANNELS
-from quality.report.anchors import Ids
+from quality.report.anchors import Ids, sanitized
 from quality.report.wording import needs
 
 SKUS_PER_PAGE = 250
@@ -33,9 +34,9 @@ INPUT_ROW = "all (input row)"
 _KEY = ["sku", "name", "uuid", "rule", "field", "value", "source", "severity", "fix_in"]
 
 
-@dataclass(frozen=True)
-class Finding:
-    """One thing to fix on one product, with the channels it keeps the product off."""
+class Finding(NamedTuple):
+    """One thing to fix on one product, with the channels it keeps the product off (a named
+    tuple: a large quarantine has hundreds of thousands, made in a few tenths of a second)."""
 
     problem: str
     """plain words, e.g. "Needs a list price > 0 in every currency the channel publishes" """
@@ -117,66 +118,105 @@ def products(
     findings: pl.DataFrame, formats: Mapping[str, str], pim_url: str | None = None
 ) -> list[Product]:
     """Every sku of ``findings`` (``FINDINGS_SCHEMA``), sorted, with its findings grouped."""
-    grouped = (
-        findings.group_by([*_KEY, "caused_by"])
-        .agg(channels=pl.col("channel").unique().sort())
-        .with_columns(_effect=pl.col("caused_by").is_not_null())
-        .with_columns(_input=pl.col("channels").list.contains(ALL_CHANNELS))
-        .sort(
-            ["sku", "_input", "severity", "rule", "field", "source", "value"],
-            descending=[False, True, False, False, False, False, False],
-            nulls_last=True,
-        )
-    )
     ids = Ids()
     found = []
-    for sku, rows in itertools.groupby(grouped.iter_rows(named=True), lambda r: r["sku"]):
-        group = list(rows)
+    for sku, rows in itertools.groupby(_grouped(findings).iter_rows(), itemgetter(0)):
+        group = [_Row(*r) for r in rows]
         first = group[0]
         found.append(
             Product(
                 sku=sku,
-                name=first["name"],
-                pim_link=pim_link(pim_url, sku, first["uuid"]),
-                anchor=ids.unique("sku", NO_SKU if sku is None else sku),
+                name=first.name,
+                pim_link=pim_link(pim_url, sku, first.uuid),
+                anchor=ids.claim(first.anchor),
                 findings=_nested(group, formats),
             )
         )
     return found
 
 
-def _nested(rows: list[dict[str, Any]], formats: Mapping[str, str]) -> tuple[Finding, ...]:
+class _Row(NamedTuple):
+    """A finding once with its channels (``_grouped``)."""
+
+    sku: str | None
+    name: str | None
+    uuid: str | None
+    rule: str
+    field: str | None
+    value: str | None
+    source: str | None
+    severity: str
+    fix_in: str
+    caused_by: str | None
+    input: bool
+    """a row of an input file: its channels include ``ALL_CHANNELS``"""
+    channels: str
+    """the named channels, comma-separated, or ``INPUT_ROW``"""
+    first: str | None
+    """the first named channel, whose format words the rule"""
+    anchor: str
+    """the product's sanitized anchor, before ``Ids`` makes it unique"""
+
+
+def _grouped(findings: pl.DataFrame) -> pl.DataFrame:
+    """``findings`` once per (``_KEY``, caused_by) with the channels they hit, as ``_Row``s in
+    the lookup's order: by sku, input rejects first, then errors before warnings. Channels are
+    written and the anchors sanitized here, column by column, not in the loop over rows."""
+    named = pl.col("channels").list.eval(pl.element().filter(pl.element() != ALL_CHANNELS))
+    label = pl.col("sku").fill_null(pl.lit(NO_SKU))
+    return (
+        findings.group_by([*_KEY, "caused_by"])
+        .agg(channels=pl.col("channel").unique().sort())
+        .with_columns(input=pl.col("channels").list.contains(ALL_CHANNELS))
+        .sort(
+            ["sku", "input", "severity", "rule", "field", "source", "value"],
+            descending=[False, True, False, False, False, False, False],
+            nulls_last=True,
+        )
+        .with_columns(named=named)
+        .select(
+            *_KEY,
+            "caused_by",
+            "input",
+            channels=pl.when(pl.col("named").list.len() > 0)
+            .then(pl.col("named").list.join(", "))
+            .otherwise(pl.lit(INPUT_ROW)),
+            first=pl.col("named").list.first(),
+            anchor=pl.concat_str(pl.lit("sku-"), sanitized(label)),
+        )
+    )
+
+
+def _nested(rows: list[_Row], formats: Mapping[str, str]) -> tuple[Finding, ...]:
     """A product's findings, effects under the input reject that caused them."""
-    effects: dict[str, list[Finding]] = {}
-    causes = {r["source"] for r in rows if ALL_CHANNELS in r["channels"]}
+    causes = {r.source for r in rows if r.input}
+    if not causes:
+        return tuple(_finding(row, formats) for row in rows)
+    effects: dict[str | None, list[Finding]] = {}
     for row in rows:
-        if row["caused_by"] in causes:
-            effects.setdefault(row["caused_by"], []).append(_finding(row, formats))
+        if row.caused_by in causes:
+            effects.setdefault(row.caused_by, []).append(_finding(row, formats))
     found = []
     for row in rows:
-        if row["caused_by"] in causes:
+        if row.caused_by in causes:
             continue
-        caused = effects.pop(row["source"], []) if ALL_CHANNELS in row["channels"] else []
+        caused = effects.pop(row.source, []) if row.input else []
         found.append(_finding(row, formats, tuple(caused)))
     return tuple(found)
 
 
-def _finding(
-    row: dict[str, Any], formats: Mapping[str, str], effects: tuple[Finding, ...] = ()
-) -> Finding:
-    channels = [c for c in row["channels"] if c is not None]
-    named = [c for c in channels if c != ALL_CHANNELS]
+def _finding(row: _Row, formats: Mapping[str, str], effects: tuple[Finding, ...] = ()) -> Finding:
     return Finding(
-        problem=needs(row["rule"], formats.get(named[0]) if named else None),
-        rule=row["rule"],
-        field=row["field"],
-        value=row["value"],
-        channels=", ".join(named) if named else INPUT_ROW,
-        source=row["source"],
-        severity=row["severity"],
-        fix_in=row["fix_in"],
+        problem=needs(row.rule, formats.get(row.first) if row.first is not None else None),
+        rule=row.rule,
+        field=row.field,
+        value=row.value,
+        channels=row.channels,
+        source=row.source,
+        severity=row.severity,
+        fix_in=row.fix_in,
         effects=effects,
-        input=ALL_CHANNELS in channels,
+        input=row.input,
     )
 
 

@@ -77,6 +77,7 @@ def render_pages(report: QualityReport, lookup: Lookup | None = None) -> Iterato
     lookup = lookup or Lookup.of(report)
     template = environment().get_template("lookup.html.j2")
     index = qs.page_index(lookup.pages, Numbers(report.locale))
+    links = page_links(index, "../")
     for n, page in enumerate(lookup.pages):
         yield (
             page.file,
@@ -85,10 +86,19 @@ def render_pages(report: QualityReport, lookup: Lookup | None = None) -> Iterato
                 snapshot_id=report.snapshot_id,
                 page=page,
                 index=index,
+                links=links,
                 previous=lookup.pages[n - 1] if n else None,
                 next=lookup.pages[n + 1] if n + 1 < len(lookup.pages) else None,
             ),
         )
+
+
+def page_links(index: list[dict[str, Any]], prefix: str) -> list[Markup]:
+    """Each entry of ``index`` (``quarantine_summary.page_index``) as the page list's link to
+    it, rendered once: every lookup page lists every page (at 1M products, 323 pages of 323
+    entries; rendering the pages took 2.5 CPU s with each list rendered whole, 1.9 s so)."""
+    item = environment().get_template("macros.html.j2").module.page_item  # type: ignore[attr-defined]
+    return [item(entry, None, prefix) for entry in index]
 
 
 def _sections(report: QualityReport, lookup: Lookup) -> dict[str, Any]:

@@ -515,6 +515,31 @@ def test_a_lookup_entry_holds_every_finding_with_name_source_and_pim_link() -> N
     assert entry(unlinked, "BAD-PRICE").xpath(".//a") == []
 
 
+def test_each_lookup_page_lists_every_page_and_marks_its_own() -> None:
+    """The page list of a lookup page: its own range unlinked, every other page linked (the
+    links are rendered once for all pages)."""
+    skus = [f"S{i:04}" for i in range(600)]
+    rows = [(sku, "shop", "name_missing", "name_de_DE", None, f"products.jsonl:{i}")
+            for i, sku in enumerate(skus)]  # fmt: skip
+    findings = findings_frame(quarantine(rows), golden(), names("en_US"))
+    report = sample_report(findings=findings, quarantine=findings.head(5))
+    ranges = ["S0000 \u2013 S0249", "S0250 \u2013 S0499", "S0500 \u2013 S0599"]
+    for n, (_, doc) in enumerate(lookup_pages(report)):
+        (listed,) = doc.xpath("//details/ul[@class='pages']")
+        items = listed.xpath("li")
+        assert [text(li) for li in items] == ranges
+        assert [li.xpath("string(strong)") for li in items] == [
+            r if i == n else "" for i, r in enumerate(ranges)
+        ]
+        assert [li.xpath("string(a/@href)") for li in items] == [
+            "" if i == n else f"../quarantine/{i + 1:04}.html" for i in range(3)
+        ]
+        assert [li.xpath("string(a/@title)") for li in items] == [
+            "" if i == n else f"page {i + 1}: {count} products"
+            for i, count in enumerate((250, 250, 100))
+        ]
+
+
 def test_pim_links_fill_in_percent_encoded_skus() -> None:
     report = sample_report(pim_url="https://pim.example.com/products/{sku}/edit")
     (link,) = entry(report, "AB/12 x").xpath(".//a/@href")
