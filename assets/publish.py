@@ -14,7 +14,7 @@ from assets.resources import FeedStoreResource, cache_folder, prune_run_folders
 from assets.sources import run_as_of, snapshot_field
 from contracts.config import PrismConfig
 from contracts.snapshots import BASELINE, FeedFile, Manifest, SnapshotError
-from sinks.deltas import write_deltas
+from sinks.deltas import Deltas, write_deltas
 from sinks.deltas.record_index import IndexFolder
 from sinks.publish import publish_snapshot
 from sinks.snapshot_store import SnapshotStore
@@ -99,7 +99,7 @@ def publish_staged(
     formats = {name: channel.format for name, channel in config.channels.items()}
     live = gate["compared_with"][0]
     index = cache_folder(config.publish.work_directory, DELTA_INDEX)
-    manifest, reused = _with_deltas(
+    manifest, deltas = _with_deltas(
         context, store, manifest, live, DeltaSettings(formats, portals_of(config), index)
     )
     sealed, outcome = publish_snapshot(
@@ -109,6 +109,7 @@ def publish_staged(
         feed_store.keep,
         expected_live=live,  # what the deltas were computed against
         run_id=context.run.run_id,
+        digests=deltas.digests,
     )
     context.log.info("snapshot %s is live at %s", snapshot_id, store.current_link)
     errors = outcome.cleanup_errors
@@ -123,7 +124,7 @@ def publish_staged(
         "snapshot_id": snapshot_id,
         "previous_snapshot": outcome.previous or "nothing live",
         "delta_of": sealed.delta_of or "none (no deltas)",
-        "delta_index_reused": reused,
+        "delta_index_reused": deltas.reused,
         "cleanup_errors": errors,
         "manifest": dg.MetadataValue.path(str(manifest_path)),
         "report": dg.MetadataValue.path(str(report_path)),
@@ -148,7 +149,7 @@ def _with_deltas(
     manifest: Manifest,
     live: str | None,
     settings: DeltaSettings,
-) -> tuple[Manifest, list[str]]:
+) -> tuple[Manifest, Deltas]:
     """The manifest with each channel's delta from ``live`` (the snapshot the breakers compared
     with, which the switch replaces or refuses to: ``delta_of`` is always what it replaces),
     and the files of ``live`` read from their record index.
@@ -166,7 +167,7 @@ def _with_deltas(
         previous = None
     if live is None or previous is None:
         IndexFolder(settings.index).prune(())
-        return manifest, []
+        return manifest, Deltas([], {})
     deltas = write_deltas(
         previous,
         store.snapshot_dir(live),
@@ -185,7 +186,7 @@ def _with_deltas(
     manifest = replace(
         manifest, files=[*manifest.files, *deltas.files], delta_of=live, delta_notes=deltas.notes
     )
-    return manifest, deltas.reused
+    return manifest, deltas
 
 
 def _file_rows(feeds: pl.DataFrame) -> list[dict[str, object]]:

@@ -193,12 +193,13 @@ def publish_snapshot(
     keep: int,
     expected_live: str | None,
     run_id: str | None = None,
+    digests: Mapping[str, str] | None = None,
 ) -> tuple[Manifest, PublishOutcome]:
     """Seal ``manifest``'s staged snapshot and make it live, if what is live is still
     ``expected_live`` (the snapshot this run's breakers compared against); keep the newest
-    ``keep`` snapshots."""
+    ``keep`` snapshots. ``digests``: staged files already hashed (``SnapshotStore.seal``)."""
     recover(store, portals)
-    sealed = store.seal(manifest)
+    sealed = store.seal(manifest, digests)
     checkpoint("publish.sealed")
     _switch(store, portals, "publish", manifest.snapshot_id, expected_live, run_id)
     errors = cleanup(store, portals, keep)

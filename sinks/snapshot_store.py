@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -83,10 +84,13 @@ class SnapshotStore:
         path = self.snapshot_dir(snapshot_id) / MANIFEST
         return Manifest.from_json(path.read_text(encoding="utf-8"))
 
-    def seal(self, manifest: Manifest) -> Manifest:
-        """Hash the staged files, write the manifest and move staging into snapshots/."""
+    def seal(self, manifest: Manifest, digests: Mapping[str, str] | None = None) -> Manifest:
+        """Hash the staged files, write the manifest and move staging into snapshots/.
+        ``digests``: the SHA-256 of staged files this process already hashed (path -> hex
+        digest: the delta feeds' record indexes are named by them), not read again."""
         staging = self.staging_dir(manifest.snapshot_id)
-        files = [self._hashed(staging, feed) for feed in manifest.files]
+        known = digests or {}
+        files = [self._hashed(staging, feed, known.get(feed.path)) for feed in manifest.files]
         sealed = replace(manifest, files=files)
         (staging / MANIFEST).write_text(sealed.to_json(), encoding="utf-8")
         target = self.snapshot_dir(manifest.snapshot_id)
@@ -94,14 +98,14 @@ class SnapshotStore:
         move_folder(staging, target)
         return sealed
 
-    def _hashed(self, staging: Path, feed: FeedFile) -> FeedFile:
+    def _hashed(self, staging: Path, feed: FeedFile, digest: str | None) -> FeedFile:
         if feed.kind == "table":
             return feed
         path = staging / feed.path
         if not path.is_file():
             msg = f"channel {feed.channel}: file {feed.path} is missing from the staged snapshot"
             raise SnapshotError(msg)
-        return replace(feed, sha256=sha256_of(path), bytes=path.stat().st_size)
+        return replace(feed, sha256=digest or sha256_of(path), bytes=path.stat().st_size)
 
     def activate(self, snapshot_id: str) -> None:
         """Point ``current`` at a sealed snapshot with one atomic rename."""

@@ -46,11 +46,13 @@ __all__ = ["Deltas", "index_feeds", "write_deltas"]
 
 @dataclass(frozen=True)
 class Deltas:
-    """``reused``: the previous snapshot's files read from their record index."""
+    """``reused``: the previous snapshot's files read from their record index; ``digests``:
+    the new snapshot's full files hashed to name their index (path -> SHA-256)."""
 
     files: list[FeedFile]
     notes: dict[str, str]
     reused: list[str] = field(default_factory=list)
+    digests: dict[str, str] = field(default_factory=dict)
 
 
 def write_deltas(
@@ -100,7 +102,7 @@ def write_deltas(
     files = [f for channel in formats for f in done[channel][0]]
     notes = {channel: note for channel in formats if (note := done[channel][1]) is not None}
     use.finish(new, new_dir, formats)
-    return Deltas(files, notes, use.reused)
+    return Deltas(files, notes, use.reused, use.digests)
 
 
 def _portal(

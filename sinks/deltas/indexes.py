@@ -54,14 +54,15 @@ def index_feeds(
     *,
     done: Mapping[str, Path] | None = None,
     keep: Collection[Path] = (),
-) -> list[str]:
+) -> dict[str, str]:
     """Keep the index of every file ``indexed_files`` names of ``manifest`` (staged in
     ``folder``) in the folder ``index`` but those ``done`` (path -> its index, written by the
-    deltas), then delete every index but theirs and ``keep``; the paths indexed here. A file
-    that cannot be split or an index that cannot be written is left out (its next delta
-    splits it), never an error."""
+    deltas), then delete every index but theirs and ``keep``; the paths indexed here, each
+    with the SHA-256 of its bytes (what naming its index took). A file that cannot be split
+    or an index that cannot be written is left out (its next delta splits it), never an
+    error."""
     store, written = IndexFolder(index), dict(done or {})
-    indexed = []
+    indexed = {}
     for path, name in indexed_files(manifest, formats).items():
         if path in written:
             continue
@@ -72,7 +73,7 @@ def index_feeds(
             continue
         if (saved := store.save(record_index)) is not None:
             written[path] = saved
-            indexed.append(path)
+            indexed[path] = record_index.sha256
     store.prune([*written.values(), *keep])
     return indexed
 
@@ -86,6 +87,9 @@ class IndexUse:
     previous: Manifest
     reused: list[str] = field(default_factory=list)
     written: dict[str, Path] = field(default_factory=dict)
+    digests: dict[str, str] = field(default_factory=dict)
+    """the new snapshot's files hashed to name their index: path -> SHA-256 (the seal need
+    not read them again)"""
 
     def old(self, name: str, path: str, file: Path) -> RecordIndex | None:
         """The index of the previous snapshot's ``path`` (the file ``file``, format ``name``),
@@ -106,6 +110,7 @@ class IndexUse:
         store = IndexFolder(self.folder)
 
         def save(index: RecordIndex) -> None:
+            self.digests[path] = index.sha256
             if (saved := store.save(index)) is not None:
                 self.written[path] = saved
 
@@ -120,4 +125,5 @@ class IndexUse:
         previous = indexed_files(self.previous, formats)
         sha256 = {f.path: f.sha256 for f in self.previous.files if f.sha256}
         keep = [store.path(INDEXED[n][0], sha256[p]) for p, n in previous.items() if p in sha256]
-        index_feeds(new, new_dir, formats, self.folder, done=self.written, keep=keep)
+        done = self.written
+        self.digests |= index_feeds(new, new_dir, formats, self.folder, done=done, keep=keep)

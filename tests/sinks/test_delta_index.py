@@ -181,8 +181,13 @@ def test_deltas_from_the_index_are_the_deltas_from_the_files(
     split = deltas(old, new, tmp_path / "b", None)
     assert sorted(with_index.deltas.reused) == every
     assert split.deltas.reused == []
-    assert with_index.deltas == replace(split.deltas, reused=with_index.deltas.reused)
+    assert with_index.deltas == replace(
+        split.deltas, reused=with_index.deltas.reused, digests=with_index.deltas.digests
+    )
     assert with_index.files == split.files
+    # the new files hashed to name their indexes, what the seal takes instead of reading them
+    assert with_index.deltas.digests == {p: sha256_of(new.folder / p) for p in every}
+    assert split.deltas.digests == {}
     # the changes the formats treat apart are all there
     assert split.files["marketplace/delta_removed.txt"] == b"e\n"
     assert b"<g:id>a</g:id>" in split.files["marketplace/supplemental.xml"]
@@ -243,7 +248,7 @@ def test_an_unusable_index_is_a_miss_and_the_files_are_split(
     with_index = deltas(old, new, tmp_path / "a", index)
     split = deltas(old, new, tmp_path / "b", None)
     assert with_index.deltas.reused == []
-    assert with_index.deltas == split.deltas
+    assert with_index.deltas == replace(split.deltas, digests=with_index.deltas.digests)
     assert with_index.files == split.files
 
 

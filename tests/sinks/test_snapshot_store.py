@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from contracts.snapshots import FeedFile, Manifest, SnapshotError, new_snapshot_id
+from sinks import snapshot_store
 from sinks.snapshot_store import SnapshotStore
 
 CREATED = dt.datetime(2026, 11, 22, 19, 56, tzinfo=dt.UTC)
@@ -55,6 +56,23 @@ def test_seal_writes_a_manifest_with_hashes_and_activate_switches_current(tmp_pa
     assert shop["bytes"] == 6
     assert store.manifest(sealed.snapshot_id) == sealed
     assert not (tmp_path / "staging" / sealed.snapshot_id).exists()
+
+
+def test_files_already_hashed_are_not_read_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The delta feeds hash the new full files to name their record indexes; the seal takes
+    those digests instead of reading the files again (the byte counts are still stat's)."""
+    store = SnapshotStore(tmp_path)
+    manifest = stage(store, "20261122T195600Z-00000001", "sku\nA\n")
+    digest = hashlib.sha256(b"sku\nA\n").hexdigest()
+    read: list[Path] = []
+    monkeypatch.setattr(snapshot_store, "sha256_of", lambda path: read.append(path) or "")
+    sealed = store.seal(manifest, {"shop/products.csv": digest})
+    shop = next(f for f in sealed.files if f.channel == "shop")
+    assert (shop.sha256, shop.bytes, read) == (digest, 6, [])
+    monkeypatch.undo()
+    assert store.verify(sealed.snapshot_id) == sealed  # the digest is the file's
 
 
 def test_a_failed_run_leaves_the_live_snapshot_untouched(tmp_path: Path) -> None:
