@@ -57,14 +57,15 @@ def move_folder(source: Path, target: Path) -> Path:
     target.parent.mkdir(parents=True, exist_ok=True)
     sync_tree(source)
     source.rename(target)
-    _sync_folder(target.parent)
+    sync_folder(target.parent)
     if source.parent != target.parent:
-        _sync_folder(source.parent)
+        sync_folder(source.parent)
     return target
 
 
 def point_link(link: Path, target: Path | str) -> None:
-    """Make ``link`` a symlink to the folder ``target`` with one rename over the old link.
+    """Make ``link`` a symlink to ``target`` (a folder, or a file: a DuckDB portal's snapshot)
+    with one rename over the old link.
 
     Readers resolve either the old or the new target, never a missing link. ``target`` is
     stored as given (relative targets resolve from ``link``'s folder). ``link`` may be absent
@@ -77,7 +78,7 @@ def point_link(link: Path, target: Path | str) -> None:
     except BaseException:
         temp.unlink(missing_ok=True)
         raise
-    _sync_folder(link.parent)
+    sync_folder(link.parent)
 
 
 def sync_tree(folder: Path) -> None:
@@ -87,11 +88,17 @@ def sync_tree(folder: Path) -> None:
             path = os.path.join(parent, name)
             if not os.path.islink(path):
                 _sync(path, os.O_RDONLY)
-        _sync_folder(Path(parent))
+        sync_folder(Path(parent))
 
 
-def _sync_folder(folder: Path) -> None:
+def sync_folder(folder: Path) -> None:
+    """fsync a folder: its entries (a rename into it) survive a power cut."""
     _sync(str(folder), os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+
+
+def sync_file(path: Path) -> None:
+    """fsync a file's contents."""
+    _sync(str(path), os.O_RDONLY)
 
 
 def _sync(path: str, flags: int) -> None:

@@ -44,7 +44,7 @@ import polars as pl
 import sqlalchemy as sa
 
 from contracts.faults import checkpoint
-from contracts.folders import PARTIAL, point_link
+from contracts.folders import PARTIAL, point_link, sync_file, sync_folder
 from contracts.snapshots import check_snapshot_id
 from sinks.portal_errors import PortalError, moved
 
@@ -141,11 +141,11 @@ def _write(
                 [snapshot_id, loaded],
             )
             conn.execute("CHECKPOINT")
-        _sync(partial)
+        sync_file(partial)
         with _locked(url):
             _remove_database(target)
             partial.replace(target)
-            _sync(target.parent)
+            sync_folder(target.parent)
     except BaseException:
         _remove_database(partial)
         raise
@@ -332,15 +332,6 @@ def _locked(url: str) -> Iterator[None]:
         yield
     finally:
         os.close(handle)
-
-
-def _sync(path: Path) -> None:
-    flags = os.O_RDONLY | (getattr(os, "O_DIRECTORY", 0) if path.is_dir() else 0)
-    descriptor = os.open(path, flags)
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)
 
 
 def _quote(name: str) -> str:
