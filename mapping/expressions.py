@@ -360,22 +360,37 @@ def product_label(ctx: Context, path: str) -> pl.Expr:
 def variant_values(ctx: Context, path: str) -> pl.Expr:
     """The labels of the variant's axes in the channel's locale, ", " joined (e.g. "Blau, M"),
     in the order of the variant's own axes (level 1 first, each level as its family variant
-    lists them), so every source of the same catalog writes the same title. Each axis' label
-    is computed once; the row's axis order picks them from that list."""
-    axes = [a.lower() for a in ctx.model.axes]
-    if not axes:
+    lists them), so every source of the same catalog writes the same title; an axis the PIM
+    does not name, or one without a value, is left out.
+
+    A variant has at most as many axes as the catalog: the label at each of those places is
+    picked by the axis named there, and the present ones are joined, in flat string
+    operations (a list of labels per row, gathered and joined, cost several times as much). A
+    row naming more axes than that (a repeated axis) takes the list way, only for itself."""
+    position = {a.lower(): i for i, a in enumerate(ctx.model.axes)}
+    if not position:
         return pl.lit(None, pl.String)
-    labels = pl.concat_list(
-        [attribute_value(a, ctx, path).expr.cast(pl.String) for a in ctx.model.axes]
-    )
-    position = {a: i for i, a in enumerate(axes)}
-    order = pl.col("variant_axes").list.eval(
+    labels = [attribute_value(a, ctx, path).expr.cast(pl.String) for a in ctx.model.axes]
+    named = pl.col("variant_axes")
+    places = []
+    for place in range(len(position)):
+        axis = named.list.get(place, null_on_oob=True).str.to_lowercase()
+        places.append(pl.coalesce(pl.when(axis == a).then(labels[i]) for a, i in position.items()))
+    joined = pl.concat_str(places, separator=", ", ignore_nulls=True)
+    more = named.list.len() > len(position)
+    shown = pl.when(more).then(_listed_axes(pl.when(more).then(named), position, labels))
+    return shown.otherwise(joined).replace("", None)
+
+
+def _listed_axes(named: pl.Expr, position: dict[str, int], labels: list[pl.Expr]) -> pl.Expr:
+    """``variant_values`` by lists: the labels gathered in the order of the axes ``named``."""
+    order = named.list.eval(
         pl.element()
         .str.to_lowercase()
         .replace_strict(position, default=None, return_dtype=pl.Int64)
     )
-    shown = labels.list.gather(order.list.drop_nulls()).list.drop_nulls()
-    return shown.list.join(", ").replace("", None)  # one reference: no second evaluation
+    shown = pl.concat_list(labels).list.gather(order.list.drop_nulls()).list.drop_nulls()
+    return shown.list.join(", ")
 
 
 def product_urls(frame: pl.DataFrame, template: str, channel: str) -> pl.Series:

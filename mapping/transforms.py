@@ -16,6 +16,10 @@ _TAGS = r"<[A-Za-z/!?][^>]*>"
 """A tag starts with a letter, ``/``, ``!`` or ``?`` after ``<``: "a < b" is text."""
 _ENTITIES = {"&nbsp;": " ", "&amp;": "&", "&lt;": "<", "&gt;": ">", "&quot;": '"', "&#39;": "'"}
 _BLOCK_TAGS = r"(?i)<\s*(?:br|/p|/div|/li|/h[1-6])\s*/?\s*>"
+_BLANKS = r"\s\s+|[^\S ]"
+"""A run of blanks that is not already one space: two or more blanks, or one blank that is not
+" ". Each becomes one space, as every run of ``\\s+`` would, but most texts hold no such run
+(``\\s+`` matches, and replaces, every single space between words)."""
 
 
 class TransformError(ValueError):
@@ -27,26 +31,23 @@ def strip_html(text: pl.Expr) -> pl.Expr:
     spaced = text.str.replace_all(_BLOCK_TAGS, " ")
     plain = spaced.str.replace_all(_TAGS, "")
     decoded = plain.str.replace_many(list(_ENTITIES), list(_ENTITIES.values()))
-    return decoded.str.replace_all(r"\s+", " ").str.strip_chars()
+    return decoded.str.replace_all(_BLANKS, " ").str.strip_chars()
 
 
 def truncate(text: pl.Expr, limit: int) -> pl.Expr:
     """At most ``limit`` characters, cut at a word boundary when there is one in reach (a
     single over-long word is cut hard); trailing spaces and commas go.
 
-    The rule reads its input four times; ``text`` is evaluated once into a one-item list and
-    the rule runs on the list's element (polars' eager engine would compute a cleaned
-    description four times over)."""
-    once = pl.concat_list([text]).list.eval(_truncate(pl.element(), limit))
-    return once.list.first()
-
-
-def _truncate(text: pl.Expr, limit: int) -> pl.Expr:
-    cut = text.str.slice(0, limit + 1).str.replace(r"\s+\S*$", "")
-    hard = text.str.slice(0, limit)
+    The cut is computed only for texts longer than ``limit`` (the others are null in it, which
+    the string operations skip), and ``text`` is referenced three times: every context that
+    evaluates a mapping is a lazy query, whose common-subexpression elimination computes it
+    once (a list evaluation would hide it from that elimination and copy every text into a
+    list and back)."""
+    long = pl.when(text.str.len_chars() > limit).then(text)
+    cut = long.str.slice(0, limit + 1).str.replace(r"\s+\S*$", "")
+    hard = long.str.slice(0, limit)
     shortened = pl.when(cut.str.len_chars() > 0).then(cut).otherwise(hard).str.slice(0, limit)
-    shortened = shortened.str.strip_chars_end(" ,;:-")
-    return pl.when(text.str.len_chars() <= limit).then(text).otherwise(shortened)
+    return pl.coalesce(shortened.str.strip_chars_end(" ,;:-"), text)
 
 
 def case(text: pl.Expr, kind: str) -> pl.Expr:

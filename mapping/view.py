@@ -183,7 +183,9 @@ def _checked(
     """Each field's checks in one pass; invalid optional values dropped, truncations made.
 
     The flags are computed once, as columns the cleaning reads; each finding reads only the
-    few columns it reports."""
+    few columns it reports. Both are lazy queries: a field's flags test its value several
+    times (present, then each check), and a check reads its input several times (a GTIN's
+    digits), which the lazy engine computes once and the eager one once per reference."""
     flags: dict[str, pl.Expr] = {}
     cleaned: list[pl.Expr] = []
     meta: dict[str, tuple[str, str, str, str]] = {}
@@ -218,10 +220,10 @@ def _checked(
                 bad = bad | pl.col(key)
         keep = value if fatal else pl.when(bad).then(None).otherwise(value)
         cleaned.append(cast_to(keep, spec).alias(name))
-    wide = mapped.with_columns(
-        _source=pim_source, **{k: v.fill_null(False) for k, v in flags.items()}
-    )
-    return wide.select("sku", *cleaned), _findings(wide, meta, compiled, erp_source)
+    flagged = {k: v.fill_null(False) for k, v in flags.items()}
+    wide = mapped.with_columns(_source=pim_source).lazy().with_columns(**flagged).collect()
+    cleaned_frame = wide.lazy().select("sku", *cleaned).collect()
+    return cleaned_frame, _findings(wide, meta, compiled, erp_source)
 
 
 def _findings(

@@ -234,8 +234,9 @@ def test_the_label_falls_back_to_the_familys_label_attribute() -> None:
     assert values({"field": "label"}, frame, model=model) == ["Titel"]
 
 
-def test_variant_values_are_the_axes_labels_in_the_channels_locale() -> None:
-    model = PimModel.of(
+def axes_model() -> PimModel:
+    """A catalog whose variants differ by colour (level 1) and size (level 2)."""
+    return PimModel.of(
         pl.DataFrame(
             {
                 "code": ["color", "size"],
@@ -253,13 +254,51 @@ def test_variant_values_are_the_axes_labels_in_the_channels_locale() -> None:
             {"code": ["fv"], "family": ["shirts"], "level": [1], "axes": [["color", "size"]]}
         ),
     )
+
+
+def test_variant_values_are_the_axes_labels_in_the_channels_locale() -> None:
     frame = golden_products(
         product("V1", variant_axes=["color", "size"]),
         product("V2", variant_axes=["size"]),
         product("S1"),
     )
     # golden rows are in sku order: S1, V1, V2
-    assert values({"field": "variant_values"}, frame, model=model) == [None, "Blau, M", "M"]
+    assert values({"field": "variant_values"}, frame, model=axes_model()) == [None, "Blau, M", "M"]
+
+
+@pytest.mark.parametrize(
+    ("axes", "row", "expected"),
+    [
+        (["size", "color"], {}, "M, Blau"),  # the variant's own order, not the catalog's
+        (["SIZE", "Color"], {}, "M, Blau"),  # axis codes in any case
+        (["material", "size"], {}, "M"),  # an axis the PIM does not name is left out
+        (["size", None], {}, "M"),
+        (["color", "size"], {"attr.color": None}, "M"),  # an axis without a value too
+        (["color", "size"], {"attr.color": None, "attr.size": None}, None),
+        (["color", "size"], {"attr.color": "green"}, "green, M"),  # no label: the code
+        (["color", "size"], {"attr.color": ""}, ", M"),  # an empty value stays a value
+        (["color", "size"], {"attr.color": "漢字 😀", "attr.size": "e\u0301"}, "漢字 😀, e\u0301"),
+        (["color", "color", "size"], {}, "Blau, Blau, M"),  # more axes than the catalog has
+        (["size", "material", "color", "size"], {}, "M, Blau, M"),
+        ([], {}, None),
+        (None, {}, None),
+    ],
+)
+def test_variant_values_follow_the_variants_axes(
+    axes: list[str | None] | None, row: dict[str, Any], expected: str | None
+) -> None:
+    # beside an ordinary variant: rows of each kind in one column, as in a catalog
+    frame = golden_products(
+        product("V1", variant_axes=axes, **row), product("V2", variant_axes=["size"])
+    )
+    built = compile_source(
+        SOURCE.validate_python({"field": "variant_values"}),
+        context(columns=frozenset(frame.columns), model=axes_model()),
+        "channels.shop.fields.x",
+        None,
+    )
+    assert frame.select(built.expr).to_series().to_list() == [expected, "M"]
+    assert frame.lazy().select(built.expr).collect().to_series().to_list() == [expected, "M"]
 
 
 # --- constants, templates, fallbacks, maps, conditions ------------------------------------------

@@ -3,6 +3,7 @@ property holds for every input, with hypothesis."""
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from typing import Any
 
@@ -29,6 +30,76 @@ def test_strip_html_removes_markup_decodes_entities_and_collapses_space() -> Non
     assert run(html, "strip_html") == "Robust & leicht Baumwolle 100 % Ende"
     assert run("<script>alert(1)</script>Text", "strip_html") == "alert(1)Text"
     assert run(None, "strip_html") is None
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("a\tb\nc\r\nd", "a b c d"),  # any blank becomes a space
+        ("a\u00a0b\u3000c\u2009d", "a b c d"),  # no-break, ideographic and thin spaces too
+        ("a \t b", "a b"),
+        (" \n a  b \t", "a b"),
+        ("a\x1fb", "a\x1fb"),  # a separator control is no blank to the engine
+        ("   ", ""),
+        ("", ""),
+        ('</script>=HYPERLINK("x")\x00 y', '=HYPERLINK("x")\x00 y'),
+        ("漢字\u00a0😀 e\u0301", "漢字 😀 e\u0301"),
+    ],
+)
+def test_strip_html_collapses_every_kind_of_blank(text: str, expected: str) -> None:
+    assert run(text, "strip_html") == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "limit", "expected"),
+    [
+        ("漢字漢字漢字", 4, "漢字漢字"),  # no blank: a hard cut, counted in characters
+        ("😀😀 😀😀😀", 4, "😀😀"),
+        ("e\u0301e\u0301 e\u0301e\u0301", 5, "e\u0301e\u0301"),  # a combining mark counts
+        ("Grün, Blau", 5, "Grün"),
+        ("abcd", 4, "abcd"),  # exactly the limit: kept as it is
+        ("abc ", 3, "abc"),
+        ("abc, ", 4, "abc"),
+        (" abcdef", 4, " abc"),  # the only blank first: a hard cut
+        ("ab\u00a0cdef", 4, "ab"),  # a no-break space is a word boundary
+        ("a,b;c:d-e f", 9, "a,b;c:d-e"),
+        ("ab--- cd", 6, "ab"),
+        ("", 3, ""),
+        ("</script> =HYPERLINK(", 12, "</script>"),
+        ("a\x00b c", 4, "a\x00b"),
+    ],
+)
+def test_truncate_counts_characters(text: str, limit: int, expected: str) -> None:
+    assert run(text, {"truncate": limit}) == expected
+
+
+def cut_as_specified(text: str, limit: int) -> str:
+    """The truncation rule in plain Python (``\\Z``: Python's ``$`` also matches before a
+    final newline, the engine's does not)."""
+    if len(text) <= limit:
+        return text
+    cut = re.sub(r"\s+\S*\Z", "", text[: limit + 1], count=1)
+    return (cut or text[:limit])[:limit].rstrip(" ,;:-")
+
+
+WORDS = st.text(alphabet="aé\u0301漢😀 \t\n\u00a0,-", max_size=30)
+"""Letters, a combining mark, CJK, an emoji, blanks of four kinds and trailing punctuation."""
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.none() | WORDS, min_size=1, max_size=8), st.integers(1, 12))
+def test_truncate_follows_its_rule_on_every_row_of_a_column(
+    texts: list[str | None], limit: int
+) -> None:
+    """Short, long and missing texts in one column, eagerly and in a lazy query (where the
+    engine shares the text's computation between the rule's references to it)."""
+    frame = pl.DataFrame({"v": texts}, schema={"v": pl.String})
+    expected = [None if t is None else cut_as_specified(t, limit) for t in texts]
+    cleaned = truncate(strip_html(pl.col("v")), limit)
+    assert frame.select(truncate(pl.col("v"), limit))["v"].to_list() == expected
+    plain = frame.select(strip_html(pl.col("v")))["v"].to_list()
+    cut = [None if t is None else cut_as_specified(t, limit) for t in plain]
+    assert frame.lazy().select(cleaned).collect()["v"].to_list() == cut
 
 
 def test_truncate_cuts_at_a_word_boundary_within_the_limit() -> None:

@@ -3,11 +3,14 @@ predicate and its great-expectations expectations give the same verdict, value b
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import polars as pl
 import pytest
 from factories import config_with
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from contracts.gtin import gtin_valid
 from quality.expectations import new_context, to_pandas
@@ -42,6 +45,16 @@ GTINS = [
     ("4006381333931\n", False),
     ("", False),
     ("123", False),
+    ("00000000", True),  # leading zeros are digits
+    ("00000000000000", True),
+    ("00036000291452", True),  # a GTIN-12 padded to 14
+    ("99999999999997", True),  # the largest valid GTIN-14
+    ("400638133393100", False),  # 15 digits
+    (" 96385074", False),
+    ("+96385074", False),
+    ("٤٠٠٦٣٨١٣٣٣٩٣١", False),  # digits of another script
+    ("=HYPERLINK(1)", False),
+    ("9638507\x004", False),
 ]
 
 
@@ -49,6 +62,24 @@ GTINS = [
 def test_gtin_check_digit(gtin: str | None, valid: bool) -> None:
     frame = pl.DataFrame({"gtin": [gtin]}, schema={"gtin": pl.String})
     assert frame.select(gtin_valid(pl.col("gtin"))).item() is valid
+
+
+def check_digit_ok(gtin: str) -> bool:
+    """GS1's rule in plain Python: weights 3, 1, 3, ... from the right, the last digit left out."""
+    if not re.fullmatch(r"[0-9]{8}|[0-9]{12,14}", gtin):
+        return False
+    body = [int(d) for d in gtin[:-1]]
+    weighted = sum(d * (3 if i % 2 == 0 else 1) for i, d in enumerate(reversed(body)))
+    return (10 - weighted % 10) % 10 == int(gtin[-1])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.from_regex(r"[0-9]{8}|[0-9]{12,14}", fullmatch=True) | st.text(max_size=15)))
+def test_the_gtin_check_follows_gs1_on_every_row(gtins: list[str]) -> None:
+    frame = pl.DataFrame({"gtin": gtins}, schema={"gtin": pl.String})
+    assert frame.select(gtin_valid(pl.col("gtin")))["gtin"].to_list() == [
+        check_digit_ok(g) for g in gtins
+    ]
 
 
 def test_the_pandas_twin_of_the_gtin_check_agrees() -> None:
