@@ -104,9 +104,7 @@ def load(
     ``prism_snapshot``; rows per table. Loading the live snapshot again is refused; a failed
     load (a null where a value is required, a duplicate key) leaves no file."""
     target = snapshot_file(url, snapshot_id)
-    if live(url) == snapshot_id:
-        msg = f"portal snapshot {snapshot_id} is live; refusing to reload it"
-        raise DuckDBPortalError(msg)
+    _refuse_live(url, snapshot_id)
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = _partial(target)
     with _writing(partial):
@@ -143,6 +141,7 @@ def _write(
             conn.execute("CHECKPOINT")
         sync_file(partial)
         with _locked(url):
+            _refuse_live(url, snapshot_id)  # activated by another process meanwhile
             _remove_database(target)
             partial.replace(target)
             sync_folder(target.parent)
@@ -152,18 +151,20 @@ def _write(
     return rows
 
 
+def _refuse_live(url: str, snapshot_id: str) -> None:
+    if live(url) == snapshot_id:
+        msg = f"portal snapshot {snapshot_id} is live; refusing to reload it"
+        raise DuckDBPortalError(msg)
+
+
 def _load_table(conn: duckdb.DuckDBPyConnection, view: str, parts: Iterable[pl.DataFrame]) -> int:
     """Create ``view`` from its first part and append the others (DuckDB reads each frame's
     Arrow buffers itself, in parallel); its rows."""
     count = 0
     for index, part in enumerate(parts):
         frame = _stored(part)
-        statement = (
-            "CREATE TABLE {} AS SELECT * FROM frame"
-            if index == 0
-            else ("INSERT INTO {} SELECT * FROM frame")
-        )
-        conn.execute(statement.format(_quote(view)))
+        verb = "CREATE TABLE {} AS" if index == 0 else "INSERT INTO {}"
+        conn.execute(f"{verb.format(_quote(view))} SELECT * FROM frame")
         count += frame.height
     return count
 

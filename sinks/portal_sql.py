@@ -65,7 +65,6 @@ from decimal import Decimal
 from pathlib import Path
 from typing import IO, Any
 
-import duckdb
 import polars as pl
 import pyarrow as pa
 import sqlalchemy as sa
@@ -317,7 +316,7 @@ def load_portal_snapshot(
         frames = {view: (part.frame() for part in found) for view, found in parts.items()}
         try:
             rows = portal_duckdb.load(url, frames, snapshot_id, _duckdb_layout())
-        except (duckdb.Error, OSError, portal_duckdb.DuckDBPortalError) as error:
+        except Exception as error:  # as on SQL: any failure is the load's, nothing is left
             msg = f"loading portal snapshot {snapshot_id} failed: {error}"
             raise PortalError(msg) from error
         return {**rows, "availability": rows["products"]}
