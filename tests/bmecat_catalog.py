@@ -11,12 +11,18 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+from collections.abc import Sequence
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import polars as pl
 
+from contracts.config import ChannelConfig
+from contracts.formats import WriteContext
 from contracts.golden import PRICE_TIERS_SCHEMA
+from golden.pricing import effective_tiers
+from sinks.formats import bmecat as bmecat_writer
 
 PRODUCTS = 90
 CUSTOMERS = (
@@ -99,3 +105,24 @@ def _tiers(
                 }
             )
     return found
+
+
+def catalog_context(
+    folder: Path,
+    tiers: pl.DataFrame,
+    customers: Sequence[dict[str, str]] = CUSTOMERS[:1],
+    compress: str | None = "gzip",
+) -> WriteContext:
+    """What the ``bmecat`` writer gets for ``customers``' catalogs of ``tiers`` into ``folder``."""
+    options = {"supplier": SUPPLIER, "customers": list(customers), "compress": compress}
+    return WriteContext(
+        channel="quoting",
+        settings=ChannelConfig(format="bmecat", locale="de_DE", currency="EUR"),
+        options=bmecat_writer.Options.model_validate(options),
+        folder=folder,
+        snapshot_id="20261122T185607Z-ab12cd34",
+        created=GENERATED,
+        tiers=tiers,
+        golden=None,
+        price_rule=effective_tiers,
+    )

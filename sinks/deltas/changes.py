@@ -14,6 +14,9 @@ from __future__ import annotations
 
 import polars as pl
 
+from sinks.deltas.record_index import KEY as INDEX_KEY
+from sinks.deltas.record_index import Indexed, RecordIndex
+
 ADDED = "added"
 CHANGED = "changed"
 REMOVED = "removed"
@@ -51,6 +54,16 @@ def hash_changes(
         .then(pl.lit(CHANGED))
     )
     return joined.select(key, change.alias(CHANGE)).filter(pl.col(CHANGE).is_not_null()).sort(key)
+
+
+def index_changes(earlier: RecordIndex, now: RecordIndex, indexed: Indexed | None) -> pl.DataFrame:
+    """``row_changes`` between two indexes of a feed (``record_index.KEY`` and ``change``;
+    another shape makes every common key changed), after handing the new side's index to
+    ``indexed`` (what keeps it for the next publish; None: not kept)."""
+    if indexed is not None:
+        indexed(now)
+    same = earlier.shape == now.shape
+    return hash_changes(earlier.records, now.records, INDEX_KEY, same_shape=same)
 
 
 def content_hashes(frame: pl.DataFrame, key: str, columns: list[str] | None = None) -> pl.DataFrame:

@@ -20,7 +20,7 @@ from sinks.deltas.changes import (
     CHANGED,
     REMOVED,
     content_hashes,
-    hash_changes,
+    index_changes,
     keys_of,
     shape,
 )
@@ -121,10 +121,7 @@ def write_delta(
     if not isinstance(earlier, RecordIndex):
         earlier = _index(previous, *earlier, digest=False)
     now = _index(new, header, rows, digest=indexed is not None)
-    if indexed is not None:
-        indexed(now)
-    same = earlier.shape == now.shape  # columns named by position and header
-    changes = hash_changes(earlier.records, now.records, KEY, same_shape=same)
+    changes = index_changes(earlier, now, indexed)  # shape: columns by position and header
     at = rows.columns[header.index(key)]
     upserted = rows.filter(pl.col(at).is_in(keys_of(changes, KEY, ADDED, CHANGED)))
     out = [[UPSERT, *r] for r in upserted.iter_rows()]

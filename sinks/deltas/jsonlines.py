@@ -26,7 +26,7 @@ from sinks.deltas.changes import (
     CHANGED,
     REMOVED,
     content_hashes,
-    hash_changes,
+    index_changes,
     keys_of,
     shape,
 )
@@ -130,11 +130,7 @@ def write_delta(
     ``new``."""
     earlier = old if old is not None else _index(previous, records(previous), digest=False)
     fresh = records(new)
-    now = _index(new, fresh, digest=indexed is not None)
-    if indexed is not None:
-        indexed(now)
-    same = earlier.shape == now.shape
-    changes = hash_changes(earlier.records, now.records, KEY, same_shape=same)
+    changes = index_changes(earlier, _index(new, fresh, digest=indexed is not None), indexed)
     upserts = fresh.filter(pl.col(KEY).is_in(keys_of(changes, KEY, ADDED, CHANGED)))["line"]
     removals = [_removal(k) for k in keys_of(changes, KEY, REMOVED)]
     lines = [*upserts.to_list(), *removals]

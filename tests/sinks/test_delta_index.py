@@ -15,12 +15,9 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from bmecat_catalog import CUSTOMERS, GENERATED, SUPPLIER, catalog_products, catalog_tiers
+from bmecat_catalog import CUSTOMERS, catalog_context, catalog_products, catalog_tiers
 
-from contracts.config import ChannelConfig
-from contracts.formats import WriteContext
 from contracts.snapshots import FeedFile, Manifest
-from golden.pricing import effective_tiers
 from sinks.deltas import Deltas, google_merchant, index_feeds, record_index, write_deltas
 from sinks.deltas import xml_records as xr
 from sinks.deltas.changes import content_hashes, hash_changes, row_changes, shape
@@ -112,20 +109,8 @@ def quoting(folder: Path, generation: int, compress: str | None) -> list[FeedFil
         products = products.slice(2)
         cheaper = pl.when(pl.col("sku") == "S0003").then(pl.col("unit_price") / 2)
         tiers = tiers.with_columns(unit_price=cheaper.otherwise(pl.col("unit_price")))
-    options = {"supplier": SUPPLIER, "customers": list(CUSTOMERS[:2]), "compress": compress}
     folder.mkdir(parents=True)
-    context = WriteContext(
-        channel="quoting",
-        settings=ChannelConfig(format="bmecat", locale="de_DE", currency="EUR"),
-        options=bmecat_writer.Options.model_validate(options),
-        folder=folder,
-        snapshot_id="20261122T185607Z-ab12cd34",
-        created=GENERATED,
-        tiers=tiers,
-        golden=None,
-        price_rule=effective_tiers,
-    )
-    return bmecat_writer.write(products, context)
+    return bmecat_writer.write(products, catalog_context(folder, tiers, CUSTOMERS[:2], compress))
 
 
 def snapshot(root: Path, generation: int, compress: str | None = "gzip") -> Snapshot:

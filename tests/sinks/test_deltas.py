@@ -10,12 +10,9 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from bmecat_catalog import CUSTOMERS, GENERATED, SUPPLIER, catalog_products, catalog_tiers
+from bmecat_catalog import CUSTOMERS, SUPPLIER, catalog_context, catalog_products, catalog_tiers
 
-from contracts.config import ChannelConfig
-from contracts.formats import WriteContext
 from contracts.snapshots import FeedFile, Manifest
-from golden.pricing import effective_tiers
 from sinks.deltas import bmecat, delimited, google_merchant, jsonlines, write_deltas, xml_records
 from sinks.deltas.changes import row_changes
 from sinks.formats import bmecat as bmecat_writer
@@ -160,21 +157,6 @@ def test_gzipped_bmecat_catalogs_get_a_plain_update(tmp_path: Path) -> None:
         return {pid: bmecat.content(p) for pid, p in found.items()}
 
     assert bmecat.apply_delta(content(old), update) == content(new)
-
-
-def catalog_context(folder: Path, tiers: pl.DataFrame) -> WriteContext:
-    options = {"supplier": SUPPLIER, "customers": [CUSTOMERS[0]], "compress": "gzip"}
-    return WriteContext(
-        channel="quoting",
-        settings=ChannelConfig(format="bmecat", locale="de_DE", currency="EUR"),
-        options=bmecat_writer.Options.model_validate(options),
-        folder=folder,
-        snapshot_id="20261122T185607Z-ab12cd34",
-        created=GENERATED,
-        tiers=tiers,
-        golden=None,
-        price_rule=effective_tiers,
-    )
 
 
 def test_json_lines_keys_with_escapes_or_late_members_are_read_as_json(tmp_path: Path) -> None:
