@@ -17,12 +17,13 @@ import codecs
 import csv
 import hashlib
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import NoReturn
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 
 CHUNK = 16 << 20
 _DUCK_LINE = re.compile(r"Line: (\d+)")
@@ -38,17 +39,21 @@ class TextScan:
     bytes: int
     lines: int
     sha256: str | None
+    found: bool = False
+    """whether the ``search`` pattern matched anywhere (False without one)"""
 
 
-def scan_text(path: Path, *, digest: bool = False) -> TextScan:
+def scan_text(path: Path, *, digest: bool = False, search: str | None = None) -> TextScan:
     """Check ``path`` is UTF-8 and ends with a newline (an empty file passes).
 
     The file is read into one reused buffer and validated by Arrow's UTF-8 check, several
     times faster than decoding it in Python; a file that fails it is scanned again with
-    Python's decoder, which names the line and column of the first bad byte."""
+    Python's decoder, which names the line and column of the first bad byte. ``search``: a
+    regular expression (RE2) looked for in the same pass, e.g. a key a reader cannot take;
+    a match across two reads is found as long as it is shorter than ``_SEARCH_OVERLAP``."""
     sha = hashlib.sha256() if digest else None
     size = lines = held = 0
-    last = b"\n"
+    last, tail, found = b"\n", b"", False
     buffer = bytearray(CHUNK + _CARRY)
     view = memoryview(buffer)
     with path.open("rb", buffering=0) as handle:
@@ -56,22 +61,41 @@ def scan_text(path: Path, *, digest: bool = False) -> TextScan:
             fresh = view[held : held + read]
             if sha is not None:
                 sha.update(fresh)
+            if search and not found:
+                seam = tail + bytes(fresh[:_SEARCH_OVERLAP])
+                found = _matches(seam, search) or _matches(fresh, search)
+                tail = (
+                    seam[-_SEARCH_OVERLAP:]
+                    if read < _SEARCH_OVERLAP
+                    else bytes(fresh[-_SEARCH_OVERLAP:])
+                )
             size += read
             end = held + read
             lines += buffer.count(b"\n", held, end)
             last = bytes(view[end - 1 : end])
             cut = _last_character_start(buffer, end)
             if not _is_utf8(view[:cut]):
-                return _decode_scan(path, digest)
+                return replace(_decode_scan(path, digest), found=found)
             # The bytes of a character the read cut in two wait for the rest of it.
             held = end - cut
             buffer[:held] = bytes(view[cut:end])
     if held and not _is_utf8(view[:held]):
-        return _decode_scan(path, digest)
+        return replace(_decode_scan(path, digest), found=found)
     if last != b"\n":
         msg = f"{path.name}:{lines + 1}: the last line does not end with a newline (cut off?)"
         raise InputFileError(msg)
-    return TextScan(size, lines, sha.hexdigest() if sha is not None else None)
+    return TextScan(size, lines, sha.hexdigest() if sha is not None else None, found)
+
+
+_SEARCH_OVERLAP = 512
+"""Bytes of one read that the ``scan_text`` search looks at again with the next read's."""
+
+
+def _matches(data: bytes | memoryview, pattern: str) -> bool:
+    """Whether RE2 ``pattern`` matches in ``data`` (bytes, valid UTF-8 or not)."""
+    offsets = pa.array([0, len(data)], pa.int64()).buffers()[1]
+    blob = pa.Array.from_buffers(pa.large_binary(), 1, [None, offsets, pa.py_buffer(data)])
+    return bool(pc.match_substring_regex(blob, pattern)[0].as_py())
 
 
 _CARRY = 3

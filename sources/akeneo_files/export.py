@@ -109,12 +109,14 @@ def read_pim_export(
         if attributes is None
         else {*attributes, *structural_attributes(attribute_frame, families, variants)}
     )
+    typed = attribute_frame.select("code", "type").drop_nulls().iter_rows()
     selection = ValueSelection.of(
         locales,
         (scopes,) if isinstance(scopes, str) else tuple(scopes),
         wanted,
         entities.identifier_attribute(attribute_frame, DEFAULT_IDENTIFIER),
         spelling,
+        {str(code).lower(): str(kind) for code, kind in typed},
     )
     known = frozenset(spelling) or None
 

@@ -1,6 +1,7 @@
 """Reading one Akeneo export file: JSON Lines (REST item shape) or CSV (Akeneo's export).
 
-JSON Lines are read with pyarrow's multi-threaded reader; only when it fails is the file
+JSON Lines are read by DuckDB with a declared schema where the catalog's attribute types allow
+(``typed``), else with pyarrow's multi-threaded reader; only when that fails is the file
 re-scanned line by line, either to name the broken line (``PimFileError``) or, when an attribute
 mixes JSON types across rows, to normalise the values to text and read them again. Every frame
 gets ``pim_source`` ("file:line", 1-based; a CSV header is line 1), and both kinds of file pass
@@ -19,6 +20,7 @@ import pyarrow as pa
 import pyarrow.json as pa_json
 
 from sources.akeneo_files.selection import ValueSelection
+from sources.akeneo_files.typed import typed_read, typed_schema
 from sources.text_files import InputFileError, check_csv_fields, scan_text
 
 BLOCK_SIZE = 8 << 20
@@ -40,13 +42,20 @@ def read_jsonl(path: Path, selection: ValueSelection | None = None) -> pl.DataFr
     With a ``selection``, only product/model fields and the wanted attributes are converted."""
     if path.stat().st_size == 0:
         return pl.DataFrame({"pim_source": []}, schema={"pim_source": pl.String})
-    newlines = scan_text(path).lines
-    try:
-        table = pa_json.read_json(path, read_options=pa_json.ReadOptions(block_size=BLOCK_SIZE))
-        lines = _line_numbers(path, table.num_rows, newlines)
-    except pa.ArrowInvalid:
-        table, lines = _read_jsonl_slowly(path, selection)
-    frame = pl.from_arrow(table if selection is None else _pruned(table, selection))
+    schema = None if selection is None else typed_schema(selection)
+    scan = scan_text(path, search=schema.variants if schema else None)
+    table = None if schema is None or scan.found else typed_read(path, schema)
+    if table is not None:
+        lines = _line_numbers(path, table.num_rows, scan.lines)
+    else:
+        try:
+            table = pa_json.read_json(path, read_options=pa_json.ReadOptions(block_size=BLOCK_SIZE))
+            lines = _line_numbers(path, table.num_rows, scan.lines)
+        except pa.ArrowInvalid:
+            table, lines = _read_jsonl_slowly(path, selection)
+        if selection is not None:
+            table = _pruned(table, selection)
+    frame = pl.from_arrow(table)
     assert isinstance(frame, pl.DataFrame)
     return frame.with_columns(_source(path, pl.Series(LINE, lines, pl.Int64)))
 

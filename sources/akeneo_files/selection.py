@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 DEFAULT_IDENTIFIER = "sku"
+BOOLEAN_TYPE = "pim_catalog_boolean"
 
 
 def value_column(attribute: str, locale: str | None = None, scope: str | None = None) -> str:
@@ -31,6 +32,8 @@ class ValueSelection:
     identifier: str = DEFAULT_IDENTIFIER
     spelling: Mapping[str, str] = field(default_factory=dict)
     """lower-cased attribute code -> the attributes export's spelling"""
+    types: Mapping[str, str] = field(default_factory=dict)
+    """lower-cased attribute code -> its Akeneo type (``pim_catalog_text``...), where known"""
 
     @classmethod
     def of(
@@ -40,15 +43,20 @@ class ValueSelection:
         attributes: frozenset[str] | set[str] | None,
         identifier: str,
         spelling: Mapping[str, str],
+        types: Mapping[str, str] | None = None,
     ) -> ValueSelection:
         wanted = None if attributes is None else frozenset(a.lower() for a in attributes)
-        return cls(locales, scopes, wanted, identifier, spelling)
+        return cls(locales, scopes, wanted, identifier, spelling, types or {})
 
     def wants(self, attribute: str) -> bool:
         lower = attribute.lower()
         if lower == self.identifier.lower():
             return False
         return self.attributes is None or lower in self.attributes
+
+    def is_boolean(self, attribute: str) -> bool:
+        """Whether the attributes export declares ``attribute`` a yes/no attribute."""
+        return self.types.get(attribute.lower()) == BOOLEAN_TYPE
 
     def is_identifier(self, attribute: str) -> bool:
         return attribute.lower() == self.identifier.lower()

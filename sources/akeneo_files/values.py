@@ -40,8 +40,13 @@ def with_values(
         values = flatten_values(frame["values"], selection)
     else:
         values = pl.DataFrame()
-    keep = [s for s in values.iter_columns() if s.null_count() < len(s)]
+    # By name: the order must not depend on which reader read the file or on its first lines.
+    keep = sorted((s for s in values.iter_columns() if s.null_count() < len(s)), key=_name)
     return properties.hstack(keep)
+
+
+def _name(series: pl.Series) -> str:
+    return series.name
 
 
 def _merge_duplicates(values: pl.DataFrame, names: list[str]) -> pl.DataFrame:
@@ -130,7 +135,11 @@ def _attribute_columns(
     The entries are grouped by their raw (locale, scope, suffix) and only those few groups are
     named, so no string is built per value; groups that one name joins (``EN_us`` and
     ``en_US``) are put back in entry order, so the last entry still wins."""
-    texts = _data_as_text(_entries(entries)).with_row_index("_at")
+    texts = _data_as_text(_entries(entries))
+    if selection.is_boolean(attribute):
+        # JSON true/false read as text (``typed``) are "1"/"0", as Akeneo's CSV export has them.
+        texts = texts.with_columns(pl.col("value").replace({"true": "1", "false": "0"}))
+    texts = texts.with_row_index("_at")
     named: dict[str, list[pl.DataFrame]] = {}
     for key, part in texts.partition_by(_KEYS, maintain_order=True, as_dict=True).items():
         column = _column_name(attribute, key, selection)

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -13,13 +14,16 @@ from polars.testing import assert_frame_equal
 
 from contracts.golden import REJECTS_SCHEMA
 from sources.akeneo_files import (
+    PimExport,
     PimFileError,
     ValueSelection,
+    files,
     flatten_values,
     read_pim_export,
     read_pim_structure,
 )
 from sources.akeneo_files.items import MODEL_COLUMNS, PRODUCT_COLUMNS
+from sources.akeneo_files.typed import TypedSchema, typed_schema
 from sources.text_files import InputFileError
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"
@@ -468,3 +472,173 @@ def test_metric_and_price_columns_come_in_order_and_need_a_currency() -> None:
 
 def test_an_attribute_empty_in_every_item_has_no_column() -> None:
     assert flattened([{"tags": [], "name": [entry("A")]}, {"tags": []}]).columns == ["Name"]
+
+
+# The typed read (DuckDB with the schema the attribute types give) and its fallbacks.
+ALL_ATTRIBUTES = frozenset(
+    json.loads(line)["code"]
+    for line in (CATALOG_JSONL / "attributes.jsonl").read_text(encoding="utf-8").splitlines()
+)
+
+
+@pytest.fixture
+def typed_reads(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    """Whether each JSON Lines read of a test took the typed read (True) or the general one."""
+    taken: list[bool] = []
+    real = files.typed_read
+
+    def spy(path: Path, schema: TypedSchema) -> object:
+        table = real(path, schema)
+        taken.append(table is not None)
+        return table
+
+    monkeypatch.setattr(files, "typed_read", spy)
+    return taken
+
+
+def general_read(
+    monkeypatch: pytest.MonkeyPatch, folder: Path, attributes: frozenset[str] = ALL_ATTRIBUTES
+) -> PimExport:
+    with monkeypatch.context() as patched:
+        patched.setattr(files, "typed_schema", lambda selection: None)
+        return read_pim_export(folder, LOCALES, "ecommerce", attributes)
+
+
+def hostile_catalog(tmp_path: Path) -> Path:
+    folder = pim_copy("catalog_jsonl", tmp_path)
+    mug = pim_item("products", "mug")
+    mug["values"]["name"] = [entry('</script><script>alert("x")</script>', "en_US")]
+    mug["values"]["care"] = [entry('=HYPERLINK("http://evil")\u0000 nul, \u00e9 \U0001f600')]
+    mug["values"]["organic"] = [entry(True)]
+    mug["values"]["weight"] = [entry({"amount": 12, "unit": "GRAM"})]
+    mug["values"]["price"] = [entry([{"amount": "9.99", "currency": "EUR"}, {"amount": 11}])]
+    poster = pim_item("products", "poster") | {"enabled": None}
+    poster["values"]["organic"] = [entry(False)]
+    poster["values"]["collection"] = [entry([])]
+    return put_pim_items(folder, "products", mug, poster)
+
+
+@pytest.mark.parametrize("hostile", [False, True], ids=["fixture", "hostile"])
+def test_the_typed_read_gives_the_general_readers_frames(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, typed_reads: list[bool], hostile: bool
+) -> None:
+    """Products and models read with the declared schema equal the inferring reader's frames,
+    hostile text, JSON numbers, booleans, a price without currency and odd flags included."""
+    folder = hostile_catalog(tmp_path) if hostile else CATALOG_JSONL
+    typed = read_pim_export(folder, LOCALES, "ecommerce", ALL_ATTRIBUTES)
+    assert typed_reads == [True, True]  # products and product models
+    general = general_read(monkeypatch, folder)
+    assert_frame_equal(typed.products, general.products)
+    assert_frame_equal(typed.product_models, general.product_models)
+    assert_frame_equal(typed.rejects, general.rejects)
+    if hostile:
+        mug = typed.products.filter(sku="mug").row(0, named=True)
+        assert mug["name-en_US"] == '</script><script>alert("x")</script>'
+        assert mug["care"] == '=HYPERLINK("http://evil")\u0000 nul, \u00e9 \U0001f600'
+        assert (mug["organic"], mug["weight"], mug["price-EUR"]) == ("1", "12", "9.99")
+        assert typed.products.filter(sku="poster")["enabled"].item() is None
+
+
+def test_dates_and_numbers_keep_their_json_text_in_the_typed_read(
+    tmp_path: Path, typed_reads: list[bool]
+) -> None:
+    """Scalar data is the text the file holds, as the CSV export writes it: a date keeps its
+    ISO form (the inferring reader would make a timestamp of it), a number its digits."""
+    folder = pim_copy("catalog_jsonl", tmp_path)
+    added = {"code": "launch", "type": "pim_catalog_date", "group": "marketing"}
+    put_pim_items(folder, "attributes", added)
+    mug = pim_item("products", "mug")
+    mug["values"]["launch"] = [entry("2026-03-05T00:00:00+01:00")]
+    mug["values"]["weight"] = [entry({"amount": 1.50, "unit": "KILOGRAM"})]
+    put_pim_items(folder, "products", mug)
+    products = read_pim_export(folder, LOCALES, "ecommerce", {"launch", "weight"}).products
+    assert typed_reads[0] is True
+    assert products.filter(sku="mug").select("launch", "weight").row(0) == (
+        "2026-03-05T00:00:00+01:00",
+        "1.5",
+    )
+
+
+def test_a_value_keyed_in_another_spelling_takes_the_general_read(
+    catalog: Path, typed_reads: list[bool]
+) -> None:
+    """DuckDB would skip ``SIZE`` where ``size`` is declared: the scan finds the key and the
+    general reader merges both spellings into one column."""
+    item = pim_item("products", "shirt-blue-m") | {"identifier": "shirt-blue-s", "uuid": None}
+    item["values"] = {"SIZE": [entry("s")], "Name": [entry("Small", "EN_us")]}
+    folder = put_pim_items(catalog, "products", item)
+    frame = read_pim_export(folder, LOCALES, "ecommerce", {"size", "name"}).products
+    assert frame.filter(sku="shirt-blue-s").select("size", "name-en_US").row(0) == ("s", "Small")
+    assert frame.filter(sku="shirt-blue-m")["size"].item() == "m"
+    # JSON Lines: the products are not tried, the models are read typed; CSV: neither.
+    assert typed_reads == ([True] if folder.joinpath("products.jsonl").exists() else [])
+
+
+def test_data_of_another_shape_than_its_type_takes_the_general_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, typed_reads: list[bool]
+) -> None:
+    """A multiselect given as one code: DuckDB refuses the file and the general reader
+    normalises the values to text, losing none; an ``enabled`` of "yes" is the general
+    reader's to refuse."""
+    folder = pim_copy("catalog_jsonl", tmp_path)
+    mug = pim_item("products", "mug")
+    mug["values"]["collection"] = [entry("summer")]
+    put_pim_items(folder, "products", mug)
+    products = read_pim_export(folder, LOCALES, "ecommerce", ALL_ATTRIBUTES).products
+    assert typed_reads == [False, True]
+    mug_row = products.filter(sku="mug").row(0, named=True)
+    assert mug_row["collection"] == "summer"
+    assert_frame_equal(products, general_read(monkeypatch, folder).products)
+    put_pim_items(folder, "products", pim_item("products", "poster") | {"enabled": "yes"})
+    with pytest.raises(PimFileError, match=r"products.jsonl: .*Column\(/enabled\)"):
+        read_pim_export(folder, LOCALES, "ecommerce", ALL_ATTRIBUTES)
+    assert typed_reads[-1] is False
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ('{"identifier": "a"}\n{"identifier": "b",, }\n', "products.jsonl:2: not valid JSON"),
+        ('{"identifier": "a"}\n["b"]\n', "products.jsonl:2: expected a JSON object"),
+    ],
+    ids=["malformed", "not-an-object"],
+)
+def test_broken_lines_are_named_when_the_typed_read_is_declined(
+    tmp_path: Path, text: str, expected: str, typed_reads: list[bool]
+) -> None:
+    folder = pim_copy("catalog_jsonl", tmp_path)
+    (folder / "products.jsonl").write_text(text, encoding="utf-8")
+    with pytest.raises(InputFileError, match=expected):
+        read_pim_export(folder, LOCALES, "ecommerce", ALL_ATTRIBUTES)
+    assert typed_reads == [False]
+
+
+def selection_of(attributes: set[str] | None, types: dict[str, str]) -> ValueSelection:
+    spelling = {code.lower(): code for code in types}
+    lowered = {code.lower(): kind for code, kind in types.items()}
+    return ValueSelection.of(LOCALES, ("ecommerce",), attributes, "sku", spelling, lowered)
+
+
+def test_a_schema_is_declared_only_for_known_types_and_listed_attributes() -> None:
+    types = {"sku": "pim_catalog_identifier", "Color": "pim_catalog_simpleselect"}
+    declared = typed_schema(selection_of({"color"}, types))
+    assert declared is not None
+    assert declared.attributes == {
+        "Color": "pim_catalog_simpleselect",
+        "sku": "pim_catalog_identifier",
+    }
+    assert typed_schema(selection_of(None, types)) is None  # every attribute: no list to declare
+    assert typed_schema(selection_of({"color", "size"}, types)) is None  # size: no type
+    table = types | {"specs": "pim_catalog_table"}
+    assert typed_schema(selection_of({"specs"}, table)) is None  # a type without a schema
+
+
+@pytest.mark.parametrize(
+    ("key", "found"),
+    [('"color":', True), ('"COLOR" :', True), ('"Color":', False), ('"colour":', False)],
+)
+def test_the_variants_pattern_finds_only_other_spellings(key: str, found: bool) -> None:
+    types = {"sku": "pim_catalog_identifier", "Color": "pim_catalog_simpleselect"}
+    declared = typed_schema(selection_of({"color"}, types))
+    assert declared is not None
+    assert (re.search(declared.variants, key) is not None) is found

@@ -105,3 +105,22 @@ def test_characters_and_bad_bytes_across_read_chunks(
     path.write_bytes(good.encode() + b"C;caf\xe9\n")
     with pytest.raises(InputFileError, match=r"x\.csv:4: not valid UTF-8 \(byte 0xe9 at column 6"):
         scan_text(path)
+
+
+@pytest.mark.parametrize("chunk", [3, 5, 8, 64], ids=lambda n: f"chunk{n}")
+def test_the_search_finds_a_key_cut_between_two_reads(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, chunk: int
+) -> None:
+    """``search`` runs in the same pass; a match the reads cut in two is still found, and a
+    file with a bad byte still reports what the search found before it is scanned again."""
+    monkeypatch.setattr("sources.text_files.CHUNK", chunk)
+    path = tmp_path / "p.jsonl"
+    pattern = '"(?:C(?i:olor))"[ \\t]*:'
+    path.write_text('{"color": 1, "name": "Ä"}\n{"COLOR" : 2}\n', encoding="utf-8")
+    assert scan_text(path, search=pattern).found
+    assert not scan_text(path).found  # no pattern: nothing looked for
+    path.write_text('{"color": 1}\n{"colour": "\\"Color\\": 3"}\n', encoding="utf-8")
+    assert not scan_text(path, search=pattern).found  # an escaped quote is no key
+    path.write_bytes(b'{"Color": 1}\n{"name": "caf\xe9"}\n')
+    with pytest.raises(InputFileError, match="not valid UTF-8"):
+        scan_text(path, search=pattern)
