@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 import json
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -43,8 +44,16 @@ def read_jsonl(path: Path, selection: ValueSelection | None = None) -> pl.DataFr
     if path.stat().st_size == 0:
         return pl.DataFrame({"pim_source": []}, schema={"pim_source": pl.String})
     schema = None if selection is None else typed_schema(selection)
-    scan = scan_text(path, search=schema.variants if schema else None)
-    table = None if schema is None or scan.found else typed_read(path, schema)
+    if schema is None:
+        scan, table = scan_text(path), None
+    else:
+        # The check of the bytes and DuckDB's read run at once (neither holds the GIL); the
+        # read is thrown away if the check finds a key DuckDB would have skipped.
+        with ThreadPoolExecutor(1) as pool:
+            scanning = pool.submit(scan_text, path, search=schema.variants or None)
+            table = typed_read(path, schema)
+            scan = scanning.result()
+        table = None if scan.found else table
     if table is not None:
         lines = _line_numbers(path, table.num_rows, scan.lines)
     else:
