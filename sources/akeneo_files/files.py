@@ -21,15 +21,12 @@ import pyarrow as pa
 import pyarrow.json as pa_json
 
 from sources.akeneo_files.selection import ValueSelection
-from sources.akeneo_files.typed import typed_read, typed_schema
+from sources.akeneo_files.typed import ITEM_COLUMNS, typed_read, typed_schema
 from sources.text_files import InputFileError, check_csv_fields, scan_text
 
 BLOCK_SIZE = 8 << 20
 LINE = "_line"
-ITEM_FIELDS = frozenset(
-    {"identifier", "uuid", "code", "enabled", "family", "family_variant", "parent"}
-    | {"categories", "updated", "values"}
-)
+ITEM_FIELDS = frozenset({*ITEM_COLUMNS, "values"})
 """The product and product-model properties the readers use (links, associations: not)."""
 
 

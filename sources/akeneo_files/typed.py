@@ -7,17 +7,18 @@ the general reader's (``files.read_jsonl``) would have, so the flattening after 
 
 Scalar data is read as its JSON text: a number keeps its digits (``12.50``), a date its ISO
 form, as Akeneo's CSV export writes them (``true``/``false`` become ``1``/``0`` when the
-values are flattened). The read is only taken
-when it cannot lose anything, else ``typed_read`` answers None and the general reader runs:
+values are flattened). The read is only kept when it cannot have lost anything, else the
+general reader reads the file:
 
 - an attribute of a type not listed in ``DATA_TYPES``, or wanted but not in the attributes
-  export, has no declared schema;
+  export, has no declared schema (``typed_schema`` answers None);
 - a value keyed in another spelling than the attributes export's (``Color`` for ``color``)
-  would be skipped, so the file is searched for such keys first (``TypedSchema.variants``, a
-  regular expression the file scan runs);
+  would be skipped, so the byte check that runs beside the read looks for such keys
+  (``TypedSchema.variants``) and the read is thrown away when it finds one;
 - data of another shape than its type's (a string where a metric is due), an ``enabled`` that
   is not a JSON boolean, a line that is not a JSON object or any other JSON fault makes DuckDB
-  refuse the file; the general reader then reads it or names the broken line.
+  refuse the file (``typed_read`` answers None); the general reader then reads it or names
+  the broken line.
 """
 
 from __future__ import annotations
@@ -60,7 +61,8 @@ ITEM_COLUMNS = {
     "categories": "VARCHAR[]",
     "updated": TEXT,
 }
-"""The item properties the readers use (``files.ITEM_FIELDS`` but ``values``)."""
+"""The product and product-model properties the readers use besides ``values`` (links and
+associations: not), with their DuckDB types."""
 _CODE = re.compile(r"^[A-Za-z0-9_]+$")
 
 
