@@ -9,6 +9,7 @@ every row are left out, so a missing column means "no value anywhere".
 from __future__ import annotations
 
 import re
+from operator import attrgetter
 from typing import Any
 
 import polars as pl
@@ -41,12 +42,8 @@ def with_values(
     else:
         values = pl.DataFrame()
     # By name: the order must not depend on which reader read the file or on its first lines.
-    keep = sorted((s for s in values.iter_columns() if s.null_count() < len(s)), key=_name)
-    return properties.hstack(keep)
-
-
-def _name(series: pl.Series) -> str:
-    return series.name
+    keep = [s for s in values.iter_columns() if s.null_count() < len(s)]
+    return properties.hstack(sorted(keep, key=attrgetter("name")))
 
 
 def _merge_duplicates(values: pl.DataFrame, names: list[str]) -> pl.DataFrame:
