@@ -46,6 +46,7 @@ import sqlalchemy as sa
 from contracts.faults import checkpoint
 from contracts.folders import PARTIAL, point_link, sync_file, sync_folder
 from contracts.snapshots import check_snapshot_id
+from contracts.sql import identifier
 from sinks.portal_errors import PortalError, moved
 
 log = logging.getLogger(__name__)
@@ -131,7 +132,7 @@ def _write(
                     _require(conn, view, column)
             for view, key in UNIQUE.items():
                 _key(conn, view, key)
-            columns = ", ".join(_quote(c) for c in ("sku", *layout.availability))
+            columns = ", ".join(identifier(c) for c in ("sku", *layout.availability))
             conn.execute(f"CREATE VIEW availability AS SELECT {columns} FROM products")
             loaded = dt.datetime.now(dt.UTC).replace(tzinfo=None)
             conn.execute(
@@ -164,7 +165,7 @@ def _load_table(conn: duckdb.DuckDBPyConnection, view: str, parts: Iterable[pl.D
     for index, part in enumerate(parts):
         frame = _stored(part)
         verb = "CREATE TABLE {} AS" if index == 0 else "INSERT INTO {}"
-        conn.execute(f"{verb.format(_quote(view))} SELECT * FROM frame")
+        conn.execute(f"{verb.format(identifier(view))} SELECT * FROM frame")
         count += frame.height
     return count
 
@@ -172,12 +173,12 @@ def _load_table(conn: duckdb.DuckDBPyConnection, view: str, parts: Iterable[pl.D
 def _require(conn: duckdb.DuckDBPyConnection, view: str, column: str) -> None:
     """``column`` of ``view`` NOT NULL; a null refuses the load naming the column and rows."""
     try:
-        conn.execute(f"ALTER TABLE {_quote(view)} ALTER {_quote(column)} SET NOT NULL")
+        conn.execute(f"ALTER TABLE {identifier(view)} ALTER {identifier(column)} SET NOT NULL")
     except duckdb.ConstraintException as error:
         sku = "sku" if view != "customers" else "customer_id"
         found = conn.execute(
-            f"SELECT count(*), list({_quote(sku)} ORDER BY {_quote(sku)})[1:5] "
-            f"FROM {_quote(view)} WHERE {_quote(column)} IS NULL"
+            f"SELECT count(*), list({identifier(sku)} ORDER BY {identifier(sku)})[1:5] "
+            f"FROM {identifier(view)} WHERE {identifier(column)} IS NULL"
         ).fetchone()
         count, examples = found if found else (0, [])
         msg = f"{view}.{column}: {count} row(s) without a value, e.g. {sku} {examples}"
@@ -186,12 +187,12 @@ def _require(conn: duckdb.DuckDBPyConnection, view: str, column: str) -> None:
 
 def _key(conn: duckdb.DuckDBPyConnection, view: str, key: Sequence[str]) -> None:
     """A unique index on ``key``; duplicates refuse the load naming a few of them."""
-    columns = ", ".join(_quote(c) for c in key)
+    columns = ", ".join(identifier(c) for c in key)
     try:
-        conn.execute(f"CREATE UNIQUE INDEX {view}_key ON {_quote(view)} ({columns})")
+        conn.execute(f"CREATE UNIQUE INDEX {view}_key ON {identifier(view)} ({columns})")
     except duckdb.ConstraintException as error:
         twice = conn.execute(
-            f"SELECT {columns} FROM {_quote(view)} GROUP BY ALL HAVING count(*) > 1 "
+            f"SELECT {columns} FROM {identifier(view)} GROUP BY ALL HAVING count(*) > 1 "
             f"ORDER BY ALL LIMIT 5"
         ).fetchall()
         msg = f"{view}: {', '.join(key)} not unique, e.g. {[row[0] for row in twice]}"
@@ -289,7 +290,7 @@ def read(url: str, view: str, snapshot_id: str) -> pl.DataFrame:
     if not path.is_file():
         raise sa.exc.NoSuchTableError(f"{view} of {path}")
     with contextlib.closing(duckdb.connect(str(path), read_only=True)) as conn:
-        return conn.sql(f"SELECT * FROM {_quote(view)}").pl()
+        return conn.sql(f"SELECT * FROM {identifier(view)}").pl()
 
 
 def _partial(target: Path) -> Path:
@@ -333,7 +334,3 @@ def _locked(url: str) -> Iterator[None]:
         yield
     finally:
         os.close(handle)
-
-
-def _quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'

@@ -30,18 +30,20 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
+from contracts.sql import identifier, literal
+from sources.akeneo_files.entities import IDENTIFIER_TYPE, IMAGE_TYPES
 from sources.akeneo_files.selection import BOOLEAN_TYPE, ValueSelection
 
 TEXT = "VARCHAR"
 DATA_TYPES = {
-    "pim_catalog_identifier": TEXT,
+    IDENTIFIER_TYPE: TEXT,
     "pim_catalog_text": TEXT,
     "pim_catalog_textarea": TEXT,
     "pim_catalog_simpleselect": TEXT,
     "pim_catalog_date": TEXT,
     "pim_catalog_number": TEXT,
     "pim_catalog_file": TEXT,
-    "pim_catalog_image": TEXT,
+    **dict.fromkeys(IMAGE_TYPES, TEXT),
     "pim_reference_data_simpleselect": TEXT,
     BOOLEAN_TYPE: TEXT,
     "pim_catalog_multiselect": "VARCHAR[]",
@@ -80,17 +82,17 @@ class TypedSchema:
         fields = []
         for code, kind in self.attributes.items():
             entry = f"STRUCT(locale VARCHAR, scope VARCHAR, data {DATA_TYPES[kind]})[]"
-            fields.append(f"{_quoted(code)} {entry}")
+            fields.append(f"{identifier(code)} {entry}")
         if fields:
             columns["values"] = f"STRUCT({', '.join(fields)})"
-        spec = ", ".join(f"{_literal(name)}: {_literal(kind)}" for name, kind in columns.items())
+        spec = ", ".join(f"{literal(name)}: {literal(kind)}" for name, kind in columns.items())
         # Anything but a JSON boolean is the general reader's to judge (it names the file).
         enabled = (
             "CASE WHEN enabled IS NULL THEN NULL WHEN enabled = 'true' THEN true "
             "WHEN enabled = 'false' THEN false ELSE error('enabled is not a boolean') END "
             "AS enabled"
         )
-        items = [enabled if name == "enabled" else _quoted(name) for name in columns]
+        items = [enabled if name == "enabled" else identifier(name) for name in columns]
         return (
             f"SELECT {', '.join(items)} FROM read_json(?, format = 'newline_delimited', "
             f"records = true, columns = {{{spec}}})"
@@ -138,11 +140,3 @@ def _variants_pattern(codes: list[str]) -> str:
     if not alternatives:
         return ""
     return f'"(?:{"|".join(alternatives)})"[ \\t\\r]*:'
-
-
-def _quoted(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def _literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
