@@ -9,13 +9,24 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from servers.akeneo import FILES, AkeneoState, visible_values
+from servers.akeneo import FILES, AkeneoState, Fault, visible_values
 from servers.akeneo_catalog import T0
 
 from contracts.config import AkeneoSource
 from sources.akeneo import AkeneoClient, AkeneoCredentials, AkeneoPull, PullResult, pull_catalog
 
 Item = dict[str, Any]
+SLOW_SECONDS = 3.0
+"""How long a ``slow`` fault holds its response: well past ``timeout_for``'s client timeout."""
+
+
+def timeout_for(fault: Fault) -> float:
+    """The client timeout of a pull facing ``fault``: one that a ``slow`` response exceeds, and
+    for other faults the usual 2 s, so that no other request of a loaded machine times out and
+    adds a retry the test does not expect."""
+    return 1.0 if fault.kind == "slow" else 2.0
+
+
 KEYS = {"products": ("uuid",), "attribute_options": ("attribute", "code")}
 VALUES = ("products", "product_models")  # the streams whose values depend on locales and scope
 

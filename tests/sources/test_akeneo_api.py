@@ -9,7 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from akeneo_pim import Pim, expected, read_store
+from akeneo_pim import SLOW_SECONDS, Pim, expected, read_store, timeout_for
 from pydantic import ValidationError
 from servers.akeneo import (
     INVALID_JSON,
@@ -276,7 +276,7 @@ RETRIED = [
     pytest.param(Fault("500", MODELS, on=1), None, id="500"),
     pytest.param(Fault("503", CATEGORIES, on=2, times=2), None, id="503-twice"),
     pytest.param(Fault("reset", PRODUCTS, on=3), None, id="connection-reset"),
-    pytest.param(Fault("slow", PRODUCTS, on=2, seconds=1.0), None, id="timeout"),
+    pytest.param(Fault("slow", PRODUCTS, on=2, seconds=SLOW_SECONDS), None, id="timeout"),
     pytest.param(Fault("503", "/api/oauth/v1/token"), None, id="token-503"),
 ]
 
@@ -286,7 +286,7 @@ def test_transient_faults_are_retried_within_the_bounds(
     pim: Pim, fault: Fault, waits: list[float] | None
 ) -> None:
     pim.state.inject(fault)
-    pim.pull(pim.settings(timeout=0.3))
+    pim.pull(pim.settings(timeout=timeout_for(fault)))
     assert read_store(pim.store) == expected(pim.state, ["de_DE", "en_US"], "ecommerce")
     assert len(pim.waits) == fault.times
     assert waits is None or pim.waits == waits

@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 import polars as pl
 import pytest
-from akeneo_pim import Pim, expected, read_store
+from akeneo_pim import SLOW_SECONDS, Pim, expected, read_store, timeout_for
 from servers.akeneo import AkeneoHandler, AkeneoState, Fault
 from servers.akeneo_catalog import T0, make_catalog, option
 
@@ -269,7 +269,7 @@ RETRIED = [
     pytest.param(Fault("429", options_of("color"), on=2, seconds=7), [7.0], id="429-retry-after"),
     pytest.param(Fault("503", CHANNELS), None, id="503"),
     pytest.param(Fault("reset", variants_of("family_0")), None, id="connection-reset"),
-    pytest.param(Fault("slow", options_of("material"), seconds=1.0), None, id="timeout"),
+    pytest.param(Fault("slow", options_of("material"), seconds=SLOW_SECONDS), None, id="timeout"),
 ]
 
 
@@ -278,7 +278,7 @@ def test_transient_faults_on_catalog_model_lists_are_retried(
     pim: Pim, fault: Fault, waits: list[float] | None
 ) -> None:
     pim.state.inject(fault)
-    pim.pull(pim.settings(timeout=0.3))
+    pim.pull(pim.settings(timeout=timeout_for(fault)))
     assert read_store(pim.store) == expected(pim.state, LOCALES, "ecommerce")
     assert len(pim.waits) == fault.times
     assert waits is None or pim.waits == waits
