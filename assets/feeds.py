@@ -34,7 +34,7 @@ from assets.channels import (
 )
 from assets.metadata import frame_metadata, preview
 from assets.quarantine import QUALITY_GROUP
-from assets.resources import ExpectationsResource, FeedStoreResource
+from assets.resources import FeedStoreResource
 from assets.sources import snapshot_field
 from contracts.config import PrismConfig
 from contracts.snapshots import FeedFile, new_snapshot_id
@@ -42,6 +42,7 @@ from quality.expectations import (
     FeedSuite,
     results_frame,
     save_results,
+    validate_feeds,
     validation_frame,
 )
 from quality.quarantine import accounting, publishable
@@ -206,7 +207,6 @@ def build_feed_assets(config: PrismConfig) -> list[dg.AssetsDefinition]:
     def channel_feeds(
         context: dg.AssetExecutionContext,
         feed_store: FeedStoreResource,
-        expectations: ExpectationsResource,
         golden_products: pl.DataFrame,
         price_tiers: pl.DataFrame,
         quarantine: pl.DataFrame,
@@ -238,7 +238,6 @@ def build_feed_assets(config: PrismConfig) -> list[dg.AssetsDefinition]:
             yield from _stage_and_check(
                 context,
                 feed_store,
-                expectations,
                 golden_products,
                 price_tiers,
                 quarantine,
@@ -250,7 +249,6 @@ def build_feed_assets(config: PrismConfig) -> list[dg.AssetsDefinition]:
     def _stage_and_check(
         context: dg.AssetExecutionContext,
         feed_store: FeedStoreResource,
-        expectations: ExpectationsResource,
         golden_products: pl.DataFrame,
         price_tiers: pl.DataFrame,
         quarantine: pl.DataFrame,
@@ -323,9 +321,7 @@ def build_feed_assets(config: PrismConfig) -> list[dg.AssetsDefinition]:
         staged = {name: written[name] for name in selected}
         context.log.info("great-expectations validating %d feeds", len(staged))
         started = time.perf_counter()
-        # in great-expectations' worker process, after the writers: beside them it would add
-        # its frames to their peak memory for little time (both cores are busy writing)
-        validated = expectations.validate_feeds({n: s.suite for n, s in staged.items()}, refs)
+        validated = validate_feeds({name: s.suite for name, s in staged.items()}, refs)
         seconds = round(time.perf_counter() - started, 2)
         context.log.info("great-expectations validated %d feeds in %.2f s", len(staged), seconds)
         results = results_frame(validated)

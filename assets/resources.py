@@ -19,10 +19,7 @@ import dagster as dg
 import polars as pl
 
 from contracts.config import AkeneoSource, FileSource, PrismConfig, SapSource
-from quality.expectations import FeedSuite
-from quality.expectations_worker import shared_worker
 from quality.report_store import ReportStore
-from quality.rules import References
 from sinks.publish_lock import PublishLock
 from sinks.snapshot_store import SnapshotStore
 from sources.akeneo import AkeneoCredentials, AkeneoPull, pull_catalog
@@ -133,23 +130,6 @@ class FeedStoreResource(dg.ConfigurableResource):
 
     def reports(self) -> ReportStore:
         return ReportStore(Path(self.directory) / "reports")
-
-
-class ExpectationsResource(dg.ConfigurableResource):
-    """great-expectations, validating in a worker process of its own
-    (``quality.expectations_worker``). The worker starts with the run's resources: before the
-    first step of an in-process run (``prism run``), with the feeds' step in a process per step;
-    its import then overlaps the steps before it, and a feed is validated while the next one
-    is written."""
-
-    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
-        shared_worker().start()
-
-    def validate_feeds(
-        self, feeds: Mapping[str, FeedSuite], references: References
-    ) -> dict[str, dict[str, Any]]:
-        """``quality.expectations.validate_feeds`` (a run's SUMMARY results), in the worker."""
-        return shared_worker().validate(feeds, references)
 
 
 class DeliveryResource(dg.ConfigurableResource):

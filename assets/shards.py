@@ -67,12 +67,7 @@ from assets.quality_report import (
     run_gate,
 )
 from assets.quarantine import ERP_ROWS_ACCOUNTED
-from assets.resources import (
-    ExpectationsResource,
-    FeedStoreResource,
-    SnapshotSource,
-    cache_folder,
-)
+from assets.resources import FeedStoreResource, SnapshotSource, cache_folder
 from assets.shard_staging import (
     FILE_SCHEMA,
     LEFT_OUT,
@@ -109,6 +104,7 @@ from quality.expectations import (
     FeedSuite,
     results_frame,
     save_results,
+    validate_feeds,
 )
 from quality.gate import GateInputs
 from quality.quarantine import (
@@ -414,7 +410,6 @@ def build_sharded_job(config: PrismConfig, name: str, tags: dict[str, str]) -> d
         context: dg.OpExecutionContext,
         config: GateParameters,
         feed_store: FeedStoreResource,
-        expectations: ExpectationsResource,
         sources: pl.DataFrame,
         erp: pl.DataFrame,
         parts: list[pl.DataFrame],
@@ -426,13 +421,12 @@ def build_sharded_job(config: PrismConfig, name: str, tags: dict[str, str]) -> d
         lock = feed_store.lock(context.run.run_id)
         with lock.held(release=True):
             merged = pl.concat(parts).sort("shard")
-            yield from _assemble(context, config, feed_store, expectations, sources, erp, merged)
+            yield from _assemble(context, config, feed_store, sources, erp, merged)
 
     def _assemble(
         context: dg.OpExecutionContext,
         parameters: GateParameters,
         feed_store: FeedStoreResource,
-        expectations: ExpectationsResource,
         sources: pl.DataFrame,
         erp: pl.DataFrame,
         merged: pl.DataFrame,
@@ -483,7 +477,7 @@ def build_sharded_job(config: PrismConfig, name: str, tags: dict[str, str]) -> d
                 "written" if is_whole(channel) else "assembled from the shards' parts",
                 time.perf_counter() - started,
             )
-        validated = expectations.validate_feeds(suites, refs)
+        validated = validate_feeds(suites, refs)
         results = results_frame(validated)
         save_results(feed_store.reports().fresh_folder(snapshot_id), validated)
         balance = accounting(narrow, quarantine, published)

@@ -26,7 +26,6 @@ from assets.quarantine import build_quarantine_assets
 from assets.resources import (
     AkeneoResource,
     DeliveryResource,
-    ExpectationsResource,
     FeedStoreResource,
     FileDropResource,
     PolarsParquetIOManager,
@@ -76,7 +75,6 @@ def build_definitions(config: PrismConfig) -> dg.Definitions:
             lock_wait_seconds=config.publish.lock_wait_seconds,
             lock_lease_seconds=config.publish.lock_lease_seconds,
         ),
-        "expectations": ExpectationsResource(),
         "io_manager": PolarsParquetIOManager(base_dir=str(config.publish.work_directory)),
     }
     if config.deliveries():

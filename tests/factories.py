@@ -26,7 +26,6 @@ from golden.categories import ANY_TREE, code_column, path_column
 from mapping.compile import CompiledChannel, compile_channel
 from mapping.model import PimModel
 from mapping.view import ChannelView, channel_view
-from quality.expectations import FeedSuite, validation_frame
 from sinks.formats import FORMATS
 
 REPO = Path(__file__).parents[1]
@@ -265,16 +264,6 @@ def compiled(config: PrismConfig, name: str, golden: pl.DataFrame) -> CompiledCh
 def view_of(config: PrismConfig, name: str, golden: pl.DataFrame) -> ChannelView:
     """Channel ``name``'s view of ``golden`` with the test catalog's PIM model."""
     return channel_view(golden, compiled(config, name, golden), ERP_SOURCE)
-
-
-def feed_suite(config: PrismConfig, name: str, golden: pl.DataFrame) -> FeedSuite:
-    """Channel ``name``'s great-expectations input as a run builds it, from the whole view."""
-    view = view_of(config, name, golden)
-    fields = [f.spec for f in compiled(config, name, golden).fields.values()]
-    channel = config.channels[name]
-    return FeedSuite(
-        channel, fields, validation_frame(view.frame, view.golden, channel, fields, None)
-    )
 
 
 def staged_feed(

@@ -14,7 +14,6 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import factories
 import polars as pl
 from factories import compiled, config_with, golden_products, product, view_of
 from hypothesis import HealthCheck, given, settings
@@ -242,7 +241,12 @@ def test_generated_catalogs_get_the_same_verdicts(
 
 def feed_suite(name: str, golden: pl.DataFrame, config: PrismConfig = CONFIG) -> FeedSuite:
     """Channel ``name``'s suite input as a run builds it, from the whole view."""
-    return factories.feed_suite(config, name, golden)
+    view = view_of(config, name, golden)
+    fields = [f.spec for f in compiled(config, name, golden).fields.values()]
+    channel = config.channels[name]
+    return FeedSuite(
+        channel, fields, validation_frame(view.frame, view.golden, channel, fields, None)
+    )
 
 
 def test_each_rule_becomes_expectations_with_its_code_and_severity() -> None:
