@@ -75,10 +75,10 @@ def test_a_sharded_run_publishes_what_an_unsharded_run_publishes(
 
 def test_a_killed_shard_step_is_redone_alone(tmp_path: Path, drops: Path) -> None:
     """kill -9 of one shard's step (as the OOM killer would) fails the run; re-executing it
-    from the failure runs that shard's step and the steps after it, reading the other shards'
-    parts from the failed run."""
+    from the failure runs that shard's step and the steps after it, reading the other shard's
+    parts from the failed run (two shards: each step process costs seconds of imports)."""
     config = write_workspace(
-        tmp_path / "w", drops, {"executor": "multiprocess", "max_concurrent": 2, "shards": 3}
+        tmp_path / "w", drops, {"executor": "multiprocess", "max_concurrent": 2, "shards": 2}
     )
     home = tmp_path / "dagster"
     killed = prism_run(config, _environment(home, PRISM_FAULT="shard.catalog.1:kill"))
@@ -112,7 +112,7 @@ def test_a_killed_shard_step_is_redone_alone(tmp_path: Path, drops: Path) -> Non
     shard_steps = {s for s in again if s.startswith("shard_")}
     assert shard_steps == {"shard_catalog[shard_1]"}, again
     assert "sharded_publish" in again
-    assert {"shard_catalog[shard_0]", "shard_catalog[shard_2]"} <= before
+    assert "shard_catalog[shard_0]" in before
     assert "shard_catalog[shard_1]" not in before
     live = (config.parent / "feeds" / "current").resolve()
     assert live.name.endswith(runs[-1][1].replace("-", "")[:8])
