@@ -16,19 +16,19 @@ from contracts.config import AkeneoSource
 from sources.akeneo import AkeneoClient, AkeneoCredentials, AkeneoPull, PullResult, pull_catalog
 
 Item = dict[str, Any]
+KEYS = {"products": ("uuid",), "attribute_options": ("attribute", "code")}
+VALUES = ("products", "product_models")  # the streams whose values depend on locales and scope
+TIMEOUT = 2.0
+"""The client timeout of a test's pull (``Pim.settings``)."""
 SLOW_SECONDS = 3.0
 """How long a ``slow`` fault holds its response: well past ``timeout_for``'s client timeout."""
 
 
 def timeout_for(fault: Fault) -> float:
     """The client timeout of a pull facing ``fault``: one that a ``slow`` response exceeds, and
-    for other faults the usual 2 s, so that no other request of a loaded machine times out and
-    adds a retry the test does not expect."""
-    return 1.0 if fault.kind == "slow" else 2.0
-
-
-KEYS = {"products": ("uuid",), "attribute_options": ("attribute", "code")}
-VALUES = ("products", "product_models")  # the streams whose values depend on locales and scope
+    for other faults the usual ``TIMEOUT``, so that no other request of a loaded machine times
+    out and adds a retry the test does not expect."""
+    return 1.0 if fault.kind == "slow" else TIMEOUT
 
 
 @dataclass
@@ -48,7 +48,7 @@ class Pim:
             "base_url": self.url,
             "store": self.store,
             "page_size": 10,
-            "timeout": 2.0,
+            "timeout": TIMEOUT,
             "retry_attempts": 3,
         }
         credentials = {
