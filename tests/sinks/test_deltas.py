@@ -232,6 +232,21 @@ def test_xml_records_are_keyed_unescaped_and_the_last_of_a_key_counts() -> None:
     assert record == item("k&amp;1", "last", "2.00 EUR").encode()
 
 
+def test_xml_record_places_are_byte_offsets_into_the_document() -> None:
+    """Each record's offset and length cut exactly its text out of the document's bytes,
+    multi-byte characters before it included; text after the last end tag is no record."""
+    items = [item(f"k{i}", "Größe ✓ 🙂" * i, f"{i}.00 EUR") for i in range(4)]
+    data = RSS.format("".join(items)).encode()
+    found = xml_records.split(data, "f.xml", google_item, google_end, google_id)
+    assert found[xml_records.KEY].to_list() == ["k0", "k1", "k2", "k3"]
+    for record, at, size in found.select("record", "offset", "length").iter_rows():
+        assert data[at : at + size].decode() == record
+        assert data[at + size :].startswith(google_end)
+    assert xml_records.split(
+        b"<rss><channel></channel></rss>", "f.xml", google_item, google_end, google_id
+    ).is_empty()
+
+
 @pytest.mark.parametrize(
     ("data", "error"),
     [
