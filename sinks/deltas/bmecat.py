@@ -91,7 +91,8 @@ def write_delta(
     update = etree.SubElement(root, _q("T_UPDATE_PRODUCTS"), prev_version="0")
     for change, mode in MODES.items():
         pids = keys_of(changes, "pid", change)
-        source = xml_records.by_key(earlier if change == REMOVED else fresh, pids, _END, previous)
+        side = earlier if change == REMOVED else fresh
+        source = xml_records.by_key(side, pids, _END, previous, _MODE)
         for pid in pids:
             product = xml_records.parse(source[pid], *_WRAP)
             product.set("mode", mode)

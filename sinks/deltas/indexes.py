@@ -96,8 +96,10 @@ class IndexUse:
         if one is kept for its bytes."""
         if self.folder is None:
             return None
-        sha256 = next((f.sha256 for f in self.previous.files if f.path == path), "")
-        found = IndexFolder(self.folder).load(INDEXED[name][0], sha256, file)
+        sealed = next((f for f in self.previous.files if f.path == path), None)
+        if sealed is None:
+            return None
+        found = IndexFolder(self.folder).load(INDEXED[name][0], sealed.sha256, file, sealed.bytes)
         if found is not None:
             self.reused.append(path)
             log.debug("%s: the delta's previous side is read from its record index", path)

@@ -12,10 +12,15 @@ Indexes live in a cache folder outside the snapshots (those are what consumers f
 Parquet file per feed file, named by the SHA-256 of the file's bytes (what the sealed manifest
 records) and a tag of what wrote it: the format, ``VERSION``, the polars version and a probe of
 its hash function (hashes are stable within one polars build only) and the source of this
-package (a changed key pattern is another index). Trust is never taken from a name: before an
-index is used the file is hashed again and the index's contents checked against the checksum
-it was written with. A missing, damaged or mismatched index is a miss (the delta splits the
-file as before), never an error; indexes are written under a hidden name and renamed whole.
+package (a changed key pattern is another index). Trust is never taken from a name: an index's
+contents are checked against the checksum it was written with, and it was made from the very
+bytes whose SHA-256 names it, the bytes the manifest sealed and consumers fetched: what a delta
+applies to. So the file is not hashed again before its index is used (at 1M products that read
+the previous snapshot's 4 GB back from disk, ~10 s of a publish); its size must still be the
+sealed one, and every record a delta slices out of it must hash to its digest in the index
+(``xml_records.by_key``), else the channel gets the full feed only. A missing, damaged or
+mismatched index is a miss (the delta splits the file as before), never an error; indexes are
+written under a hidden name and renamed whole.
 """
 
 from __future__ import annotations
@@ -32,7 +37,6 @@ from pathlib import Path
 import polars as pl
 
 from contracts.folders import PARTIAL, hidden_sibling
-from sinks.snapshot_store import sha256_of
 
 VERSION = 1
 """The index layout; a new layout is another tag, so old indexes are never read."""
@@ -74,9 +78,9 @@ class IndexFolder:
     def path(self, kind: str, sha256: str) -> Path:
         return self.folder / f"{sha256}.{_tag(kind)}{SUFFIX}"
 
-    def load(self, kind: str, sha256: str, file: Path) -> RecordIndex | None:
-        """The index of ``file`` (whose sealed SHA-256 is ``sha256``), or None: none kept,
-        unreadable, or ``file`` holds other bytes now (it is hashed again)."""
+    def load(self, kind: str, sha256: str, file: Path, size: int = 0) -> RecordIndex | None:
+        """The index of ``file`` (whose sealed SHA-256 is ``sha256`` and, unless 0, sealed size
+        ``size``), or None: none kept, unreadable, or ``file`` is gone or of another size."""
         path = self.path(kind, sha256) if sha256 else None
         if path is None or not path.is_file():
             return None
@@ -86,7 +90,8 @@ class IndexFolder:
             records = pl.read_parquet(path)
             if (meta["kind"], meta["sha256"]) != (kind, sha256):
                 return None
-            if meta["checksum"] != _checksum(records) or sha256_of(file) != sha256:
+            stored = file.stat().st_size  # a file gone is no index
+            if meta["checksum"] != _checksum(records) or (size and stored != size):
                 return None
             return RecordIndex(kind, sha256, records, tuple(meta["shape"]))
         return None

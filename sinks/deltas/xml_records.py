@@ -90,10 +90,9 @@ def split(
         (size - at).alias(LENGTH),
     )
     del parts
-    compared = record.str.replace(*content) if content else record
     frame = found.select(
         record.str.extract(key, 1).alias(KEY),
-        compared.hash(seed=0).alias(DIGEST),
+        _digest(record, content).alias(DIGEST),
         record,
         OFFSET,
         LENGTH,
@@ -128,12 +127,23 @@ def digests(frame: pl.DataFrame, key: str) -> pl.DataFrame:
     return frame.select(pl.col(KEY).alias(key), DIGEST)
 
 
+def _digest(record: pl.Expr, content: tuple[str, str] | None) -> pl.Expr:
+    """What two snapshots compare of a record's text (see ``split``)."""
+    return (record.str.replace(*content) if content else record).hash(seed=0)
+
+
 def by_key(
-    frame: pl.DataFrame, keys: list[str], end: bytes, path: Path | None = None
+    frame: pl.DataFrame,
+    keys: list[str],
+    end: bytes,
+    path: Path | None = None,
+    content: tuple[str, str] | None = None,
 ) -> dict[str, bytes]:
     """The records of ``keys`` (a delta's few) as bytes by key, each closed with ``end``: from
     a ``split``, or from an index (no ``record``) sliced out of the document of ``path``, which
-    is read only when it holds any of ``keys`` (mapped, a gzipped one decompressed whole)."""
+    is read only when it holds any of ``keys`` (mapped, a gzipped one decompressed whole).
+    Each slice must hash to its digest in the index (``content`` as ``split`` was given it):
+    the file may have changed since it was sealed and indexed (``StaleIndexError``)."""
     chosen = frame.filter(pl.col(KEY).is_in(keys))
     if RECORD in chosen.columns:
         return dict(zip(chosen[KEY], (r.encode() + end for r in chosen[RECORD]), strict=True))
@@ -145,9 +155,39 @@ def by_key(
     spans = list(zip(chosen[KEY], chosen[OFFSET], chosen[LENGTH], strict=True))
     if path.suffix == ".gz":
         data = document_bytes(path)
-        return {k: data[at : at + size] + end for k, at, size in spans}
-    with path.open("rb") as handle, mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as view:
-        return {k: view[at : at + size] + end for k, at, size in spans}  # pages read: the few
+        records = {k: data[at : at + size] for k, at, size in spans}
+    else:
+        with (
+            path.open("rb") as handle,
+            mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as view,
+        ):
+            records = {k: view[at : at + size] for k, at, size in spans}  # pages read: the few
+    _check_digests(chosen, records, content, path)
+    return {k: record + end for k, record in records.items()}
+
+
+class StaleIndexError(XmlRecordError):
+    """A record sliced out of a previous file by its index is not the record the index was
+    made of: the file changed after it was sealed."""
+
+
+def _check_digests(
+    chosen: pl.DataFrame,
+    records: dict[str, bytes],
+    content: tuple[str, str] | None,
+    path: Path,
+) -> None:
+    text = pl.Series(RECORD, list(records.values()), dtype=pl.Binary)
+    try:
+        found = text.cast(pl.String).to_frame().select(_digest(pl.col(RECORD), content))
+    except pl.exceptions.ComputeError:  # not UTF-8: not what was indexed
+        found = pl.DataFrame({RECORD: [None] * len(records)}, schema={RECORD: pl.UInt64})
+    stale = chosen.get_column(DIGEST).ne_missing(found.to_series()).arg_true()
+    if len(stale):
+        key = chosen.item(stale[0], KEY)
+        msg = f"{path.name}: record {key!r} is not what its record index holds"
+        msg += " (the file changed after it was sealed)"
+        raise StaleIndexError(msg)
 
 
 def index_of(kind: str, raw: bytes, frame: pl.DataFrame) -> RecordIndex:

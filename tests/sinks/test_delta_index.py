@@ -22,8 +22,9 @@ from sinks.deltas import Deltas, google_merchant, index_feeds, record_index, wri
 from sinks.deltas import xml_records as xr
 from sinks.deltas.changes import content_hashes, hash_changes, row_changes, shape
 from sinks.deltas.indexes import INDEXED
-from sinks.deltas.record_index import IndexFolder, RecordIndex, sha256_of
+from sinks.deltas.record_index import IndexFolder, RecordIndex
 from sinks.formats import bmecat as bmecat_writer
+from sinks.snapshot_store import sha256_of
 
 FORMATS = {
     "website": "jsonld",
@@ -125,7 +126,10 @@ def snapshot(root: Path, generation: int, compress: str | None = "gzip") -> Snap
         ),
         *quoting(root / "quoting", generation, compress),
     ]
-    sealed = [replace(f, sha256=sha256_of(root / f.path)) for f in files]
+    sealed = [
+        replace(f, sha256=sha256_of(root / f.path), bytes=(root / f.path).stat().st_size)
+        for f in files
+    ]
     snapshot_id = f"20261122T18560{generation}Z-ab12cd34"
     return Snapshot(root, Manifest(snapshot_id, "", "", {}, sealed))
 
@@ -199,18 +203,39 @@ def tamper(path: Path) -> None:
     changed.write_parquet(path, metadata=meta)
 
 
-def other_bytes(old: Snapshot) -> None:
-    """Each previous file rewritten after it was indexed (and sealed): same manifest."""
+def rewrite(old: Snapshot, change: Callable[[str, bytes], bytes]) -> None:
+    """Each previous file's document rewritten after it was indexed (and sealed) by
+    ``change`` (its path, its document), the manifest kept."""
     for feed in old.manifest.files:
         path = old.folder / feed.path
         raw = path.read_bytes()
         if path.suffix == ".gz":
-            path.write_bytes(gzip.compress(gzip.decompress(raw).replace(b"S0005", b"S9995")))
+            path.write_bytes(gzip.compress(change(feed.path, gzip.decompress(raw))))
         else:
-            path.write_bytes(raw.replace(b"B", b"Q").replace(b"S0005", b"S9995"))
+            path.write_bytes(change(feed.path, raw))
 
 
-@pytest.mark.parametrize("damage", ["missing", "truncated", "tampered", "other bytes", "version"])
+def other_bytes(old: Snapshot) -> None:
+    """Other bytes of the sealed size in every previous file: in a catalog a product no
+    delta carries renamed, elsewhere every B a Q."""
+
+    def change(path: str, raw: bytes) -> bytes:
+        quoting = path.startswith("quoting/")
+        return raw.replace(b"S0005", b"S9995") if quoting else raw.replace(b"B", b"Q")
+
+    rewrite(old, change)
+    assert all((old.folder / f.path).stat().st_size == f.bytes for f in old.manifest.files)
+
+
+def other_size(old: Snapshot) -> None:
+    def change(path: str, raw: bytes) -> bytes:
+        quoting = path.startswith("quoting/")
+        return raw.replace(b"S0005", b"S99995") if quoting else raw.replace(b"B", b"BB")
+
+    rewrite(old, change)
+
+
+@pytest.mark.parametrize("damage", ["missing", "truncated", "tampered", "other size", "version"])
 def test_an_unusable_index_is_a_miss_and_the_files_are_split(
     snapshots: tuple[Snapshot, Snapshot],
     tmp_path: Path,
@@ -226,8 +251,8 @@ def test_an_unusable_index_is_a_miss_and_the_files_are_split(
         damage_each(index, truncate)
     elif damage == "tampered":
         damage_each(index, tamper)
-    elif damage == "other bytes":
-        other_bytes(old)
+    elif damage == "other size":
+        other_size(old)
     else:
         monkeypatch.setattr(record_index, "VERSION", record_index.VERSION + 1)
     with_index = deltas(old, new, tmp_path / "a", index)
@@ -235,6 +260,34 @@ def test_an_unusable_index_is_a_miss_and_the_files_are_split(
     assert with_index.deltas.reused == []
     assert with_index.deltas == replace(split.deltas, digests=with_index.deltas.digests)
     assert with_index.files == split.files
+
+
+def test_a_previous_file_rewritten_at_its_size_is_read_by_its_index_and_slices_are_checked(
+    tmp_path: Path,
+) -> None:
+    """The index holds what was sealed, which consumers hold, so the previous file is not
+    hashed again: its rewritten bytes do not change a delta that reads only the index; a
+    record a delta slices out of it must match its digest in the index, else the channel
+    gets the full feed only, named in the notes."""
+    old, new = snapshot(tmp_path / "old", 0, None), snapshot(tmp_path / "new", 1, None)
+    index = tmp_path / "index"
+    index_feeds(old.manifest, old.folder, FORMATS, index)
+    shutil.copytree(index, tmp_path / "index-2")
+    sealed = deltas(old, new, tmp_path / "a", index)
+    other_bytes(old)  # google's item b (changed: its previous text is sliced) is now "Q"
+    rewritten = deltas(old, new, tmp_path / "b", tmp_path / "index-2")
+    assert (
+        rewritten.deltas.reused
+        == sealed.deltas.reused
+        == sorted(f.path for f in old.manifest.files)
+    )
+    note = rewritten.deltas.notes["marketplace"]
+    assert note.startswith("full feed only: google_merchant.xml: record 'b' is not what its")
+    assert not any(f.channel == "marketplace" for f in rewritten.deltas.files)
+    # the quoting update slices the removed S0000 and S0001, unchanged: it is the sealed one
+    kept = {p: b for p, b in sealed.files.items() if not p.startswith("marketplace/")}
+    assert {p: b for p, b in rewritten.files.items() if not p.startswith("marketplace/")} == kept
+    assert b'mode="delete"' in kept["quoting/C1000.update.xml"]
 
 
 def index_names(snapshot: Snapshot, folder: Path) -> set[str]:
