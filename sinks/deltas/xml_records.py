@@ -18,6 +18,7 @@ import gzip
 import html
 import mmap
 import re
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -37,6 +38,11 @@ LENGTH = "length"
 
 class XmlRecordError(ValueError):
     """A feed's records cannot be split (a record without its key, text not UTF-8)."""
+
+
+class StaleIndexError(XmlRecordError):
+    """A record sliced out of a previous file by its index is not the record the index was
+    made of: the file changed after it was sealed."""
 
 
 def document_bytes(path: Path) -> bytes:
@@ -154,7 +160,11 @@ def by_key(
         raise TypeError(msg)
     spans = list(zip(chosen[KEY], chosen[OFFSET], chosen[LENGTH], strict=True))
     if path.suffix == ".gz":
-        data = document_bytes(path)
+        try:
+            data = document_bytes(path)
+        except (OSError, EOFError, zlib.error) as error:  # damaged since it was sealed
+            msg = f"{path.name}: {error}"
+            raise StaleIndexError(msg) from error
         records = {k: data[at : at + size] for k, at, size in spans}
     else:
         with (
@@ -164,11 +174,6 @@ def by_key(
             records = {k: view[at : at + size] for k, at, size in spans}  # pages read: the few
     _check_digests(chosen, records, content, path)
     return {k: record + end for k, record in records.items()}
-
-
-class StaleIndexError(XmlRecordError):
-    """A record sliced out of a previous file by its index is not the record the index was
-    made of: the file changed after it was sealed."""
 
 
 def _check_digests(

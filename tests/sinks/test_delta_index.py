@@ -290,6 +290,24 @@ def test_a_previous_file_rewritten_at_its_size_is_read_by_its_index_and_slices_a
     assert b'mode="delete"' in kept["quoting/C1000.update.xml"]
 
 
+def test_a_gzipped_previous_catalog_damaged_at_its_size_leaves_quoting_the_full_feed(
+    snapshots: tuple[Snapshot, Snapshot], tmp_path: Path
+) -> None:
+    """The removed products' previous text comes out of the gzipped catalog, which no longer
+    decompresses: the quoting channel gets no update, the note names the file."""
+    old, new = snapshots
+    index = tmp_path / "index"
+    index_feeds(old.manifest, old.folder, FORMATS, index)
+    first = old.folder / "quoting" / "C1000.xml.gz"
+    raw = bytearray(first.read_bytes())
+    raw[len(raw) // 2 : len(raw) // 2 + 8] = bytes(8)
+    first.write_bytes(bytes(raw))
+    written = deltas(old, new, tmp_path / "staged", index)
+    assert written.deltas.notes["quoting"].startswith("full feed only: C1000.xml.gz: ")
+    assert not any(p.endswith(".update.xml") for p in written.files)
+    assert any(f.channel == "marketplace" for f in written.deltas.files)
+
+
 def index_names(snapshot: Snapshot, folder: Path) -> set[str]:
     store = IndexFolder(folder)
     found = set()
