@@ -99,7 +99,8 @@ class IndexUse:
         sealed = next((f for f in self.previous.files if f.path == path), None)
         if sealed is None:
             return None
-        found = IndexFolder(self.folder).load(INDEXED[name][0], sealed.sha256, file, sealed.bytes)
+        kind = INDEXED[name][0]
+        found = IndexFolder(self.folder).load(kind, sealed.sha256, file, size=sealed.bytes)
         if found is not None:
             self.reused.append(path)
             log.debug("%s: the delta's previous side is read from its record index", path)

@@ -15,12 +15,12 @@ its hash function (hashes are stable within one polars build only) and the sourc
 package (a changed key pattern is another index). Trust is never taken from a name: an index's
 contents are checked against the checksum it was written with, and it was made from the very
 bytes whose SHA-256 names it, the bytes the manifest sealed and consumers fetched: what a delta
-applies to. So the file is not hashed again before its index is used (at 1M products that read
-the previous snapshot's 4 GB back from disk, ~10 s of a publish); its size must still be the
-sealed one, and every record a delta slices out of it must hash to its digest in the index
-(``xml_records.by_key``), else the channel gets the full feed only. A missing, damaged or
-mismatched index is a miss (the delta splits the file as before), never an error; indexes are
-written under a hidden name and renamed whole.
+applies to. So the file is not hashed again before its index is used (in a 1M run's publish
+that read the previous snapshot's files back from disk: ~11 s of hashing threads); its size
+must still be the sealed one, and every record a delta slices out of it must hash to its
+digest in the index (``xml_records.by_key``), else the channel gets the full feed only. A
+missing, damaged or mismatched index is a miss (the delta splits the file as before), never
+an error; indexes are written under a hidden name and renamed whole.
 """
 
 from __future__ import annotations
@@ -78,9 +78,10 @@ class IndexFolder:
     def path(self, kind: str, sha256: str) -> Path:
         return self.folder / f"{sha256}.{_tag(kind)}{SUFFIX}"
 
-    def load(self, kind: str, sha256: str, file: Path, size: int = 0) -> RecordIndex | None:
-        """The index of ``file`` (whose sealed SHA-256 is ``sha256`` and, unless 0, sealed size
-        ``size``), or None: none kept, unreadable, or ``file`` is gone or of another size."""
+    def load(self, kind: str, sha256: str, file: Path, *, size: int) -> RecordIndex | None:
+        """The index of ``file`` (whose sealed SHA-256 is ``sha256`` and sealed size ``size``;
+        0: a manifest that does not record sizes), or None: none kept, unreadable, or ``file``
+        is gone or of another size."""
         path = self.path(kind, sha256) if sha256 else None
         if path is None or not path.is_file():
             return None

@@ -379,11 +379,13 @@ def test_an_index_is_written_whole_or_not_at_all(
     saved = store.save(index)
     assert saved is not None
     assert [p.name for p in store.folder.iterdir()] == [saved.name]
-    loaded = store.load("jsonlines", index.sha256, feed)
+    size = feed.stat().st_size
+    assert store.load("jsonlines", index.sha256, feed, size=size + 1) is None  # rewritten
+    loaded = store.load("jsonlines", index.sha256, feed, size=size)
     assert loaded is not None
     assert loaded.shape == index.shape
     assert loaded.records.equals(index.records)
-    assert store.load("delimited", index.sha256, feed) is None  # another format's name
+    assert store.load("delimited", index.sha256, feed, size=size) is None  # another format's
 
 
 @pytest.mark.parametrize(
