@@ -75,6 +75,30 @@ def test_files_already_hashed_are_not_read_again(
     assert store.verify(sealed.snapshot_id) == sealed  # the digest is the file's
 
 
+def test_files_hashed_side_by_side_keep_their_order_and_a_missing_one_is_named(
+    tmp_path: Path,
+) -> None:
+    """The seal hashes ``HASHING_LANES`` files at a time: each entry still gets its own
+    file's digest and size, in the manifest's order; a file missing from staging fails the
+    seal naming it, and nothing is moved into snapshots/."""
+    store = SnapshotStore(tmp_path)
+    snapshot_id = "20261122T195600Z-00000001"
+    texts = {f"c{i}": f"sku\n{'x' * i * 1000}\n" for i in range(7)}
+    for channel, text in texts.items():
+        (store.channel_dir(snapshot_id, channel) / "feed.csv").write_text(text, "utf-8")
+    files = [FeedFile(c, f"{c}/feed.csv", 1) for c in texts]
+    manifest = Manifest(snapshot_id, "2026-11-22", CREATED.isoformat(), {}, files)
+    missing = FeedFile("gone", "gone/feed.csv", 1)
+    with pytest.raises(SnapshotError, match=r"channel gone: file gone/feed\.csv is missing"):
+        store.seal(Manifest(snapshot_id, "2026-11-22", CREATED.isoformat(), {}, [*files, missing]))
+    assert not store.snapshot_dir(snapshot_id).exists()
+    sealed = store.seal(manifest)
+    expected = [
+        (c, hashlib.sha256(t.encode()).hexdigest(), len(t.encode())) for c, t in texts.items()
+    ]
+    assert [(f.channel, f.sha256, f.bytes) for f in sealed.files] == expected
+
+
 def test_a_failed_run_leaves_the_live_snapshot_untouched(tmp_path: Path) -> None:
     store = SnapshotStore(tmp_path)
     publish(store, "20261122T195600Z-00000001", "old\n")
