@@ -18,7 +18,7 @@ unexpected rows only of the expectations that failed (``validate_feeds``).
 from __future__ import annotations
 
 import json
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -256,11 +256,13 @@ def result_format_at(level: str) -> dict[str, Any]:
 
 
 def validate_feeds(
-    feeds: Mapping[str, FeedSuite],
+    feeds: Mapping[str, FeedSuite] | Iterable[tuple[str, FeedSuite]],
     references: References,
     result_format: str = "SUMMARY",
 ) -> dict[str, dict[str, Any]]:
-    """Validate each channel's feed frame with its suite; channel -> result as JSON dict.
+    """Validate each channel's feed frame with its suite; channel -> result as JSON dict, in
+    the order the feeds came. ``feeds`` may be a generator: each feed is validated as soon as
+    it is yielded (a run validates each feed as its writer finishes, see ``assets.feeds``).
 
     ``"SUMMARY"`` (a run's): every expectation's counts (great-expectations' BASIC result:
     ``element_count``, ``unexpected_count``, up to ``NAMED_ROWS`` unexpected values), and each
@@ -274,7 +276,7 @@ def validate_feeds(
     context = new_context()
     source = context.data_sources.add_pandas("prism_feeds")
     results = {}
-    for name, feed in feeds.items():
+    for name, feed in feeds.items() if isinstance(feeds, Mapping) else feeds:
         suite = context.suites.add(channel_suite(name, feed, references))
         batches = source.add_dataframe_asset(name).add_batch_definition_whole_dataframe(name)
         frame = to_pandas(feed.frame, suite_columns(suite))
