@@ -21,7 +21,7 @@ from mapping.view import FILTERED
 from quality import breakers as br
 from quality.completeness import by_channel_and_locale, worst_groups
 from quality.expectations import results_file
-from quality.exports import quarantine_exports
+from quality.exports import write_quarantine_exports
 from quality.quarantine import ALL_CHANNELS
 from quality.report import QualityReport, write_report
 from quality.report.findings import findings_frame
@@ -232,17 +232,16 @@ def _write_report(
     changes: pl.DataFrame | None,
     reports: ReportStore,
 ) -> Path:
-    """The report folder's pages and exports; returns the main page. The Excel export is
-    written by a child process while the pages render (``quality.exports``)."""
+    """The report folder's pages and exports; returns the main page."""
     folder = reports.folder(inputs.snapshot_id)
     # Products a channel's filters leave out are the channel's choice, not data to fix: the
     # channels table counts them; the exports and lookup pages list what someone must fix.
     to_fix = inputs.quarantine.filter(pl.col("severity") != FILTERED)
-    with quarantine_exports(to_fix, folder) as files:
-        report = _report(
-            config, inputs, summary, breakers, (old_prices, prices, changes), reports, to_fix, files
-        )
-        return write_report(report, folder)
+    files = write_quarantine_exports(to_fix, folder)
+    report = _report(
+        config, inputs, summary, breakers, (old_prices, prices, changes), reports, to_fix, files
+    )
+    return write_report(report, folder)
 
 
 def _report(

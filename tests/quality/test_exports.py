@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import csv
-import multiprocessing
 import re
 import zipfile
 from pathlib import Path
 
+import openpyxl
 import polars as pl
 import pytest
-import xlsxwriter
 from lxml import etree
 
 from quality import exports
@@ -224,44 +223,16 @@ def test_no_cell_of_the_excel_sheet_is_a_formula(tmp_path: Path, value: str) -> 
     assert row[SHEET.index("value")] == f"'{value}"
 
 
-def test_the_workbook_written_by_a_child_process_is_the_one_written_inline(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(exports, "BACKGROUND_ROWS", 0)
+def test_the_workbook_reads_back_in_excel_readers(tmp_path: Path) -> None:
+    """calamine (``polars.read_excel``) and openpyxl read the sheet as written."""
     frame = quarantine(finding("A", "=1"), finding("B", None), finding("A", "=1", channel="web"))
-    inline, child = tmp_path / "inline", tmp_path / "child"
-    inline.mkdir()
-    child.mkdir()
-    files = write_quarantine_exports(frame, inline)
-    with exports.quarantine_exports(frame, child) as yielded:
-        assert yielded == files == BOTH
-    assert read_csv(child / "quarantine.csv") == read_csv(inline / "quarantine.csv")
-    assert read_xlsx(child / "quarantine.xlsx") == read_xlsx(inline / "quarantine.xlsx")
-
-
-def test_a_workbook_the_child_cannot_write_fails_the_block(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(exports, "BACKGROUND_ROWS", 0)
-    (tmp_path / "quarantine.xlsx").mkdir()  # a folder where the file goes
-    block = exports.quarantine_exports(quarantine(finding()), tmp_path)
-    with pytest.raises(xlsxwriter.exceptions.FileCreateError, match="Is a directory"), block:
-        pass
-
-
-def _exports_in_a_daemon(folder: str) -> None:
-    exports.BACKGROUND_ROWS = 0
-    frame = quarantine(finding("A", "=1"))
-    with exports.quarantine_exports(frame, Path(folder)) as yielded:
-        assert yielded == BOTH
-
-
-def test_a_daemonic_process_writes_the_workbook_itself(tmp_path: Path) -> None:
-    """A Celery pool worker is daemonic and may not start a child: the file is written inline."""
-    spawn = multiprocessing.get_context("spawn")
-    worker = spawn.Process(target=_exports_in_a_daemon, args=(str(tmp_path),), daemon=True)
-    worker.start()
-    worker.join(timeout=120)
-    assert worker.exitcode == 0
-    [header, _] = read_xlsx(tmp_path / "quarantine.xlsx")
-    assert header == SHEET
+    write_quarantine_exports(frame, tmp_path)
+    path = tmp_path / "quarantine.xlsx"
+    read = pl.read_excel(path, sheet_name="quarantine", infer_schema_length=0)
+    assert read.columns == SHEET
+    assert read.rows() == [tuple(r) for r in padded(read_xlsx(path), len(SHEET))[1:]]
+    assert read["channels"].to_list() == ["shop, web", "shop"]
+    sheet = openpyxl.load_workbook(path)["quarantine"]
+    assert sheet.freeze_panes == "A2"
+    assert sheet.auto_filter.ref == "A1:G3"
+    assert sheet["A1"].font.b
