@@ -80,23 +80,23 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
 import polars as pl
-import xlsxwriter
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from contracts.formats import Assembly, FieldSpec, FormatSpec, WriteContext
 from contracts.snapshots import FeedFile
+from sinks.xlsx_sheet import MAX_ROWS, SheetColumn, write_sheet
 from sinks.xml_text import CHUNK_ROWS, SinkInputError, money
 
 KEY = "sku"
 """The frame's product key: written only when the channel maps a target of that name."""
 BOM = b"\xef\xbb\xbf"
 _LS, _PS = "\u2028".encode(), "\u2029".encode()
-XLSX_MAX_ROWS = 1_048_576
+XLSX_MAX_ROWS = MAX_ROWS
 """Rows of an Excel worksheet, the header included."""
 _MONEY_2 = pl.Decimal(38, 2)
 _GROUP, _ROW, _ORDER, _KIND = "__group", "__row", "__order", "__kind"
@@ -649,73 +649,32 @@ def _line_separators_escaped(lines: bytes) -> bytes:
 def _write_xlsx(
     rows: pl.DataFrame, columns: list[str], options: XlsxOptions, path: Path, chunk_rows: int
 ) -> None:
-    """One worksheet, header first. xlsxwriter writes cell by cell (no library writes XLSX
-    column-wise), so this is the one writer with a Python loop per row: polars formats the
-    cells, the loop only hands them over. An Excel sheet holds 1,048,576 rows at most."""
+    """One worksheet, header first, rendered column-wise (``sinks.xlsx_sheet``): money with
+    two decimals, dates as Excel dates, numbers and booleans typed, the rest text. An Excel
+    sheet holds 1,048,576 rows at most."""
     if rows.height + 1 > XLSX_MAX_ROWS:
         msg = f"xlsx: {rows.height} rows do not fit a worksheet ({XLSX_MAX_ROWS - 1} at most)"
         raise SinkInputError(msg)
     guard = options.formula_guard == "on"
-    workbook = xlsxwriter.Workbook(
-        str(path),
-        {
-            "constant_memory": True,
-            "strings_to_formulas": False,
-            "strings_to_urls": False,
-            "strings_to_numbers": False,
-        },
-    )
-    try:
-        sheet = workbook.add_worksheet(options.sheet_name)
-        sheet.write_row(0, 0, columns)
-        formats = {
-            "money": workbook.add_format({"num_format": "0.00"}),
-            "date": workbook.add_format({"num_format": "yyyy-mm-dd"}),
-        }
-        cells, writers = [], []
-        for name in columns:
-            value, kind = pl.col(name), _kind(name, rows.schema[name])
-            if kind == "money":
-                cell = _money_2(value).cast(pl.Float64)
-            elif kind == "decimal":
-                cell = value.cast(pl.Float64)
-            elif kind == "list":
-                cell = _joined(value, options.list_separator, guard)
-            elif kind in ("date", "integer", "number"):
-                cell = value
-            else:
-                cell = _text(value, guard)
-            cells.append(cell.alias(name))
-            writers.append(_xlsx_writer(sheet, kind, rows.schema[name], formats))
-        null = options.null_value
-        row = 1
-        for chunk in _chunks(rows, cells, chunk_rows):
-            for values in chunk.iter_rows():
-                for col, (cell, put) in enumerate(zip(values, writers, strict=True)):
-                    if cell is not None:
-                        put(row, col, cell)
-                    elif null:
-                        sheet.write_string(row, col, null)
-                row += 1
-    finally:
-        workbook.close()
-
-
-def _xlsx_writer(
-    sheet: Any, kind: str, dtype: pl.DataType, formats: dict[str, Any]
-) -> Callable[[int, int, Any], Any]:
-    """The worksheet method that writes one cell of a column."""
-    if kind == "money":
-        money_format = formats["money"]
-        return lambda r, c, v: sheet.write_number(r, c, v, money_format)
-    if kind == "date":
-        date_format = formats["date"]
-        return lambda r, c, v: sheet.write_datetime(r, c, v, date_format)
-    if dtype == pl.Boolean:
-        return sheet.write_boolean
-    if kind in ("integer", "number", "decimal"):
-        return sheet.write_number
-    return sheet.write_string
+    cells = []
+    for name in columns:
+        value, dtype = pl.col(name), rows.schema[name]
+        kind = _kind(name, dtype)
+        if kind == "money":
+            cell = SheetColumn(name, _money_2(value), "money")
+        elif kind == "decimal":
+            cell = SheetColumn(name, value.cast(pl.Float64), "number")
+        elif kind == "list":
+            cell = SheetColumn(name, _joined(value, options.list_separator, guard))
+        elif kind == "date":
+            cell = SheetColumn(name, value, "date")
+        elif kind in ("integer", "number"):
+            cell = SheetColumn(name, value, "boolean" if dtype == pl.Boolean else "number")
+        else:
+            cell = SheetColumn(name, _text(value, guard))
+        cells.append(cell)
+    null = options.null_value or None
+    write_sheet(rows, path, options.sheet_name, cells, null, chunk_rows)
 
 
 def _spec(

@@ -4,7 +4,9 @@ frame."""
 
 from __future__ import annotations
 
+import datetime as dt
 import zipfile
+from decimal import Decimal
 from pathlib import Path
 
 import openpyxl
@@ -13,7 +15,7 @@ import pytest
 import xlsxwriter
 
 from sinks import xlsx_sheet
-from sinks.xlsx_sheet import SheetError, column_letters, write_text_sheet
+from sinks.xlsx_sheet import SheetColumn, SheetError, column_letters, write_sheet, write_text_sheet
 
 HOSTILE = [
     "a\x00b",  # NUL
@@ -164,3 +166,80 @@ def test_more_rows_than_a_sheet_holds_is_an_error(
 def test_a_column_that_is_not_text_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(SheetError, match=r"columns \['n'\] are not String"):
         write_text_sheet(pl.DataFrame({"n": [1]}), tmp_path / "s.xlsx", "data")
+
+
+def typed_frame() -> pl.DataFrame:
+    return pl.DataFrame(
+        {
+            "sku": ["A", "B", "C", "D"],
+            "qty": [5, None, -3, 2**40],
+            "weight": [1.25, float("nan"), float("inf"), None],
+            "active": [True, False, None, True],
+            "price": [Decimal("12.50"), Decimal("0.05"), None, Decimal("1234567.89")],
+            "day": [dt.date(2026, 12, 24), dt.date(1900, 2, 28), dt.date(1900, 3, 1), None],
+            "at": [dt.datetime(2026, 3, 5, 18, 0), None, dt.datetime(1900, 1, 2, 6, 0), None],
+            "since": ["2026-03-05", None, "soon", "2026-03-06"],
+        },
+        schema_overrides={"price": pl.Decimal(12, 2)},
+    )
+
+
+TYPED = [
+    SheetColumn("sku", pl.col("sku")),
+    SheetColumn("qty", pl.col("qty"), "number"),
+    SheetColumn("weight", pl.col("weight"), "number"),
+    SheetColumn("active", pl.col("active"), "boolean"),
+    SheetColumn("price", pl.col("price"), "money"),
+    SheetColumn("day", pl.col("day"), "date"),
+    SheetColumn("at", pl.col("at"), "date"),
+    SheetColumn("since", pl.col("since"), "date"),  # text from the source stays text
+]
+
+
+def test_typed_cells_read_back_as_xlsxwriter_writes_them(tmp_path: Path) -> None:
+    frame = typed_frame()
+    write_sheet(frame, tmp_path / "ours.xlsx", "data", TYPED)
+    options = {"strings_to_urls": False, "nan_inf_to_errors": True}
+    with xlsxwriter.Workbook(tmp_path / "theirs.xlsx", options) as book:
+        sheet = book.add_worksheet("data")
+        money, date = (
+            book.add_format({"num_format": "0.00"}),
+            book.add_format({"num_format": "yyyy-mm-dd"}),
+        )
+        sheet.write_row(0, 0, frame.columns)
+        for r, row in enumerate(frame.iter_rows(), start=1):
+            for c, value in enumerate(row):
+                if value is None or value != value or value == float("inf"):
+                    continue  # xlsxwriter writes NaN and infinity as formulas, checked below
+                if isinstance(value, Decimal):
+                    sheet.write_number(r, c, float(value), money)
+                elif isinstance(value, dt.date):
+                    sheet.write_datetime(r, c, value, date)
+                else:
+                    sheet.write(r, c, value)
+    ours, theirs = (
+        list(openpyxl.load_workbook(tmp_path / name)["data"].iter_rows(values_only=True))
+        for name in ("ours.xlsx", "theirs.xlsx")
+    )
+    weight = 2
+    assert [r[weight] for r in ours] == ["weight", 1.25, "#NUM!", "#NUM!", None]
+    assert [r[:weight] + r[weight + 1 :] for r in ours] == [
+        r[:weight] + r[weight + 1 :] for r in theirs
+    ]
+    assert ours[1] == ("A", 5, 1.25, True, 12.5, dt.datetime(2026, 12, 24), *ours[1][6:])
+    assert ours[1][6] == dt.datetime(2026, 3, 5, 18, 0)
+    assert ours[3][5] == dt.datetime(1900, 3, 1)  # past Excel's 1900-02-29
+    assert ours[2][5] == dt.datetime(1900, 2, 28)
+    with zipfile.ZipFile(tmp_path / "ours.xlsx") as archive:
+        cells = archive.read("xl/worksheets/sheet1.xml").decode("utf-8")
+    assert '<c r="E2" s="2"><v>12.50</v></c>' in cells  # the decimal's own digits
+    assert '<c r="F2" s="3"><v>46380</v></c>' in cells  # 2026-12-24, as Excel counts
+
+
+def test_null_text_fills_every_kind_of_cell(tmp_path: Path) -> None:
+    write_sheet(typed_frame(), tmp_path / "s.xlsx", "data", TYPED, null_text="-")
+    rows = list(openpyxl.load_workbook(tmp_path / "s.xlsx")["data"].iter_rows(values_only=True))
+    assert rows[2][1] == "-"
+    assert rows[3][3:5] == ("-", "-")
+    assert rows[4][2] == "-"
+    assert rows[4][5:7] == ("-", "-")
