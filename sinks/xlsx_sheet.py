@@ -132,13 +132,19 @@ def write_sheet(
             out.write(f"{tail}</worksheet>".encode())
 
 
+def check_sheet_name(sheet: str) -> str:
+    """``sheet`` when Excel takes it as a sheet's name, else ``SheetError``."""
+    if not 0 < len(sheet) <= 31 or _INVALID_SHEET_NAME & set(sheet) or sheet[0] == "'":
+        msg = f"sheet name {sheet!r}: Excel takes 1-31 characters, none of []:*?/\\ "
+        raise SheetError(msg + "and no leading apostrophe")
+    return sheet
+
+
 def _check(frame: pl.DataFrame, sheet: str) -> None:
     if frame.height + 1 > MAX_ROWS:
         msg = f"{frame.height} rows do not fit an Excel sheet ({MAX_ROWS - 1} at most)"
         raise SheetError(msg)
-    if not 0 < len(sheet) <= 31 or _INVALID_SHEET_NAME & set(sheet) or sheet[0] == "'":
-        msg = f"sheet name {sheet!r}: Excel takes 1-31 characters, none of []:*?/\\ "
-        raise SheetError(msg + "and no leading apostrophe")
+    check_sheet_name(sheet)
 
 
 def _entry(name: str) -> zipfile.ZipInfo:

@@ -89,15 +89,13 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from contracts.formats import Assembly, FieldSpec, FormatSpec, WriteContext
 from contracts.snapshots import FeedFile
-from sinks.xlsx_sheet import MAX_ROWS, SheetColumn, write_sheet
+from sinks.xlsx_sheet import SheetColumn, SheetError, check_sheet_name, write_sheet
 from sinks.xml_text import CHUNK_ROWS, SinkInputError, money
 
 KEY = "sku"
 """The frame's product key: written only when the channel maps a target of that name."""
 BOM = b"\xef\xbb\xbf"
 _LS, _PS = "\u2028".encode(), "\u2029".encode()
-XLSX_MAX_ROWS = MAX_ROWS
-"""Rows of an Excel worksheet, the header included."""
 _MONEY_2 = pl.Decimal(38, 2)
 _GROUP, _ROW, _ORDER, _KIND = "__group", "__row", "__order", "__kind"
 
@@ -257,13 +255,7 @@ class XlsxOptions(_ListOptions):
     formula_guard: Literal["on", "off"] = "off"
     sheet_name: str = "Products"
 
-    @field_validator("sheet_name")
-    @classmethod
-    def _excel_sheet_name(cls, value: str) -> str:
-        if not 1 <= len(value) <= 31 or any(c in value for c in "[]:*?/\\") or value[0] == "'":
-            msg = f"{value!r}: a sheet name has 1 to 31 characters, none of []:*?/\\"
-            raise ValueError(msg)
-        return value
+    _excel_sheet_name = field_validator("sheet_name")(check_sheet_name)
 
 
 _OPTIONS: dict[str, type[_Options]] = {
@@ -651,10 +643,7 @@ def _write_xlsx(
 ) -> None:
     """One worksheet, header first, rendered column-wise (``sinks.xlsx_sheet``): money with
     two decimals, dates as Excel dates, numbers and booleans typed, the rest text. An Excel
-    sheet holds 1,048,576 rows at most."""
-    if rows.height + 1 > XLSX_MAX_ROWS:
-        msg = f"xlsx: {rows.height} rows do not fit a worksheet ({XLSX_MAX_ROWS - 1} at most)"
-        raise SinkInputError(msg)
+    sheet holds 1,048,576 rows at most (more: ``SinkInputError``)."""
     guard = options.formula_guard == "on"
     cells = []
     for name in columns:
@@ -674,7 +663,10 @@ def _write_xlsx(
             cell = SheetColumn(name, _text(value, guard))
         cells.append(cell)
     null = options.null_value or None
-    write_sheet(rows, path, options.sheet_name, cells, null, chunk_rows)
+    try:
+        write_sheet(rows, path, options.sheet_name, cells, null, chunk_rows)
+    except SheetError as error:  # raised before the file is opened
+        raise SinkInputError(f"xlsx: {error}") from None
 
 
 def _spec(

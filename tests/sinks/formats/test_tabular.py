@@ -20,6 +20,7 @@ from contracts.formats import WriteContext
 from contracts.golden import GOLDEN_FIELDS
 from contracts.mapping import FirstSource, GoldenSource, RoleSource, Source, TemplateSource
 from mapping.transforms import apply
+from sinks import xlsx_sheet
 from sinks.formats.tabular import (
     BOM,
     FIELDS,
@@ -30,6 +31,7 @@ from sinks.formats.tabular import (
     SPEC_XLSX,
     SPECS,
     CsvOptions,
+    XlsxOptions,
     guarded,
     write,
     write_chunked,
@@ -800,3 +802,22 @@ def test_writer_without_options_uses_the_channel_format(tmp_path: Path) -> None:
     [feed] = write(frame([{"sku": "A", "name": "x"}]), ctx)
     assert feed.path == "shop/products.tsv"
     assert (tmp_path / "products.tsv").read_bytes() == b"sku\tname\nA\tx\n"
+
+
+@pytest.mark.parametrize("name", ["a/b", "x" * 32, "'quoted", "Q[1]"])
+def test_a_sheet_name_excel_refuses_is_an_invalid_option(name: str) -> None:
+    with pytest.raises(ValidationError, match=re.escape(f"sheet name {name!r}: Excel takes")):
+        XlsxOptions.model_validate({"sheet_name": name})
+
+
+def test_more_rows_than_a_worksheet_holds_fail_before_any_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(xlsx_sheet, "MAX_ROWS", 3)
+    data = frame([demo_row(f"S{i}") for i in range(3)])
+    with pytest.raises(
+        SinkInputError, match=r"xlsx: 3 rows do not fit an Excel sheet \(2 at most\)"
+    ):
+        written(tmp_path, data, "xlsx")
+    assert not (tmp_path / "products.xlsx").exists()
+    assert len(_xlsx_rows(tmp_path, data.head(2))) == 3  # two rows and the header fit
