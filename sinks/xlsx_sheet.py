@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 import zipfile
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -30,7 +30,7 @@ from typing import Literal
 import polars as pl
 
 from contracts.text import escape, escaped
-from sinks.xml_text import text_buffer
+from sinks.xml_text import render, text_buffer
 
 MAX_ROWS = 1_048_576
 """Rows of one Excel worksheet, the header included."""
@@ -120,13 +120,15 @@ def write_sheet(
     ``null_text``). Raises ``SheetError`` when the rows or the sheet name do not fit Excel."""
     _check(frame, sheet)
     letters = [column_letters(i) for i in range(len(columns))]
-    last = f"{letters[-1]}{frame.height + 1}" if columns else "A1"
+    rows = frame.height + 1  # the header is row 1
+    last = f"{letters[-1]}{rows}" if columns else "A1"
+    filtered = f"$A$1:${letters[-1]}${rows}" if columns else None
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
-        for name, text in _package(sheet, last, bool(columns)).items():
+        for name, text in _package(sheet, filtered).items():
             archive.writestr(_entry(name), text)
         with archive.open(_entry("xl/worksheets/sheet1.xml"), "w", force_zip64=True) as out:
             out.write(_sheet_head(columns, letters, last).encode("utf-8"))
-            for chunk in _rows(frame, columns, letters, null_text, chunk_rows):
+            for chunk in render(*_row_markup(frame, columns, letters, null_text), chunk_rows):
                 out.write(text_buffer(chunk))
             tail = f'</sheetData><autoFilter ref="A1:{last}"/>' if columns else "</sheetData>"
             out.write(f"{tail}</worksheet>".encode())
@@ -153,33 +155,32 @@ def _entry(name: str) -> zipfile.ZipInfo:
     return info
 
 
-def _rows(
+def _row_markup(
     frame: pl.DataFrame,
     columns: Sequence[SheetColumn],
     letters: list[str],
     null_text: str | None,
-    chunk_rows: int,
-) -> Iterator[pl.Series]:
-    """Each chunk of rows as markup, one value per row (``<row>`` and its cells)."""
-    if max(frame.n_chunks("all"), default=1) > 1:
-        frame = frame.rechunk()  # slicing a frame of many small chunks is very slow
+) -> tuple[pl.DataFrame, pl.Expr]:
+    """``frame`` with its rows' sheet numbers, and the markup of a row (``<row>`` and its
+    cells) for ``sinks.xml_text.render``."""
+    index = "_sheet_row"
+    while index in frame.columns:
+        index += "_"
     dtypes = frame.lazy().select(c.value.alias(str(i)) for i, c in enumerate(columns))
-    schema = list(dtypes.collect_schema().values())
-    first = 2  # the header is row 1
-    for chunk in frame.iter_slices(chunk_rows):
-        number = (pl.int_range(0, chunk.height) + first).cast(pl.String)
-        cells = []
-        for letter, column, dtype in zip(letters, columns, schema, strict=True):
-            at = pl.concat_str(pl.lit(f'<c r="{letter}'), number)
-            cell = _cell(at, column, dtype)
-            if null_text is not None:
-                cell = cell.fill_null(_text_cell(at, pl.lit(null_text)))
-            cells.append(cell)
-        row = pl.concat_str(
-            pl.lit('<row r="'), number, pl.lit('">'), *cells, pl.lit("</row>"), ignore_nulls=True
-        )
-        yield chunk.select(row.alias("xml")).to_series()
-        first += chunk.height
+    schema = dtypes.collect_schema().values()
+    numbered = frame.with_row_index(index, offset=2)  # the header is row 1
+    number = pl.col(index).cast(pl.String)
+    cells = []
+    for letter, column, dtype in zip(letters, columns, schema, strict=True):
+        at = pl.concat_str(pl.lit(f'<c r="{letter}'), number)
+        cell = _cell(at, column, dtype)
+        if null_text is not None:
+            cell = cell.fill_null(_text_cell(at, pl.lit(null_text)))
+        cells.append(cell)
+    row = pl.concat_str(
+        pl.lit('<row r="'), number, pl.lit('">'), *cells, pl.lit("</row>"), ignore_nulls=True
+    )
+    return numbered, row
 
 
 def _text_cell(at: pl.Expr, text: pl.Expr) -> pl.Expr:
@@ -243,16 +244,17 @@ def _sheet_head(columns: Sequence[SheetColumn], letters: list[str], last: str) -
     )
 
 
-def _package(sheet: str, last: str, filtered: bool) -> dict[str, str]:
-    """The workbook's parts but the sheet: content types, relationships, workbook, styles."""
+def _package(sheet: str, filtered: str | None) -> dict[str, str]:
+    """The workbook's parts but the sheet: content types, relationships, workbook, styles;
+    ``filtered``: the autofilter's range (``$A$1:$G$12``), None without columns."""
     type_base = "application/vnd.openxmlformats-officedocument.spreadsheetml"
-    reference = "'" + sheet.replace("'", "''") + "'!$A$1:$" + "$".join(_split(last))
-    names = (
-        '<definedNames><definedName name="_xlnm._FilterDatabase" localSheetId="0" hidden="1">'
-        f"{escape(reference)}</definedName></definedNames>"
-        if filtered
-        else ""
-    )
+    names = ""
+    if filtered is not None:
+        reference = "'" + sheet.replace("'", "''") + "'!" + filtered
+        names = (
+            '<definedNames><definedName name="_xlnm._FilterDatabase" localSheetId="0" '
+            f'hidden="1">{escape(reference)}</definedName></definedNames>'
+        )
     return {
         "[Content_Types].xml": (
             f"{_DECLARATION}<Types "
@@ -305,9 +307,3 @@ def _package(sheet: str, last: str, filtered: bool) -> dict[str, str]:
             "</cellStyles></styleSheet>"
         ),
     }
-
-
-def _split(cell: str) -> tuple[str, str]:
-    """``"G12"`` -> ``("G", "12")``."""
-    digits = cell.lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ")
-    return cell[: len(cell) - len(digits)], digits
