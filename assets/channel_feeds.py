@@ -121,7 +121,7 @@ def write_channel_feed(
     own = context.tiers
     files: list[FeedFile] = spec.writer(view.frame, context)
     if price_data is not None:
-        products = view.golden.select(PRODUCT_COLUMNS)
+        products = view.golden_lazy().select(PRODUCT_COLUMNS).collect()
         files += write_channel_prices(price_data, view.name, compiled, buyers, products, own)
     catalogs = catalog_accounting(
         view.frame.height, catalog_rows(files, buyers), left_out, assortments.RULES
@@ -146,7 +146,7 @@ def channel_context(
     )
     options = resolved_options(view.name, compiled.options, customers)
     buyers = channel_customers(options)
-    left_out = assortments.left_out(view.golden, compiled, buyers)
+    left_out = assortments.left_out(view.golden_lazy(), compiled, buyers)
     context = WriteContext(
         channel=view.name,
         settings=compiled.channel,
@@ -155,7 +155,7 @@ def channel_context(
         snapshot_id=snapshot_id,
         created=created,
         tiers=own,
-        golden=view.golden,
+        golden=view.golden_lazy(),
         price_rule=effective_tiers if buyers else None,
         left_out=left_out if left_out.height else None,
     )

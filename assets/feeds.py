@@ -295,7 +295,7 @@ def build_feed_assets(config: PrismConfig) -> list[dg.AssetsDefinition]:
             fields = [f.spec for f in channels[name].fields.values()]
             frame = validation_frame(
                 view.frame,
-                view.golden,
+                view.golden_lazy(),
                 config.channels[name],
                 fields,
                 config.quality.expectations_sample_rows,

@@ -132,7 +132,8 @@ def stage_whole(
     written.files.append(write_rows(view, staging))
     fields = [f.spec for f in channel.fields.values()]
     rows = config.quality.expectations_sample_rows
-    sample = validation_frame(view.frame, view.golden, config.channels[view.name], fields, rows)
+    golden = view.golden_lazy()
+    sample = validation_frame(view.frame, golden, config.channels[view.name], fields, rows)
     return Staged(written.files, view.frame.height, written.catalogs, sample)
 
 

@@ -380,7 +380,7 @@ def build_sharded_job(config: PrismConfig, name: str, tags: dict[str, str]) -> d
                 )
                 tables.write(view.frame, write)
                 if name == prices_of:
-                    products = view.golden.select(PRICE_PRODUCT_COLUMNS)
+                    products = view.golden_lazy().select(PRICE_PRODUCT_COLUMNS).collect()
                     write_channel_prices(folder, name, channel, buyers, products, write.tiers)
                 _write(left_out, folder / LEFT_OUT / f"{name}.parquet")
                 continue

@@ -92,8 +92,11 @@ class WriteContext:
     """the snapshot's creation time (``datetime``, UTC)"""
     tiers: Any
     """every price tier of the published products (``PRICE_TIERS_SCHEMA``), for B2B formats"""
-    golden: Any
-    """the published products' golden rows (for structural data: item groups, variant axes)"""
+    golden: pl.LazyFrame | None
+    """the published products' golden rows, one per row of the frame in its order (for
+    structural data: item groups, variant axes), as a query: a channel's golden rows are the
+    golden record behind a mask, and collecting all ~50 columns would copy a catalog per
+    writer (1.2 GiB at 1M products), so a writer reads them through ``golden_columns``"""
     price_rule: PriceRule | None = None
     """``price_rule(tiers, customer_id, customer_group) -> tiers``: the one precedence rule
     (``golden.pricing.effective_tiers``; sinks sit below golden, so it is handed over), for
@@ -101,6 +104,13 @@ class WriteContext:
     left_out: Any = None
     """B2B formats with customers: the products each customer's assortment leaves out
     (``mapping.assortments.LEFT_OUT_SCHEMA``: customer_id, sku, rule); None: none"""
+
+    def golden_columns(self, *columns: str) -> pl.DataFrame | None:
+        """Only ``columns`` of the golden rows (copied), None when the context has no golden
+        rows or they lack one of ``columns``."""
+        if self.golden is None or not set(columns) <= set(self.golden.collect_schema().names()):
+            return None
+        return self.golden.select(columns).collect()
 
 
 @dataclass(frozen=True)

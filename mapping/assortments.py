@@ -24,17 +24,19 @@ RULES = ("filtered_by_include", "filtered_by_exclude", "filtered_by_completeness
 
 
 def left_out(
-    golden: pl.DataFrame, compiled: CompiledChannel, customers: Sequence[Customer]
+    golden: pl.DataFrame | pl.LazyFrame, compiled: CompiledChannel, customers: Sequence[Customer]
 ) -> pl.DataFrame:
-    """The products of ``golden`` (the channel's publishable golden rows) that each customer's
-    assortment leaves out (``LEFT_OUT_SCHEMA``); customers without filters get every one."""
+    """The products of ``golden`` (the channel's publishable golden rows, or a query of them:
+    only the columns the filters read are copied) that each customer's assortment leaves out
+    (``LEFT_OUT_SCHEMA``); customers without filters get every one."""
     parts = [pl.DataFrame(schema=LEFT_OUT_SCHEMA)]
     for customer in customers:
         path = f"channels.{compiled.name}.customers.{customer.id}.filters"
         reason = compile_filters(customer.filters, compiled.context, path).reason()
         if reason is None:
             continue
-        marked = golden.select("sku", rule=reason).filter(pl.col("rule").is_not_null())
+        found = golden.lazy().select("sku", rule=reason).filter(pl.col("rule").is_not_null())
+        marked = found.collect()
         parts.append(
             marked.select(
                 customer_id=pl.lit(customer.id),

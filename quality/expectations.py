@@ -145,25 +145,28 @@ def golden_columns(channel: ChannelConfig, fields: Sequence[FieldSpec]) -> list[
 
 def validation_frame(
     frame: pl.DataFrame,
-    golden: pl.DataFrame,
+    golden: pl.DataFrame | pl.LazyFrame,
     channel: ChannelConfig,
     fields: Sequence[FieldSpec],
     rows: int | None,
 ) -> pl.DataFrame:
     """The published frame (lists left out: no expectation reads them) beside its golden
-    columns, sampled to ``rows`` (see ``validation_sample``).
+    columns, sampled to ``rows`` (see ``validation_sample``). ``golden``: the frame's golden
+    rows, or a query of them (a view's ``golden_lazy``: only the columns checked are copied).
 
     A blank text value is no value (``mapping.fields.present``): it becomes null here, so the
     suite reports it as missing, as the view does, and not also as an invalid GTIN or URL (a
     blank optional GTIN the view publishes would otherwise fail the blocking suite)."""
-    wanted = [c for c in golden_columns(channel, fields) if c in golden.columns]
+    golden = golden.lazy()
+    present = set(golden.collect_schema().names())
+    wanted = [c for c in golden_columns(channel, fields) if c in present]
     lists = [n for n, t in frame.schema.items() if isinstance(t, pl.List)]
     text = blank_free_columns(fields, frame.schema)
     # only the columns kept are copied (a view's golden rows are most of the catalog's
     # columns), and of them only the sample's rows, picked first (the same rows
     # ``validation_sample`` picks from the whole frame: the pick depends on the height only)
     published = frame.drop(lists)
-    beside = golden.select(pl.col(c).alias(f"{GOLDEN}{c}") for c in wanted)
+    beside = golden.select(pl.col(c).alias(f"{GOLDEN}{c}") for c in wanted).collect()
     picked = sample_positions(frame.height, rows)
     if picked is not None:
         published, beside = published[picked], beside[picked]

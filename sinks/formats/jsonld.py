@@ -166,7 +166,7 @@ def write(frame: pl.DataFrame, context: WriteContext) -> list[FeedFile]:
     options = context.options if isinstance(context.options, Options) else Options()
     require_values(frame, [c for c in (KEY, *_REQUIRED) if c in frame.columns], "jsonld")
     _require_known_availability(frame)
-    axes = _variant_axes(frame, context.golden)
+    axes = _variant_axes(frame, context)
     written = frame if _maps_sku(context.settings) else frame.drop(KEY)
     lines = _lines(written, axes, context.settings.main_currency, options)
     path: Path = context.folder / FILE
@@ -202,9 +202,10 @@ def _require_known_availability(frame: pl.DataFrame) -> None:
         raise SinkInputError(msg)
 
 
-def _variant_axes(frame: pl.DataFrame, golden: pl.DataFrame | None) -> pl.Series | None:
+def _variant_axes(frame: pl.DataFrame, context: WriteContext) -> pl.Series | None:
     """The golden ``variant_axes`` of the frame's rows (same order), None when unknown."""
-    if golden is None or "variant_axes" not in golden.columns or "item_group" not in frame:
+    golden = context.golden_columns("variant_axes") if "item_group" in frame else None
+    if golden is None:
         return None
     if golden.height != frame.height:
         msg = f"jsonld: {golden.height} golden rows for {frame.height} products"

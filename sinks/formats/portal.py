@@ -27,6 +27,7 @@ from contracts.customers import Customer, CustomersOption, ErpCustomers
 from contracts.formats import FieldSpec, FormatSpec, PriceRule, TableParts, WriteContext
 from contracts.snapshots import FeedFile
 from sinks.portal_sql import AVAILABILITY_COLUMNS, Rows, load_portal_snapshot
+from sinks.xml_text import SinkInputError
 
 LIST_SEPARATOR = " | "
 
@@ -120,7 +121,12 @@ def _tables(frame: pl.DataFrame, context: WriteContext) -> dict[str, pl.DataFram
     lists = [n for n, t in frame.schema.items() if isinstance(t, pl.List)]
     products = frame.with_columns(pl.col(lists).list.join(LIST_SEPARATOR))
     own = [c for c in AVAILABILITY_COLUMNS if c not in products.columns]
-    products = pl.concat([products, context.golden.select(own)], how="horizontal")
+    if own:
+        availability = context.golden_columns(*own)
+        if availability is None or availability.height != products.height:
+            msg = f"portal: the products' golden rows ({', '.join(own)}) are needed, in order"
+            raise SinkInputError(msg)
+        products = pl.concat([products, availability], how="horizontal")
     tables = {"products": products, "prices": context.tiers}
     effective = _effective_prices(_customers(context), context)
     return tables if effective is None else tables | {"effective_prices": effective}

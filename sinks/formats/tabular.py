@@ -371,7 +371,8 @@ def write_chunked(frame: pl.DataFrame, context: WriteContext, chunk_rows: int) -
     """``write``, formatting and writing ``chunk_rows`` rows at a time (bounded memory)."""
     options = _options(context)
     columns = written_columns(frame, context.settings)
-    rows, columns = with_parent_rows(frame, columns, options, context.golden)
+    groups = context.golden_columns("item_group") if options.parent_rows else None
+    rows, columns = with_parent_rows(frame, columns, options, groups)
     path: Path = context.folder / options.file_name
     if isinstance(options, _TextOptions):
         _write_text(rows, columns, options, path, chunk_rows)
@@ -402,9 +403,10 @@ def written_columns(frame: pl.DataFrame, settings: Any) -> list[str]:
 
 
 def with_parent_rows(
-    frame: pl.DataFrame, columns: Sequence[str], options: _Options, golden: Any
+    frame: pl.DataFrame, columns: Sequence[str], options: _Options, golden: pl.DataFrame | None
 ) -> tuple[pl.DataFrame, list[str]]:
-    """The rows to write (``columns`` only, parent rows added when asked) and their columns."""
+    """The rows to write (``columns`` only, parent rows added when asked) and their columns;
+    ``golden``: the frame's golden ``item_group`` (one row per frame row), for parent rows."""
     columns = list(columns)
     types = options.type_values
     if not options.parent_rows:

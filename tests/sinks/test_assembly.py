@@ -243,7 +243,7 @@ class Feed:
             snapshot_id=run[0],
             created=run[1],
             tiers=self.tiers.join(frame.select("sku"), on="sku", how="semi"),
-            golden=golden,
+            golden=golden.lazy(),
             price_rule=effective_tiers,
         )
         written = self.channel.format.writer(frame, context)

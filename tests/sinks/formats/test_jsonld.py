@@ -97,7 +97,7 @@ def context(
         snapshot_id="20261122T195607Z-ab12cd34",
         created=CREATED,
         tiers=None,
-        golden=golden_rows,
+        golden=None if golden_rows is None else golden_rows.lazy(),
     )
 
 

@@ -94,7 +94,8 @@ def context(
     spec = next(s for s in SPECS if s.name == format_name)
     assert spec.options is not None
     validated = spec.options.model_validate(settings.options())
-    return WriteContext("shop", settings, validated, tmp_path, "snap", CREATED, None, golden)
+    rows = None if golden is None else golden.lazy()
+    return WriteContext("shop", settings, validated, tmp_path, "snap", CREATED, None, rows)
 
 
 def written(tmp_path: Path, data: pl.DataFrame, format_name: str = "csv", **options: Any) -> bytes:
