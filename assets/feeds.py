@@ -37,6 +37,7 @@ from assets.quarantine import QUALITY_GROUP
 from assets.resources import FeedStoreResource
 from assets.sources import snapshot_field
 from contracts.config import PrismConfig
+from contracts.memory import release_free_memory
 from contracts.snapshots import FeedFile, new_snapshot_id
 from quality.expectations import (
     FeedSuite,
@@ -305,7 +306,9 @@ def build_feed_assets(config: PrismConfig) -> list[dg.AssetsDefinition]:
 
         def timed(name: str) -> tuple[Staged, float]:
             started = time.perf_counter()
-            return stage(name), time.perf_counter() - started
+            staged = stage(name)
+            release_free_memory()  # the writer's frames are gone: the next one starts lean
+            return staged, time.perf_counter() - started
 
         written: dict[str, Staged] = {}
         # Writers spend their time in polars / the database driver, which release the GIL.

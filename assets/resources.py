@@ -19,6 +19,7 @@ import dagster as dg
 import polars as pl
 
 from contracts.config import AkeneoSource, FileSource, PrismConfig, SapSource
+from contracts.memory import release_free_memory
 from quality.report_store import ReportStore
 from sinks.publish_lock import PublishLock
 from sinks.snapshot_store import SnapshotStore
@@ -186,6 +187,9 @@ class PolarsParquetIOManager(dg.ConfigurableIOManager):
         tmp.replace(path)
 
     def load_input(self, context: dg.InputContext) -> pl.DataFrame:
+        # a step starts by loading its inputs: what the steps before it freed goes back to
+        # the system first, rather than stay held by the C library's heaps (contracts.memory)
+        release_free_memory()
         upstream = context.upstream_output
         if upstream is not None and not context.has_asset_key:
             path = self.op_path(
