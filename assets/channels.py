@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, fields
+from functools import cached_property
 from pathlib import Path
 
 import polars as pl
@@ -51,9 +52,10 @@ class PimStructureFrames:
 
 
 def compiled(
-    config: PrismConfig, structure: PimStructureFrames, golden: pl.DataFrame
+    config: PrismConfig, structure: PimStructureFrames, golden: pl.DataFrame | pl.LazyFrame
 ) -> dict[str, CompiledChannel]:
-    return compiled_channels(config, FORMATS, structure.model(config), golden.columns)
+    columns = golden.collect_schema().names()
+    return compiled_channels(config, FORMATS, structure.model(config), columns)
 
 
 class ChannelViews(Mapping[str, ChannelView]):
@@ -65,17 +67,21 @@ class ChannelViews(Mapping[str, ChannelView]):
     and keeps the view there, the feed step of the same run reads it back instead of mapping
     again (reading is a fraction of the mapping's cost; the mapping is deterministic, so
     both steps see the same rows). A view not in the store is mapped (a channel staged in a
-    run of its own)."""
+    run of its own).
+
+    ``golden`` may be a scan of the golden record's file (the feed step's): views read back
+    from the store then read only the golden columns their writers select, and the record is
+    read whole only to map a view the store lacks."""
 
     def __init__(
         self,
-        golden: pl.DataFrame,
+        golden: pl.DataFrame | pl.LazyFrame,
         channels: Mapping[str, CompiledChannel],
         erp_source: str,
         store: ViewStore | None = None,
         cache: ViewCache | None = None,
     ) -> None:
-        self._golden, self._channels, self._erp_source = golden, channels, erp_source
+        self._source, self._channels, self._erp_source = golden, channels, erp_source
         self._store, self._cache = store, cache
         self._hashes: pl.DataFrame | None = None
         self._hashes_file: Path | None = None
@@ -88,7 +94,7 @@ class ChannelViews(Mapping[str, ChannelView]):
 
     def __getitem__(self, name: str) -> ChannelView:
         started = time.perf_counter()
-        view = self._store.load(name, self._golden) if self._store else None
+        view = self._store.load(name, self._source) if self._store else None
         if view is None:
             view = self._map(name)
             if self._store is not None:
@@ -98,6 +104,12 @@ class ChannelViews(Mapping[str, ChannelView]):
                     self._cache.keep(name, files, self._erp_source)
         self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - started
         return view
+
+    @cached_property
+    def _golden(self) -> pl.DataFrame:
+        """The golden record itself (read whole once, when a view must be mapped)."""
+        source = self._source
+        return source if isinstance(source, pl.DataFrame) else source.collect()
 
     def _map(self, name: str) -> ChannelView:
         """The channel's view: from the cache's previous view and the golden rows that
@@ -154,7 +166,7 @@ class ChannelViews(Mapping[str, ChannelView]):
 
 
 def views(
-    golden: pl.DataFrame,
+    golden: pl.DataFrame | pl.LazyFrame,
     channels: Mapping[str, CompiledChannel],
     erp_source: str,
     store: ViewStore | None = None,
@@ -206,15 +218,17 @@ class ViewStore:
         tmp.replace(path)
         return path
 
-    def load(self, name: str, golden: pl.DataFrame) -> ChannelView | None:
-        """The view kept by ``save``, its golden rows not copied until read (``GoldenRows``);
-        None when not kept or kept for another golden record."""
+    def load(self, name: str, golden: pl.DataFrame | pl.LazyFrame) -> ChannelView | None:
+        """The view kept by ``save``, its golden rows not copied until read (``GoldenRows``;
+        ``golden`` may be a scan of the record's file); None when not kept or kept for
+        another golden record."""
         paths = {p: self.folder / f"{name}.{p}.parquet" for p in _PARTS}
         if not all(p.is_file() for p in paths.values()):
             return None
         frame = pl.read_parquet(paths["frame"])
         mask = pl.read_parquet(paths["rows"]).to_series()
-        if mask.len() != golden.height or not golden["sku"].filter(mask).equals(frame["sku"]):
+        skus = golden.lazy().select("sku").collect().to_series()
+        if mask.len() != skus.len() or not skus.filter(mask).equals(frame["sku"]):
             return None  # not this golden record's view: map again
         rows = GoldenRows.where(golden, mask, pl.read_parquet(paths["added"]))
         return ChannelView(name, frame, pl.read_parquet(paths["findings"]), rows)
@@ -232,10 +246,10 @@ def _rows_mask(view: ChannelView, golden: pl.DataFrame) -> pl.Series:
 
 
 def view_cache(
-    config: PrismConfig, structure: PimStructureFrames, golden: pl.DataFrame
+    config: PrismConfig, structure: PimStructureFrames, golden: pl.DataFrame | pl.LazyFrame
 ) -> ViewCache:
     """The cache of the views of ``config``'s channels over ``golden`` with ``structure``."""
-    key = view_key(config, structure.frames(), golden.schema)
+    key = view_key(config, structure.frames(), golden.collect_schema())
     return ViewCache(cache_folder(config.publish.work_directory, VIEWS_CACHE), key)
 
 

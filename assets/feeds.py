@@ -208,7 +208,7 @@ def build_feed_assets(config: PrismConfig) -> list[dg.AssetsDefinition]:
     def channel_feeds(
         context: dg.AssetExecutionContext,
         feed_store: FeedStoreResource,
-        golden_products: pl.DataFrame,
+        golden_products: pl.LazyFrame,
         price_tiers: pl.DataFrame,
         quarantine: pl.DataFrame,
         source_snapshots: pl.DataFrame,
@@ -250,7 +250,7 @@ def build_feed_assets(config: PrismConfig) -> list[dg.AssetsDefinition]:
     def _stage_and_check(
         context: dg.AssetExecutionContext,
         feed_store: FeedStoreResource,
-        golden_products: pl.DataFrame,
+        golden_products: pl.LazyFrame,
         price_tiers: pl.DataFrame,
         quarantine: pl.DataFrame,
         structure: PimStructureFrames,
@@ -356,7 +356,7 @@ def build_feed_assets(config: PrismConfig) -> list[dg.AssetsDefinition]:
         catalogs = {name: feed.catalogs for name, feed in staged.items()}
         yield from feed_checks(
             context.selected_asset_check_keys,
-            accounting(golden_products, quarantine, published),
+            accounting(golden_products.select("enabled").collect(), quarantine, published),
             results,
             config.quality.max_warning_share,
             catalogs,

@@ -186,25 +186,29 @@ class PolarsParquetIOManager(dg.ConfigurableIOManager):
         obj.write_parquet(tmp, compression="lz4", statistics=False)
         tmp.replace(path)
 
-    def load_input(self, context: dg.InputContext) -> pl.DataFrame:
+    def load_input(self, context: dg.InputContext) -> pl.DataFrame | pl.LazyFrame:
+        """The input's frame; an input typed ``pl.LazyFrame`` is a scan of its file, so the
+        step reads only the columns (and reads them only when) it uses them."""
         # a step starts by loading its inputs: what the steps before it freed goes back to
         # the system first, rather than stay held by the C library's heaps (contracts.memory)
         release_free_memory()
+        lazy = context.dagster_type.typing_type is pl.LazyFrame
+        read = pl.scan_parquet if lazy else pl.read_parquet
         upstream = context.upstream_output
         if upstream is not None and not context.has_asset_key:
             path = self.op_path(
                 upstream.run_id, upstream.step_key, upstream.name, upstream.mapping_key
             )
-            return pl.read_parquet(path)
+            return read(path)
         same_run = self.path(upstream.run_id, context.asset_key) if upstream else None
         if same_run is not None and same_run.is_file():
-            return pl.read_parquet(same_run)
+            return read(same_run)
         event = context.instance.get_latest_materialization_event(context.asset_key)
         if event is None:
             key = context.asset_key.to_user_string()
             msg = f"{key} was never materialized; materialize it (or the whole job) first"
             raise FileNotFoundError(msg)
-        return pl.read_parquet(self.path(event.run_id, context.asset_key))
+        return read(self.path(event.run_id, context.asset_key))
 
 
 CACHE_FOLDER = "cache"

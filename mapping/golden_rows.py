@@ -19,14 +19,19 @@ class GoldenRows:
     """The rows of ``source`` where ``mask`` holds, in its order, followed by the columns in
     ``added`` (one row per masked row: what a mapping computed for them)."""
 
-    source: pl.DataFrame
+    source: pl.DataFrame | pl.LazyFrame
+    """the golden record, or a scan of its file (a step that only writes feeds never holds
+    the whole record: each query reads the columns it selects)"""
     mask: pl.Series
     """one flag per row of ``source`` (no nulls)"""
     added: pl.DataFrame
 
     @classmethod
     def where(
-        cls, source: pl.DataFrame, mask: pl.Series, added: pl.DataFrame | None = None
+        cls,
+        source: pl.DataFrame | pl.LazyFrame,
+        mask: pl.Series,
+        added: pl.DataFrame | None = None,
     ) -> GoldenRows:
         """``mask`` with nulls as false; ``added`` defaults to no columns."""
         return cls(source, mask.fill_null(False), pl.DataFrame() if added is None else added)
@@ -42,7 +47,7 @@ class GoldenRows:
         return self.lazy().collect()
 
     def columns(self) -> list[str]:
-        return [*self.source.columns, *self.added.columns]
+        return [*self.source.collect_schema().names(), *self.added.columns]
 
     def subset(self, keep: pl.Series) -> GoldenRows:
         """The rows where ``keep`` (one flag per row of these rows) holds, still uncopied."""

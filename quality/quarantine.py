@@ -134,7 +134,8 @@ def publishable(view: ChannelView, quarantine: pl.LazyFrame) -> ChannelView:
 def accounting(
     golden: pl.DataFrame, quarantine: pl.DataFrame, published: Mapping[str, int]
 ) -> pl.DataFrame:
-    """Per channel: products = published + quarantined + filtered + disabled (must add up)."""
+    """Per channel: products = published + quarantined + filtered + disabled (must add up).
+    ``golden``: the golden record, or only its ``enabled`` column (all it reads)."""
     disabled = golden.filter(~pl.col("enabled")).height
     rows = []
     for channel, published_count in published.items():

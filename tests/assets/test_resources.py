@@ -90,6 +90,34 @@ def test_a_downstream_asset_materialized_alone_loads_its_input_from_the_file(
     assert_frame_equal(pl.read_parquet(written), pl.DataFrame({"sku": ["A"]}))
 
 
+@dg.asset(key_prefix=["feeds"])
+def price_dates(prices: pl.LazyFrame) -> pl.DataFrame:
+    """Reads its input as a query: only the columns it selects are read from the file."""
+    assert isinstance(prices, pl.LazyFrame)
+    return prices.select("sku", "valid_from").collect()
+
+
+def test_an_input_typed_lazy_is_a_scan_of_the_upstream_file(tmp_path: Path) -> None:
+    with dg.DagsterInstance.ephemeral() as instance:
+        first = dg.materialize(
+            [prices, price_dates], resources=io_manager(tmp_path), instance=instance
+        )
+        assert_frame_equal(
+            pl.read_parquet(tmp_path / first.run_id / "feeds" / "price_dates.parquet"),
+            PRICES.select("sku", "valid_from"),
+        )
+        # materialized alone, it scans the file of the run that materialized its input
+        PRICES.tail(1).write_parquet(tmp_path / first.run_id / "feeds" / "prices.parquet")
+        result = dg.materialize(
+            [prices, price_dates],
+            selection=[price_dates.key],
+            resources=io_manager(tmp_path),
+            instance=instance,
+        )
+    written = pl.read_parquet(tmp_path / result.run_id / "feeds" / "price_dates.parquet")
+    assert_frame_equal(written, PRICES.tail(1).select("sku", "valid_from"))
+
+
 def test_an_input_never_materialized_is_named(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError, match="feeds/prices was never materialized"):
         dg.materialize(

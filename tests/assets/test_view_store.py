@@ -76,3 +76,26 @@ def test_a_view_with_copied_golden_rows_is_kept_and_read_back_alike(tmp_path: Pa
     read = store.load("shop", golden)
     assert read is not None
     assert_frame_equal(read.golden, mapped.golden)
+
+
+def test_views_over_a_scan_of_the_golden_file_read_only_what_is_kept(tmp_path: Path) -> None:
+    """The feed step's golden record is a scan of its file: a view kept in the store is read
+    back over it without reading the record whole; a view the store lacks is mapped from the
+    record, read once."""
+    website = {"format": "jsonld", "locale": "de_DE", "currency": "EUR"}
+    website |= {"product_url": "https://shop.example.com/p/{sku}"}
+    config = config_with({"shop": FILTERED_SHOP, "website": website})
+    golden = _golden()
+    channels = {n: compiled(config, n, golden) for n in ("shop", "website")}
+    store = ViewStore.of_run(tmp_path, "run-1")
+    views(golden, channels, ERP_SOURCE, store)["shop"]  # the quarantine step kept the shop's
+    golden.write_parquet(tmp_path / "golden.parquet")
+    scanned = views(pl.scan_parquet(tmp_path / "golden.parquet"), channels, ERP_SOURCE, store)
+    shop = scanned["shop"]
+    assert "_golden" not in vars(scanned)  # the record was not read whole
+    again = channel_view(golden, channels["shop"], ERP_SOURCE)
+    assert_frame_equal(shop.frame, again.frame)
+    assert_frame_equal(shop.golden_lazy().collect(), again.golden)
+    website = scanned["website"]  # not in the store: mapped from the record
+    assert "_golden" in vars(scanned)
+    assert_frame_equal(website.frame, channel_view(golden, channels["website"], ERP_SOURCE).frame)
