@@ -47,6 +47,15 @@ def io_manager(base_dir: Path) -> dict[str, PolarsParquetIOManager]:
     return {"io_manager": PolarsParquetIOManager(base_dir=str(base_dir))}
 
 
+def materialized_alone(
+    asset: dg.AssetsDefinition, base_dir: Path, instance: dg.DagsterInstance
+) -> dg.ExecuteInProcessResult:
+    """A run of ``asset`` alone: its input ``prices`` comes from the run that made it last."""
+    return dg.materialize(
+        [prices, asset], selection=[asset.key], resources=io_manager(base_dir), instance=instance
+    )
+
+
 def test_each_asset_is_one_parquet_file_at_its_key_path_in_the_run_folder(
     tmp_path: Path,
 ) -> None:
@@ -78,12 +87,7 @@ def test_a_downstream_asset_materialized_alone_loads_its_input_from_the_file(
         )
         # the file the first run wrote is what the next run must read (here: replaced)
         PRICES.head(1).write_parquet(tmp_path / first.run_id / "feeds" / "prices.parquet")
-        result = dg.materialize(
-            [prices, priced_skus],
-            selection=[priced_skus.key],
-            resources=io_manager(tmp_path),
-            instance=instance,
-        )
+        result = materialized_alone(priced_skus, tmp_path, instance)
     assert result.success
     assert [e.asset_key for e in result.get_asset_materialization_events()] == [priced_skus.key]
     written = tmp_path / result.run_id / "feeds" / "priced_skus.parquet"
@@ -108,12 +112,7 @@ def test_an_input_typed_lazy_is_a_scan_of_the_upstream_file(tmp_path: Path) -> N
         )
         # materialized alone, it scans the file of the run that materialized its input
         PRICES.tail(1).write_parquet(tmp_path / first.run_id / "feeds" / "prices.parquet")
-        result = dg.materialize(
-            [prices, price_dates],
-            selection=[price_dates.key],
-            resources=io_manager(tmp_path),
-            instance=instance,
-        )
+        result = materialized_alone(price_dates, tmp_path, instance)
     written = pl.read_parquet(tmp_path / result.run_id / "feeds" / "price_dates.parquet")
     assert_frame_equal(written, PRICES.tail(1).select("sku", "valid_from"))
 
