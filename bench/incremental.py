@@ -39,13 +39,24 @@ import shutil
 import subprocess
 import sys
 import time
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 import dagster as dg
 
 # bench/run.py, imported as a sibling script (bench/ is first on sys.path when run as a file)
-from run import REPO, asset_metadata, bench_config, generate, run_pipeline, step_peaks, step_seconds
+from run import (
+    REPO,
+    ChildUsage,
+    asset_metadata,
+    bench_config,
+    generate,
+    run_pipeline,
+    step_peaks,
+    step_seconds,
+    usage_line,
+)
 
 from sources.drops import read_marker, write_marker
 
@@ -152,8 +163,10 @@ def workspace(root: Path, drops: Path) -> tuple[Path, Path]:
 
 
 def timed_run(config: Path, dagster_home: Path) -> dict[str, Any]:
-    """One `prism run`: wall seconds, peak RSS, each stage's seconds and peak, state reuse."""
-    seconds, peak, samples = run_pipeline(config, dagster_home)
+    """One `prism run`: wall seconds, its own peak RSS (sampled: getrusage's would be the
+    largest of every run so far), CPU and page faults, each stage's seconds and peak, state
+    reuse."""
+    measured = run_pipeline(config, dagster_home)
     windows, _, _ = step_seconds(dagster_home)
     with dg.DagsterInstance.get() as instance:
         pim = asset_metadata(instance, "pim_master_data")
@@ -163,10 +176,11 @@ def timed_run(config: Path, dagster_home: Path) -> dict[str, Any]:
     reused, erp_reused = pim.get("pim_state_reused"), erp.get("erp_state_reused")
     completeness = report.get("completeness_reused")
     return {
-        "seconds": round(seconds, 2),
-        "peak_rss_gib": round(peak / 2**30, 2),
+        "seconds": round(measured.seconds, 2),
+        "peak_rss_gib": round(measured.sampled_peak_bytes / 2**30, 2),
+        "cpu": asdict(measured.usage),
         "steps": {s: round(end - start, 2) for s, (start, end) in windows.items()},
-        "step_peak_rss_gib": step_peaks(windows, samples),
+        "step_peak_rss_gib": step_peaks(windows, measured.samples),
         "pim_state_reused": None if reused is None else bool(reused.value),
         "erp_state_reused": None if erp_reused is None else bool(erp_reused.value),
         "completeness_reused": None if completeness is None else bool(completeness.value),
@@ -249,6 +263,7 @@ def _show(name: str, result: dict[str, Any]) -> None:
         result["completeness_reused"],
         result["remapped_rows"] or "none",
     )
+    log.info("%s", usage_line(ChildUsage(**result["cpu"])))
     log.info("| stage | seconds | peak RSS GiB |\n| --- | --- | --- |")
     for step, seconds in result["steps"].items():
         log.info("| %s | %.2f | %.2f |", step, seconds, result["step_peak_rss_gib"][step])

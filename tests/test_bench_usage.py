@@ -1,0 +1,48 @@
+"""The benches measure a run's CPU and page faults from outside (``bench/run.py``): what a
+child process tree cost, separately from the children waited for before it."""
+
+from __future__ import annotations
+
+import importlib.util
+import resource
+import subprocess
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+BENCH = Path(__file__).resolve().parents[1] / "bench" / "run.py"
+PAGE = resource.getpagesize()
+TOUCH = """
+import sys
+pages = bytearray(int(sys.argv[1]))  # zeroed by the kernel: one fault per page touched
+for at in range(0, len(pages), 4096):
+    pages[at] = 1
+"""
+
+
+@pytest.fixture(scope="module")
+def bench_run() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("bench_run", BENCH)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look their module up while defined
+    spec.loader.exec_module(module)
+    return module
+
+
+def touched(size: int) -> None:
+    subprocess.run([sys.executable, "-c", TOUCH, str(size)], check=True)
+
+
+def test_a_child_is_measured_alone(bench_run: ModuleType) -> None:
+    touched(256 * 2**20)  # waited for before: not this child's
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    touched(64 * 2**20)
+    usage = bench_run.ChildUsage.since(before)
+    assert usage.minor_faults >= 64 * 2**20 // PAGE // 2  # the kernel may map in 2 pages/fault
+    assert usage.minor_faults < 256 * 2**20 // PAGE  # the earlier child's are not counted
+    assert usage.user_seconds + usage.system_seconds > 0
+    assert "page faults" in bench_run.usage_line(usage)
