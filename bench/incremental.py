@@ -48,11 +48,13 @@ import dagster as dg
 # bench/run.py, imported as a sibling script (bench/ is first on sys.path when run as a file)
 from run import (
     REPO,
+    STAGE_TABLE,
     ChildUsage,
     asset_metadata,
     bench_config,
     generate,
     run_pipeline,
+    step_cpu,
     step_peaks,
     step_seconds,
     usage_line,
@@ -181,6 +183,7 @@ def timed_run(config: Path, dagster_home: Path) -> dict[str, Any]:
         "cpu": asdict(measured.usage),
         "steps": {s: round(end - start, 2) for s, (start, end) in windows.items()},
         "step_peak_rss_gib": step_peaks(windows, measured.samples),
+        "step_cpu_seconds": step_cpu(windows, measured.samples),
         "pim_state_reused": None if reused is None else bool(reused.value),
         "erp_state_reused": None if erp_reused is None else bool(erp_reused.value),
         "completeness_reused": None if completeness is None else bool(completeness.value),
@@ -264,9 +267,10 @@ def _show(name: str, result: dict[str, Any]) -> None:
         result["remapped_rows"] or "none",
     )
     log.info("%s", usage_line(ChildUsage(**result["cpu"])))
-    log.info("| stage | seconds | peak RSS GiB |\n| --- | --- | --- |")
+    log.info(STAGE_TABLE)
     for step, seconds in result["steps"].items():
-        log.info("| %s | %.2f | %.2f |", step, seconds, result["step_peak_rss_gib"][step])
+        peak, (user, system) = result["step_peak_rss_gib"][step], result["step_cpu_seconds"][step]
+        log.info("| %s | %.2f | %.2f | %.1f | %.1f |", step, seconds, peak, user, system)
 
 
 if __name__ == "__main__":

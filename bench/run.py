@@ -33,7 +33,7 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, NamedTuple
 
 import dagster as dg
 import yaml
@@ -151,6 +151,19 @@ class ChildUsage:
         )
 
 
+class Sample(NamedTuple):
+    """The run's process tree at one moment."""
+
+    at: float
+    """epoch seconds"""
+    rss: int
+    """resident bytes of the tree's processes"""
+    user: float
+    """CPU seconds in user mode so far: the tree's processes and the children they waited for"""
+    system: float
+    """the same in kernel mode"""
+
+
 @dataclass(frozen=True)
 class RunMeasure:
     """One `prism run` in a child process, measured from outside."""
@@ -159,14 +172,14 @@ class RunMeasure:
     peak_bytes: int
     """the largest RSS of any child process waited for so far (getrusage: in a process that
     ran several, the largest of them all)"""
-    samples: list[tuple[float, int]]
-    """(epoch seconds, bytes) of the run's process tree's resident memory, every 50 ms"""
+    samples: list[Sample]
+    """the run's process tree every 50 ms"""
     usage: ChildUsage
 
     @property
     def sampled_peak_bytes(self) -> int:
         """This run's own peak: the largest sample of its process tree."""
-        return max((rss for _, rss in self.samples), default=0)
+        return max((s.rss for s in self.samples), default=0)
 
 
 def run_pipeline(config: Path, dagster_home: Path) -> RunMeasure:
@@ -174,8 +187,8 @@ def run_pipeline(config: Path, dagster_home: Path) -> RunMeasure:
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     child = start_run(config, dagster_home)
-    samples: list[tuple[float, int]] = []
-    sampler = watch(child, lambda: samples.append((time.time(), _tree_rss(child.pid))))
+    samples: list[Sample] = []
+    sampler = watch(child, lambda: samples.append(sample_tree(child.pid)))
     if child.wait() != 0:
         raise subprocess.CalledProcessError(child.returncode, child.args)
     seconds = time.perf_counter() - started
@@ -198,9 +211,28 @@ def channel_seconds(dagster_home: Path) -> dict[str, float]:
     return {m[1]: float(m[2]) for m in found if m}
 
 
-def _tree_rss(pid: int) -> int:
-    """Resident bytes of ``pid`` and its descendants (0 once it is gone)."""
-    return sum(status_bytes(status, "VmRSS") for status in process_tree(pid).values())
+_TICK = os.sysconf("SC_CLK_TCK")
+STAGE_TABLE = (
+    "| stage | seconds | peak RSS GiB | CPU user s | CPU system s |\n"
+    "| --- | --- | --- | --- | --- |"
+)
+
+
+def sample_tree(pid: int) -> Sample:
+    """Resident bytes and CPU seconds of ``pid`` and its descendants, now (0 once gone)."""
+    tree = process_tree(pid)
+    user = system = 0.0
+    for process in tree:
+        try:
+            stat = Path(f"/proc/{process}/stat").read_text()
+        except OSError:
+            continue
+        # after the command's ")": state is field 3, utime 14, stime 15, cutime 16, cstime 17
+        fields = stat[stat.rindex(")") + 2 :].split()
+        user += (int(fields[11]) + int(fields[13])) / _TICK
+        system += (int(fields[12]) + int(fields[14])) / _TICK
+    rss = sum(status_bytes(status, "VmRSS") for status in tree.values())
+    return Sample(time.time(), rss, user, system)
 
 
 def process_tree(pid: int) -> dict[int, str]:
@@ -228,15 +260,29 @@ def status_bytes(status: str, field: str) -> int:
     return int(line.split()[1]) * 1024 if line else 0
 
 
-def step_peaks(
-    windows: dict[str, tuple[float, float]], samples: list[tuple[float, int]]
-) -> dict[str, float]:
+def step_peaks(windows: dict[str, tuple[float, float]], samples: list[Sample]) -> dict[str, float]:
     """Each step's peak resident memory in GiB: the highest sample within its window."""
     peaks = {}
     for step, (start, end) in windows.items():
-        inside = [rss for at, rss in samples if start <= at <= end]
+        inside = [s.rss for s in samples if start <= s.at <= end]
         peaks[step] = round(max(inside, default=0) / 2**30, 2)
     return peaks
+
+
+def step_cpu(
+    windows: dict[str, tuple[float, float]], samples: list[Sample]
+) -> dict[str, tuple[float, float]]:
+    """Each step's CPU seconds (user, system): what the tree spent between the first and the
+    last sample within its window (50 ms apart: a step shorter than that shows 0)."""
+    cpu = {}
+    for step, (start, end) in windows.items():
+        inside = [s for s in samples if start <= s.at <= end]
+        first, last = (inside[0], inside[-1]) if inside else (None, None)
+        if first is None or last is None:
+            cpu[step] = (0.0, 0.0)
+            continue
+        cpu[step] = (round(last.user - first.user, 2), round(last.system - first.system, 2))
+    return cpu
 
 
 def step_seconds(
@@ -308,6 +354,7 @@ def main() -> None:
     windows, ge_seconds, mapping = step_seconds(dagster_home)
     steps = {step: round(end - start, 2) for step, (start, end) in windows.items()}
     peaks = step_peaks(windows, measured.samples)
+    cpu = step_cpu(windows, measured.samples)
     writers = channel_seconds(dagster_home)
     catalogs = sorted((workdir / "feeds" / "current" / "quoting").iterdir())
     validation = validation_seconds(steps, ge_seconds)
@@ -320,6 +367,7 @@ def main() -> None:
         "cpu": asdict(measured.usage),
         "steps": steps,
         "step_peak_rss_gib": peaks,
+        "step_cpu_seconds": {step: {"user": u, "system": k} for step, (u, k) in cpu.items()},
         "channel_seconds": writers,
         "great_expectations_seconds": ge_seconds,
         "mapping_seconds": mapping,
@@ -327,9 +375,9 @@ def main() -> None:
         "validation_share": round(validation / seconds, 3),
     }
     (workdir / "result.json").write_text(json.dumps(result, indent=2), encoding="utf-8")
-    log.info("| stage | seconds | peak RSS GiB |\n| --- | --- | --- |")
+    log.info(STAGE_TABLE)
     for step, secs in steps.items():
-        log.info("| %s | %.2f | %.2f |", step, secs, peaks[step])
+        log.info("| %s | %.2f | %.2f | %.1f | %.1f |", step, secs, peaks[step], *cpu[step])
     log.info("| (of channel_feeds: great-expectations suites) | %.2f |", ge_seconds)
     log.info(
         "| (mapping: every channel's filters, fields and checks, in quarantine + channel_feeds)"
