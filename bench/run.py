@@ -130,9 +130,10 @@ def watch(child: subprocess.Popen[bytes], sample: Callable[[], None]) -> threadi
 @dataclass(frozen=True)
 class ChildUsage:
     """What a finished child process (with the children it waited for) cost: CPU seconds of
-    all its threads in user and kernel mode, and its page faults. Wall seconds on a shared
-    virtual machine vary by a fifth from run to run; these vary less, and show where the
-    time goes (a run that maps fresh memory pays in system time, per page)."""
+    all its threads in user and kernel mode, and its page faults. They tell work from
+    waiting and user from kernel time (a run that touches fresh memory pays in system time,
+    per page); the faults hardly vary from run to run where seconds vary by a fifth on a
+    shared virtual machine."""
 
     user_seconds: float
     system_seconds: float
@@ -277,10 +278,10 @@ def step_cpu(
     cpu = {}
     for step, (start, end) in windows.items():
         inside = [s for s in samples if start <= s.at <= end]
-        first, last = (inside[0], inside[-1]) if inside else (None, None)
-        if first is None or last is None:
+        if not inside:
             cpu[step] = (0.0, 0.0)
             continue
+        first, last = inside[0], inside[-1]
         cpu[step] = (round(last.user - first.user, 2), round(last.system - first.system, 2))
     return cpu
 
